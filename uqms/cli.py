@@ -1,0 +1,108 @@
+"""The ``uqms`` command line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import numpy as np
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from uqms.errors import UqmsError
+
+app = typer.Typer(help="Uncertainty quantification over multiscale simulation chains.", no_args_is_help=True)
+console = Console()
+
+
+def _fail(error: Exception) -> None:
+    console.print(f"[bold red]error:[/] {error}", highlight=False)
+    raise typer.Exit(code=2)
+
+
+@app.command()
+def validate(workflow: Path = typer.Argument(..., help="workflow file (TOML)")) -> None:
+    """Check a workflow file without running it."""
+    from uqms.workflow import Workflow
+
+    try:
+        flow = Workflow.from_file(workflow)
+    except UqmsError as error:
+        _fail(error)
+    console.print(
+        f"{workflow}: ok - {len(flow.inputs)} inputs, {len(flow.constants)} constants, "
+        f"{len(flow.chain.stages)} stages, outputs {list(flow.chain.outputs)}"
+    )
+
+
+@app.command()
+def run(
+    workflow: Path = typer.Argument(..., help="workflow file (TOML)"),
+    n: Optional[int] = typer.Option(None, "--n", min=1, help="number of samples (default: the file's design.n)"),
+    seed: Optional[int] = typer.Option(None, "--seed", min=0, help="seed (default: the file's workflow.seed)"),
+    out: Optional[Path] = typer.Option(None, "--out", help="run store, .zarr or .nc (default: the file's output.path)"),
+) -> None:
+    """Run a workflow and store the result."""
+    from uqms.execution import save_run
+    from uqms.workflow import Workflow
+
+    try:
+        flow = Workflow.from_file(workflow)
+    except UqmsError as error:
+        _fail(error)
+    target = out or (Path(flow.output) if flow.output else Path(f"{flow.name}.zarr"))
+    result = flow.run(n=n, seed=seed)
+    save_run(result, target)
+    failed = int((result.status != 0).sum())
+    console.print(f"{result.sizes['sample']} samples, {failed} failed -> {target}")
+
+
+@app.command()
+def show(store: Path = typer.Argument(..., help="run store (.zarr or .nc)")) -> None:
+    """Summarise a run: inputs, outputs, statuses and output statistics."""
+    from uqms.execution import input_names, load_run, output_names, status_messages
+
+    try:
+        result = load_run(store)
+    except (FileNotFoundError, ValueError, OSError) as error:
+        _fail(error)
+    console.print(
+        f"[bold]{result.attrs.get('workflow', '?')}[/]: {result.sizes['sample']} samples, "
+        f"design {result.attrs.get('design')}, seed {result.attrs.get('seed')}"
+    )
+    inputs = Table("input", "kind", "group", "unit", "distribution", title="inputs")
+    for name in input_names(result):
+        var = result[name]
+        inputs.add_row(name, var.attrs["kind"], var.attrs["group"], var.attrs["units"], var.attrs["distribution"])
+    console.print(inputs)
+    ok = result.status.values == 0
+    counts = Table("status", "samples", "meaning", title="statuses")
+    for code, message in status_messages(result).items():
+        count = int((result.status.values == code).sum())
+        if count or code == 0:
+            counts.add_row(str(code), str(count), message)
+    console.print(counts)
+    stats = Table("output", "unit", "mean", "std", "5%", "50%", "95%", title=f"outputs over {int(ok.sum())} ok samples")
+    for name in output_names(result):
+        var = result[name]
+        values = var.values[ok].reshape(int(ok.sum()), -1)
+        for column, label in enumerate(_column_labels(var)):
+            x = values[:, column]
+            q = np.quantile(x, [0.05, 0.5, 0.95]) if x.size else [np.nan] * 3
+            stats.add_row(f"{name}{label}", var.attrs.get("units", ""),
+                          *(f"{v:.6g}" for v in (x.mean() if x.size else np.nan, x.std(ddof=1) if x.size > 1 else np.nan, *q)))
+    console.print(stats)
+
+
+def _column_labels(var) -> list[str]:
+    """Labels of the flattened non-sample entries of an output, e.g. ``['[N*]', '[H*]']``."""
+    if var.ndim == 1:
+        return [""]
+    index = np.ndindex(*var.shape[1:])
+    coords = [var[dim].values if dim in var.coords else np.arange(var.sizes[dim]) for dim in var.dims[1:]]
+    return ["[" + ", ".join(str(c[i]) for c, i in zip(coords, idx)) + "]" for idx in index]
+
+
+if __name__ == "__main__":
+    app()

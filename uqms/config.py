@@ -1,0 +1,157 @@
+"""The workflow-file schema (TOML, validated with pydantic) and its loading.
+
+Every error names the file, the key path inside it and what was expected, and is
+raised before any work starts.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, PositiveInt, ValidationError, model_validator
+
+from uqms.inputs.distributions import DistributionSpec
+
+NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
+_INPUT_META = ("kind", "group", "unit", "description")
+_TAGS = ("normal", "lognormal", "uniform", "truncnormal", "beta", "triangular", "discrete", "categorical")
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class WorkflowSection(_Section):
+    name: str = Field(pattern=NAME_PATTERN)
+    description: str = ""
+    seed: int = Field(default=0, ge=0)
+
+
+class InputEntry(_Section):
+    """One uncertain input: its distribution keys plus kind, group, unit, description."""
+
+    kind: Literal["aleatoric", "epistemic"]
+    group: str = ""
+    unit: str = "1"
+    description: str = ""
+    distribution: DistributionSpec
+
+    @model_validator(mode="before")
+    @classmethod
+    def _split(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        data = dict(data)
+        meta = {k: data.pop(k) for k in _INPUT_META if k in data}
+        return {**meta, "distribution": data}
+
+
+class ConstantEntry(_Section):
+    value: float
+    unit: str = "1"
+    description: str = ""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _bare_number(cls, data: Any) -> Any:
+        return {"value": data} if isinstance(data, (int, float)) and not isinstance(data, bool) else data
+
+
+class CorrelationEntry(_Section):
+    inputs: list[str] = Field(min_length=2)
+    matrix: list[list[float]]
+
+
+class StageEntry(_Section):
+    stage: str = Field(min_length=1, description="registered name or 'package.module:object'")
+    options: dict[str, Any] = {}
+
+
+class DesignSection(_Section):
+    method: Literal["mc", "lhs", "sobol", "halton"] = "mc"
+    n: PositiveInt = 1000
+
+
+class ExecutionSection(_Section):
+    batch_size: PositiveInt = 10_000
+
+
+class OutputSection(_Section):
+    path: str = Field(default="", pattern=r"^$|\.(zarr|nc)/?$", description="run store: '.zarr' or '.nc'")
+
+
+class WorkflowFile(_Section):
+    """A whole workflow file."""
+
+    workflow: WorkflowSection
+    inputs: dict[str, InputEntry] = {}
+    constants: dict[str, ConstantEntry] = {}
+    correlations: list[CorrelationEntry] = []
+    chain: list[StageEntry] = Field(min_length=1)
+    design: DesignSection = DesignSection()
+    execution: ExecutionSection = ExecutionSection()
+    output: OutputSection = OutputSection()
+
+
+def key_path(loc: tuple[Any, ...]) -> str:
+    """``('inputs', 'x1', 'distribution', 'normal', 'std')`` -> ``'inputs.x1.std'``."""
+    parts: list[str] = []
+    skip = 0
+    for i, part in enumerate(loc):
+        if skip:
+            skip -= 1
+            continue
+        if part == "distribution" and i + 1 < len(loc) and loc[i + 1] in _TAGS:
+            skip = 1
+            continue
+        if isinstance(part, int):
+            parts[-1:] = [f"{parts[-1]}[{part}]"] if parts else [f"[{part}]"]
+        else:
+            parts.append(str(part))
+    return ".".join(parts)
+
+
+def describe_error(error: dict[str, Any]) -> str:
+    """A readable 'what was expected' for one pydantic error."""
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        return "unknown key (check its spelling and the section it is in)"
+    if kind == "missing":
+        return "required key is missing"
+    if kind == "union_tag_invalid":
+        return f"unknown distribution {error['ctx']['tag']!r}; expected one of {list(_TAGS)}"
+    if kind == "union_tag_not_found":
+        return f"no 'distribution' key; expected one of {list(_TAGS)}"
+    if kind == "value_error":
+        return re.sub(r"^Value error, ", "", error["msg"])
+    return f"{error['msg']} (got {error['input']!r})"
+
+
+def read_toml(path: Path) -> tuple[dict[str, Any], str]:
+    """Text and parsed content of a TOML file, with syntax errors naming the file."""
+    from uqms.errors import WorkflowError
+
+    try:
+        text = path.read_text()
+    except OSError as error:
+        raise WorkflowError(str(path), "", f"cannot read the file ({error.strerror})") from None
+    try:
+        return tomllib.loads(text), text
+    except tomllib.TOMLDecodeError as error:
+        raise WorkflowError(str(path), "", f"not valid TOML: {error}") from None
+
+
+def parse_workflow(data: dict[str, Any], source: str) -> WorkflowFile:
+    """Validate the content of a workflow file against the schema."""
+    from uqms.errors import WorkflowError
+
+    try:
+        return WorkflowFile.model_validate(data)
+    except ValidationError as error:
+        first = error.errors()[0]
+        more = error.error_count() - 1
+        suffix = f" (and {more} more problem{'s' * (more > 1)})" if more else ""
+        raise WorkflowError(source, key_path(first["loc"]), describe_error(first) + suffix) from None

@@ -1,0 +1,84 @@
+"""Assemble the arrays of a run into a self-describing xarray Dataset."""
+
+from __future__ import annotations
+
+import json
+from importlib import metadata
+
+import numpy as np
+import xarray as xr
+
+PROVENANCE_PACKAGES = ("uqms", "numpy", "scipy", "chaospy", "xarray", "dask", "distributed", "zarr", "pydantic")
+
+
+def package_versions() -> dict[str, str]:
+    """Installed versions of uqms and the packages a run depends on."""
+    versions = {}
+    for package in PROVENANCE_PACKAGES:
+        try:
+            versions[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            versions[package] = "not installed"
+    return versions
+
+
+def build_dataset(workflow, arrays: dict[str, np.ndarray], n: int, seed: int) -> xr.Dataset:
+    """The run Dataset: inputs, outputs and ``status`` along ``sample``, constants as scalars.
+
+    Every variable carries ``units`` and ``role`` (input, output, constant, status) in
+    its attrs; the Dataset attrs carry the workflow text, the status message table and
+    the versions of uqms and its dependencies.
+    """
+    chain = workflow.chain
+    variables: dict[str, xr.Variable] = {}
+    for spec in workflow.inputs.inputs:
+        variables[spec.name] = xr.Variable(
+            ("sample",), arrays[spec.name],
+            {"role": "input", "units": spec.unit, "kind": spec.kind, "group": spec.group,
+             "description": spec.description, "distribution": str(spec.distribution)},
+        )
+    for name, constant in workflow.constants.items():
+        variables[name] = xr.Variable((), np.float64(constant.value),
+                                      {"role": "constant", "units": constant.unit, "description": constant.description})
+    coords: dict[str, list] = {}
+    for name in chain.outputs:
+        value = arrays[name]
+        dims = ("sample",) + tuple(chain.output_dims.get(name, (f"{name}_dim_{k}" for k in range(1, value.ndim))))
+        for dim in dims[1:]:
+            if dim in chain.output_coords:
+                coords[dim] = list(chain.output_coords[dim])
+        variables[name] = xr.Variable(dims, value, {"role": "output", "units": chain.units.get(name, "")})
+    messages = {0: "ok", **chain.status_messages}
+    variables["status"] = xr.Variable(
+        ("sample",), arrays["status"].astype(np.int32),
+        {"role": "status", "units": "1", "flag_values": np.array(list(messages), dtype=np.int32),
+         "flag_meanings": " | ".join(messages.values())},
+    )
+    attrs = {
+        "workflow": workflow.name,
+        "workflow_file": workflow.source,
+        "workflow_text": workflow.source_text,
+        "design": workflow.design_method,
+        "seed": int(seed),
+        "input_names": json.dumps(list(workflow.inputs.names)),
+        "output_names": json.dumps(list(chain.outputs)),
+        "n_samples": int(n),
+        "status_messages": json.dumps({str(k): v for k, v in messages.items()}),
+        "versions": json.dumps(package_versions()),
+    }
+    return xr.Dataset(variables, coords={"sample": np.arange(n), **coords}, attrs=attrs)
+
+
+def input_names(run: xr.Dataset) -> list[str]:
+    """Names of the uncertain inputs of a run, in design order."""
+    return json.loads(run.attrs["input_names"])
+
+
+def output_names(run: xr.Dataset) -> list[str]:
+    """Names of the outputs of a run, in chain order."""
+    return json.loads(run.attrs["output_names"])
+
+
+def status_messages(run: xr.Dataset) -> dict[int, str]:
+    """The ``{code: message}`` table of a run."""
+    return {int(k): v for k, v in json.loads(run.attrs["status_messages"]).items()}

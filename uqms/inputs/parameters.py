@@ -1,0 +1,126 @@
+"""Uncertain inputs, constants and their joint distribution."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal, Sequence
+
+import chaospy
+import numpy as np
+
+Kind = Literal["aleatoric", "epistemic"]
+KINDS: tuple[str, ...] = ("aleatoric", "epistemic")
+
+
+@dataclass(frozen=True)
+class UncertainInput:
+    """One uncertain quantity of a workflow.
+
+    Args:
+        name: variable name, as the stages see it in their batch.
+        distribution: a univariate chaospy distribution.
+        kind: ``"aleatoric"`` (inherent variability) or ``"epistemic"`` (lack of knowledge).
+        group: label used for grouped Sobol indices (defaults to the name).
+        unit: physical unit, e.g. ``"eV"``.
+        description: one line for reports.
+    """
+
+    name: str
+    distribution: chaospy.Distribution
+    kind: Kind = "epistemic"
+    group: str = ""
+    unit: str = "1"
+    description: str = ""
+
+    def __post_init__(self):
+        if self.kind not in KINDS:
+            raise ValueError(f"input {self.name!r}: kind must be one of {KINDS}, got {self.kind!r}")
+        if len(self.distribution) != 1:
+            raise ValueError(f"input {self.name!r}: distribution must be univariate")
+        if not self.group:
+            object.__setattr__(self, "group", self.name)
+
+
+@dataclass(frozen=True)
+class Constant:
+    """A fixed value handed to the stages like an input (broadcast over samples)."""
+
+    name: str
+    value: float
+    unit: str = "1"
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Correlation:
+    """A correlation matrix between named inputs, applied through a Gaussian (Nataf) copula.
+
+    For normal inputs the matrix is their Pearson correlation exactly; for others it is the
+    correlation of their normal scores.
+    """
+
+    names: tuple[str, ...]
+    matrix: np.ndarray = field(repr=False)
+
+    def __post_init__(self):
+        matrix = np.asarray(self.matrix, dtype=float)
+        k = len(self.names)
+        if matrix.shape != (k, k):
+            raise ValueError(f"correlation matrix must be {k}x{k} for {list(self.names)}, got {matrix.shape}")
+        if len(set(self.names)) != k:
+            raise ValueError("correlation names must be distinct")
+        if not np.allclose(matrix, matrix.T) or not np.allclose(np.diag(matrix), 1.0):
+            raise ValueError("correlation matrix must be symmetric with a unit diagonal")
+        if np.linalg.eigvalsh(matrix).min() <= 0:
+            raise ValueError("correlation matrix must be positive definite")
+        object.__setattr__(self, "matrix", matrix)
+
+
+class InputSet:
+    """The uncertain inputs of a workflow and their joint chaospy distribution.
+
+    Args:
+        inputs: the uncertain inputs, in the order of the design's columns.
+        correlations: correlation blocks between some of the inputs (disjoint name sets).
+    """
+
+    def __init__(self, inputs: Sequence[UncertainInput], correlations: Sequence[Correlation] = ()):
+        self.inputs = tuple(inputs)
+        self.correlations = tuple(correlations)
+        names = self.names
+        if len(set(names)) != len(names):
+            raise ValueError(f"input names must be distinct: {names}")
+        matrix = np.eye(len(names))
+        seen: set[str] = set()
+        for block in self.correlations:
+            unknown = [n for n in block.names if n not in names]
+            if unknown:
+                raise ValueError(f"correlation names unknown inputs {unknown}")
+            if seen & set(block.names):
+                raise ValueError(f"inputs {sorted(seen & set(block.names))} appear in two correlation blocks")
+            seen |= set(block.names)
+            index = [names.index(n) for n in block.names]
+            matrix[np.ix_(index, index)] = block.matrix
+        self.correlation_matrix = matrix
+        independent = chaospy.J(*(i.distribution for i in self.inputs)) if self.inputs else None
+        self.joint = independent if not self.correlations else chaospy.Nataf(independent, matrix)
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(i.name for i in self.inputs)
+
+    def __len__(self) -> int:
+        return len(self.inputs)
+
+    def __getitem__(self, name: str) -> UncertainInput:
+        return self.inputs[self.names.index(name)]
+
+    def from_unit_cube(self, u: np.ndarray) -> dict[str, np.ndarray]:
+        """Map points of the unit hypercube, shape (samples, inputs), to input values."""
+        if not self.inputs:
+            return {}
+        # Keep QMC points such as 0 off the boundary where unbounded inverses are infinite.
+        tiny = np.finfo(float).eps
+        values = np.atleast_2d(self.joint.inv(np.clip(u, tiny, 1 - tiny).T))
+        return {name: values[k] for k, name in enumerate(self.names)}
+

@@ -1,0 +1,141 @@
+"""A workflow: uncertain inputs and constants, a chain of stages, a design, a store."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from uqms.config import OutputSection, WorkflowFile, parse_workflow, read_toml
+from uqms.errors import WiringError, WorkflowError
+from uqms.inputs import Constant, Correlation, InputSet, UncertainInput
+from uqms.models.registry import resolve_stage
+from uqms.models.stage import Batch, Chain, Stage
+from uqms.sampling.designs import make_design
+
+
+class Workflow:
+    """Everything needed to run a chain under uncertainty.
+
+    Args:
+        chain: a :class:`Chain` or a sequence of stages.
+        inputs: the uncertain inputs (design columns, in order).
+        constants: fixed values handed to the stages.
+        correlations: correlation blocks between inputs.
+        design: ``"mc"``, ``"lhs"``, ``"sobol"`` or ``"halton"``.
+        n: number of samples.
+        seed: seed of the design; sample i depends only on (seed, i).
+        batch_size: samples evaluated together.
+        name: label of the workflow (used in stores and reports).
+        output: where ``uqms run`` stores the run (``.zarr`` or ``.nc``), may be empty.
+        source: file the workflow came from (for messages and provenance).
+        source_text: that file's text (stored with every run).
+
+    Raises:
+        WorkflowError: the chain cannot be wired to the inputs and constants.
+    """
+
+    def __init__(
+        self,
+        chain: Chain | Sequence[Stage],
+        inputs: Sequence[UncertainInput] = (),
+        constants: Sequence[Constant] = (),
+        correlations: Sequence[Correlation] = (),
+        design: str = "mc",
+        n: int = 1000,
+        seed: int = 0,
+        batch_size: int = 10_000,
+        name: str = "workflow",
+        output: str = "",
+        source: str = "<python>",
+        source_text: str = "",
+    ):
+        self.chain = chain if isinstance(chain, Chain) else Chain(chain)
+        if not inputs:
+            raise WorkflowError(source, "inputs", "at least one uncertain input is needed")
+        self.inputs = InputSet(inputs, correlations)
+        self.constants = {c.name: c for c in constants}
+        clash = sorted(set(self.constants) & set(self.inputs.names))
+        if clash:
+            raise WorkflowError(source, f"constants.{clash[0]}", "already defined as an uncertain input")
+        try:
+            self.chain.check_wiring([*self.inputs.names, *self.constants], source)
+        except WiringError as error:
+            raise WorkflowError(source, "chain", str(error).removeprefix(f"{source}: ")) from None
+        self.design_method = design
+        self.design = make_design(design)
+        self.n, self.seed, self.batch_size = int(n), int(seed), int(batch_size)
+        self.name, self.output = name, output
+        self.source, self.source_text = source, source_text
+
+    @classmethod
+    def from_file(cls, path: str | Path) -> "Workflow":
+        """Read and validate a workflow file (TOML)."""
+        path = Path(path)
+        data, text = read_toml(path)
+        return cls.from_config(parse_workflow(data, str(path)), str(path), text)
+
+    @classmethod
+    def from_config(cls, config: WorkflowFile, source: str = "<dict>", text: str = "") -> "Workflow":
+        """Build a workflow from a validated :class:`~uqms.config.WorkflowFile`."""
+        inputs = [
+            UncertainInput(name, e.distribution.build(), e.kind, e.group, e.unit, e.description)
+            for name, e in config.inputs.items()
+        ]
+        constants = [Constant(name, c.value, c.unit, c.description) for name, c in config.constants.items()]
+        correlations = []
+        for i, entry in enumerate(config.correlations):
+            unknown = [n for n in entry.inputs if n not in config.inputs]
+            if unknown:
+                raise WorkflowError(source, f"correlations[{i}].inputs", f"{unknown} are not uncertain inputs")
+            try:
+                correlations.append(Correlation(tuple(entry.inputs), entry.matrix))
+            except ValueError as error:
+                raise WorkflowError(source, f"correlations[{i}].matrix", str(error)) from None
+        stages = []
+        for i, entry in enumerate(config.chain):
+            try:
+                stages.append(resolve_stage(entry.stage, entry.options))
+            except (LookupError, TypeError) as error:
+                raise WorkflowError(source, f"chain[{i}].stage", str(error)) from None
+        try:
+            chain = Chain(stages, name=config.workflow.name)
+            return cls(
+                chain, inputs, constants, correlations, config.design.method, config.design.n,
+                config.workflow.seed, config.execution.batch_size, config.workflow.name,
+                _output_path(config.output, source), source, text,
+            )
+        except (WiringError, ValueError) as error:
+            raise WorkflowError(source, "chain" if isinstance(error, WiringError) else "inputs", str(error)) from None
+
+    def sample_inputs(self, start: int, stop: int, n_total: int | None = None, seed: int | None = None) -> Batch:
+        """Input values of samples ``start:stop`` of an ``n_total``-sample design."""
+        n_total = self.n if n_total is None else n_total
+        seed = self.seed if seed is None else seed
+        u = self.design.unit_cube(start, stop, n_total, len(self.inputs), seed)
+        return self.inputs.from_unit_cube(u)
+
+    def evaluate(self, inputs: Batch) -> Batch:
+        """Run the chain on a batch of input values; returns outputs and ``status``."""
+        n = len(next(iter(inputs.values())))
+        batch = dict(inputs)
+        for name, constant in self.constants.items():
+            batch[name] = np.broadcast_to(np.float64(constant.value), (n,))
+        return self.chain(batch)
+
+    def run(self, n: int | None = None, seed: int | None = None, batch_size: int | None = None):
+        """Evaluate the chain on the design; returns the run as an xarray Dataset."""
+        from uqms.execution.runner import run_in_process
+
+        return run_in_process(self, n or self.n, self.seed if seed is None else seed, batch_size or self.batch_size)
+
+
+def _output_path(output: OutputSection, source: str) -> str:
+    """The store path of a workflow file, relative paths taken from the file's folder."""
+    if not output.path:
+        return ""
+    path = Path(output.path)
+    if not path.is_absolute() and not source.startswith("<"):
+        path = Path(source).parent / path
+    return str(path)

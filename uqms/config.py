@@ -67,7 +67,7 @@ class CorrelationEntry(_Section):
 
 class StageEntry(_Section):
     stage: str = Field(min_length=1, description="registered name or 'package.module:object'")
-    options: dict[str, Any] = {}
+    options: dict[str, Any] = Field(default={}, description="keyword arguments; '*_file' paths are relative to the workflow file")
 
 
 class DesignSection(_Section):

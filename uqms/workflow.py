@@ -96,7 +96,7 @@ class Workflow:
         stages = []
         for i, entry in enumerate(config.chain):
             try:
-                stages.append(resolve_stage(entry.stage, entry.options))
+                stages.append(resolve_stage(entry.stage, _resolve_file_options(entry.options, source)))
             except (LookupError, TypeError) as error:
                 raise WorkflowError(source, f"chain[{i}].stage", str(error)) from None
         try:
@@ -131,11 +131,18 @@ class Workflow:
         return run_in_process(self, n or self.n, self.seed if seed is None else seed, batch_size or self.batch_size)
 
 
+def _relative_to(source: str, path: str) -> str:
+    """``path`` taken relative to the folder of the workflow file ``source``."""
+    if Path(path).is_absolute() or source.startswith("<"):
+        return path
+    return str(Path(source).parent / path)
+
+
+def _resolve_file_options(options: dict, source: str) -> dict:
+    """Stage options named ``*_file`` are paths relative to the workflow file."""
+    return {k: _relative_to(source, v) if k.endswith("_file") and isinstance(v, str) else v for k, v in options.items()}
+
+
 def _output_path(output: OutputSection, source: str) -> str:
     """The store path of a workflow file, relative paths taken from the file's folder."""
-    if not output.path:
-        return ""
-    path = Path(output.path)
-    if not path.is_absolute() and not source.startswith("<"):
-        path = Path(source).parent / path
-    return str(path)
+    return _relative_to(source, output.path) if output.path else ""

@@ -79,20 +79,8 @@ class Workflow:
     @classmethod
     def from_config(cls, config: WorkflowFile, source: str = "<dict>", text: str = "") -> "Workflow":
         """Build a workflow from a validated :class:`~uqms.config.WorkflowFile`."""
-        inputs = [
-            UncertainInput(name, e.distribution.build(), e.kind, e.group, e.unit, e.description)
-            for name, e in config.inputs.items()
-        ]
+        inputs, correlations = inputs_from_config(config, source)
         constants = [Constant(name, c.value, c.unit, c.description) for name, c in config.constants.items()]
-        correlations = []
-        for i, entry in enumerate(config.correlations):
-            unknown = [n for n in entry.inputs if n not in config.inputs]
-            if unknown:
-                raise WorkflowError(source, f"correlations[{i}].inputs", f"{unknown} are not uncertain inputs")
-            try:
-                correlations.append(Correlation(tuple(entry.inputs), entry.matrix))
-            except ValueError as error:
-                raise WorkflowError(source, f"correlations[{i}].matrix", str(error)) from None
         stages = []
         for i, entry in enumerate(config.chain):
             try:
@@ -129,6 +117,35 @@ class Workflow:
         from uqms.execution.runner import run_in_process
 
         return run_in_process(self, n or self.n, self.seed if seed is None else seed, batch_size or self.batch_size)
+
+
+def inputs_from_config(config: WorkflowFile, source: str) -> tuple[list[UncertainInput], list[Correlation]]:
+    """The uncertain inputs and correlation blocks declared in a workflow file."""
+    inputs = [
+        UncertainInput(name, e.distribution.build(), e.kind, e.group, e.unit, e.description)
+        for name, e in config.inputs.items()
+    ]
+    correlations = []
+    for i, entry in enumerate(config.correlations):
+        unknown = [n for n in entry.inputs if n not in config.inputs]
+        if unknown:
+            raise WorkflowError(source, f"correlations[{i}].inputs", f"{unknown} are not uncertain inputs")
+        try:
+            correlations.append(Correlation(tuple(entry.inputs), entry.matrix))
+        except ValueError as error:
+            raise WorkflowError(source, f"correlations[{i}].matrix", str(error)) from None
+    return inputs, correlations
+
+
+def run_input_set(run) -> InputSet:
+    """The joint distribution of a run's inputs, rebuilt from the workflow text it stores."""
+    import tomllib
+
+    source = run.attrs.get("workflow_file", "<run>")
+    if not run.attrs.get("workflow_text"):
+        raise WorkflowError(source, "", "the run stores no workflow text (made from Python?): pass its InputSet")
+    config = parse_workflow(tomllib.loads(run.attrs["workflow_text"]), source)
+    return InputSet(*inputs_from_config(config, source))
 
 
 def _relative_to(source: str, path: str) -> str:

@@ -151,7 +151,8 @@ def parse_workflow(data: dict[str, Any], source: str) -> WorkflowFile:
     try:
         return WorkflowFile.model_validate(data)
     except ValidationError as error:
-        first = error.errors()[0]
+        # A misspelt key also makes the right one "missing": report the misspelling first.
+        first = min(error.errors(), key=lambda e: e["type"] != "extra_forbidden")
         more = error.error_count() - 1
         suffix = f" (and {more} more problem{'s' * (more > 1)})" if more else ""
         raise WorkflowError(source, key_path(first["loc"]), describe_error(first) + suffix) from None

@@ -40,13 +40,14 @@ def build_dataset(workflow, arrays: dict[str, np.ndarray], n: int, seed: int) ->
     for name, constant in workflow.constants.items():
         variables[name] = xr.Variable((), np.float64(constant.value),
                                       {"role": "constant", "units": constant.unit, "description": constant.description})
-    coords: dict[str, list] = {}
+    coords: dict[str, np.ndarray] = {}
     for name in chain.outputs:
         value = arrays[name]
         dims = ("sample",) + tuple(chain.output_dims.get(name, (f"{name}_dim_{k}" for k in range(1, value.ndim))))
         for dim in dims[1:]:
             if dim in chain.output_coords:
-                coords[dim] = list(chain.output_coords[dim])
+                # object (variable-length) strings: Zarr v3 has no spec for fixed-width ones
+                coords[dim] = np.array(chain.output_coords[dim], dtype=object)
         variables[name] = xr.Variable(dims, value, {"role": "output", "units": chain.units.get(name, "")})
     messages = {0: "ok", **chain.status_messages}
     variables["status"] = xr.Variable(

@@ -120,7 +120,8 @@ class DiscreteUniform(_Spec):
         return self
 
     def build(self) -> chaospy.Distribution:
-        return chaospy.DiscreteUniform(self.lower, self.upper)
+        # chaospy.DiscreteUniform.inv returns non-integers (a smoothed step): use whole values.
+        return Categorical(values=list(range(self.lower, self.upper + 1))).build()
 
 
 def _categorical_cdf(values, cumulative, x):

@@ -1,0 +1,45 @@
+"""The uqms command line: run, show, validate."""
+
+import pytest
+from typer.testing import CliRunner
+
+from uqms import load_run
+from uqms.cli import app
+from tests.conftest import REPO
+
+runner = CliRunner()
+ISHIGAMI = str(REPO / "workflows" / "ishigami.toml")
+
+
+@pytest.mark.parametrize("command", [[], ["run"], ["show"], ["validate"]])
+def test_help(command):
+    result = runner.invoke(app, [*command, "--help"])
+    assert result.exit_code == 0 and "Usage" in result.output
+
+
+def test_validate_reports_the_workflow():
+    result = runner.invoke(app, ["validate", ISHIGAMI])
+    assert result.exit_code == 0
+    assert "3 inputs" in result.output and "2 stages" in result.output
+
+
+def test_validate_names_the_problem(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text(open(ISHIGAMI).read().replace('method = "sobol"', 'method = "grid"'))
+    result = runner.invoke(app, ["validate", str(bad)])
+    assert result.exit_code == 2
+    assert "design.method" in result.output and "bad.toml" in result.output
+
+
+def test_run_then_show(tmp_path):
+    out = tmp_path / "ishigami.nc"
+    result = runner.invoke(app, ["run", ISHIGAMI, "--n", "512", "--seed", "3", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    run = load_run(out)
+    assert run.sizes["sample"] == 512 and run.attrs["seed"] == 3
+    shown = runner.invoke(app, ["show", str(out)], env={"COLUMNS": "200"})
+    assert shown.exit_code == 0
+    mean = f"{float(run['y'].mean()):.6g}"
+    assert mean in shown.output
+    for word in ("x1", "x3", "epistemic", "ok", "512", "5%", "95%"):
+        assert word in shown.output

@@ -71,7 +71,7 @@ class StageEntry(_Section):
 
 
 class DesignSection(_Section):
-    method: Literal["mc", "lhs", "sobol", "halton"] = "mc"
+    method: Literal["mc", "lhs", "sobol", "halton", "saltelli"] = "mc"
     n: PositiveInt = 1000
 
 

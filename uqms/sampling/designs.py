@@ -13,6 +13,8 @@ import warnings
 import numpy as np
 from scipy.stats import qmc
 
+from uqms.sampling.saltelli import Saltelli
+
 _WORDS_PER_STEP = 4  # Philox4x64 yields four 64-bit words per counter step
 
 
@@ -88,11 +90,11 @@ class Halton(_QuasiMonteCarlo):
     engine = qmc.Halton
 
 
-DESIGNS = {cls.name: cls for cls in (MonteCarlo, LatinHypercube, Sobol, Halton)}
+DESIGNS = {cls.name: cls for cls in (MonteCarlo, LatinHypercube, Sobol, Halton, Saltelli)}
 
 
 def make_design(method: str):
-    """The design registered under ``method`` (``mc``, ``lhs``, ``sobol``, ``halton``)."""
+    """The design registered under ``method`` (``mc``, ``lhs``, ``sobol``, ``halton``, ``saltelli``)."""
     try:
         return DESIGNS[method]()
     except KeyError:

@@ -56,6 +56,30 @@ def run(
     save_run(result, target)
     failed = int((result.status != 0).sum())
     console.print(f"{result.sizes['sample']} samples, {failed} failed -> {target}")
+    from uqms.analysis.command import analyze_if_requested
+
+    _report_analysis(lambda: analyze_if_requested(result, target))
+
+
+@app.command()
+def analyze(
+    store: Path = typer.Argument(..., help="run store (.zarr or .nc)"),
+    out: Optional[Path] = typer.Option(None, "--out", help="folder for tables and figures (default: <store>_analysis)"),
+) -> None:
+    """Write predictive distributions, Sobol indices, p-boxes and their figures for a run."""
+    from uqms.analysis.command import analyze_store
+
+    _report_analysis(lambda: analyze_store(store, out))
+
+
+def _report_analysis(analysis) -> None:
+    """Run an analysis callable and print where its files went."""
+    try:
+        written = analysis()
+    except (UqmsError, ValueError, FileNotFoundError, OSError) as error:
+        _fail(error)
+    if written:
+        console.print(f"analysis: {len(written)} files -> {written[0].parent}")
 
 
 @app.command()

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import tomllib
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt, ValidationError, model_validator
 
@@ -83,6 +83,22 @@ class OutputSection(_Section):
     path: str = Field(default="", pattern=r"^$|\.(zarr|nc)/?$", description="run store: '.zarr' or '.nc'")
 
 
+class AnalysisSection(_Section):
+    """What ``uqms run`` reduces a run to (and the defaults of ``uqms analyze``)."""
+
+    outputs: list[str] = Field(default=[], description="outputs to analyse; empty: every output")
+    quantiles: list[Annotated[float, Field(gt=0, lt=1)]] = Field(default=[0.05, 0.5, 0.95], min_length=1)
+    sobol: Literal["auto", "pce", "saltelli", "none"] = Field(default="auto", description="auto: saltelli on a saltelli run, else pce")
+    pce_order: PositiveInt | Literal["auto"] = Field(default="auto", description="auto: lowest leave-one-out error up to max_pce_order")
+    max_pce_order: PositiveInt = 10
+    bootstrap: PositiveInt = 1000
+    confidence: float = Field(default=0.95, gt=0, lt=1)
+    convergence: bool = True
+    tables: list[Literal["csv", "netcdf"]] = ["csv", "netcdf"]
+    figures: list[Literal["png", "svg"]] = ["png", "svg"]
+    directory: str = Field(default="", description="relative to the workflow file; empty: '<run store>_analysis' beside the store")
+
+
 class WorkflowFile(_Section):
     """A whole workflow file."""
 
@@ -94,6 +110,7 @@ class WorkflowFile(_Section):
     design: DesignSection = DesignSection()
     execution: ExecutionSection = ExecutionSection()
     output: OutputSection = OutputSection()
+    analysis: AnalysisSection | None = None
 
 
 def key_path(loc: tuple[Any, ...]) -> str:

@@ -1,0 +1,84 @@
+"""Sobol indices and convergence of run Datasets (Ishigami workflow), failed samples left out."""
+
+import tomllib
+
+import numpy as np
+import pytest
+from SALib.analyze import sobol as salib_sobol
+
+from uqms.analysis.convergence import pce_convergence, saltelli_convergence
+from uqms.analysis.groups import input_groups
+from uqms.analysis.saltelli import saltelli_indices
+from uqms.analysis.sobol import sobol
+from uqms.config import parse_workflow
+from uqms.test_functions import ishigami
+from uqms.workflow import Workflow
+from tests.conftest import REPO
+
+
+def ishigami_run(design, n, group_x1_x2=False):
+    text = (REPO / "workflows" / "ishigami.toml").read_text().replace('method = "sobol"', f'method = "{design}"')
+    if group_x1_x2:
+        text = text.replace('kind = "aleatoric"', 'kind = "aleatoric"\ngroup = "sines"')
+    flow = Workflow.from_config(parse_workflow(tomllib.loads(text), "ishigami.toml"), "ishigami.toml", text)
+    return flow.run(n=n)
+
+
+@pytest.fixture(scope="module")
+def saltelli_run():
+    return ishigami_run("saltelli", 2**12 * 5)
+
+
+def test_saltelli_run_gives_salib_indices_and_covers_the_analytic_ones(saltelli_run):
+    found = sobol(saltelli_run, "y", resamples=300)
+    assert found.attrs["method"] == "saltelli" and found.attrs["n_base"] == 2**12
+    problem = {"num_vars": 3, "names": ["x1", "x2", "x3"], "bounds": [[-np.pi, np.pi]] * 3}
+    reference = salib_sobol.analyze(problem, saltelli_run.y.values, calc_second_order=False, num_resamples=10)
+    np.testing.assert_allclose(found["first"].values, reference["S1"], atol=1e-10)
+    np.testing.assert_allclose(found["total"].values, reference["ST"], atol=1e-10)
+    first, total = ishigami.sobol_indices()
+    for kind, exact in (("first", first), ("total", total)):
+        interval = found[f"{kind}_interval"]
+        assert (interval.sel(bound="lower").values <= exact).all() and (exact <= interval.sel(bound="upper").values).all()
+
+
+def test_a_failed_row_drops_its_whole_base_sample(saltelli_run):
+    run = saltelli_run.copy(deep=True)
+    failed = [3, 12, 13, 401]  # rows of base samples 0, 2 (twice) and 80
+    run["status"].values[failed] = 1
+    run["y"].values[failed] = np.nan
+    found = sobol(run, "y", resamples=50)
+    keep = np.setdiff1d(np.arange(2**12), [0, 2, 80])
+    rows = saltelli_run.y.values.reshape(-1, 5)[keep].ravel()
+    np.testing.assert_allclose(found["first"].values, saltelli_indices(rows, 3, resamples=50)["first"][:, 0], rtol=1e-12)
+    assert found.attrs["n_base"] == 2**12 - 3 and found.attrs["n_failed"] == 4
+
+
+def test_saltelli_convergence_ends_at_the_full_estimate_with_narrower_intervals(saltelli_run):
+    history = saltelli_convergence(saltelli_run, "y", resamples=100)
+    assert history["n_base"].values.tolist() == [64, 128, 256, 512, 1024, 2048, 4096]
+    full = sobol(saltelli_run, "y", resamples=100)
+    np.testing.assert_allclose(history["total"].isel(n_base=-1).values, full["total"].values)
+    width = history["total_interval"].diff("bound").squeeze("bound")
+    assert (width.isel(n_base=-1) < width.isel(n_base=0) / 4).all()
+
+
+def test_pce_of_a_sobol_run_with_grouped_inputs():
+    run = ishigami_run("sobol", 1024, group_x1_x2=True)
+    run["status"].values[:10] = 1
+    assert input_groups(run) == {"sines": ["x1", "x2"], "x3": ["x3"]}
+    found = sobol(run, "y", max_order=12)
+    first, total = ishigami.sobol_indices()
+    assert found.attrs["method"] == "pce" and found.attrs["n_used"] == 1014 and found.attrs["grouped"]
+    np.testing.assert_allclose(found["first"].values, first, atol=1e-3)
+    np.testing.assert_allclose(found["total"].values, total, atol=1e-3)
+    # the group {x1, x2}: its closed index is S1 + S2 + S12 (no x1-x2 interaction here), its total 1 - S3
+    np.testing.assert_allclose(found["group_first"].sel(group="sines"), first[0] + first[1], atol=1e-3)
+    np.testing.assert_allclose(found["group_total"].sel(group="sines"), 1 - first[2], atol=1e-3)
+    history = pce_convergence(run, "y", sizes=[64, 256, 1014], max_order=12)
+    assert history["loo"].values[-1] < history["loo"].values[0] and history["order"].values[-1] >= 9
+
+
+def test_saltelli_indices_need_a_saltelli_run():
+    with pytest.raises(ValueError, match="saltelli design"):
+        sobol(ishigami_run("sobol", 64), "y", method="saltelli")

@@ -1,0 +1,39 @@
+"""Which samples a reduction uses: rows with status 0 only, failures counted by message."""
+
+from __future__ import annotations
+
+import numpy as np
+import xarray as xr
+
+from uqms.execution import status_messages
+
+
+def ok_mask(run: xr.Dataset) -> xr.DataArray:
+    """True where a sample (or a nested sample's inner draw) finished with status 0."""
+    return run["status"] == 0
+
+
+def failures(run: xr.Dataset) -> dict[str, int]:
+    """``{message: count}`` of the samples left out of every reduction (status != 0)."""
+    codes, counts = np.unique(run["status"].values[run["status"].values != 0], return_counts=True)
+    messages = status_messages(run)
+    return {messages.get(int(c), f"status {int(c)}"): int(k) for c, k in zip(codes, counts)}
+
+
+def entry_dims(var: xr.DataArray, core: tuple[str, ...]) -> list[str]:
+    """The dims of an output beyond the sample dims ``core`` (e.g. a species axis)."""
+    return [d for d in var.dims if d not in core]
+
+
+def flat(var: xr.DataArray, core: tuple[str, ...] = ("sample",)) -> np.ndarray:
+    """Values shaped ``(*core sizes, m)``: every entry of the output in one trailing column axis."""
+    extra = entry_dims(var, core)
+    return var.transpose(*core, *extra).values.reshape(*(var.sizes[d] for d in core), -1)
+
+
+def unflat(values: np.ndarray, var: xr.DataArray, leading: dict[str, object], core: tuple[str, ...] = ("sample",)) -> xr.DataArray:
+    """Inverse of :func:`flat`: ``values`` shaped ``(*leading sizes, m)`` as a labelled DataArray."""
+    extra = entry_dims(var, core)
+    shape = tuple(len(c) for c in leading.values()) + tuple(var.sizes[d] for d in extra)
+    coords = {**leading, **{d: var[d].values for d in extra if d in var.coords}}
+    return xr.DataArray(np.asarray(values).reshape(shape), dims=(*leading, *extra), coords=coords)

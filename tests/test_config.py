@@ -35,7 +35,7 @@ def _load(tmp_path, text):
         ('stage = "ishigami.sines"', 'stage = "uqms.nothing:here"', "chain[0].stage", "cannot import module 'uqms.nothing'"),
         ('method = "sobol"', 'method = "grid"', "design.method", "'mc', 'lhs', 'sobol'"),
         ('n = 4096', 'n = 0', "design.n", "greater than 0"),
-        ('batch_size = 10000', 'batch_size = "big"', "execution.batch_size", "valid integer"),
+        ('[execution]', '[execution]\nbatch_size = "big"', "execution.batch_size", "valid integer"),
         ('path = "../runs/ishigami.zarr"', 'path = "../runs/ishigami.csv"', "output.path", "should match pattern"),
         ('name = "ishigami"', 'name = "my flow"', "workflow.name", "should match pattern"),
         ('[constants]', '[[correlations]]\ninputs = ["x1", "x9"]\nmatrix = [[1.0, 0.5], [0.5, 1.0]]\n[constants]',

@@ -41,19 +41,32 @@ def run(
     workflow: Path = typer.Argument(..., help="workflow file (TOML)"),
     n: Optional[int] = typer.Option(None, "--n", min=1, help="number of samples (default: the file's design.n)"),
     seed: Optional[int] = typer.Option(None, "--seed", min=0, help="seed (default: the file's workflow.seed)"),
-    out: Optional[Path] = typer.Option(None, "--out", help="run store, .zarr or .nc (default: the file's output.path)"),
+    out: Optional[Path] = typer.Option(
+        None, "--out", help="run store: .zarr (written as batches finish, resumable) or .nc (default: output.path)"
+    ),
+    scheduler: Optional[str] = typer.Option(
+        None, "--scheduler", envvar="DASK_SCHEDULER_ADDRESS",
+        help="'synchronous', 'local' (a local cluster, the default) or a Dask scheduler address tcp://HOST:PORT",
+    ),
+    batch_size: Optional[int] = typer.Option(None, "--batch-size", min=1, help="samples per task (default: timed)"),
+    quiet: bool = typer.Option(False, "--quiet", help="no progress bar"),
 ) -> None:
-    """Run a workflow and store the result."""
+    """Run a workflow and store the result; running again on a .zarr store resumes it."""
     from uqms.execution import save_run
+    from uqms.execution.store import is_netcdf
     from uqms.workflow import Workflow
 
     try:
         flow = Workflow.from_file(workflow)
+        target = out or (Path(flow.output) if flow.output else Path(f"{flow.name}.zarr"))
+        options = dict(n=n, seed=seed, batch_size=batch_size, scheduler=scheduler or flow.scheduler, quiet=quiet)
+        if is_netcdf(target):
+            result = flow.run(**options)
+            save_run(result, target)
+        else:
+            result = flow.run(store=target, **options)
     except UqmsError as error:
         _fail(error)
-    target = out or (Path(flow.output) if flow.output else Path(f"{flow.name}.zarr"))
-    result = flow.run(n=n, seed=seed)
-    save_run(result, target)
     failed = int((result.status != 0).sum())
     console.print(f"{result.sizes['sample']} samples, {failed} failed -> {target}")
     from uqms.analysis.command import analyze_if_requested

@@ -76,7 +76,10 @@ class DesignSection(_Section):
 
 
 class ExecutionSection(_Section):
-    batch_size: PositiveInt = 10_000
+    batch_size: PositiveInt | None = Field(default=None, description="samples per task; timed automatically if absent")
+    scheduler: str | None = Field(
+        default=None, description="'synchronous', 'local' (a local cluster, the default) or a Dask scheduler address"
+    )
 
 
 class OutputSection(_Section):

@@ -26,7 +26,8 @@ class Workflow:
         design: ``"mc"``, ``"lhs"``, ``"sobol"`` or ``"halton"``.
         n: number of samples.
         seed: seed of the design; sample i depends only on (seed, i).
-        batch_size: samples evaluated together.
+        batch_size: samples evaluated together (None: chosen from a timing of the first samples).
+        scheduler: where ``uqms run`` evaluates batches (see :meth:`run`).
         name: label of the workflow (used in stores and reports).
         output: where ``uqms run`` stores the run (``.zarr`` or ``.nc``), may be empty.
         source: file the workflow came from (for messages and provenance).
@@ -45,7 +46,8 @@ class Workflow:
         design: str = "mc",
         n: int = 1000,
         seed: int = 0,
-        batch_size: int = 10_000,
+        batch_size: int | None = None,
+        scheduler: str | None = None,
         name: str = "workflow",
         output: str = "",
         source: str = "<python>",
@@ -65,7 +67,7 @@ class Workflow:
             raise WorkflowError(source, "chain", str(error).removeprefix(f"{source}: ")) from None
         self.design_method = design
         self.design = make_design(design)
-        self.n, self.seed, self.batch_size = int(n), int(seed), int(batch_size)
+        self.n, self.seed, self.batch_size, self.scheduler = int(n), int(seed), batch_size, scheduler
         self.name, self.output = name, output
         self.source, self.source_text = source, source_text
 
@@ -91,7 +93,7 @@ class Workflow:
             chain = Chain(stages, name=config.workflow.name)
             return cls(
                 chain, inputs, constants, correlations, config.design.method, config.design.n,
-                config.workflow.seed, config.execution.batch_size, config.workflow.name,
+                config.workflow.seed, config.execution.batch_size, config.execution.scheduler, config.workflow.name,
                 _output_path(config.output, source), source, text,
             )
         except (WiringError, ValueError) as error:
@@ -112,11 +114,28 @@ class Workflow:
             batch[name] = np.broadcast_to(np.float64(constant.value), (n,))
         return self.chain(batch)
 
-    def run(self, n: int | None = None, seed: int | None = None, batch_size: int | None = None):
-        """Evaluate the chain on the design; returns the run as an xarray Dataset."""
-        from uqms.execution.runner import run_in_process
+    def run(
+        self,
+        n: int | None = None,
+        seed: int | None = None,
+        batch_size: int | None = None,
+        scheduler: str | None = "synchronous",
+        store: str | Path | None = None,
+        quiet: bool = True,
+    ):
+        """Evaluate the chain on the design and return the run as an xarray Dataset.
 
-        return run_in_process(self, n or self.n, self.seed if seed is None else seed, batch_size or self.batch_size)
+        Args:
+            n, seed, batch_size: override the workflow's own.
+            scheduler: ``"synchronous"`` (this process, the default here), a Dask
+                scheduler address, or None for ``DASK_SCHEDULER_ADDRESS`` or a local cluster.
+            store: a ``.zarr`` store written as batches finish, resumed if it exists.
+            quiet: no progress bar.
+        """
+        from uqms.execution.runner import execute
+
+        return execute(self, n or self.n, self.seed if seed is None else seed,
+                       batch_size or self.batch_size, scheduler, store, quiet)
 
 
 def inputs_from_config(config: WorkflowFile, source: str) -> tuple[list[UncertainInput], list[Correlation]]:

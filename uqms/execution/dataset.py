@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from importlib import metadata
 
 import numpy as np
 import xarray as xr
 
+BATCH_FAILED = -1
+BATCH_FAILED_MESSAGE = "the batch's task failed on every try (worker lost or error outside the chain)"
 PROVENANCE_PACKAGES = ("uqms", "numpy", "scipy", "chaospy", "xarray", "dask", "distributed", "zarr", "pydantic")
 
 
+@functools.cache
 def package_versions() -> dict[str, str]:
     """Installed versions of uqms and the packages a run depends on."""
     versions = {}
@@ -22,8 +26,11 @@ def package_versions() -> dict[str, str]:
     return versions
 
 
-def build_dataset(workflow, arrays: dict[str, np.ndarray], n: int, seed: int) -> xr.Dataset:
+def build_dataset(workflow, arrays: dict[str, np.ndarray], n: int, seed: int, start: int = 0) -> xr.Dataset:
     """The run Dataset: inputs, outputs and ``status`` along ``sample``, constants as scalars.
+
+    ``arrays`` hold samples ``start, start + 1, ...`` of an ``n``-sample run (all of them
+    by default).
 
     Every variable carries ``units`` and ``role`` (input, output, constant, status) in
     its attrs; the Dataset attrs carry the workflow text, the status message table and
@@ -49,9 +56,9 @@ def build_dataset(workflow, arrays: dict[str, np.ndarray], n: int, seed: int) ->
                 # object (variable-length) strings: Zarr v3 has no spec for fixed-width ones
                 coords[dim] = np.array(chain.output_coords[dim], dtype=object)
         variables[name] = xr.Variable(dims, value, {"role": "output", "units": chain.units.get(name, "")})
-    messages = {0: "ok", **chain.status_messages}
+    messages = {0: "ok", **chain.status_messages, BATCH_FAILED: BATCH_FAILED_MESSAGE}
     variables["status"] = xr.Variable(
-        ("sample",), arrays["status"].astype(np.int32),
+        ("sample",), arrays["status"].astype(np.int32, copy=False),
         {"role": "status", "units": "1", "flag_values": np.array(list(messages), dtype=np.int32),
          "flag_meanings": " | ".join(messages.values())},
     )
@@ -67,7 +74,8 @@ def build_dataset(workflow, arrays: dict[str, np.ndarray], n: int, seed: int) ->
         "status_messages": json.dumps({str(k): v for k, v in messages.items()}),
         "versions": json.dumps(package_versions()),
     }
-    return xr.Dataset(variables, coords={"sample": np.arange(n), **coords}, attrs=attrs)
+    rows = len(arrays["status"])
+    return xr.Dataset(variables, coords={"sample": np.arange(start, start + rows), **coords}, attrs=attrs)
 
 
 def input_names(run: xr.Dataset) -> list[str]:

@@ -1,11 +1,26 @@
-"""Evaluate a workflow's chain on its design, batch by batch."""
+"""Evaluate a workflow's chain on its design, batch by batch, here or on Dask workers."""
 
 from __future__ import annotations
 
+import time
+from pathlib import Path
+
+import dask.array
 import numpy as np
 import xarray as xr
 
-from uqms.execution.dataset import build_dataset
+from uqms.errors import UqmsError
+from uqms.execution.dataset import BATCH_FAILED, build_dataset
+from uqms.execution.progress import sample_progress
+from uqms.execution.run_store import RunStore, fingerprint
+from uqms.execution.scheduler import connect, scheduler_address
+from uqms.execution.store import open_run
+
+TASK_SECONDS = 0.5  # aim for tasks long against Dask's ~2-3 ms overhead, short for balance
+MAX_TASKS = 10_000
+PROBE_SAMPLES = 64
+PROBE_SECONDS = 0.05
+RETRIES = 2  # Dask retries of a task that raised
 
 
 def batch_bounds(n: int, batch_size: int) -> list[tuple[int, int]]:
@@ -19,8 +34,214 @@ def evaluate_batch(workflow, start: int, stop: int, n: int, seed: int) -> dict[s
     return {**inputs, **workflow.evaluate(inputs)}
 
 
-def run_in_process(workflow, n: int, seed: int, batch_size: int) -> xr.Dataset:
-    """Evaluate every batch in this process and assemble the run Dataset."""
-    parts = [evaluate_batch(workflow, a, b, n, seed) for a, b in batch_bounds(n, batch_size)]
-    arrays = {name: np.concatenate([p[name] for p in parts]) for name in parts[0]}
+def auto_batch_size(seconds_per_sample: float, n: int, workers: int) -> int:
+    """A power of two giving tasks of about ``TASK_SECONDS``, at most ``MAX_TASKS`` of them,
+    and enough batches to keep every worker busy."""
+    size = TASK_SECONDS / max(seconds_per_sample, 1e-9)
+    if n > 2 * workers:
+        size = min(size, n / (2 * workers))
+    size = 2 ** int(np.floor(np.log2(max(size, 1))))
+    fewest = 2 ** int(np.ceil(np.log2(n / MAX_TASKS))) if n > MAX_TASKS else 1
+    return max(size, fewest)
+
+
+def execute(
+    workflow,
+    n: int,
+    seed: int,
+    batch_size: int | None = None,
+    scheduler: str | None = None,
+    store: str | Path | None = None,
+    quiet: bool = True,
+) -> xr.Dataset:
+    """Run ``workflow`` on ``n`` samples and return the run Dataset.
+
+    Args:
+        batch_size: samples per task; chosen from a timing of the first samples if None
+            (a resumed store keeps its own).
+        scheduler: ``"synchronous"``, ``"local"``, a Dask scheduler address, or None for
+            ``DASK_SCHEDULER_ADDRESS`` or else a local cluster.
+        store: a ``.zarr`` path written batch by batch as tasks finish; running again on
+            it computes only the missing batches. Without a store, results are kept in memory.
+        quiet: no progress bar.
+
+    Returns:
+        The run; backed lazily by the store when one is given.
+    """
+    address = scheduler_address(scheduler)
+    with connect(address) as client:
+        if store is not None and Path(store).exists():
+            sink = _StoreSink.resume(workflow, n, seed, store)
+            batch_size = sink.store.batch_size
+        else:
+            timed = batch_size is None
+            if client is None:
+                probe, seconds_per_sample = probe_batch(workflow, n, seed, timed)
+            else:  # on a worker, so a model that crashes its process never takes this driver down
+                probe, seconds_per_sample = client.submit(probe_batch, workflow, n, seed, timed, pure=False).result()
+            workers = 1 if client is None else max(1, sum(client.nthreads().values()))
+            batch_size = batch_size or auto_batch_size(seconds_per_sample, n, workers)
+            template = _template(workflow, probe, n, seed, batch_size)
+            sink = (_StoreSink.create(workflow, n, seed, store, template, batch_size) if store
+                    else _MemorySink(workflow, n, seed, template))
+        bounds = batch_bounds(n, batch_size)
+        todo = [i for i in range(len(bounds)) if not sink.is_done(i)]
+        with sample_progress(quiet) as progress:
+            task = progress.add_task(workflow.name, total=n, completed=n - sum(bounds[i][1] - bounds[i][0] for i in todo))
+
+            def finished(index: int, arrays: dict[str, np.ndarray]) -> None:
+                sink.write(index, arrays)
+                progress.advance(task, bounds[index][1] - bounds[index][0])
+
+            if client is None:
+                for i in todo:
+                    finished(i, evaluate_batch(workflow, *bounds[i], n, seed))
+            else:
+                _run_on_dask(client, workflow, bounds, todo, n, seed, finished, sink)
+    return sink.result()
+
+
+def probe_batch(workflow, n: int, seed: int, timed: bool) -> tuple[dict[str, np.ndarray], float]:
+    """Evaluate the leading samples: their arrays (for shapes and dtypes) and the time
+    per sample, s. When ``timed``, the batch grows until it takes ``PROBE_SECONDS``.
+
+    Raises:
+        UqmsError: every probed sample failed (the chain is broken, not a sample).
+    """
+    size = min(n, PROBE_SAMPLES)
+    while True:
+        clock = time.perf_counter()
+        arrays = evaluate_batch(workflow, 0, size, n, seed)
+        elapsed = time.perf_counter() - clock
+        if not timed or elapsed >= PROBE_SECONDS or size == n:
+            break
+        size = min(n, size * 8)
+    if not np.any(arrays["status"] == 0):
+        codes = sorted(set(arrays["status"].tolist()))
+        raise UqmsError(
+            f"every one of the first {size} samples failed: "
+            + "; ".join(workflow.chain.status_messages.get(c, str(c)) for c in codes)
+            + ". Fix the chain before running"
+        )
+    return arrays, elapsed / size
+
+
+def _run_on_dask(client, workflow, bounds, todo, n, seed, finished, sink) -> None:
+    """Submit the batches as tasks, a bounded number in flight, and sink each as it completes."""
+    from distributed import as_completed
+
+    window = 2 * max(1, sum(client.nthreads().values()))
+    pending = iter(todo)
+    index_of = {}
+
+    def submit(i):
+        future = client.submit(evaluate_batch, workflow, *bounds[i], n, seed, retries=RETRIES, pure=False)
+        index_of[future.key] = i
+        return future
+
+    suspects = []
+    running = as_completed([submit(i) for _, i in zip(range(window), pending)], with_results=False)
+    for future in running:
+        i = index_of.pop(future.key)
+        try:
+            finished(i, future.result())
+        except UqmsError:
+            raise  # a contract violation in the chain: a bug to fix, not a sample to flag
+        except Exception:  # noqa: BLE001 - lost workers, memory errors: try again alone below
+            suspects.append(i)
+        future.release()
+        following = next(pending, None)
+        if following is not None:
+            running.add(submit(following))
+    # A dying worker also fails the innocent tasks queued beside the culprit: run each
+    # failed batch once more on its own, and flag only those that fail again.
+    for i in suspects:
+        try:
+            arrays = submit(i).result()
+        except UqmsError:
+            raise
+        except Exception as error:  # noqa: BLE001
+            arrays = _failed_batch(workflow, *bounds[i], n, seed, sink.template, error)
+        finished(i, arrays)
+
+
+def _failed_batch(workflow, start, stop, n, seed, template, error) -> dict[str, np.ndarray]:
+    """The rows of a batch whose task never succeeded: inputs, NaN outputs, BATCH_FAILED status."""
+    import logging
+
+    logging.getLogger("uqms").warning("batch %d:%d failed: %s: %s", start, stop, type(error).__name__, error)
+    arrays = workflow.sample_inputs(start, stop, n, seed)
+    for name in workflow.chain.outputs:
+        var = template[name]
+        arrays[name] = np.full((stop - start,) + var.shape[1:], np.nan, dtype=var.dtype)
+    arrays["status"] = np.full(stop - start, BATCH_FAILED, dtype=np.int32)
+    return arrays
+
+
+def _template(workflow, probe: dict[str, np.ndarray], n: int, seed: int, batch_size: int) -> xr.Dataset:
+    """The run's variables as lazy arrays (shapes and dtypes from the probe), chunked by batch."""
+    arrays = {
+        name: dask.array.zeros((n,) + value.shape[1:], dtype=value.dtype, chunks=(batch_size,) + value.shape[1:])
+        for name, value in probe.items()
+    }
     return build_dataset(workflow, arrays, n, seed)
+
+
+class _Sink:
+    """Where finished batches go."""
+
+    template: xr.Dataset
+
+    def is_done(self, index: int) -> bool: ...
+
+    def write(self, index: int, arrays: dict[str, np.ndarray]) -> None: ...
+
+    def result(self) -> xr.Dataset: ...
+
+
+class _MemorySink(_Sink):
+    """Keeps finished batches in memory and assembles the run at the end."""
+
+    def __init__(self, workflow, n: int, seed: int, template: xr.Dataset):
+        self.workflow, self.n, self.seed, self.template = workflow, n, seed, template
+        self.batches: dict[int, dict[str, np.ndarray]] = {}
+
+    def is_done(self, index):
+        return False
+
+    def write(self, index, arrays):
+        self.batches[index] = arrays
+
+    def result(self):
+        ordered = [self.batches[i] for i in sorted(self.batches)]
+        arrays = {name: np.concatenate([b[name] for b in ordered]) for name in ordered[0]}
+        return build_dataset(self.workflow, arrays, self.n, self.seed)
+
+
+class _StoreSink(_Sink):
+    """Writes finished batches into a resumable Zarr store."""
+
+    def __init__(self, workflow, n: int, seed: int, store: RunStore, template: xr.Dataset):
+        self.workflow, self.n, self.seed, self.store, self.template = workflow, n, seed, store, template
+        self.done = store.done()
+
+    @classmethod
+    def create(cls, workflow, n, seed, path, template, batch_size):
+        store = RunStore.create(path, template, fingerprint(workflow, n, seed), batch_size)
+        return cls(workflow, n, seed, store, template)
+
+    @classmethod
+    def resume(cls, workflow, n, seed, path):
+        description = f"workflow {workflow.name!r}, n {n}, seed {seed}, design {workflow.design_method!r}"
+        store = RunStore.open(path, fingerprint(workflow, n, seed), description)
+        return cls(workflow, n, seed, store, open_run(path, allow_incomplete=True))
+
+    def is_done(self, index):
+        return bool(self.done[index])
+
+    def write(self, index, arrays):
+        start = index * self.store.batch_size
+        self.store.write(build_dataset(self.workflow, arrays, self.n, self.seed, start=start), index)
+
+    def result(self):
+        return open_run(self.store.path)

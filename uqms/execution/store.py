@@ -1,10 +1,17 @@
-"""Save runs to and load them from Zarr stores or NetCDF files."""
+"""Save runs to and open them from Zarr stores or NetCDF files."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import xarray as xr
+
+from uqms.errors import UqmsError
+from uqms.execution.run_store import BATCH_SIZE, DONE, FINGERPRINT
+
+
+class IncompleteRunError(UqmsError):
+    """A run store whose run was interrupted before every batch was written."""
 
 
 def is_netcdf(path: str | Path) -> bool:
@@ -22,13 +29,34 @@ def save_run(run: xr.Dataset, path: str | Path) -> Path:
     return path
 
 
-def load_run(path: str | Path) -> xr.Dataset:
-    """Read a run saved by :func:`save_run` fully into memory."""
+def open_run(path: str | Path, allow_incomplete: bool = False) -> xr.Dataset:
+    """Open a run lazily (dask-backed for Zarr stores).
+
+    Raises:
+        FileNotFoundError: no such store.
+        IncompleteRunError: a store written batch by batch whose run was interrupted
+            (unless ``allow_incomplete``).
+    """
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"{path}: no such run store")
     if is_netcdf(path):
-        with xr.open_dataset(path, engine="h5netcdf") as run:
-            return run.load()
-    with xr.open_zarr(path, consolidated=False) as run:
+        return xr.open_dataset(path, engine="h5netcdf")
+    run = xr.open_zarr(path, consolidated=False)
+    if DONE in run:
+        done = run[DONE].values
+        if not done.all() and not allow_incomplete:
+            raise IncompleteRunError(
+                f"{path}: the run is incomplete ({int(done.sum())} of {done.size} batches written); "
+                "run the same command again to resume it"
+            )
+        run = run.drop_vars(DONE)
+        for key in (FINGERPRINT, BATCH_SIZE):
+            run.attrs.pop(key, None)
+    return run
+
+
+def load_run(path: str | Path) -> xr.Dataset:
+    """Read a complete run fully into memory."""
+    with open_run(path) as run:
         return run.load()

@@ -1,0 +1,222 @@
+"""Runs on Dask: same results as in-process for any batch size and worker count, resumable
+after a kill, tolerant of lost workers, refusing a store made by another run."""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import chaospy
+import cloudpickle
+import dask
+import numpy as np
+import pytest
+from distributed import Client, LocalCluster
+
+from uqms import FunctionStage, UncertainInput, Workflow
+from uqms.execution import open_run, status_messages
+from uqms.execution.progress import sample_progress
+from uqms.execution.run_store import StoreMismatchError
+from uqms.execution.runner import auto_batch_size
+from uqms.execution.store import IncompleteRunError
+from tests.conftest import REPO
+
+ISHIGAMI = REPO / "workflows" / "ishigami.toml"
+# Workers import this module's functions by value: they need not find the tests on their path.
+cloudpickle.register_pickle_by_value(sys.modules[__name__])
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    """Two single-threaded worker processes; a lost task is retried once, then given up."""
+    with dask.config.set({"distributed.scheduler.allowed-failures": 1}):
+        with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as local:
+            yield local.scheduler_address
+
+
+@pytest.fixture(scope="module")
+def ishigami():
+    return Workflow.from_file(ISHIGAMI)
+
+
+@pytest.fixture(scope="module")
+def reference(ishigami):
+    return ishigami.run(n=3000, scheduler="synchronous", batch_size=3000)
+
+
+@pytest.mark.parametrize("batch_size", [128, 1000, 3000])
+def test_local_cluster_gives_the_synchronous_result(cluster, ishigami, reference, batch_size):
+    assert ishigami.run(n=3000, scheduler=cluster, batch_size=batch_size).identical(reference)
+
+
+def test_store_written_on_a_cluster_equals_the_in_memory_run(cluster, ishigami, reference, tmp_path):
+    run = ishigami.run(n=3000, scheduler=cluster, batch_size=256, store=tmp_path / "run.zarr")
+    assert run.identical(reference)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_scheduler_and_worker_started_with_the_dask_command(ishigami, reference):
+    port = _free_port()
+    address = f"tcp://127.0.0.1:{port}"
+    dask_cli = [sys.executable, "-m", "distributed.cli.dask_scheduler"]
+    scheduler = subprocess.Popen(
+        [sys.executable, "-m", "dask", "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "dask", "worker", address, "--nworkers", "1", "--nthreads", "1", "--no-dashboard"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    try:
+        with Client(address, timeout=30) as client:
+            client.wait_for_workers(1, timeout=60)
+        assert ishigami.run(n=3000, scheduler=address, batch_size=500).identical(reference)
+    finally:
+        for process in (worker, scheduler):
+            process.terminate()
+            process.wait(timeout=30)
+    assert dask_cli  # the module path exists for users without the dask entry point
+
+
+SLOW_STAGES = '''
+import time
+import numpy as np
+
+class Slow:
+    """Doubles x, taking 0.1 s per batch."""
+    inputs, outputs = ("x",), ("y",)
+    units = {"y": "eV"}
+
+    def __call__(self, batch):
+        time.sleep(0.1)
+        return {"y": 2 * batch["x"]}
+'''
+
+SLOW_WORKFLOW = '''
+[workflow]
+name = "slow"
+seed = 9
+
+[inputs.x]
+distribution = "normal"
+mean = 0.0
+std = 1.0
+kind = "epistemic"
+unit = "eV"
+
+[[chain]]
+stage = "slow_stages:Slow"
+
+[design]
+method = "lhs"
+n = 4000
+
+[execution]
+batch_size = 100
+scheduler = "synchronous"
+'''
+
+
+def test_killed_run_resumes_to_the_identical_dataset(tmp_path, monkeypatch):
+    (tmp_path / "slow_stages.py").write_text(SLOW_STAGES)
+    (tmp_path / "slow.toml").write_text(SLOW_WORKFLOW)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    store = tmp_path / "slow.zarr"
+    env = {**os.environ, "PYTHONPATH": f"{tmp_path}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
+    command = [sys.executable, "-m", "uqms.cli", "run", str(tmp_path / "slow.toml"), "--out", str(store), "--quiet"]
+    process = subprocess.Popen(command, env=env, start_new_session=True,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    done = 0
+    while time.monotonic() < deadline and done < 5:
+        time.sleep(0.2)
+        try:
+            done = int(open_run(store, allow_incomplete=True)["status"].notnull().sum() and
+                       _batches_done(store))
+        except Exception:  # noqa: BLE001 - the store is still being created
+            continue
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    assert 5 <= _batches_done(store) < 40, "the run was not interrupted mid-way"
+    with pytest.raises(IncompleteRunError, match="run the same command again to resume"):
+        open_run(store)
+    flow = Workflow.from_file(tmp_path / "slow.toml")
+    resumed = flow.run(store=store, scheduler="synchronous")
+    assert _batches_done(store) == 40
+    assert resumed.identical(flow.run(scheduler="synchronous"))
+
+
+def _batches_done(store: Path) -> int:
+    import xarray as xr
+
+    with xr.open_zarr(store, consolidated=False) as raw:
+        return int(raw["batch_done"].sum())
+
+
+def _kill_worker_once(x, marker):
+    if len(x) == 250 and os.path.exists(marker):  # in a batch, not in the 64-sample probe
+        os.remove(marker)
+        os._exit(1)  # the worker process dies mid-task
+    return x + 1
+
+
+def _kill_worker_on_large(x):
+    if np.any(x > 0.998):
+        os._exit(1)
+    return x + 1
+
+
+def _workflow(function, **constants):
+    stage = FunctionStage(lambda x: function(x, **constants), ["x"], ["y"], name=function.__name__)
+    return Workflow([stage], inputs=[UncertainInput("x", chaospy.Uniform(0, 1))], design="mc", n=2000)
+
+
+def test_a_worker_killed_during_the_run_is_replaced_and_every_sample_completes(cluster, tmp_path):
+    marker = tmp_path / "kill-once"
+    marker.touch()
+    run = _workflow(_kill_worker_once, marker=str(marker)).run(scheduler=cluster, batch_size=250)
+    assert not marker.exists(), "no worker was killed"
+    assert np.all(run["status"].values == 0)
+    assert np.allclose(run["y"].values, run["x"].values + 1)
+
+
+def test_a_batch_that_keeps_killing_workers_is_flagged_and_the_rest_finish(cluster):
+    run = _workflow(_kill_worker_on_large).run(scheduler=cluster, batch_size=250)
+    status, x = run["status"].values, run["x"].values
+    flagged = status != 0
+    assert {status_messages(run)[s] for s in status[flagged]} == {
+        "the batch's task failed on every try (worker lost or error outside the chain)"
+    }
+    killers = np.unique(np.flatnonzero(x > 0.998) // 250)
+    assert np.array_equal(np.unique(np.flatnonzero(flagged) // 250), killers)
+    assert 0 < killers.size < 8  # some batches are fine, and finish
+    assert np.all(np.isnan(run["y"].values[flagged]))
+    assert np.allclose(run["y"].values[~flagged], x[~flagged] + 1)
+
+
+def test_a_store_of_another_run_is_refused_and_left_untouched(ishigami, tmp_path):
+    store = tmp_path / "run.zarr"
+    first = ishigami.run(n=500, seed=1, scheduler="synchronous", store=store).load()
+    with pytest.raises(StoreMismatchError, match="this store holds another run .*seed 1.*not workflow 'ishigami', n 500, seed 2"):
+        ishigami.run(n=500, seed=2, scheduler="synchronous", store=store)
+    assert open_run(store).identical(first)
+
+
+def test_automatic_batch_size():
+    assert auto_batch_size(1e-6, 10**7, 2) == 2**18  # ~0.5 s tasks
+    assert auto_batch_size(1e-6, 10**5, 2) == 2**14  # at least two batches per worker
+    assert auto_batch_size(1.0, 10**7, 2) == 2**10  # at most 10 000 tasks
+    assert auto_batch_size(1.0, 100, 2) == 1
+
+
+def test_progress_bar_is_quiet_off_a_terminal():
+    assert sample_progress(quiet=False).disable  # pytest captures output: not a terminal
+    assert sample_progress(quiet=True).disable

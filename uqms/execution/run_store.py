@@ -1,0 +1,92 @@
+"""A Zarr run store written batch by batch, so an interrupted run resumes.
+
+Layout: the template (every variable, metadata only) is written first; each finished
+batch is a region write of its rows; ``batch_done`` records the batches written, and
+is written by the driver only, after the batch's data. Batches coincide with Zarr
+chunks along ``sample``, so no two writes share a chunk.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import dask.array
+import numpy as np
+import xarray as xr
+
+from uqms.errors import UqmsError
+
+DONE = "batch_done"
+FINGERPRINT = "store_fingerprint"
+BATCH_SIZE = "store_batch_size"
+
+
+class StoreMismatchError(UqmsError):
+    """An existing store was made by another workflow, seed, sample count or batch layout."""
+
+
+def fingerprint(workflow, n: int, seed: int) -> str:
+    """A digest of everything that decides the values of a run."""
+    described = workflow.source_text or repr(
+        [(i.name, str(i.distribution)) for i in workflow.inputs.inputs]
+        + [(k, c.value) for k, c in workflow.constants.items()]
+        + [(type(s).__qualname__, s.inputs, s.outputs) for s in workflow.chain.stages]
+    )
+    text = json.dumps([described, workflow.design_method, int(n), int(seed)])
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+class RunStore:
+    """The Zarr store of one run.
+
+    Args:
+        path: the ``.zarr`` directory.
+        template: the run Dataset with lazy (dask) arrays chunked by batch; only its
+            metadata is written.
+        fingerprint: digest of workflow, design, n and seed (see :func:`fingerprint`).
+        batch_size: samples per batch (= chunk length along ``sample``).
+    """
+
+    def __init__(self, path: str | Path, n_batches: int, batch_size: int):
+        self.path = Path(path)
+        self.n_batches, self.batch_size = n_batches, batch_size
+
+    @classmethod
+    def create(cls, path: str | Path, template: xr.Dataset, digest: str, batch_size: int) -> "RunStore":
+        n = template.sizes["sample"]
+        n_batches = -(-n // batch_size)
+        done = dask.array.zeros(n_batches, chunks=1, dtype=bool)
+        template = template.assign({DONE: ("batch", done)})
+        template.attrs.update({FINGERPRINT: digest, BATCH_SIZE: int(batch_size)})
+        template.to_zarr(path, mode="w-", compute=False, consolidated=False)
+        return cls(path, n_batches, batch_size)
+
+    @classmethod
+    def open(cls, path: str | Path, digest: str, description: str) -> "RunStore":
+        """Open an existing store, refusing one made by anything else than this run."""
+        with xr.open_zarr(path, consolidated=False) as stored:
+            if stored.attrs.get(FINGERPRINT) != digest:
+                raise StoreMismatchError(
+                    f"{path}: this store holds another run (workflow {stored.attrs.get('workflow')!r}, "
+                    f"n {stored.attrs.get('n_samples')}, seed {stored.attrs.get('seed')}, design "
+                    f"{stored.attrs.get('design')!r}), not {description}; it is left untouched: "
+                    "choose another output path or delete it"
+                )
+            return cls(path, stored.sizes["batch"], int(stored.attrs[BATCH_SIZE]))
+
+    def done(self) -> np.ndarray:
+        """Boolean mask of the batches already written."""
+        with xr.open_zarr(self.path, consolidated=False) as stored:
+            return stored[DONE].values.copy()
+
+    def write(self, batch: xr.Dataset, index: int) -> None:
+        """Write batch ``index`` (its rows of every sample variable), then mark it done."""
+        start = index * self.batch_size
+        stop = start + batch.sizes["sample"]
+        rows = batch.drop_vars([k for k, v in batch.variables.items() if "sample" not in v.dims])
+        rows.to_zarr(self.path, region={"sample": slice(start, stop)}, consolidated=False)
+        xr.Dataset({DONE: ("batch", np.array([True]))}).to_zarr(
+            self.path, region={"batch": slice(index, index + 1)}, consolidated=False
+        )

@@ -1,0 +1,40 @@
+"""Where batches run: in this process, on a local Dask cluster, or on any Dask scheduler."""
+
+from __future__ import annotations
+
+import os
+from contextlib import contextmanager
+from typing import Iterator
+
+SYNCHRONOUS = "synchronous"
+LOCAL = "local"
+
+
+def scheduler_address(scheduler: str | None) -> str | None:
+    """The scheduler asked for: the argument, else ``DASK_SCHEDULER_ADDRESS``, else None (local cluster)."""
+    return scheduler or os.environ.get("DASK_SCHEDULER_ADDRESS") or None
+
+
+@contextmanager
+def connect(scheduler: str | None) -> Iterator["distributed.Client | None"]:  # noqa: F821
+    """Yield a Dask client, or None for ``"synchronous"`` (evaluate in this process).
+
+    Args:
+        scheduler: ``"synchronous"``, a scheduler address such as ``"tcp://host:8786"``,
+            or ``"local"`` (or None) for a ``LocalCluster`` of one single-threaded worker
+            process per core (model code is Python-heavy: threads would share the GIL).
+    """
+    address = scheduler_address(scheduler)
+    if address == SYNCHRONOUS:
+        yield None
+        return
+    from distributed import Client, LocalCluster
+
+    if address and address != LOCAL:
+        with Client(address) as client:
+            yield client
+        return
+    with LocalCluster(
+        n_workers=os.cpu_count() or 1, threads_per_worker=1, processes=True, dashboard_address=None
+    ) as cluster, Client(cluster) as client:
+        yield client

@@ -130,7 +130,7 @@ def _run_on_dask(client, workflow, bounds, todo, n, seed, finished, sink) -> Non
     """Submit the batches as tasks, a bounded number in flight, and sink each as it completes."""
     from distributed import as_completed
 
-    window = 2 * max(1, sum(client.nthreads().values()))
+    window = 4 * max(1, sum(client.nthreads().values()))  # tasks in flight per worker thread: hides latency, bounds memory
     pending = iter(todo)
     index_of = {}
 

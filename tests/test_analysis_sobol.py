@@ -9,19 +9,23 @@ from SALib.analyze import sobol as salib_sobol
 from uqms.analysis.convergence import pce_convergence, saltelli_convergence
 from uqms.analysis.groups import input_groups
 from uqms.analysis.saltelli import saltelli_indices
-from uqms.analysis.sobol import sobol
+from uqms.analysis.sobol import sobol, sobol_quadrature
 from uqms.config import parse_workflow
 from uqms.test_functions import ishigami
 from uqms.workflow import Workflow
 from tests.conftest import REPO
+from tests.test_analysis_pce import ishigami_y
 
 
-def ishigami_run(design, n, group_x1_x2=False):
+def ishigami_workflow(design="sobol", group_x1_x2=False):
     text = (REPO / "workflows" / "ishigami.toml").read_text().replace('method = "sobol"', f'method = "{design}"')
     if group_x1_x2:
         text = text.replace('kind = "aleatoric"', 'kind = "aleatoric"\ngroup = "sines"')
-    flow = Workflow.from_config(parse_workflow(tomllib.loads(text), "ishigami.toml"), "ishigami.toml", text)
-    return flow.run(n=n)
+    return Workflow.from_config(parse_workflow(tomllib.loads(text), "ishigami.toml"), "ishigami.toml", text)
+
+
+def ishigami_run(design, n, group_x1_x2=False):
+    return ishigami_workflow(design, group_x1_x2).run(n=n)
 
 
 @pytest.fixture(scope="module")
@@ -77,6 +81,15 @@ def test_pce_of_a_sobol_run_with_grouped_inputs():
     np.testing.assert_allclose(found["group_total"].sel(group="sines"), 1 - first[2], atol=1e-3)
     history = pce_convergence(run, "y", sizes=[64, 256, 1014], max_order=12)
     assert history["loo"].values[-1] < history["loo"].values[0] and history["order"].values[-1] >= 9
+
+
+def test_sparse_quadrature_on_the_workflow_chain():
+    found, nodes = sobol_quadrature(ishigami_workflow(), "y", 9)
+    first, total = ishigami.sobol_indices()
+    np.testing.assert_allclose(found["first"].values, first, atol=1e-3)
+    np.testing.assert_allclose(found["total"].values, total, atol=1e-3)
+    assert found.attrs["method"] == "pce_quadrature" and found.attrs["n_used"] == nodes.sizes["sample"]
+    np.testing.assert_allclose(nodes.y.values, ishigami_y(np.stack([nodes.x1.values, nodes.x2.values, nodes.x3.values])))
 
 
 def test_saltelli_indices_need_a_saltelli_run():

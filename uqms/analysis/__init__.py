@@ -7,11 +7,11 @@ from uqms.analysis.pbox import pbox
 from uqms.analysis.pce import PolynomialChaos, choose_order, fit_quadrature, fit_regression
 from uqms.analysis.predictive import ecdf, kde, predictive, summary_table
 from uqms.analysis.saltelli import saltelli_indices
-from uqms.analysis.sobol import sobol, sobol_pce_run, sobol_saltelli_run
+from uqms.analysis.sobol import sobol, sobol_pce_run, sobol_quadrature, sobol_saltelli_run
 from uqms.analysis.variance_split import variance_split
 
 __all__ = [
     "PolynomialChaos", "analyze_run", "analyze_store", "choose_order", "ecdf", "fit_quadrature", "fit_regression",
     "input_groups", "kde", "pbox", "pce_convergence", "predictive", "saltelli_convergence", "saltelli_indices",
-    "sobol", "sobol_pce_run", "sobol_saltelli_run", "summary_table", "variance_split",
+    "sobol", "sobol_pce_run", "sobol_quadrature", "sobol_saltelli_run", "summary_table", "variance_split",
 ]

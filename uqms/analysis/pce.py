@@ -134,18 +134,29 @@ def fit_regression(samples: np.ndarray, values: np.ndarray, joint: chaospy.Distr
     return PolynomialChaos(joint, basis, coefficients, multi_indices, order, loo, len(y))
 
 
-def fit_quadrature(function: Callable[[np.ndarray], np.ndarray], joint: chaospy.Distribution, order: int,
-                   sparse: bool = True, rule: str = "gaussian") -> PolynomialChaos:
-    """Spectral projection on a (sparse Smolyak) quadrature grid of level ``order`` through chaospy.
+def quadrature(joint: chaospy.Distribution, order: int, sparse: bool = True, rule: str = "gaussian") -> tuple[np.ndarray, np.ndarray]:
+    """Nodes ``(d, K)`` and weights ``(K,)`` of a (sparse Smolyak) quadrature of level ``order``, through chaospy."""
+    return chaospy.generate_quadrature(order, joint, rule=rule, sparse=sparse)
 
-    ``function`` maps nodes ``(d, K)`` to values ``(K,)`` or ``(K, m)``; the basis has total degree ``order``.
+
+def fit_projection(nodes: np.ndarray, weights: np.ndarray, values: np.ndarray, joint: chaospy.Distribution, order: int) -> PolynomialChaos:
+    """Spectral projection of values at quadrature nodes on the basis of total degree ``order``, through chaospy.
+
+    Suited to smooth models: a kink (``|x - c|``) aliases high degrees into the
+    coefficients, where regression stays accurate.
     """
     basis, multi_indices = orthonormal_basis(joint, order)
-    nodes, weights = chaospy.generate_quadrature(order, joint, rule=rule, sparse=sparse)
-    y = _as_matrix(function(nodes))
+    y = _as_matrix(values)
     _, coefficients = chaospy.fit_quadrature(basis, nodes, weights, y, retall=1, norms=np.ones(len(basis)))
     return PolynomialChaos(joint, basis, np.asarray(coefficients).reshape(len(basis), -1), multi_indices, order,
                            np.full(y.shape[1], np.nan), len(weights))
+
+
+def fit_quadrature(function: Callable[[np.ndarray], np.ndarray], joint: chaospy.Distribution, order: int,
+                   sparse: bool = True, rule: str = "gaussian") -> PolynomialChaos:
+    """:func:`fit_projection` of ``function`` (nodes ``(d, K)`` -> values ``(K,)`` or ``(K, m)``) on :func:`quadrature` nodes."""
+    nodes, weights = quadrature(joint, order, sparse, rule)
+    return fit_projection(nodes, weights, function(nodes), joint, order)
 
 
 def choose_order(samples: np.ndarray, values: np.ndarray, joint: chaospy.Distribution, orders: Sequence[int] = range(1, 11),

@@ -38,7 +38,7 @@ def predictive_figure(run: xr.Dataset, output: str, summary: xr.Dataset) -> Figu
     values = flat(var.where(ok_mask(run)), core).reshape(-1, flat(var, core).shape[-1])
     log_scale = bool(table.attrs["log_scale"])
     quantiles = [s for s in table["statistic"].values if s.startswith("q")]
-    bands = table.sel(statistic=[quantiles[0], quantiles[-1]]).values.reshape(2, -1) if quantiles else None
+    levels = table.sel(statistic=quantiles).values.reshape(len(quantiles), -1)
     units = var.attrs.get("units", "1")
     figure = Figure(figsize=(10, 4), layout="constrained")
     density_axes, cdf_axes = figure.subplots(1, 2)
@@ -48,10 +48,12 @@ def predictive_figure(run: xr.Dataset, output: str, summary: xr.Dataset) -> Figu
         line, = density_axes.plot(x, density, label=name)
         points, probability = ecdf(column)
         cdf_axes.step(points, probability, where="post", color=line.get_color(), label=name)
-        if bands is not None:
-            for axes in (density_axes, cdf_axes):
-                axes.axvspan(bands[0, k], bands[1, k], color=line.get_color(), alpha=0.12)
-    band_text = f" (shaded: {quantiles[0][1:]}-{quantiles[-1][1:]} quantiles)" if quantiles else ""
+        for axes in (density_axes, cdf_axes):
+            if quantiles:
+                axes.axvspan(levels[0, k], levels[-1, k], color=line.get_color(), alpha=0.12)
+            for value in levels[:, k]:
+                axes.axvline(value, color=line.get_color(), lw=0.8, ls=":")
+    band_text = f" (dotted: {', '.join(q[1:] for q in quantiles)} quantiles)" if quantiles else ""
     density_axes.set_ylabel(label("density", "1/decade" if log_scale else f"1/({units})" if units != "1" else "1"))
     cdf_axes.set_ylabel(label("cumulative probability", "1"))
     for axes in (density_axes, cdf_axes):
@@ -117,13 +119,13 @@ def convergence_figure(history: xr.Dataset) -> Figure:
     figure = Figure(figsize=(10 if with_loo else 6, 4), layout="constrained")
     axes_list = np.atleast_1d(figure.subplots(1, 2 if with_loo else 1))
     axes = axes_list[0]
-    for name in history["input"].values:
+    for k, name in enumerate(history["input"].values):
         for kind, style in (("first", "-"), ("total", "--")):
-            line, = axes.plot(n, history[kind].sel(input=name).values.reshape(len(n), -1)[:, 0], style, marker="o", ms=3,
-                              label=f"{kind} {name}")
+            axes.plot(n, history[kind].sel(input=name).values.reshape(len(n), -1)[:, 0], style, marker="o", ms=3,
+                      color=f"C{k}", label=f"{kind} {name}")
             if f"{kind}_interval" in history:
                 bounds = history[f"{kind}_interval"].sel(input=name).transpose(size, "bound", ...).values.reshape(len(n), 2, -1)[:, :, 0]
-                axes.fill_between(n, bounds[:, 0], bounds[:, 1], color=line.get_color(), alpha=0.15)
+                axes.fill_between(n, bounds[:, 0], bounds[:, 1], color=f"C{k}", alpha=0.12)
     axes.set_xscale("log", base=2)
     axes.set_xlabel(label("base samples N" if size == "n_base" else "ok samples", "1"))
     axes.set_ylabel(label("Sobol index", "1"))

@@ -1,4 +1,5 @@
-"""Sobol indices of a run's outputs, by polynomial chaos (any design) or Saltelli Monte Carlo.
+"""Sobol indices of a run's outputs, by polynomial chaos (any design) or Saltelli Monte Carlo,
+or of a workflow's outputs by polynomial chaos on quadrature nodes.
 
 Both return a Dataset with ``first`` and ``total`` (dims ``input`` then the output's
 entry dims); PCE adds ``second`` (``input``, ``input_2``), grouped ``group_first`` /
@@ -57,7 +58,7 @@ def run_pce(run: xr.Dataset, output: str, order: int | Literal["auto"] = "auto",
     return fit, errors, len(ok)
 
 
-def pce_dataset(run: xr.Dataset, output: str, fit: pce_fit.PolynomialChaos, n_ok: int) -> xr.Dataset:
+def pce_dataset(run: xr.Dataset, output: str, fit: pce_fit.PolynomialChaos, n_ok: int, method: str = "pce") -> xr.Dataset:
     """The indices of a fitted expansion as a labelled Dataset (see the module docstring)."""
     var, names = run[output], input_names(run)
     found = sobol_pce.indices(fit)
@@ -71,7 +72,7 @@ def pce_dataset(run: xr.Dataset, output: str, fit: pce_fit.PolynomialChaos, n_ok
         "group_total": unflat(group_total, var, {"group": list(groups)}),
         "loo": unflat(fit.loo, var, {}),
     }
-    return xr.Dataset(data, attrs=_attrs(run, output, "pce", n_ok, order=fit.order, terms=len(fit.coefficients),
+    return xr.Dataset(data, attrs=_attrs(run, output, method, n_ok, order=fit.order, terms=len(fit.coefficients),
                                          grouped=int(has_groups(groups))))
 
 
@@ -79,6 +80,30 @@ def sobol_pce_run(run: xr.Dataset, output: str, order: int | Literal["auto"] = "
     """First, total, second-order and grouped indices of ``output`` from a regression PCE."""
     fit, _, n_ok = run_pce(run, output, order, max_order)
     return pce_dataset(run, output, fit, n_ok)
+
+
+def sobol_quadrature(workflow, output: str, order: int, sparse: bool = True, rule: str = "gaussian") -> tuple[xr.Dataset, xr.Dataset]:
+    """Indices of ``output`` from a PCE projected on (sparse) quadrature nodes where ``workflow`` is evaluated.
+
+    Returns the indices (method ``pce_quadrature``, ``loo`` is NaN) and the run at the nodes.
+
+    Raises:
+        ValueError: correlated inputs, or a node failed (a quadrature cannot leave nodes out).
+    """
+    from uqms.execution import build_dataset
+
+    if workflow.inputs.correlations:
+        raise ValueError("Sobol indices from a PCE need independent inputs; this workflow has correlated ones")
+    nodes, weights = pce_fit.quadrature(workflow.inputs.joint, order, sparse, rule)
+    inputs = dict(zip(workflow.inputs.names, nodes))
+    run = build_dataset(workflow, {**inputs, **workflow.evaluate(inputs)}, nodes.shape[1], workflow.seed)
+    run.attrs["design"] = f"{'sparse ' * sparse}{rule} quadrature, level {order}"
+    _check_scalar_samples(run, output)
+    failed = int((run["status"] != 0).sum())
+    if failed:
+        raise ValueError(f"{failed} of {nodes.shape[1]} quadrature nodes failed; use regression on a run instead")
+    fit = pce_fit.fit_projection(nodes, weights, flat(run[output]), workflow.inputs.joint, order)
+    return pce_dataset(run, output, fit, nodes.shape[1], "pce_quadrature"), run
 
 
 def saltelli_rows(run: xr.Dataset, output: str, n_base: int | None = None) -> tuple[np.ndarray, int]:

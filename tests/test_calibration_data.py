@@ -1,0 +1,113 @@
+"""Measurement tables: conditions, observations and standard deviations checked on load."""
+
+import chaospy
+import numpy as np
+import pytest
+import xarray as xr
+
+from uqms import Constant, FunctionStage, UncertainInput, Workflow
+from uqms.calibration import CalibrationProblem, Likelihood, load_measurements
+from uqms.errors import WorkflowError
+
+
+def _rates(k0, order, T, p):
+    """A rate per product: two products with the same kinetics scaled 1 and 0.1."""
+    rate = k0 * np.exp(-1000.0 / T) * p**order
+    return np.stack([rate, 0.1 * rate], axis=1)
+
+
+@pytest.fixture
+def flow():
+    stage = FunctionStage(_rates, ["k0", "order", "T", "p"], ["tof"], units={"tof": "1/s"})
+    stage.output_dims = {"tof": ("product",)}
+    stage.output_coords = {"product": ["A", "B"]}
+    return Workflow(
+        [stage],
+        [UncertainInput("k0", chaospy.LogNormal(0, 1), unit="1/s"), UncertainInput("order", chaospy.Uniform(0, 2))],
+        [Constant("T", 500.0, "K"), Constant("p", 1.0, "bar")],
+    )
+
+
+GOOD = "experiment, T [K], p [bar], tof[A] [1/s], tof[A]_sd [1/s], tof[B] [1/s]\nrun1, 500, 1, 0.1, 0.01, 0.01\nrun2, 600, 2, 0.4, 0.04, 0.05\n"
+
+
+def _write(tmp_path, text, name="data.csv"):
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def test_good_table_gives_conditions_observations_and_sd(tmp_path, flow):
+    data = load_measurements(_write(tmp_path, GOOD), flow, positive=True)
+    assert list(data.labels) == ["run1", "run2"]
+    np.testing.assert_array_equal(data.conditions["T"], [500, 600])
+    assert data.keys == ["tof[A]", "tof[B]"]
+    assert [o.index for o in data.observables] == [(0,), (1,)]
+    np.testing.assert_array_equal(data.observed, [[0.1, 0.01], [0.4, 0.05]])
+    assert data.sd[1, 0] == 0.04 and np.isnan(data.sd[0, 1])
+    assert data.units["T"] == "K" and data.units["tof[A]"] == "1/s"
+
+
+def test_netcdf_table_reads_like_the_csv(tmp_path, flow):
+    csv = load_measurements(_write(tmp_path, GOOD), flow)
+    ds = xr.Dataset(
+        {"T": ("experiment", [500.0, 600.0], {"units": "K"}), "p": ("experiment", [1.0, 2.0], {"units": "bar"}),
+         "tof": (("experiment", "product"), [[0.1, 0.01], [0.4, 0.05]], {"units": "1/s"}),
+         "tof[A]_sd": ("experiment", [0.01, 0.04], {"units": "1/s"})},
+        coords={"experiment": ["run1", "run2"], "product": ["A", "B"]},
+    )
+    ds.to_netcdf(tmp_path / "data.nc", engine="h5netcdf")
+    nc = load_measurements(tmp_path / "data.nc", flow)
+    assert nc.keys == csv.keys and list(nc.labels) == list(csv.labels)
+    np.testing.assert_array_equal(nc.observed, csv.observed)
+    np.testing.assert_array_equal(nc.sd, csv.sd)
+
+
+@pytest.mark.parametrize(
+    ("text", "column", "expected"),
+    [
+        ("T [K], tof[A]\n500, 0.1\n", "tof[A]", "needs its unit"),
+        ("T [K], tof[A] [1/s]\n500, \n", "tof[A]", "row 1 is nan"),
+        ("T [K], tof[A] [1/s]\n500, abc\n", "tof[A]", "expected numbers"),
+        ("T [K], pressure [bar], tof[A] [1/s]\n500, 1, 0.1\n", "pressure", "unknown column"),
+        ("T [degC], tof[A] [1/s]\n227, 0.1\n", "T", "unit 'degC', but the workflow declares 'K'"),
+        ("T [K], tof[A] [1/h]\n500, 0.1\n", "tof[A]", "unit '1/h', but the chain gives '1/s'"),
+        ("T [K], tof[C] [1/s]\n500, 0.1\n", "tof[C]", "unknown product 'C'; expected one of ['A', 'B']"),
+        ("T [K], tof [1/s]\n500, 0.1\n", "tof", "expected 'tof[product]'"),
+        ("T [K], tof[A] [1/s], tof[A]_sd [1/s]\n500, 0.1, 0\n", "tof[A]_sd", "must be > 0"),
+        ("T [K], tof[A] [1/s], tof[B]_sd [1/s]\n500, 0.1, 0.1\n", "tof[B]_sd", "not an observed column"),
+        ("T [K], tof[A] [1/s], tof[A]_sd [1/h]\n500, 0.1, 0.1\n", "tof[A]_sd", "expected '1/s'"),
+        ("T [K], tof[A] [1/s]\n500, -0.1\n", "tof[A]", "must be > 0 for a log10 likelihood"),
+        ("T [K], p [bar]\n500, 1\n", "", "no observed output"),
+    ],
+)
+def test_bad_tables_name_the_file_the_column_and_what_was_expected(tmp_path, flow, text, column, expected):
+    path = _write(tmp_path, text)
+    with pytest.raises(WorkflowError) as error:
+        load_measurements(path, flow, positive=True)
+    assert error.value.source == str(path)
+    assert error.value.key == column
+    assert expected in error.value.message
+
+
+def test_missing_file_and_unknown_type(tmp_path, flow):
+    with pytest.raises(WorkflowError, match="no such measurement file"):
+        load_measurements(tmp_path / "absent.csv", flow)
+    with pytest.raises(WorkflowError, match="expected a .csv or .nc"):
+        load_measurements(_write(tmp_path, GOOD, "data.xlsx"), flow)
+
+
+def test_known_noise_needs_every_standard_deviation(tmp_path, flow):
+    data = load_measurements(_write(tmp_path, GOOD), flow)
+    with pytest.raises(WorkflowError) as error:
+        CalibrationProblem(flow, data)
+    assert error.value.key == "tof[B]_sd" and "infer the noise" in error.value.message
+    inferred = CalibrationProblem(flow, data, likelihood=Likelihood(sigma_prior=chaospy.Uniform(0.01, 1)))
+    assert inferred.parameter_names == ("k0", "order", "sigma")
+
+
+def test_a_condition_cannot_be_calibrated(tmp_path, flow):
+    data = load_measurements(_write(tmp_path, "order [1], tof[A] [1/s], tof[A]_sd [1/s]\n1, 0.1, 0.01\n"), flow)
+    with pytest.raises(WorkflowError, match="is a condition column"):
+        CalibrationProblem(flow, data, inputs=["k0", "order"])
+    assert CalibrationProblem(flow, data).calibrated == ("k0",)

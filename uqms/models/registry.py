@@ -29,6 +29,7 @@ def registered_stages() -> list[str]:
 
 def _load_builtins() -> None:
     importlib.import_module("uqms.test_functions")
+    importlib.import_module("uqms.models.site_average")
 
 
 def resolve_stage(reference: str, options: dict[str, Any] | None = None) -> Stage:

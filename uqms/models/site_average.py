@@ -1,0 +1,149 @@
+"""The observed rate of a catalyst: per-site rates integrated over its site distribution.
+
+The rate at the mean binding energy is not the mean rate; the observed rate is
+r = sum_k w_k r(E + shift_k). :class:`SiteAverage` evaluates any stage that takes a
+binding energy on every (sample, site) pair in one call and returns the weighted sums.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+
+from uqms.inputs.sites import SiteDistribution, site_distribution
+from uqms.models.registry import register_stage, resolve_stage
+from uqms.models.stage import Batch, Chain, Stage, stage_name
+
+SITE_TYPE = "site_type"  # dimension of per-site-type outputs
+
+
+@register_stage("sites.average")
+class SiteAverage:
+    """Site-weighted averages of a wrapped stage's outputs over a site distribution.
+
+    The wrapped stage runs once on samples x sites flattened into one batch, its
+    ``descriptor`` input shifted per site; other inputs are repeated over sites. A sample
+    whose evaluation failed at any site gets that site's status code (the wrapped stage is
+    run as a :class:`Chain`, which isolates exceptions and flags non-finite values).
+
+    Inputs: the wrapped stage's inputs plus the site distribution's scale input, if any.
+    Outputs: every name in ``outputs`` (same dims and units as the wrapped stage), and for
+    the ``turnover`` output ``T``: ``T_site_share`` (share of the turnover carried by each
+    site type, dim ``site_type``) and ``T_top<p>_share`` (share carried by the top ``p`` %
+    of sites ranked by per-site rate).
+
+    Args:
+        stage: the wrapped stage, a registered name or import path, or a list of
+            ``{"stage": ..., "options": {...}}`` entries run as a chain.
+        sites: a :class:`SiteDistribution` or its workflow-file form (see
+            :func:`uqms.inputs.sites.site_distribution`).
+        descriptor: the binding-energy input that sites shift (eV).
+        outputs: wrapped outputs to average (default: all of them).
+        turnover: output whose distribution over sites is reported (None: none).
+        top_fraction: share of the sites whose share of the turnover is reported.
+        stage_options: options of ``stage`` when it is given by name.
+    """
+
+    def __init__(
+        self,
+        stage: Stage | str | Sequence[Mapping[str, Any]],
+        sites: SiteDistribution | Mapping[str, Any],
+        descriptor: str,
+        outputs: Sequence[str] | None = None,
+        turnover: str | None = None,
+        top_fraction: float = 0.05,
+        stage_options: Mapping[str, Any] | None = None,
+    ):
+        wrapped = _wrapped_stage(stage, stage_options)
+        self.stage = wrapped if isinstance(wrapped, Chain) else Chain([wrapped], name=stage_name(wrapped))
+        self.sites = site_distribution(sites)
+        self.descriptor = descriptor
+        if descriptor not in self.stage.inputs:
+            raise ValueError(f"sites.average: the wrapped stage does not read {descriptor!r} (it reads {list(self.stage.inputs)})")
+        self.averaged = tuple(outputs) if outputs is not None else self.stage.outputs
+        unknown = [o for o in self.averaged if o not in self.stage.outputs]
+        if unknown or (turnover is not None and turnover not in self.averaged):
+            raise ValueError(f"sites.average: {unknown or [turnover]} not among the averaged outputs {list(self.averaged)}")
+        if not 0 < top_fraction <= 1:
+            raise ValueError(f"sites.average: top_fraction must lie in (0, 1], got {top_fraction}")
+        self.turnover, self.top_fraction = turnover, float(top_fraction)
+        self.name = f"sites.average({stage_name(self.stage)})"
+        self.inputs = tuple(dict.fromkeys([*self.stage.inputs, *self.sites.inputs]))
+        dims = {k: tuple(self.stage.output_dims.get(k, ())) for k in self.averaged}
+        units = {k: self.stage.units[k] for k in self.averaged if k in self.stage.units}
+        coords = {d: self.stage.output_coords[d] for k in self.averaged for d in dims[k] if d in self.stage.output_coords}
+        if turnover is not None:
+            dims[self.share_name] = (SITE_TYPE, *dims[turnover])
+            dims[self.top_share_name] = dims[turnover]
+            units[self.share_name] = units[self.top_share_name] = "1"
+            coords[SITE_TYPE] = list(self.sites.labels)
+        self.outputs = tuple(dims)
+        self.output_dims = {k: v for k, v in dims.items() if v}
+        self.units, self.output_coords = units, coords
+        self.status_messages = {code: f"at one or more sites: {message}" for code, message in self.stage.status_messages.items()}
+
+    @property
+    def share_name(self) -> str:
+        return f"{self.turnover}_site_share"
+
+    @property
+    def top_share_name(self) -> str:
+        return f"{self.turnover}_top{100 * self.top_fraction:g}_share"
+
+    def __call__(self, batch: Batch) -> Batch:
+        n, m = len(batch[self.descriptor]), len(self.sites)
+        flat = {k: np.repeat(np.asarray(batch[k]), m, axis=0) for k in self.stage.inputs if k != self.descriptor}
+        flat[self.descriptor] = (np.asarray(batch[self.descriptor], dtype=float)[:, None] + self.sites.shifts(batch, n)).ravel()
+        per_site = self.stage(flat)
+        weights = self.sites.weights
+        site_status = per_site["status"].reshape(n, m)
+        failed = site_status != 0
+        status = site_status[np.arange(n), failed.argmax(axis=1)]  # first failing site's code, else 0
+        result: Batch = {"status": status}
+        for name in self.averaged:
+            values = np.asarray(per_site[name], dtype=float).reshape(n, m, *per_site[name].shape[1:])
+            result[name] = np.einsum("k,nk...->n...", weights, values)
+            result[name][failed.any(axis=1)] = np.nan
+        if self.turnover is not None:
+            values = np.asarray(per_site[self.turnover], dtype=float).reshape(n, m, -1)
+            result[self.share_name], result[self.top_share_name] = turnover_shares(weights, values, self.top_fraction)
+            shape = per_site[self.turnover].shape[1:]
+            result[self.share_name] = result[self.share_name].reshape(n, m, *shape)
+            result[self.top_share_name] = result[self.top_share_name].reshape(n, *shape)
+        return result
+
+
+def turnover_shares(weights: np.ndarray, rates: np.ndarray, top_fraction: float) -> tuple[np.ndarray, np.ndarray]:
+    """Share of the turnover per site type, and share carried by the most active sites.
+
+    Args:
+        weights: site-type weights, shape (sites,), summing to 1.
+        rates: per-site rates, shape (samples, sites, quantities).
+        top_fraction: share of all sites, taken from the highest per-site rate down
+            (a site type straddling the boundary counts with the part that fits).
+
+    Returns:
+        shares (samples, sites, quantities) and top shares (samples, quantities);
+        0 where the total turnover is 0.
+    """
+    contribution = weights[None, :, None] * rates
+    total = contribution.sum(axis=1, keepdims=True)
+    shares = np.divide(contribution, total, out=np.zeros_like(contribution), where=total != 0)
+    order = np.argsort(-rates, axis=1, kind="stable")
+    ranked_weights = np.broadcast_to(weights[None, :, None], rates.shape)
+    ranked_weights = np.take_along_axis(ranked_weights, order, axis=1)
+    before = np.cumsum(ranked_weights, axis=1) - ranked_weights
+    taken = np.clip(top_fraction - before, 0.0, ranked_weights) / ranked_weights
+    top = (np.take_along_axis(shares, order, axis=1) * taken).sum(axis=1)
+    return shares, top
+
+
+def _wrapped_stage(stage, options) -> Stage:
+    if isinstance(stage, str):
+        return resolve_stage(stage, options)
+    if options:
+        raise TypeError("sites.average: stage_options apply to a stage given by name only")
+    if isinstance(stage, Stage):
+        return stage
+    return Chain([resolve_stage(entry["stage"], entry.get("options")) for entry in stage], name="sites")

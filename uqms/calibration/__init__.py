@@ -1,6 +1,11 @@
 """Bayesian calibration of a workflow's inputs to measured data (emcee, arviz)."""
 
-from uqms.calibration.calibrate import calibrate
+import warnings
+
+# arviz 0.23 announces its 1.x refactor on import; uqms pins arviz<1 (see pyproject.toml).
+warnings.filterwarnings("ignore", message=r"\s*ArviZ is undergoing a major refactor", category=FutureWarning)
+
+from uqms.calibration.calibrate import calibrate  # noqa: E402
 from uqms.calibration.data import Measurements, Observable, load_measurements
 from uqms.calibration.inference_data import autocorrelation_times, load, save, summary, to_inference_data
 from uqms.calibration.likelihood import Likelihood

@@ -10,6 +10,7 @@ import emcee
 import numpy as np
 import pandas as pd
 
+from uqms.calibration.data import SD_SUFFIX
 from uqms.calibration.problem import CalibrationProblem
 from uqms.calibration.sampler import ChainQuality, chain_quality
 
@@ -23,7 +24,7 @@ def to_inference_data(problem: CalibrationProblem, sampler: emcee.EnsembleSample
     autocorrelation time), ``log_likelihood`` (per datum, for LOO/WAIC),
     ``posterior_predictive`` (the stored predictions plus noise from the likelihood),
     ``sample_stats`` (log posterior ``lp``), ``observed_data``, ``constant_data`` (the
-    conditions), ``prior`` and ``prior_predictive`` (``prior_draws`` prior draws).
+    conditions and measured standard deviations ``<key>_sd``, NaN where none), ``prior`` and ``prior_predictive`` (``prior_draws`` prior draws).
 
     The posterior's attrs hold the autocorrelation times, burn-in, thinning, the
     calibrated and fixed inputs, the likelihood and the data file.
@@ -46,16 +47,16 @@ def to_inference_data(problem: CalibrationProblem, sampler: emcee.EnsembleSample
         posterior_predictive=by_key(walker_first(replicated.reshape(*theta.shape[:2], *problem.shape)), chains),
         sample_stats={"lp": walker_first(sampler.get_log_prob(discard=quality.burn, thin=quality.thin))},
         observed_data={k: data.observed[:, m] for m, k in enumerate(keys)},
-        constant_data={**{k: v for k, v in data.conditions.items()}},
+        constant_data={**data.conditions, **{f"{k}{SD_SUFFIX}": data.sd[:, m] for m, k in enumerate(keys)}},
         prior={name: prior_theta[None, :, j] for j, name in enumerate(problem.parameter_names)},
         prior_predictive=by_key(prior_predicted, (1, prior_draws)),
         coords={EXPERIMENT: data.labels},
-        dims={**{k: [EXPERIMENT] for k in keys}, **{k: [EXPERIMENT] for k in data.conditions}},
+        dims={name: [EXPERIMENT] for name in [*keys, *data.conditions, *(f"{k}{SD_SUFFIX}" for k in keys)]},
         posterior_attrs=_attributes(problem, sampler, quality),
     )
     for group in ("observed_data", "posterior_predictive", "prior_predictive", "constant_data"):
         for name, var in idata[group].data_vars.items():
-            var.attrs["units"] = data.units.get(name, "")
+            var.attrs["units"] = data.units.get(name.removesuffix(SD_SUFFIX), "")
     for name in problem.calibrated:
         idata.posterior[name].attrs["units"] = problem.workflow.inputs[name].unit
     return idata

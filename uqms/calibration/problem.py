@@ -48,6 +48,10 @@ class CalibrationProblem:
             raise WorkflowError(workflow.source, "calibration.inputs", str(error)) from None
         self.calibrated = tuple(names)
         self.parameter_names = self.prior.names
+        if self.likelihood.transform == "log10":
+            for key, values in zip(data.keys, data.observed.T):
+                if np.any(values <= 0):
+                    raise WorkflowError(data.source, key, f"observations must be > 0 for a log10 likelihood, got {values.min():g}")
         if not self.likelihood.infers_noise:
             missing = [k for k, sd in zip(data.keys, data.sd.T) if np.isnan(sd).any()]
             if missing:

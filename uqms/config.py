@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt, ValidationError, model_validator
 
 from uqms.inputs.distributions import DistributionSpec
+from uqms.inputs.ensembles import EnsembleEntry
 
 NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
 _INPUT_META = ("kind", "group", "unit", "description")
@@ -109,6 +110,7 @@ class WorkflowFile(_Section):
     inputs: dict[str, InputEntry] = {}
     constants: dict[str, ConstantEntry] = {}
     correlations: list[CorrelationEntry] = []
+    ensembles: dict[str, EnsembleEntry] = Field(default={}, description="members x quantities: inputs + a stage prepended to the chain")
     chain: list[StageEntry] = Field(min_length=1)
     design: DesignSection = DesignSection()
     execution: ExecutionSection = ExecutionSection()

@@ -10,6 +10,7 @@ import numpy as np
 from uqms.config import OutputSection, WorkflowFile, parse_workflow, read_toml
 from uqms.errors import WiringError, WorkflowError
 from uqms.inputs import Constant, Correlation, InputSet, UncertainInput
+from uqms.inputs.ensembles import ensemble_inputs
 from uqms.models.registry import resolve_stage
 from uqms.models.stage import Batch, Chain, Stage
 from uqms.sampling.designs import make_design
@@ -81,13 +82,14 @@ class Workflow:
     @classmethod
     def from_config(cls, config: WorkflowFile, source: str = "<dict>", text: str = "") -> "Workflow":
         """Build a workflow from a validated :class:`~uqms.config.WorkflowFile`."""
-        inputs, correlations = inputs_from_config(config, source)
+        ensembles = ensemble_expansions(config, source)
+        inputs, correlations = inputs_from_config(config, source, ensembles)
         constants = [Constant(name, c.value, c.unit, c.description) for name, c in config.constants.items()]
-        stages = []
+        stages = [stage for _, stage in ensembles]
         for i, entry in enumerate(config.chain):
             try:
                 stages.append(resolve_stage(entry.stage, _resolve_file_options(entry.options, source)))
-            except (LookupError, TypeError) as error:
+            except (LookupError, TypeError, ValueError) as error:
                 raise WorkflowError(source, f"chain[{i}].stage", str(error)) from None
         try:
             chain = Chain(stages, name=config.workflow.name)
@@ -138,12 +140,17 @@ class Workflow:
                        batch_size or self.batch_size, scheduler, store, quiet)
 
 
-def inputs_from_config(config: WorkflowFile, source: str) -> tuple[list[UncertainInput], list[Correlation]]:
-    """The uncertain inputs and correlation blocks declared in a workflow file."""
+def inputs_from_config(
+    config: WorkflowFile, source: str, ensembles: list[tuple[list[UncertainInput], Stage]] | None = None
+) -> tuple[list[UncertainInput], list[Correlation]]:
+    """The uncertain inputs (those of ``[ensembles.*]`` sections last) and correlation blocks
+    declared in a workflow file."""
     inputs = [
         UncertainInput(name, e.distribution.build(), e.kind, e.group, e.unit, e.description)
         for name, e in config.inputs.items()
     ]
+    for ensemble, _ in ensemble_expansions(config, source) if ensembles is None else ensembles:
+        inputs.extend(ensemble)
     correlations = []
     for i, entry in enumerate(config.correlations):
         unknown = [n for n in entry.inputs if n not in config.inputs]
@@ -154,6 +161,18 @@ def inputs_from_config(config: WorkflowFile, source: str) -> tuple[list[Uncertai
         except ValueError as error:
             raise WorkflowError(source, f"correlations[{i}].matrix", str(error)) from None
     return inputs, correlations
+
+
+def ensemble_expansions(config: WorkflowFile, source: str) -> list[tuple[list[UncertainInput], Stage]]:
+    """The inputs and the stage (prepended to the chain) of every ``[ensembles.NAME]`` section."""
+    expansions = []
+    for name, entry in config.ensembles.items():
+        try:
+            inputs, stage, _ = ensemble_inputs(name, entry, _relative_to(source, entry.file))
+        except (OSError, ValueError) as error:
+            raise WorkflowError(source, f"ensembles.{name}", str(error)) from None
+        expansions.append((inputs, stage))
+    return expansions
 
 
 def run_input_set(run) -> InputSet:
@@ -175,8 +194,15 @@ def _relative_to(source: str, path: str) -> str:
 
 
 def _resolve_file_options(options: dict, source: str) -> dict:
-    """Stage options named ``*_file`` are paths relative to the workflow file."""
-    return {k: _relative_to(source, v) if k.endswith("_file") and isinstance(v, str) else v for k, v in options.items()}
+    """Stage options named ``*_file`` are paths relative to the workflow file (also in nested options)."""
+    def resolve(key, value):
+        if isinstance(value, dict):
+            return _resolve_file_options(value, source)
+        if isinstance(value, list):
+            return [resolve("", v) for v in value]
+        return _relative_to(source, value) if key.endswith("_file") and isinstance(value, str) else value
+
+    return {k: resolve(k, v) for k, v in options.items()}
 
 
 def _output_path(output: OutputSection, source: str) -> str:

@@ -140,3 +140,19 @@ def test_ase_database_rows_with_beef_contributions_use_ase_dft_bee(tmp_path):
     expected = member_energies(-104.0, contributions + 0.3, size=500, seed=1) - member_energies(-100.0, contributions, size=500, seed=1)
     np.testing.assert_allclose(ensemble.values[:, 0], expected)
     assert ensemble.members == 500 and ensemble.values.std() > 0
+
+
+def test_shipped_demo_ensemble_is_what_its_script_writes():
+    import importlib.util
+    from pathlib import Path
+
+    data = Path(__file__).parents[1] / "workflows" / "data"
+    spec = importlib.util.spec_from_file_location("make_ammonia_ensemble", data / "make_ammonia_ensemble.py")
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    shipped = load_ensemble(data / "ammonia_beef_ensemble.csv")
+    assert shipped.quantities == ("E_N", "n2_ts_intercept")
+    np.testing.assert_allclose(shipped.values, script.members(), atol=5e-7)
+    # E_TS = intercept + 1.57 E_N keeps the intended 0.9 correlation with E_N
+    e_ts = shipped.values[:, 1] + script.TS_SLOPE * shipped.values[:, 0]
+    assert np.corrcoef(shipped.values[:, 0], e_ts)[0, 1] == pytest.approx(script.RHO, abs=0.03)

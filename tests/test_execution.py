@@ -31,8 +31,9 @@ cloudpickle.register_pickle_by_value(sys.modules[__name__])
 
 @pytest.fixture(scope="module")
 def cluster():
-    """Two single-threaded worker processes; a lost task is retried once, then given up."""
-    with dask.config.set({"distributed.scheduler.allowed-failures": 1}):
+    """Two single-threaded worker processes; Dask gives up a task at its first lost worker
+    (uqms then runs it once more on its own)."""
+    with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
         with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as local:
             yield local.scheduler_address
 
@@ -169,7 +170,7 @@ def _kill_worker_once(x, marker):
 
 
 def _kill_worker_on_large(x):
-    if np.any(x > 0.998):
+    if np.any(x > 0.9995):
         os._exit(1)
     return x + 1
 
@@ -195,9 +196,9 @@ def test_a_batch_that_keeps_killing_workers_is_flagged_and_the_rest_finish(clust
     assert {status_messages(run)[s] for s in status[flagged]} == {
         "the batch's task failed on every try (worker lost or error outside the chain)"
     }
-    killers = np.unique(np.flatnonzero(x > 0.998) // 250)
+    killers = np.unique(np.flatnonzero(x > 0.9995) // 250)
     assert np.array_equal(np.unique(np.flatnonzero(flagged) // 250), killers)
-    assert 0 < killers.size < 8  # some batches are fine, and finish
+    assert 1 <= killers.size <= 3  # the other batches are fine, and finish
     assert np.all(np.isnan(run["y"].values[flagged]))
     assert np.allclose(run["y"].values[~flagged], x[~flagged] + 1)
 

@@ -124,7 +124,7 @@ def show(store: Path = typer.Argument(..., help="run store (.zarr or .nc)")) -> 
     for name in output_names(result):
         var = result[name]
         values = var.values[ok].reshape(int(ok.sum()), -1)
-        for column, label in enumerate(_column_labels(var)):
+        for column, label in enumerate(_column_labels(var, ok.ndim)):
             x = values[:, column]
             q = np.quantile(x, [0.05, 0.5, 0.95]) if x.size else [np.nan] * 3
             stats.add_row(f"{name}{label}", var.attrs.get("units", ""),
@@ -132,12 +132,14 @@ def show(store: Path = typer.Argument(..., help="run store (.zarr or .nc)")) -> 
     console.print(stats)
 
 
-def _column_labels(var) -> list[str]:
-    """Labels of the flattened non-sample entries of an output, e.g. ``['[N*]', '[H*]']``."""
-    if var.ndim == 1:
+def _column_labels(var, sample_ndim: int) -> list[str]:
+    """Labels of the entries of an output beyond its ``sample_ndim`` sample dims
+    (``sample``, and ``inner`` when nested), e.g. ``['[N*]', '[H*]']``."""
+    extra = var.dims[sample_ndim:]
+    if not extra:
         return [""]
-    index = np.ndindex(*var.shape[1:])
-    coords = [var[dim].values if dim in var.coords else np.arange(var.sizes[dim]) for dim in var.dims[1:]]
+    index = np.ndindex(*(var.sizes[dim] for dim in extra))
+    coords = [var[dim].values if dim in var.coords else np.arange(var.sizes[dim]) for dim in extra]
     return ["[" + ", ".join(str(c[i]) for c, i in zip(coords, idx)) + "]" for idx in index]
 
 

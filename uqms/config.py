@@ -74,6 +74,9 @@ class StageEntry(_Section):
 class DesignSection(_Section):
     method: Literal["mc", "lhs", "sobol", "halton", "saltelli"] = "mc"
     n: PositiveInt = 1000
+    inner: PositiveInt | None = Field(
+        default=None, description="aleatoric draws per epistemic sample: a nested design (dims sample x inner)"
+    )
 
 
 class ExecutionSection(_Section):
@@ -103,6 +106,20 @@ class AnalysisSection(_Section):
     directory: str = Field(default="", description="relative to the workflow file; empty: '<run store>_analysis' beside the store")
 
 
+class CalibrationSection(_Section):
+    """What ``uqms calibrate`` updates against measured data, and how."""
+
+    inputs: list[str] = Field(default=[], description="calibrated inputs; empty: every input the data do not set")
+    likelihood: Literal["log10", "linear"] = Field(default="log10", description="Gaussian in log10 of the outputs, or linear")
+    sigma: DistributionSpec | None = Field(
+        default=None, description="prior of an inferred noise sd (decades for log10); absent: the data's '_sd' columns"
+    )
+    walkers: PositiveInt = 32
+    steps: PositiveInt = 2000
+    data: str = Field(default="", description="measurement table (.csv, .nc), relative to the workflow file")
+    output: str = Field(default="", pattern=r"^$|\.nc$", description="InferenceData file (.nc), relative to the workflow file")
+
+
 class WorkflowFile(_Section):
     """A whole workflow file."""
 
@@ -116,6 +133,7 @@ class WorkflowFile(_Section):
     execution: ExecutionSection = ExecutionSection()
     output: OutputSection = OutputSection()
     analysis: AnalysisSection | None = None
+    calibration: CalibrationSection | None = None
 
 
 def key_path(loc: tuple[Any, ...]) -> str:

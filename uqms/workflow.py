@@ -14,6 +14,7 @@ from uqms.inputs.ensembles import ensemble_inputs
 from uqms.models.registry import resolve_stage
 from uqms.models.stage import Batch, Chain, Stage
 from uqms.sampling.designs import make_design
+from uqms.sampling.nested import INNER, NestedDesign
 
 
 class Workflow:
@@ -24,8 +25,9 @@ class Workflow:
         inputs: the uncertain inputs (design columns, in order).
         constants: fixed values handed to the stages.
         correlations: correlation blocks between inputs.
-        design: ``"mc"``, ``"lhs"``, ``"sobol"`` or ``"halton"``.
-        n: number of samples.
+        design: ``"mc"``, ``"lhs"``, ``"sobol"``, ``"halton"`` or ``"saltelli"``.
+        n: number of samples (outer samples of a nested design).
+        inner: aleatoric draws per outer (epistemic) sample; None for a flat design.
         seed: seed of the design; sample i depends only on (seed, i).
         batch_size: samples evaluated together (None: chosen from a timing of the first samples).
         scheduler: where ``uqms run`` evaluates batches (see :meth:`run`).
@@ -46,6 +48,7 @@ class Workflow:
         correlations: Sequence[Correlation] = (),
         design: str = "mc",
         n: int = 1000,
+        inner: int | None = None,
         seed: int = 0,
         batch_size: int | None = None,
         scheduler: str | None = None,
@@ -68,6 +71,10 @@ class Workflow:
             raise WorkflowError(source, "chain", str(error).removeprefix(f"{source}: ")) from None
         self.design_method = design
         self.design = make_design(design)
+        try:
+            self.nested = NestedDesign(inputs, correlations, self.design, inner) if inner else None
+        except ValueError as error:
+            raise WorkflowError(source, "design.inner", str(error)) from None
         self.n, self.seed, self.batch_size, self.scheduler = int(n), int(seed), batch_size, scheduler
         self.name, self.output = name, output
         self.source, self.source_text = source, source_text
@@ -94,27 +101,39 @@ class Workflow:
         try:
             chain = Chain(stages, name=config.workflow.name)
             return cls(
-                chain, inputs, constants, correlations, config.design.method, config.design.n,
-                config.workflow.seed, config.execution.batch_size, config.execution.scheduler, config.workflow.name,
-                _output_path(config.output, source), source, text,
+                chain, inputs, constants, correlations,
+                design=config.design.method, n=config.design.n, inner=config.design.inner,
+                seed=config.workflow.seed, batch_size=config.execution.batch_size,
+                scheduler=config.execution.scheduler, name=config.workflow.name,
+                output=_output_path(config.output, source), source=source, source_text=text,
             )
         except (WiringError, ValueError) as error:
             raise WorkflowError(source, "chain" if isinstance(error, WiringError) else "inputs", str(error)) from None
 
+    @property
+    def sample_dims(self) -> tuple[str, ...]:
+        """Dims of one value of a scalar output: ``("sample",)``, or ``("sample", "inner")`` if nested."""
+        return ("sample", INNER) if self.nested else ("sample",)
+
     def sample_inputs(self, start: int, stop: int, n_total: int | None = None, seed: int | None = None) -> Batch:
-        """Input values of samples ``start:stop`` of an ``n_total``-sample design."""
+        """Input values of samples ``start:stop`` of an ``n_total``-sample design (nested:
+        aleatoric inputs shaped samples x inner)."""
         n_total = self.n if n_total is None else n_total
         seed = self.seed if seed is None else seed
+        if self.nested:
+            return self.nested.sample(start, stop, n_total, seed)
         u = self.design.unit_cube(start, stop, n_total, len(self.inputs), seed)
         return self.inputs.from_unit_cube(u)
 
     def evaluate(self, inputs: Batch) -> Batch:
-        """Run the chain on a batch of input values; returns outputs and ``status``."""
-        n = len(next(iter(inputs.values())))
-        batch = dict(inputs)
+        """Run the chain on a batch of input values; returns outputs and ``status``
+        (nested: shaped samples x inner, the chain seeing every draw in one flat batch)."""
+        batch = self.nested.flatten(inputs) if self.nested else dict(inputs)
+        n = len(next(iter(batch.values())))
         for name, constant in self.constants.items():
             batch[name] = np.broadcast_to(np.float64(constant.value), (n,))
-        return self.chain(batch)
+        result = self.chain(batch)
+        return self.nested.unflatten(result) if self.nested else result
 
     def run(
         self,

@@ -38,9 +38,10 @@ def build_dataset(workflow, arrays: dict[str, np.ndarray], n: int, seed: int, st
     """
     chain = workflow.chain
     variables: dict[str, xr.Variable] = {}
+    dims = workflow.sample_dims
     for spec in workflow.inputs.inputs:
         variables[spec.name] = xr.Variable(
-            ("sample",), arrays[spec.name],
+            dims[: arrays[spec.name].ndim], arrays[spec.name],
             {"role": "input", "units": spec.unit, "kind": spec.kind, "group": spec.group,
              "description": spec.description, "distribution": str(spec.distribution)},
         )
@@ -50,15 +51,15 @@ def build_dataset(workflow, arrays: dict[str, np.ndarray], n: int, seed: int, st
     coords: dict[str, np.ndarray] = {}
     for name in chain.outputs:
         value = arrays[name]
-        dims = ("sample",) + tuple(chain.output_dims.get(name, (f"{name}_dim_{k}" for k in range(1, value.ndim))))
-        for dim in dims[1:]:
+        extra = chain.output_dims.get(name, tuple(f"{name}_dim_{k}" for k in range(1, value.ndim - len(dims) + 1)))
+        for dim in extra:
             if dim in chain.output_coords:
                 # object (variable-length) strings: Zarr v3 has no spec for fixed-width ones
                 coords[dim] = np.array(chain.output_coords[dim], dtype=object)
-        variables[name] = xr.Variable(dims, value, {"role": "output", "units": chain.units.get(name, "")})
+        variables[name] = xr.Variable(dims + tuple(extra), value, {"role": "output", "units": chain.units.get(name, "")})
     messages = {0: "ok", **chain.status_messages, BATCH_FAILED: BATCH_FAILED_MESSAGE}
     variables["status"] = xr.Variable(
-        ("sample",), arrays["status"].astype(np.int32, copy=False),
+        dims, arrays["status"].astype(np.int32, copy=False),
         {"role": "status", "units": "1", "flag_values": np.array(list(messages), dtype=np.int32),
          "flag_meanings": " | ".join(messages.values())},
     )
@@ -71,6 +72,7 @@ def build_dataset(workflow, arrays: dict[str, np.ndarray], n: int, seed: int, st
         "input_names": json.dumps(list(workflow.inputs.names)),
         "output_names": json.dumps(list(chain.outputs)),
         "n_samples": int(n),
+        "inner": int(workflow.nested.inner) if workflow.nested else 0,
         "status_messages": json.dumps({str(k): v for k, v in messages.items()}),
         "versions": json.dumps(package_versions()),
     }

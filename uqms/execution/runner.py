@@ -174,7 +174,7 @@ def _failed_batch(workflow, start, stop, n, seed, template, error) -> dict[str, 
     for name in workflow.chain.outputs:
         var = template[name]
         arrays[name] = np.full((stop - start,) + var.shape[1:], np.nan, dtype=var.dtype)
-    arrays["status"] = np.full(stop - start, BATCH_FAILED, dtype=np.int32)
+    arrays["status"] = np.full((stop - start,) + template["status"].shape[1:], BATCH_FAILED, dtype=np.int32)
     return arrays
 
 

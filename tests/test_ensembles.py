@@ -96,6 +96,8 @@ def test_files_npy_csv_netcdf_give_the_same_ensemble(tmp_path):
         assert loaded.quantities == ("E_N", "E_TS")
         np.testing.assert_allclose(loaded.values, ensemble.values)
     assert load_ensemble(tmp_path / "e.csv", ["E_TS"]).values.shape == (50, 1)
+    with pytest.raises(ValueError, match="name the columns of a .npy file"):
+        load_ensemble(tmp_path / "e.npy")
 
 
 @pytest.mark.parametrize(

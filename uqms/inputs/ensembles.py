@@ -117,9 +117,9 @@ class Ensemble:
         path = Path(path)
         suffix = path.suffix.lower()
         if suffix == ".npy":
-            values = np.load(path)
-            names = list(quantities) or [f"q{k}" for k in range(np.shape(values)[-1] if np.ndim(values) else 0)]
-            return cls(values, names, unit, str(path))
+            if not quantities:
+                raise ValueError(f"{path}: name the columns of a .npy file (quantities)")
+            return cls(np.load(path), list(quantities), unit, str(path))
         if suffix == ".csv":
             import pandas as pd
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from ase import Atoms
+from matplotlib.figure import Figure
 
 from uqms.models.atomistic.coordination import coordination_numbers, generalized_coordination_numbers
 
@@ -33,22 +34,19 @@ def surface_site_table(atoms: Atoms, cn_max: float = 12.0, bulk_cn: int = 12, cu
 
 
 def plot_site_histogram(table: pd.DataFrame, title: str = "surface sites"):
-    """Bar chart of the share of surface atoms per GCN, each bar labelled with its CN.
+    """Bar chart (no pyplot) of the share of surface atoms per GCN, each bar labelled with its CN.
 
     Returns:
         the matplotlib Figure.
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(6, 3.5))
-    bars = ax.bar(table["gcn"], 100 * table["fraction"], width=0.12, color="tab:blue")
-    ax.bar_label(bars, labels=[f"CN {c}" for c in table["cn"]], fontsize=8)
+    figure = Figure(figsize=(6, 3.5), layout="constrained")
+    ax = figure.subplots()
+    spacing = np.diff(np.unique(table["gcn"]))
+    width = 0.8 * min(0.15, spacing.min() if spacing.size else 0.15)
+    bars = ax.bar(table["gcn"], 100 * table["fraction"], width=width, color="tab:blue")
+    ax.bar_label(bars, labels=[f"CN {c}" for c in table["cn"]], fontsize=7, rotation=90, padding=2)
     ax.set_xlabel("generalized coordination number GCN (atop, CN$_{max}$ = 12) [-]")
     ax.set_ylabel("share of surface atoms [%]")
     ax.set_title(f"{title}: {int(table['count'].sum())} surface atoms")
-    ax.set_ylim(0, 115 * table["fraction"].max())
-    fig.tight_layout()
-    return fig
+    ax.set_ylim(0, 125 * table["fraction"].max())
+    return figure

@@ -50,6 +50,9 @@ def run(
     ),
     batch_size: Optional[int] = typer.Option(None, "--batch-size", min=1, help="samples per task (default: timed)"),
     quiet: bool = typer.Option(False, "--quiet", help="no progress bar"),
+    posterior: Optional[Path] = typer.Option(
+        None, "--posterior", help="calibration (.nc from uqms calibrate): its posterior draws replace the calibrated inputs"
+    ),
 ) -> None:
     """Run a workflow and store the result; running again on a .zarr store resumes it."""
     from uqms.execution import save_run
@@ -57,7 +60,12 @@ def run(
     from uqms.workflow import Workflow
 
     try:
-        flow = Workflow.from_file(workflow)
+        if posterior is None:
+            flow = Workflow.from_file(workflow)
+        else:
+            from uqms.calibration.command import load_workflow
+
+            flow = load_workflow(workflow, posterior)
         target = out or (Path(flow.output) if flow.output else Path(f"{flow.name}.zarr"))
         options = dict(n=n, seed=seed, batch_size=batch_size, scheduler=scheduler or flow.scheduler, quiet=quiet)
         if is_netcdf(target):
@@ -69,9 +77,40 @@ def run(
         _fail(error)
     failed = int((result.status != 0).sum())
     console.print(f"{result.sizes['sample']} samples, {failed} failed -> {target}")
-    from uqms.analysis.command import analyze_if_requested
+    if posterior is None:
+        from uqms.analysis.command import analyze_if_requested
+    else:
+        from uqms.calibration.command import analyze_posterior_run as analyze_if_requested
 
     _report_analysis(lambda: analyze_if_requested(result, target))
+
+
+@app.command()
+def calibrate(
+    workflow: Path = typer.Argument(..., help="workflow file (TOML)"),
+    data: Optional[Path] = typer.Argument(None, help="measurement table, .csv or .nc (default: calibration.data)"),
+    walkers: Optional[int] = typer.Option(None, "--walkers", min=2, help="emcee walkers (default: calibration.walkers)"),
+    steps: Optional[int] = typer.Option(None, "--steps", min=1, help="steps in total (default: calibration.steps)"),
+    out: Optional[Path] = typer.Option(None, "--out", help="InferenceData .nc (default: calibration.output)"),
+    seed: Optional[int] = typer.Option(None, "--seed", min=0, help="seed (default: the file's workflow.seed)"),
+    scheduler: str = typer.Option("synchronous", "--scheduler", help="'synchronous', 'local' or a Dask scheduler address"),
+    quiet: bool = typer.Option(False, "--quiet", help="no progress bar"),
+) -> None:
+    """Calibrate inputs to measured data with emcee; running again resumes the chain (<out>.h5)."""
+    from uqms.calibration.command import calibrate_file
+
+    try:
+        result = calibrate_file(workflow, data, walkers, steps, out, seed, scheduler, quiet)
+    except (UqmsError, OSError) as error:
+        _fail(error)
+    table = Table("parameter", *result.table.columns, title=f"posterior ({result.idata.posterior.attrs['steps']} steps, "
+                  f"burn-in {result.idata.posterior.attrs['burn']}, thin {result.idata.posterior.attrs['thin']})")
+    for name, row in result.table.iterrows():
+        table.add_row(str(name), *(f"{v:.4g}" for v in row))
+    console.print(table)
+    if not result.idata.posterior.attrs["converged"]:
+        console.print("[yellow]warning:[/] the chain is shorter than 50 autocorrelation times: run more steps")
+    console.print(f"calibration: {len(result.written)} files -> {result.path}")
 
 
 @app.command()

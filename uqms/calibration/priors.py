@@ -51,9 +51,13 @@ class Prior:
 
     def logpdf(self, theta: np.ndarray) -> np.ndarray:
         """Log prior density of each row of ``theta`` (walkers x parameters); -inf off the support."""
-        # chaospy has no logpdf; densities far enough in the tails to underflow are -inf here.
+        theta = np.asarray(theta, dtype=float)
+        # chaospy has no logpdf: without correlations, summing the logs of the marginal
+        # densities underflows later than the log of their product (and takes half the time).
         with np.errstate(divide="ignore"):
-            return np.log(np.atleast_1d(self.inputs.joint.pdf(np.asarray(theta, dtype=float).T)).reshape(len(theta)))
+            if self.inputs.correlations:
+                return np.log(np.atleast_1d(self.inputs.joint.pdf(theta.T)).reshape(len(theta)))
+            return sum(np.log(i.distribution.pdf(theta[:, j])) for j, i in enumerate(self.inputs.inputs))
 
     def sample(self, n: int, seed: int) -> np.ndarray:
         """``n`` independent prior draws, ``(n, parameters)``, reproducible from ``seed``."""

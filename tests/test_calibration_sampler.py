@@ -104,3 +104,12 @@ def test_inferred_noise_adds_to_the_measured_one_in_decades():
     np.testing.assert_allclose(total[:, 0, 0], [0.1, np.hypot(0.1, 0.3)])
     value = likelihood.pointwise(np.array([[[100.0]]]), observed, sd, np.array([0.0]))
     np.testing.assert_allclose(value, -0.5 * (1 / 0.1) ** 2 - np.log(0.1 * np.sqrt(2 * np.pi)))
+
+
+def test_walkers_split_over_dask_workers_give_the_same_chain():
+    from distributed import Client
+
+    with Client(processes=False, n_workers=2, threads_per_worker=1, dashboard_address=None) as client:
+        spread = run_sampler(_problem(Interrupting()), WALKERS, 20, seed=9, scheduler=client.scheduler.address)
+    local = run_sampler(_problem(Interrupting()), WALKERS, 20, seed=9)
+    np.testing.assert_array_equal(spread.get_chain(), local.get_chain())

@@ -23,7 +23,7 @@ def _figure(axes):
 
 def trace_figure(idata: az.InferenceData):
     """Walker traces and marginal densities of every parameter."""
-    figure = _figure(az.plot_trace(idata, compact=True))
+    figure = _figure(az.plot_trace(idata, compact=True, combined=True))
     figure.tight_layout()
     return figure
 

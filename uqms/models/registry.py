@@ -30,6 +30,7 @@ def registered_stages() -> list[str]:
 def _load_builtins() -> None:
     importlib.import_module("uqms.test_functions")
     importlib.import_module("uqms.models.site_average")
+    importlib.import_module("uqms.models.microkinetics.stages")
 
 
 def resolve_stage(reference: str, options: dict[str, Any] | None = None) -> Stage:

@@ -1,0 +1,69 @@
+"""The energies of a mechanism for a batch: reaction energies, barriers, gas corrections (eV)."""
+
+from __future__ import annotations
+
+from typing import Mapping
+
+import numpy as np
+
+from uqms.models.energetics.gas import free_energy_correction
+from uqms.models.energetics.relations import bep_barrier, clip_barrier, linear_scaling, transition_state_barrier
+from uqms.models.energetics.values import resolve
+from uqms.models.microkinetics.mechanism import Linear, Mechanism
+
+
+def energy(spec, batch: Mapping[str, np.ndarray], n: int) -> np.ndarray:
+    """Per-sample value of an energy written as a number, a batch name or a :class:`Linear` relation."""
+    if isinstance(spec, Linear):
+        return linear_scaling(resolve(spec.descriptor, batch, n), resolve(spec.slope, batch, n),
+                              resolve(spec.intercept, batch, n))
+    return resolve(spec, batch, n)
+
+
+def species_energies(mechanism: Mechanism, batch: Mapping[str, np.ndarray], n: int) -> dict[str, np.ndarray]:
+    """Electronic energy of every species that has one (free sites are the zero), eV."""
+    energies = {site: np.zeros(n) for site in mechanism.free_sites}
+    for name, entry in mechanism.config.gas.items():
+        if entry.energy is not None:
+            energies[name] = energy(entry.energy, batch, n)
+    for name, entry in mechanism.config.adsorbates.items():
+        energies[name] = energy(entry.energy, batch, n)
+    return energies
+
+
+def step_energies(mechanism: Mechanism, batch: Mapping[str, np.ndarray], n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Reaction energies and forward barriers of every step, each shaped (samples, steps), eV.
+
+    A step's reaction energy is its own ``reaction_energy`` or products minus reactants
+    of the species energies; its barrier comes from ``barrier``, ``bep`` or
+    ``transition_state`` and is clipped to at least ``max(0, reaction energy)``.
+    """
+    species = species_energies(mechanism, batch, n)
+    reaction = np.empty((n, len(mechanism.steps)))
+    barrier = np.empty((n, len(mechanism.steps)))
+    for j, step in enumerate(mechanism.steps):
+        entry = step.entry
+        if entry.reaction_energy is not None:
+            reaction[:, j] = energy(entry.reaction_energy, batch, n)
+        else:
+            reaction[:, j] = (sum(c * species[s] for s, c in step.products.items())
+                              - sum(c * species[s] for s, c in step.reactants.items()))
+        if entry.bep is not None:
+            barrier[:, j] = bep_barrier(reaction[:, j], resolve(entry.bep.slope, batch, n),
+                                        resolve(entry.bep.intercept, batch, n))
+        elif entry.transition_state is not None:
+            barrier[:, j] = transition_state_barrier(energy(entry.transition_state, batch, n), reaction[:, j])
+        else:
+            barrier[:, j] = clip_barrier(resolve(entry.barrier, batch, n), reaction[:, j])
+    return reaction, barrier
+
+
+def gas_corrections(mechanism: Mechanism, temperature: np.ndarray, batch: Mapping[str, np.ndarray]) -> np.ndarray:
+    """G(T, 1 bar) - E_electronic of every gas species, shaped (samples, gas), eV."""
+    n = len(temperature)
+    columns = [
+        free_energy_correction(temperature, entry.zero_point_energy, entry.shomate,
+                               resolve(entry.free_energy_correction, batch, n))
+        for entry in mechanism.config.gas.values()
+    ]
+    return np.stack(columns, axis=1) if columns else np.zeros((n, 0))

@@ -1,0 +1,48 @@
+"""The energetics stage: descriptors (and uncertain relation parameters) -> step energies."""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from uqms.models.energetics.mechanism_energies import step_energies
+from uqms.models.microkinetics.mechanism import Mechanism, load_mechanism
+from uqms.models.registry import register_stage
+from uqms.models.stage import Batch
+
+
+def mechanism_from_options(mechanism_file: str | None, mechanism: Mechanism | Mapping[str, Any] | None) -> Mechanism:
+    """The mechanism a stage is built on: a file path, a :class:`Mechanism` or its dict."""
+    if (mechanism_file is None) == (mechanism is None):
+        raise TypeError("give exactly one of mechanism_file and mechanism")
+    if mechanism_file is not None:
+        return load_mechanism(mechanism_file)
+    return mechanism if isinstance(mechanism, Mechanism) else Mechanism.from_dict(mechanism)
+
+
+@register_stage("energetics.scaling")
+class MechanismEnergies:
+    """Reaction energies and barriers of a mechanism's steps from its scaling and BEP relations.
+
+    Inputs: every batch name the relations read (descriptors such as ``E_N``, named
+    slopes and intercepts). Outputs (eV, shaped samples x steps):
+    ``<prefix>reaction_energy`` and ``<prefix>barrier`` (clipped to >= max(0, dE)).
+
+    Args:
+        mechanism_file: mechanism TOML file (or ``mechanism``: a Mechanism or its dict).
+        prefix: prepended to output names and the step dimension, to run several mechanisms in one chain.
+    """
+
+    def __init__(self, mechanism_file: str | None = None, mechanism=None, prefix: str = ""):
+        self.mechanism = mechanism_from_options(mechanism_file, mechanism)
+        self.prefix = prefix
+        self.name = f"energetics.scaling({self.mechanism.name})"
+        self.inputs = tuple(self.mechanism.energy_parameter_names())
+        self.outputs = (f"{prefix}reaction_energy", f"{prefix}barrier")
+        self.units = {name: "eV" for name in self.outputs}
+        self.output_dims = {name: (f"{prefix}step",) for name in self.outputs}
+        self.output_coords = {f"{prefix}step": list(self.mechanism.step_names)}
+
+    def __call__(self, batch: Batch) -> Batch:
+        n = len(next(iter(batch.values()))) if batch else 0
+        reaction, barrier = step_energies(self.mechanism, batch, n)
+        return dict(zip(self.outputs, (reaction, barrier)))

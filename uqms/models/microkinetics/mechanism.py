@@ -1,0 +1,451 @@
+"""Reaction mechanisms: gas species, site types, adsorbates and elementary steps.
+
+A mechanism is written in TOML (or as the equivalent Python dict) and checked like a
+workflow file: every problem raises one :class:`~uqms.errors.WorkflowError` naming the
+file, the key path and what was expected. Example::
+
+    [mechanism]
+    name = "co_oxidation"
+    products = ["CO2"]
+
+    [gas.CO]
+    mass = 28.010            # amu
+    pressure = 0.1           # bar (default; a stage may read it from the batch)
+
+    [sites.s]
+    adsorbates = ["CO*", "O*"]
+    site_area = 6.4          # Angstrom^2, needed by collision-theory steps
+
+    [[steps]]
+    equation = "CO + * <=> CO*"
+    reaction_energy = -1.2   # eV
+    barrier = 0.0            # eV
+    sticking = 1.0           # collision theory for the adsorption
+
+Tokens in equations: gas species (``CO2``; ``C4H8_cis`` labels an isomer), adsorbates (``CO*``; any name with a ``*``
+listed under a site type), free sites (``*`` when there is one site type, ``*<site>``
+otherwise), each with an optional integer coefficient (``2N*``, ``2 *``). Every step is
+reversible (``<=>``) and must balance elements and the sites of each type.
+
+Energies (eV) are numbers, names of batch entries, or linear scaling relations
+``{descriptor = "E_N", slope = 0.1, intercept = -0.44}`` whose slope and intercept may
+be names too. A step's reaction energy is given directly (``reaction_energy``) or follows
+from the energies of its species (``[adsorbates."N*"].energy``, ``[gas.NH3].energy``).
+Its barrier comes from exactly one of ``barrier`` (absolute), ``bep`` (Bronsted-Evans-
+Polanyi: Ea = slope dE + intercept) or ``transition_state`` (a scaling relation for the
+transition-state energy relative to the step's initial state).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Mapping, Optional, Union
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, NonNegativeFloat, PositiveFloat, ValidationError, model_validator
+
+from uqms.config import describe_error, key_path, read_toml
+from uqms.errors import WorkflowError
+from uqms.models.energetics.values import NAME_PATTERN, Value, names
+
+_GAS = re.compile(r"^([A-Z][A-Za-z0-9]*)(_[A-Za-z0-9]+)?$")
+_ADSORBATE = re.compile(r"^([A-Z][A-Za-z0-9]*)\*([A-Za-z0-9_]*)$")
+_FREE_SITE = re.compile(r"^\*([A-Za-z0-9_]*)$")
+_TERM = re.compile(r"^(\d+)?\s*(\S+)$")
+_ELEMENT = re.compile(r"([A-Z][a-z]?)(\d*)")
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Linear(_Section):
+    """A linear (scaling) relation: ``slope * batch[descriptor] + intercept`` (eV)."""
+
+    descriptor: str = Field(pattern=NAME_PATTERN)
+    slope: Value
+    intercept: Value = 0.0
+
+
+Energy = Union[Value, Linear]
+
+
+class BEP(_Section):
+    """Bronsted-Evans-Polanyi relation: barrier = ``slope * reaction_energy + intercept`` (eV)."""
+
+    slope: Value
+    intercept: Value
+
+
+class Shomate(_Section):
+    """NIST Shomate coefficients A..H (J, mol, K; t = T/1000) of one temperature range."""
+
+    coefficients: list[float] = Field(min_length=8, max_length=8)
+    temperature_range: tuple[PositiveFloat, PositiveFloat]
+    enthalpy_298_minus_0: float = Field(description="H(298.15 K) - H(0 K), kJ/mol")
+
+    @model_validator(mode="after")
+    def _ordered(self):
+        low, high = self.temperature_range
+        if not low < high:
+            raise ValueError(f"temperature_range must be increasing, got {[low, high]}")
+        return self
+
+
+class GasEntry(_Section):
+    """A gas species: mass (amu), default partial pressure (bar), energy and free-energy terms (eV)."""
+
+    mass: PositiveFloat
+    pressure: NonNegativeFloat = 0.0
+    energy: Optional[Energy] = None
+    zero_point_energy: float = 0.0
+    shomate: Optional[Shomate] = None
+    free_energy_correction: Value = 0.0
+
+
+class SiteEntry(_Section):
+    """A site type: the adsorbates it holds and its area (Angstrom^2, for collision theory)."""
+
+    adsorbates: list[str] = Field(min_length=1)
+    site_area: Optional[PositiveFloat] = None
+
+
+class AdsorbateEntry(_Section):
+    energy: Energy
+
+
+class StepEntry(_Section):
+    """One elementary step: its equation, energy sources and rate-constant options."""
+
+    name: str = Field(default="", pattern=r"^$|" + NAME_PATTERN)
+    equation: str
+    reaction_energy: Optional[Energy] = None
+    barrier: Optional[Value] = None
+    bep: Optional[BEP] = None
+    transition_state: Optional[Linear] = None
+    prefactor: Optional[Value] = Field(default=None, description="1/s; default k_B T / h")
+    sticking: Optional[Value] = Field(default=None, description="sticking coefficient: collision theory")
+
+
+class MechanismSection(_Section):
+    name: str = Field(pattern=NAME_PATTERN)
+    description: str = ""
+    products: list[str] = Field(min_length=1)
+
+
+class MechanismFile(_Section):
+    """A whole mechanism file."""
+
+    mechanism: MechanismSection
+    gas: dict[str, GasEntry] = {}
+    sites: dict[str, SiteEntry] = Field(min_length=1)
+    adsorbates: dict[str, AdsorbateEntry] = {}
+    steps: list[StepEntry] = Field(min_length=1)
+
+
+@dataclass(frozen=True)
+class Step:
+    """One elementary step with its stoichiometry as ``{species: coefficient}`` per side."""
+
+    name: str
+    equation: str
+    reactants: dict[str, int]
+    products: dict[str, int]
+    entry: StepEntry
+
+    @property
+    def uses_collision_theory(self) -> bool:
+        return self.entry.sticking is not None
+
+
+class Mechanism:
+    """A checked mechanism; build it with :func:`load_mechanism` or :meth:`Mechanism.from_dict`.
+
+    Attributes:
+        name, description: from the ``[mechanism]`` section.
+        gas: gas species names; ``adsorbates``: adsorbate names; ``sites``: site-type names.
+        free_sites: the token of each site type's free site (``"*"`` or ``"*<site>"``).
+        surface_species: ``adsorbates + free_sites``, the columns of coverage arrays.
+        steps: the :class:`Step` objects in file order; ``step_names`` their names.
+        products: gas species whose turnover frequency is reported.
+        source: file the mechanism came from.
+    """
+
+    def __init__(self, config: MechanismFile, source: str = "<dict>"):
+        self.config, self.source = config, source
+        self.name, self.description = config.mechanism.name, config.mechanism.description
+        self.gas = tuple(config.gas)
+        self.sites = tuple(config.sites)
+        single = len(self.sites) == 1
+        self.free_sites = tuple("*" if single else f"*{s}" for s in self.sites)
+        site_of: dict[str, int] = {}
+        for s, (site, entry) in enumerate(config.sites.items()):
+            for i, adsorbate in enumerate(entry.adsorbates):
+                where = f"sites.{site}.adsorbates[{i}]"
+                if not _ADSORBATE.match(adsorbate) or _formula(adsorbate.partition("*")[0]) is None:
+                    raise WorkflowError(source, where, f"{adsorbate!r} is not an adsorbate name: expected a formula "
+                                        "followed by '*' and an optional label, e.g. 'NH2*' or 'O*top'")
+                if adsorbate in site_of:
+                    raise WorkflowError(source, where, f"{adsorbate!r} is already listed on site "
+                                        f"{self.sites[site_of[adsorbate]]!r}; an adsorbate sits on one site type")
+                site_of[adsorbate] = s
+        self.adsorbates = tuple(site_of)
+        self.adsorbate_site = np.array([site_of[a] for a in self.adsorbates], dtype=int)
+        for gas in self.gas:
+            match = _GAS.match(gas)
+            if not match or _formula(match.group(1)) is None:
+                raise WorkflowError(source, f"gas.{gas}", f"{gas!r} is not a gas formula such as 'N2' or 'NH3' "
+                                    "(an optional '_label' tells isomers apart: 'C4H8_cis')")
+        for adsorbate in config.adsorbates:
+            if adsorbate not in site_of:
+                raise WorkflowError(source, f"adsorbates.{adsorbate}", f"{adsorbate!r} is on no site: list it under "
+                                    f"[sites.<name>].adsorbates (site types: {list(self.sites)})")
+        self.steps = tuple(self._parse_step(i, entry) for i, entry in enumerate(config.steps))
+        self.step_names = tuple(step.name for step in self.steps)
+        duplicated = sorted({n for n in self.step_names if self.step_names.count(n) > 1})
+        if duplicated:
+            raise WorkflowError(source, "steps", f"step names must be unique; {duplicated} appear twice")
+        used = {species for step in self.steps for species in (*step.reactants, *step.products)}
+        for adsorbate in self.adsorbates:
+            if adsorbate not in used:
+                s = self.sites[site_of[adsorbate]]
+                raise WorkflowError(source, f"sites.{s}.adsorbates", f"{adsorbate!r} appears in no step")
+        for i, product in enumerate(config.mechanism.products):
+            if product not in self.gas:
+                raise WorkflowError(source, f"mechanism.products[{i}]",
+                                    f"{product!r} is not a gas species; expected one of {list(self.gas)}")
+            if not any(step.products.get(product, 0) - step.reactants.get(product, 0) for step in self.steps):
+                raise WorkflowError(source, f"mechanism.products[{i}]", f"no step produces or consumes {product!r}")
+        self.products = tuple(config.mechanism.products)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], source: str = "<dict>") -> "Mechanism":
+        """Validate the content of a mechanism file given as a dict."""
+        try:
+            config = MechanismFile.model_validate(data)
+        except ValidationError as error:
+            raise WorkflowError(source, *_first_problem(error.errors())) from None
+        return cls(config, source)
+
+    # --- stoichiometry as arrays (steps x species) --------------------------------------
+    @cached_property
+    def surface_species(self) -> tuple[str, ...]:
+        return self.adsorbates + self.free_sites
+
+    def _matrix(self, side: str, species: tuple[str, ...]) -> np.ndarray:
+        index = {name: k for k, name in enumerate(species)}
+        matrix = np.zeros((len(self.steps), len(species)))
+        for j, step in enumerate(self.steps):
+            for name, coefficient in getattr(step, side).items():
+                if name in index:
+                    matrix[j, index[name]] = coefficient
+        return matrix
+
+    @cached_property
+    def reactant_surface(self) -> np.ndarray:
+        """Coefficients of surface species on the left of each step (steps x surface species)."""
+        return self._matrix("reactants", self.surface_species)
+
+    @cached_property
+    def product_surface(self) -> np.ndarray:
+        return self._matrix("products", self.surface_species)
+
+    @cached_property
+    def reactant_gas(self) -> np.ndarray:
+        """Coefficients of gas species on the left of each step (steps x gas)."""
+        return self._matrix("reactants", self.gas)
+
+    @cached_property
+    def product_gas(self) -> np.ndarray:
+        return self._matrix("products", self.gas)
+
+    @cached_property
+    def site_membership(self) -> np.ndarray:
+        """1 where a surface species occupies a site type (site types x surface species)."""
+        member = np.zeros((len(self.sites), len(self.surface_species)))
+        member[self.adsorbate_site, np.arange(len(self.adsorbates))] = 1.0
+        member[np.arange(len(self.sites)), len(self.adsorbates) + np.arange(len(self.sites))] = 1.0
+        return member
+
+    def index(self, species: str) -> int:
+        """Column of a gas species in gas arrays or of a surface species in coverage arrays."""
+        if species in self.gas:
+            return self.gas.index(species)
+        return self.surface_species.index(species)
+
+    def energy_parameter_names(self) -> list[str]:
+        """Names of batch entries read by the energy relations (descriptors, slopes, intercepts)."""
+        values: list[object] = []
+        for entry in self.config.gas.values():
+            values += _energy_values(entry.energy)
+        for entry in self.config.adsorbates.values():
+            values += _energy_values(entry.energy)
+        for step in self.config.steps:
+            values += [*_energy_values(step.reaction_energy), step.barrier]
+            values += [step.bep.slope, step.bep.intercept] if step.bep else []
+            values += _energy_values(step.transition_state)
+        return names(values)
+
+    def rate_parameter_names(self) -> list[str]:
+        """Names of batch entries read by the rate constants (prefactors, sticking, gas corrections)."""
+        values: list[object] = [entry.free_energy_correction for entry in self.config.gas.values()]
+        for step in self.config.steps:
+            values += [step.prefactor, step.sticking]
+        return names(values)
+
+    def __repr__(self) -> str:
+        return (f"Mechanism({self.name!r}: {len(self.gas)} gas, {len(self.adsorbates)} adsorbates on "
+                f"{len(self.sites)} site type(s), {len(self.steps)} steps)")
+
+    # --- checks ---------------------------------------------------------------------------
+    def _parse_step(self, i: int, entry: StepEntry) -> Step:
+        where = f"steps[{i}]"
+        left, arrow, right = entry.equation.partition("<=>")
+        if not arrow or not left.strip() or not right.strip():
+            raise WorkflowError(self.source, f"{where}.equation",
+                                f"{entry.equation!r} is not an equation 'reactants <=> products'")
+        reactants = self._parse_side(left, f"{where}.equation")
+        products = self._parse_side(right, f"{where}.equation")
+        surface = set(self.adsorbates) | set(self.free_sites)
+        if not surface & (set(reactants) | set(products)):
+            raise WorkflowError(self.source, f"{where}.equation", f"{entry.equation!r} involves no surface species")
+        self._check_balance(entry.equation, reactants, products, f"{where}.equation")
+        name = entry.name or f"step{i}"
+        self._check_energy_source(entry, reactants, products, where)
+        if entry.sticking is not None:
+            gas_in = {g: c for g, c in reactants.items() if g in self.gas}
+            if len(gas_in) != 1 or next(iter(gas_in.values())) != 1:
+                raise WorkflowError(self.source, f"{where}.sticking", "collision theory needs exactly one gas "
+                                    f"molecule on the left of the step, found {gas_in or 'none'}")
+            for site in self.sites_of(reactants):
+                if self.config.sites[site].site_area is None:
+                    raise WorkflowError(self.source, f"sites.{site}.site_area",
+                                        f"step {name!r} uses collision theory and needs the site area (Angstrom^2)")
+        return Step(name, entry.equation, reactants, products, entry)
+
+    def _parse_side(self, text: str, where: str) -> dict[str, int]:
+        side: dict[str, int] = {}
+        for term in text.split("+"):
+            match = _TERM.match(term.strip())
+            if not match:
+                raise WorkflowError(self.source, where, f"cannot read the term {term.strip()!r}")
+            coefficient, species = int(match.group(1) or 1), match.group(2)
+            if coefficient < 1:
+                raise WorkflowError(self.source, where, f"coefficient of {species!r} must be a positive integer")
+            self._check_species(species, where)
+            side[species] = side.get(species, 0) + coefficient
+        return side
+
+    def _check_species(self, species: str, where: str) -> None:
+        if species in self.gas or species in self.adsorbates or species in self.free_sites:
+            return
+        if _FREE_SITE.match(species):
+            expected = self.free_sites if len(self.sites) > 1 else ("*",)
+            raise WorkflowError(self.source, where, f"unknown site {species!r}; expected one of {list(expected)}")
+        if _ADSORBATE.match(species):
+            raise WorkflowError(self.source, where, f"{species!r} is on no site: list it under "
+                                f"[sites.<name>].adsorbates (site types: {list(self.sites)})")
+        raise WorkflowError(self.source, where, f"unknown species {species!r}: not a gas species "
+                            f"{list(self.gas)}, an adsorbate {list(self.adsorbates)} or a site")
+
+    def sites_of(self, side: Mapping[str, int]) -> dict[str, int]:
+        """Number of sites of each type a side of an equation occupies."""
+        count: dict[str, int] = {}
+        for species, coefficient in side.items():
+            if species in self.free_sites:
+                site = self.sites[self.free_sites.index(species)]
+            elif species in self.adsorbates:
+                site = self.sites[self.adsorbate_site[self.adsorbates.index(species)]]
+            else:
+                continue
+            count[site] = count.get(site, 0) + coefficient
+        return count
+
+    def _check_balance(self, equation: str, reactants: dict[str, int], products: dict[str, int], where: str) -> None:
+        def elements(side: dict[str, int]) -> dict[str, int]:
+            total: dict[str, int] = {}
+            for species, coefficient in side.items():
+                for element, count in (_formula(re.split(r"[*_]", species)[0]) or {}).items():
+                    total[element] = total.get(element, 0) + coefficient * count
+            return total
+
+        left, right = elements(reactants), elements(products)
+        if left != right:
+            raise WorkflowError(self.source, where, f"{equation!r} is not balanced: atoms {_show(left)} on the "
+                                f"left, {_show(right)} on the right")
+        left, right = self.sites_of(reactants), self.sites_of(products)
+        if left != right:
+            raise WorkflowError(self.source, where, f"{equation!r} does not conserve sites: {_show(left)} on the "
+                                f"left, {_show(right)} on the right (count free sites '*' too)")
+
+    def _check_energy_source(self, entry: StepEntry, reactants, products, where: str) -> None:
+        if entry.reaction_energy is None:
+            missing = [s for s in (*reactants, *products) if not self._has_energy(s)]
+            if missing:
+                raise WorkflowError(self.source, where, f"step {entry.equation!r} has no energy source: give "
+                                    f"reaction_energy, or an energy for {missing}")
+        given = [k for k in ("barrier", "bep", "transition_state") if getattr(entry, k) is not None]
+        if not given:
+            raise WorkflowError(self.source, where, f"step {entry.equation!r} has no barrier source: give one of "
+                                "barrier (eV; 0 for a non-activated step), bep or transition_state")
+        if len(given) > 1:
+            raise WorkflowError(self.source, where, f"step {entry.equation!r} has several barrier sources {given}; "
+                                "give exactly one")
+
+    def _has_energy(self, species: str) -> bool:
+        if species in self.free_sites:
+            return True
+        if species in self.gas:
+            return self.config.gas[species].energy is not None
+        return species in self.config.adsorbates
+
+
+def load_mechanism(path: str | Path) -> Mechanism:
+    """Read and check a mechanism file (TOML)."""
+    path = Path(path)
+    data, _ = read_toml(path)
+    return Mechanism.from_dict(data, str(path))
+
+
+def _formula(text: str) -> dict[str, int] | None:
+    """``'NH3'`` -> ``{'N': 1, 'H': 3}``; ``None`` if ``text`` is not a chemical formula."""
+    if not text or "".join(m.group(0) for m in _ELEMENT.finditer(text)) != text:
+        return None
+    counts: dict[str, int] = {}
+    for element, count in _ELEMENT.findall(text):
+        counts[element] = counts.get(element, 0) + int(count or 1)
+    return counts
+
+
+def _first_problem(errors: list[dict[str, Any]]) -> tuple[str, str]:
+    """Key path and message of the first validation error, union branches folded into one."""
+    first = errors[0]
+    if "Linear" in first["loc"] or "float" in first["loc"]:  # a table given: report what the table lacks
+        tables = [e for e in errors if "Linear" in e["loc"] and e["loc"][-1] != "Linear"]
+        first = tables[0] if tables else first
+    loc = tuple(part for part in first["loc"] if part not in _UNION_BRANCHES and "[" not in str(part))
+    branches = [e for e in errors if tuple(p for p in e["loc"] if p not in _UNION_BRANCHES and "[" not in str(p)) == loc]
+    if len(branches) > 1 and loc != first["loc"]:
+        table = " or a table {descriptor, slope, intercept}" if any("Linear" in e["loc"] for e in branches) else ""
+        message = f"expected a number or the name of a batch entry such as 'E_N'{table} (got {first['input']!r})"
+    else:
+        message = describe_error(first)
+    more = len(errors) - len(branches) if len(branches) > 1 else len(errors) - 1
+    suffix = f" (and {more} more problem{'s' * (more > 1)})" if more else ""
+    return key_path(loc), message + suffix
+
+
+_UNION_BRANCHES = ("float", "str", "constrained-str", "Linear")
+
+
+def _show(counts: Mapping[str, int]) -> str:
+    return "{" + ", ".join(f"{k}: {v}" for k, v in sorted(counts.items())) + "}"
+
+
+def _energy_values(energy: Energy | None) -> list[object]:
+    if isinstance(energy, Linear):
+        return [energy.descriptor, energy.slope, energy.intercept]
+    return [energy]

@@ -1,0 +1,110 @@
+"""Workflow stages of the micro-kinetic scale (registered for workflow files).
+
+- ``energetics.scaling``: descriptors -> reaction energies and barriers
+  (:class:`~uqms.models.energetics.stage.MechanismEnergies`);
+- ``microkinetics.steady_state``: energies, temperature, pressures -> coverages, rates, TOF.
+"""
+
+from __future__ import annotations
+
+from typing import Mapping
+
+import numpy as np
+
+from uqms.models.energetics.stage import MechanismEnergies, mechanism_from_options
+from uqms.models.energetics.values import Value, names, resolve
+from uqms.models.microkinetics.from_energies import rate_constants_at
+from uqms.models.microkinetics.sensitivity import apparent_activation_energy, degree_of_rate_control, reaction_orders
+from uqms.models.microkinetics.steady_state import STATUS_MESSAGES, solve_steady_state
+from uqms.models.registry import register_stage
+from uqms.models.stage import Batch
+
+__all__ = ["MechanismEnergies", "SteadyStateStage"]
+
+
+@register_stage("microkinetics.steady_state")
+class SteadyStateStage:
+    """Steady state of a mechanism for every sample: coverages, rates, TOF, selectivity.
+
+    Inputs: ``<prefix>reaction_energy`` and ``<prefix>barrier`` (eV, samples x steps,
+    e.g. from ``energetics.scaling``), the temperature and any pressures given as names,
+    and the names the rate options read (prefactors, sticking coefficients, gas corrections).
+
+    Outputs (``<prefix>`` prepended): ``coverage`` (adsorbate), ``free_sites`` (site),
+    ``rate`` (net rate per step, 1/s), ``tof`` (product, 1/s),
+    ``selectivity`` (product); on request ``drc`` (step x product),
+    ``reaction_order`` (product x gas) and ``apparent_activation_energy`` (product, eV).
+    Samples the solver cannot converge get a status code and NaN outputs.
+
+    Args:
+        mechanism_file: mechanism TOML file (or ``mechanism``: a Mechanism or its dict).
+        temperature: batch name (default ``"T"``) or number, K.
+        pressures: ``{gas: batch name or number}`` in bar; gases not given keep the file's pressure.
+        degree_of_rate_control, reaction_orders, apparent_activation_energy: extra outputs.
+        tolerance: largest accepted |net / gross| production of any adsorbate.
+        prefix: prepended to input, output and dimension names.
+    """
+
+    def __init__(
+        self,
+        mechanism_file: str | None = None,
+        mechanism=None,
+        temperature: Value = "T",
+        pressures: Mapping[str, Value] | None = None,
+        degree_of_rate_control: bool = False,
+        reaction_orders: bool = False,
+        apparent_activation_energy: bool = False,
+        tolerance: float = 1e-12,
+        prefix: str = "",
+    ):
+        self.mechanism = m = mechanism_from_options(mechanism_file, mechanism)
+        self.temperature, self.pressures = temperature, dict(pressures or {})
+        unknown = sorted(set(self.pressures) - set(m.gas))
+        if unknown:
+            raise TypeError(f"pressures given for {unknown}, but the gas species of {m.name!r} are {list(m.gas)}")
+        self.options = (degree_of_rate_control, reaction_orders, apparent_activation_energy)
+        self.tolerance, self.prefix = tolerance, prefix
+        self.name = f"microkinetics.steady_state({m.name})"
+        self.inputs = (f"{prefix}reaction_energy", f"{prefix}barrier",
+                       *names([temperature, *self.pressures.values(), *m.rate_parameter_names()]))
+        p = prefix
+        dims = {"coverage": (f"{p}adsorbate",), "free_sites": (f"{p}site",), "rate": (f"{p}step",),
+                "tof": (f"{p}product",), "selectivity": (f"{p}product",)}
+        units = {"coverage": "1", "free_sites": "1", "rate": "1/s", "tof": "1/s", "selectivity": "1"}
+        extra = {"drc": ((f"{p}step", f"{p}product"), "1"), "reaction_order": ((f"{p}product", f"{p}gas"), "1"),
+                 "apparent_activation_energy": ((f"{p}product",), "eV")}
+        for key, wanted in zip(extra, self.options):
+            if wanted:
+                dims[key], units[key] = extra[key]
+        self.outputs = tuple(p + key for key in dims)
+        self.output_dims = {p + key: value for key, value in dims.items()}
+        self.units = {p + key: value for key, value in units.items()}
+        self.output_coords = {f"{p}adsorbate": list(m.adsorbates), f"{p}site": list(m.sites),
+                              f"{p}step": list(m.step_names), f"{p}product": list(m.products), f"{p}gas": list(m.gas)}
+        self.status_messages = dict(STATUS_MESSAGES)
+
+    def __call__(self, batch: Batch) -> Batch:
+        m, p = self.mechanism, self.prefix
+        reaction, barrier = batch[f"{p}reaction_energy"], batch[f"{p}barrier"]
+        n = len(reaction)
+        temperature = resolve(self.temperature, batch, n)
+        pressures = {gas: resolve(value, batch, n) for gas, value in self.pressures.items()}
+
+        def solve(t, guess=None):
+            k = rate_constants_at(m, t, batch, reaction, barrier)
+            return solve_steady_state(m, k, pressures, guess, tolerance=self.tolerance)
+
+        state = solve(temperature)
+        tof = state.tof()
+        out = {"coverage": state.coverages, "free_sites": state.free_sites, "rate": state.net_rates, "tof": tof,
+               "selectivity": state.selectivity()}
+        drc, orders, barrier_wanted = self.options
+        if drc:
+            out["drc"] = degree_of_rate_control(state)
+        if orders:
+            out["reaction_order"] = reaction_orders(state)
+        if barrier_wanted:
+            out["apparent_activation_energy"] = apparent_activation_energy(lambda t: solve(t, state).tof(), temperature)
+        result = {p + key: value for key, value in out.items()}
+        result["status"] = state.status
+        return result

@@ -1,0 +1,274 @@
+"""Batched steady-state solver: every sample of a batch at once.
+
+scipy has no batched root finder (``scipy.optimize.root`` solves one system per call),
+so Newton's method is written here on arrays shaped (samples, species), with
+``numpy.linalg.solve`` on the stacked Jacobians. The unknowns are log-coverages, so
+coverages stay positive, and every site balance is one of the equations, so they sum
+to one; steps are capped and damped by a backtracking line search.
+
+Samples Newton cannot bring home from the guess are started again from the guess by
+pseudo-transient continuation: linearly implicit Euler steps of the rate equations
+with a growing time step, handed back to Newton once close. A sample that still fails
+gets a status code and NaN values, never a silent wrong answer; the residual and the
+site balances are checked on every returned sample.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from uqms.models.microkinetics.kinetics import TINY, RateEquations, pressure_array, pressure_weighted, production_rates
+from uqms.models.microkinetics.mechanism import Mechanism
+from uqms.models.microkinetics.rate_constants import RateConstants
+
+OK, NOT_CONVERGED, BAD_INPUT = 0, 1, 2
+STATUS_MESSAGES = {
+    NOT_CONVERGED: "steady state not reached (Newton and pseudo-transient continuation failed)",
+    BAD_INPUT: "rate constants or pressures not finite and non-negative",
+}
+LOG_FLOOR = -700.0  # ln of the smallest coverage represented (1e-304)
+NEWTON_STEP = 10.0  # largest change of a log-coverage in one Newton step
+NEWTON_START = 10  # Newton iterations from the guess before continuation takes over
+HANDOVER = 1e-6  # scaled residual below which continuation hands over to Newton
+TRANSIENT_FLOOR = 1e-3  # smallest factor a coverage may shrink by in one implicit Euler step
+
+
+@dataclass(frozen=True)
+class SteadyState:
+    """The solution for a batch; coverages are NaN where ``status`` is not 0.
+
+    Attributes:
+        mechanism: the mechanism solved.
+        theta: coverages (samples, surface species): adsorbates then free sites.
+        forward, reverse: rates of every step in each direction (samples, steps), 1/s per site.
+        status: 0 converged, :data:`NOT_CONVERGED`, :data:`BAD_INPUT`.
+        residual: largest |net / gross| production of an adsorbate, per sample.
+        site_balance: largest |sum of coverages - 1| over site types, per sample.
+        iterations: Newton plus implicit Euler iterations used, per sample.
+        transient: whether the sample needed pseudo-transient continuation.
+    """
+
+    mechanism: Mechanism
+    theta: np.ndarray
+    forward: np.ndarray
+    reverse: np.ndarray
+    status: np.ndarray
+    residual: np.ndarray
+    site_balance: np.ndarray
+    iterations: np.ndarray
+    transient: np.ndarray
+
+    @property
+    def coverages(self) -> np.ndarray:
+        """Adsorbate coverages (samples, adsorbates)."""
+        return self.theta[:, : len(self.mechanism.adsorbates)]
+
+    @property
+    def free_sites(self) -> np.ndarray:
+        """Fraction of free sites of each site type (samples, site types)."""
+        return self.theta[:, len(self.mechanism.adsorbates):]
+
+    @property
+    def net_rates(self) -> np.ndarray:
+        """Net rate of every step (samples, steps), 1/s per site."""
+        return self.forward - self.reverse
+
+    def tof(self, products: tuple[str, ...] | None = None) -> np.ndarray:
+        """Turnover frequency of each product (samples, products), molecules per site and second."""
+        products = self.mechanism.products if products is None else products
+        columns = [self.mechanism.gas.index(p) for p in products]
+        return production_rates(self.mechanism, self.net_rates)[:, columns]
+
+    def selectivity(self, products: tuple[str, ...] | None = None) -> np.ndarray:
+        """Share of each product in the total production of the named products (samples, products)."""
+        tof = self.tof(products)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return tof / tof.sum(axis=1, keepdims=True)
+
+
+def uniform_guess(mechanism: Mechanism, n: int) -> np.ndarray:
+    """Coverages spread evenly over the species of each site type (samples, surface species)."""
+    per_site = mechanism.site_membership.sum(axis=1)
+    return np.broadcast_to(mechanism.site_membership.T @ (1.0 / per_site), (n, len(mechanism.surface_species))).copy()
+
+
+def solve_steady_state(
+    mechanism: Mechanism,
+    rate_constants: RateConstants,
+    pressures=None,
+    guess: SteadyState | np.ndarray | None = None,
+    *,
+    tolerance: float = 1e-12,
+    max_newton: int = 60,
+    max_transient: int = 300,
+) -> SteadyState:
+    """Steady-state coverages and rates of all samples at once.
+
+    Args:
+        mechanism: the mechanism.
+        rate_constants: forward and reverse rate constants (samples, steps).
+        pressures: partial pressures in bar: an array (samples, gas) in ``mechanism.gas``
+            order, a ``{gas: value or array}`` dict, or ``None`` for the file's defaults.
+        guess: starting coverages (samples, surface species) or a previous
+            :class:`SteadyState` (warm start); default :func:`uniform_guess`.
+        tolerance: largest accepted |net / gross| production of any adsorbate.
+        max_newton, max_transient: iteration limits of Newton (after continuation) and of continuation.
+
+    Returns:
+        A :class:`SteadyState`; samples that failed carry a non-zero ``status`` and NaNs.
+    """
+    n = len(rate_constants.forward)
+    p = pressure_array(mechanism, pressures, n)
+    forward_k, reverse_k = pressure_weighted(mechanism, rate_constants, p)
+    if guess is None:
+        guess = uniform_guess(mechanism, n)
+    elif isinstance(guess, SteadyState):
+        guess = np.where(np.isfinite(guess.theta), guess.theta, uniform_guess(mechanism, n))
+    with np.errstate(divide="ignore"):
+        start = np.clip(np.log(np.asarray(guess, dtype=float)), LOG_FLOOR, 0.0)
+    valid = (np.isfinite(forward_k).all(1) & np.isfinite(reverse_k).all(1) & (forward_k >= 0).all(1)
+             & (reverse_k >= 0).all(1) & np.isfinite(p).all(1) & (p >= 0).all(1) & np.isfinite(start).all(1))
+    equations = RateEquations(mechanism)
+    x = start.copy()
+    iterations = np.zeros(n, dtype=np.int64)
+    rows = np.flatnonzero(valid)
+    converged = _newton(equations, forward_k, reverse_k, x, rows, tolerance, min(NEWTON_START, max_newton), iterations)
+    retry = rows[~converged[rows]]
+    x[retry] = start[retry]
+    close = _continuation(equations, forward_k, reverse_k, x, retry, max_transient, iterations)
+    converged |= _newton(equations, forward_k, reverse_k, x, retry[close], tolerance, max_newton, iterations)
+    transient = np.zeros(n, dtype=bool)
+    transient[retry] = True
+    return _checked(mechanism, equations, forward_k, reverse_k, x, valid, converged, 100 * tolerance,
+                    iterations, transient)
+
+
+def _newton(equations, forward_k, reverse_k, x, rows, tolerance, max_iterations, iterations) -> np.ndarray:
+    """Damped Newton on ``rows`` of ``x`` (updated in place); returns the converged mask (all samples)."""
+    converged = np.zeros(len(x), dtype=bool)
+    active = rows
+    for iteration in range(max_iterations + 1):
+        if active.size == 0:
+            break
+        xa, kf, kr = x[active], forward_k[active], reverse_k[active]
+        forward, reverse = equations.rates(kf, kr, xa)
+        residual, scale = equations.residual(forward, reverse, xa)
+        norm = np.abs(residual).max(axis=1)
+        done = norm <= tolerance
+        converged[active[done]] = True
+        go = ~done & np.isfinite(norm)
+        active, xa, kf, kr = active[go], xa[go], kf[go], kr[go]
+        forward, reverse, residual, scale = forward[go], reverse[go], residual[go], scale[go]
+        if active.size == 0 or iteration == max_iterations:
+            break
+        step = _solve(equations.jacobian(forward, reverse, xa, scale), -residual)
+        step *= np.minimum(1.0, NEWTON_STEP / np.abs(step).max(axis=1, keepdims=True))
+        moved = _line_search(equations, kf, kr, xa, step, scale, (residual**2).sum(axis=1))
+        x[active] = xa
+        iterations[active] += 1
+        active = active[moved]
+    return converged
+
+
+def _line_search(equations, kf, kr, xa, step, scale, merit, halvings: int = 30) -> np.ndarray:
+    """Backtrack along ``step`` until the scaled residual decreases; updates ``xa``, returns who moved."""
+    alpha = np.ones(len(xa))
+    moved = np.zeros(len(xa), dtype=bool)
+    pending = np.arange(len(xa))
+    for _ in range(halvings):
+        trial = np.clip(xa[pending] + alpha[pending, None] * step[pending], LOG_FLOOR, 0.0)
+        forward, reverse = equations.rates(kf[pending], kr[pending], trial)
+        residual, _ = equations.residual(forward, reverse, trial, scale[pending])
+        new = (residual**2).sum(axis=1)
+        better = np.isfinite(new) & (new <= (1 - 1e-4 * alpha[pending]) * merit[pending])
+        xa[pending[better]] = trial[better]
+        moved[pending[better]] = True
+        pending = pending[~better]
+        if pending.size == 0:
+            break
+        alpha[pending] /= 2
+    return moved
+
+
+def _continuation(equations, forward_k, reverse_k, x, rows, max_iterations, iterations) -> np.ndarray:
+    """Pseudo-transient continuation on ``rows``: linearly implicit Euler in coverages.
+
+    Every surface species, free sites included, follows d(theta)/dt = N r(theta); each
+    step solves (I / dt - dF/dtheta) d(theta) = F, which keeps the site balances (the
+    columns of N sum to zero over a site type), and the time step grows fivefold per
+    accepted step. A step that would shrink a coverage by more than the factor
+    :data:`TRANSIENT_FLOOR` is rejected and the time step cut to a quarter; sums are
+    renormalised against round-off. Returns, over
+    ``rows``, whether the sample came within :data:`HANDOVER` of steady state (``x`` is
+    updated in place).
+    """
+    close = np.zeros(len(rows), dtype=bool)
+    active = np.arange(len(rows))
+    change = (equations.product - equations.reactant).T  # surface species x steps
+    identity = np.eye(change.shape[0])[None]
+    dt = None
+    for _ in range(max_iterations):
+        if active.size == 0:
+            break
+        xa, kf, kr = x[rows[active]], forward_k[rows[active]], reverse_k[rows[active]]
+        forward, reverse = equations.rates(kf, kr, xa)
+        residual, _ = equations.residual(forward, reverse, xa)
+        norm = np.abs(residual).max(axis=1)
+        near = norm <= HANDOVER
+        close[active[near]] = True
+        theta = np.exp(xa)
+        gross = (forward + reverse) @ np.abs(change).T + TINY
+        if dt is None:
+            dt = 1e-2 * (theta / gross).min(axis=1)
+        go = ~near & np.isfinite(norm)
+        active, theta, dt, forward, reverse, gross = active[go], theta[go], dt[go], forward[go], reverse[go], gross[go]
+        if active.size == 0:
+            break
+        jacobian = np.einsum("mj,njk->nmk", change, equations.rate_derivatives(forward, reverse)) / theta[:, None, :]
+        matrix = (identity / dt[:, None, None] - jacobian) / gross[:, :, None]
+        step = _solve(matrix, ((forward - reverse) @ change.T) / gross)
+        new = np.maximum(theta + step, np.exp(LOG_FLOOR))
+        accept = np.isfinite(new).all(axis=1) & (new >= TRANSIENT_FLOOR * theta).all(axis=1)
+        new = np.minimum(new[accept], 1.0)
+        new /= (new @ equations.sites.T) @ equations.sites  # site sums back to one
+        x[rows[active[accept]]] = np.log(new)
+        iterations[rows[active]] += 1
+        dt = np.where(accept, np.minimum(dt * 5.0, 1e250), dt / 4)
+    return close
+
+
+def _solve(matrix: np.ndarray, rhs: np.ndarray) -> np.ndarray:
+    """Solve a stack of linear systems; singular members get the least-squares solution.
+
+    LU fails for the whole stack if one member is singular, so the stack is halved until
+    the singular members are isolated (rare: a handful of extra calls).
+    """
+    try:
+        return np.linalg.solve(matrix, rhs[..., None])[..., 0]
+    except np.linalg.LinAlgError:
+        if len(matrix) == 1:
+            with np.errstate(all="ignore"):
+                return np.einsum("nij,nj->ni", np.linalg.pinv(np.nan_to_num(matrix)), rhs)
+        half = len(matrix) // 2
+        return np.concatenate([_solve(matrix[:half], rhs[:half]), _solve(matrix[half:], rhs[half:])])
+
+
+def _checked(mechanism, equations, forward_k, reverse_k, x, valid, converged, check_tolerance,
+             iterations, transient) -> SteadyState:
+    """Recompute residual and site balances from the returned coverages; flag and blank failures."""
+    theta = np.exp(x)
+    forward, reverse = equations.rates(forward_k, reverse_k, x)
+    with np.errstate(invalid="ignore"):
+        balance = ((forward - reverse) @ equations.net.T) / ((forward + reverse) @ equations.gross.T + 1e-300)
+        residual = np.abs(balance).max(axis=1, initial=0.0)
+        site_balance = np.abs(theta @ equations.sites.T - 1.0).max(axis=1)
+    good = (converged & valid & (residual <= check_tolerance) & (site_balance <= 1e-10)
+            & np.isfinite(theta).all(axis=1) & (theta <= 1.0).all(axis=1))
+    status = np.where(valid, np.where(good, OK, NOT_CONVERGED), BAD_INPUT).astype(np.int32)
+    blank = ~good[:, None]
+    return SteadyState(
+        mechanism, np.where(blank, np.nan, theta), np.where(blank, np.nan, forward),
+        np.where(blank, np.nan, reverse), status, residual, site_balance, iterations, transient,
+    )

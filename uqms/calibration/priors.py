@@ -1,4 +1,15 @@
-"""Prior of the calibrated inputs: the workflow's own input distributions."""
+"""Prior of the calibrated inputs: the workflow's own input distributions.
+
+Calibrated inputs must be continuous (emcee's moves are). A functional ensemble serves
+as a prior in two ways:
+
+- all its quantities at once: declare it with ``mode = "pca"`` in its ``[ensembles.NAME]``
+  section; its principal-component scores ``NAME_pc1..`` are standard-normal inputs whose
+  calibration updates the functional's error with the ensemble's covariance as prior (a
+  member index, ``mode = "member"``, is discrete and cannot be calibrated);
+- one energy: :func:`ensemble_correction_prior` turns the members' spread of that energy
+  into a zero-mean normal correction input, added to the energy in the chain.
+"""
 
 from __future__ import annotations
 

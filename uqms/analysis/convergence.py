@@ -12,7 +12,7 @@ from typing import Literal, Sequence
 import numpy as np
 import xarray as xr
 
-from uqms.analysis.sobol import pce_dataset, run_pce, sobol_saltelli_run
+from uqms.analysis.sobol import pce_dataset, pce_sample_cap, run_pce, sobol_saltelli_run
 from uqms.execution import input_names
 from uqms.sampling.saltelli import rows_per_base
 
@@ -33,12 +33,14 @@ def saltelli_convergence(run: xr.Dataset, output: str, sizes: Sequence[int] | No
 
 def pce_convergence(run: xr.Dataset, output: str, sizes: Sequence[int] | None = None,
                     order: int | Literal["auto"] = "auto", max_order: int = 10) -> xr.Dataset:
-    """PCE indices, LOO error and chosen order on the first ``sizes`` ok samples (dim ``n``).
+    """PCE indices, LOO error and chosen order on the first ``sizes`` ok samples (dim ``n``),
+    by default doubling up to all of them or the regression's cap (:func:`pce_sample_cap`).
 
     Sizes too small for a first-order expansion are skipped.
     """
-    n_ok = int((run["status"] == 0).sum())
-    sizes = list(sizes or doubling_sizes(n_ok, 2 * len(input_names(run)) + 2))
+    dim = len(input_names(run))
+    n_used = min(int((run["status"] == 0).sum()), pce_sample_cap(dim, max_order if order == "auto" else int(order)))
+    sizes = list(sizes or doubling_sizes(n_used, 2 * dim + 2))
     parts, used = [], []
     for size in sizes:
         try:

@@ -163,23 +163,35 @@ def choose_order(samples: np.ndarray, values: np.ndarray, joint: chaospy.Distrib
                  cross_truncation: float = 1.0) -> tuple[PolynomialChaos, dict[int, float]]:
     """The regression fit whose order has the lowest LOO error (averaged over output entries).
 
-    The basis of the highest order is built and evaluated once; lower orders are its
-    leading terms. Orders with at least as many terms as samples are skipped. Returns
-    the best fit and ``{order: mean LOO error}`` of every order tried.
+    Lower orders are leading terms of the highest order's basis, so one Cholesky factor
+    ``L`` of the whole Gram matrix serves them all: the factor of a leading block is the
+    leading block of ``L``, and so are the first rows of ``Z = L^-1 psi^T``. Every order's
+    leverages, fitted values and LOO residuals are partial sums over the rows of ``Z``:
+    one ``O(n P^2)`` pass instead of one per order. Orders with at least as many terms as
+    samples are skipped. Returns the best fit and ``{order: mean LOO error}`` of every order tried.
     """
     y = _as_matrix(values)
     basis, multi_indices = orthonormal_basis(joint, max(orders), cross_truncation)
-    psi = design_matrix(joint, multi_indices, samples)
     degree = (multi_indices ** (1 / cross_truncation)).sum(axis=1) ** cross_truncation
-    best, errors = None, {}
-    for order in sorted(orders):
-        terms = degree <= order + 1e-9
-        if terms.sum() >= len(y):
-            break
-        coefficients, loo = least_squares(psi[:, terms], y)
-        errors[order] = float(np.mean(loo))
-        if best is None or errors[order] < float(np.mean(best.loo)):
-            best = PolynomialChaos(joint, basis[terms], coefficients, multi_indices[terms], order, loo, len(y))
-    if best is None:
+    graded = np.argsort(degree, kind="stable")  # every order's terms become a leading block
+    basis, multi_indices, degree = basis[graded], multi_indices[graded], degree[graded]
+    sizes = {order: int((degree <= order + 1e-9).sum()) for order in sorted(orders)}
+    sizes = {order: size for order, size in sizes.items() if size < len(y)}
+    if not sizes:
         raise ValueError(f"{len(y)} samples are too few for a first-order expansion in {len(joint)} inputs")
-    return best, errors
+    largest = max(sizes.values())
+    psi = design_matrix(joint, multi_indices[:largest], samples)
+    factor = linalg.cholesky(psi.T @ psi, lower=True)
+    z = linalg.solve_triangular(factor, psi.T, lower=True)
+    w = linalg.solve_triangular(factor, psi.T @ y, lower=True)
+    best, errors = None, {}
+    for order, size in sizes.items():
+        leverage = (z[:size] ** 2).sum(axis=0)
+        residual = (y - z[:size].T @ w[:size]) / (1 - leverage)[:, None]
+        loo = (residual**2).mean(axis=0) / y.var(axis=0)
+        errors[order] = float(np.mean(loo))
+        if best is None or errors[order] < errors[best[0]]:
+            best = (order, size, loo)
+    order, size, loo = best
+    coefficients = linalg.solve_triangular(factor[:size, :size].T, w[:size], lower=False)
+    return PolynomialChaos(joint, basis[:size], coefficients, multi_indices[:size], order, loo, len(y)), errors

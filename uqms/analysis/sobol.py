@@ -10,6 +10,7 @@ status != 0 are left out (for Saltelli the whole base sample) and counted in the
 
 from __future__ import annotations
 
+from math import comb
 from typing import Literal
 
 import numpy as np
@@ -29,6 +30,14 @@ def _check_scalar_samples(run: xr.Dataset, output: str) -> None:
         raise ValueError(f"{output!r} belongs to a nested run: use the variance split and p-box for it")
 
 
+SAMPLES_PER_TERM = 20
+
+
+def pce_sample_cap(dim: int, order: int) -> int:
+    """Most samples a regression PCE of total degree ``order`` in ``dim`` inputs uses."""
+    return SAMPLES_PER_TERM * comb(dim + order, order)
+
+
 def _attrs(run: xr.Dataset, output: str, method: str, n_ok: int, **more) -> dict:
     return {"output": output, "units": "1", "method": method, "n_used": int(n_ok),
             "n_failed": int((run["status"] != 0).sum()), **more}
@@ -36,7 +45,9 @@ def _attrs(run: xr.Dataset, output: str, method: str, n_ok: int, **more) -> dict
 
 def run_pce(run: xr.Dataset, output: str, order: int | Literal["auto"] = "auto", max_order: int = 10,
             cross_truncation: float = 1.0, n: int | None = None) -> tuple[pce_fit.PolynomialChaos, dict[int, float], int]:
-    """Regression PCE of ``output`` on the run's ok samples (the first ``n`` of them if given).
+    """Regression PCE of ``output`` on the run's ok samples (the first ``n`` of them if given,
+    and at most ``SAMPLES_PER_TERM`` per basis term of the highest order: beyond that the
+    fit costs time, not accuracy, and the LOO error says how good it is).
 
     ``order="auto"`` picks the order in 1..max_order with the lowest LOO error. Returns the
     fit, ``{order: LOO error}`` of the orders tried and the number of ok samples used.
@@ -47,7 +58,8 @@ def run_pce(run: xr.Dataset, output: str, order: int | Literal["auto"] = "auto",
     inputs = run_input_set(run)
     if inputs.correlations:
         raise ValueError("Sobol indices from a PCE need independent inputs; this run has correlated ones")
-    ok = np.flatnonzero(run["status"].values == 0)[:n]
+    cap = pce_sample_cap(len(inputs), max_order if order == "auto" else int(order))
+    ok = np.flatnonzero(run["status"].values == 0)[: min(n or cap, cap)]
     samples = np.stack([run[name].values[ok] for name in input_names(run)])
     values = flat(run[output])[ok]
     if order == "auto":

@@ -1,0 +1,47 @@
+"""The micro-kinetic stages in chains and in the worked ammonia workflow file."""
+
+from pathlib import Path
+
+import numpy as np
+
+from uqms.models.microkinetics.stages import MechanismEnergies, SteadyStateStage
+from uqms.models.registry import resolve_stage
+from uqms.models.stage import Chain
+from uqms.workflow import Workflow
+
+WORKFLOWS = Path(__file__).resolve().parents[1] / "workflows"
+MECHANISM = str(WORKFLOWS / "ammonia_mechanism.toml")
+
+
+def test_ammonia_workflow_runs_with_labelled_outputs():
+    flow = Workflow.from_file(WORKFLOWS / "ammonia.toml")
+    run = flow.run(n=64)
+    assert (run.status.values == 0).all()
+    assert run.coverage.dims == ("sample", "adsorbate")
+    assert list(run.coverage.adsorbate.values) == ["N*", "H*", "NH*", "NH2*"]
+    assert run.tof.attrs["units"] == "1/s" and (run.tof.values > 0).all()
+    np.testing.assert_allclose(run.coverage.sum("adsorbate") + run.free_sites.sum("site"), 1.0, atol=1e-12)
+    np.testing.assert_allclose(run.drc.sum("step"), 1.0, atol=1e-8)
+    np.testing.assert_allclose(run.selectivity, 1.0)
+
+
+def test_steady_state_stage_options_and_failures_in_a_chain():
+    energies = resolve_stage("energetics.scaling", {"mechanism_file": MECHANISM})
+    steady = resolve_stage("microkinetics.steady_state", {
+        "mechanism_file": MECHANISM, "temperature": "T", "pressures": {"N2": "p_N2", "H2": 75.0},
+        "reaction_orders": True, "apparent_activation_energy": True,
+    })
+    assert isinstance(energies, MechanismEnergies) and isinstance(steady, SteadyStateStage)
+    assert steady.inputs == ("reaction_energy", "barrier", "T", "p_N2")
+    chain = Chain([energies, steady])
+    temperature = np.array([673.0, np.nan, 673.0])  # a broken sample reaches the solver
+    out = chain({"E_N": np.array([-1.0, -0.5, 0.5]), "n2_ts_intercept": np.full(3, 1.56), "T": temperature,
+                 "p_N2": np.full(3, 25.0)})
+    assert out["status"][0] == 0 and out["status"][2] == 0
+    assert "rate constants or pressures not finite" in chain.status_messages[out["status"][1]]
+    assert np.isnan(out["tof"][1]).all()
+    assert out["reaction_order"].shape == (3, 1, 3) and out["apparent_activation_energy"].shape == (3, 1)
+    assert out["reaction_order"][2, 0, 0] > 0.9  # N2 dissociation limits: first order in N2
+    # N2 dissociation on an H-covered surface: E_app ~ E_TS (2.35 eV) + the H2 adsorption enthalpy the
+    # two free sites cost (~1.2 eV at 673 K with zero-point and thermal terms) - k_B T / 2 (collision theory)
+    assert 3.2 < out["apparent_activation_energy"][2, 0] < 3.8

@@ -71,7 +71,7 @@ class TruncatedNormal(_Bounded):
         return chaospy.TruncNormal(self.lower, self.upper, mu=self.mean, sigma=self.std)
 
 
-class Beta(_Spec):
+class Beta(_Bounded):
     """Beta(``alpha``, ``beta``) scaled to [``lower``, ``upper``] (default [0, 1])."""
 
     distribution: Literal["beta"] = "beta"
@@ -79,12 +79,6 @@ class Beta(_Spec):
     beta: PositiveFloat
     lower: float = 0.0
     upper: float = 1.0
-
-    @model_validator(mode="after")
-    def _ordered(self):
-        if not self.lower < self.upper:
-            raise ValueError(f"lower ({self.lower}) must be below upper ({self.upper})")
-        return self
 
     def build(self) -> chaospy.Distribution:
         return chaospy.Beta(self.alpha, self.beta, lower=self.lower, upper=self.upper)
@@ -106,18 +100,12 @@ class Triangular(_Bounded):
         return chaospy.Triangle(self.lower, self.mode, self.upper)
 
 
-class DiscreteUniform(_Spec):
+class DiscreteUniform(_Bounded):
     """Integers ``lower``, ..., ``upper``, each equally likely."""
 
     distribution: Literal["discrete"] = "discrete"
     lower: int
     upper: int
-
-    @model_validator(mode="after")
-    def _ordered(self):
-        if not self.lower < self.upper:
-            raise ValueError(f"lower ({self.lower}) must be below upper ({self.upper})")
-        return self
 
     def build(self) -> chaospy.Distribution:
         # chaospy.DiscreteUniform.inv returns non-integers (a smoothed step): use whole values.

@@ -12,7 +12,6 @@ Run: python benchmarks/parallel.py [--large]
 
 from __future__ import annotations
 
-import resource
 import subprocess
 import sys
 import tempfile
@@ -20,7 +19,6 @@ import time
 from pathlib import Path
 
 import chaospy
-import numpy as np
 
 from uqms import FunctionStage, UncertainInput, Workflow
 

@@ -39,13 +39,11 @@ def fingerprint(workflow, n: int, seed: int) -> str:
 
 
 class RunStore:
-    """The Zarr store of one run.
+    """The Zarr store of one run: made by :meth:`create`, reopened by :meth:`open`.
 
     Args:
         path: the ``.zarr`` directory.
-        template: the run Dataset with lazy (dask) arrays chunked by batch; only its
-            metadata is written.
-        fingerprint: digest of workflow, design, n and seed (see :func:`fingerprint`).
+        n_batches: number of batches of the run.
         batch_size: samples per batch (= chunk length along ``sample``).
     """
 
@@ -55,6 +53,8 @@ class RunStore:
 
     @classmethod
     def create(cls, path: str | Path, template: xr.Dataset, digest: str, batch_size: int) -> "RunStore":
+        """Write the metadata of ``template`` (the run with lazy arrays chunked by batch),
+        the ``digest`` of the run (:func:`fingerprint`) and an all-false ``batch_done``."""
         n = template.sizes["sample"]
         n_batches = -(-n // batch_size)
         done = dask.array.zeros(n_batches, chunks=1, dtype=bool)

@@ -103,9 +103,9 @@ def calibrate(
         result = calibrate_file(workflow, data, walkers, steps, out, seed, scheduler, quiet)
     except (UqmsError, OSError) as error:
         _fail(error)
-    table = Table("parameter", *result.table.columns, title=f"posterior ({result.idata.posterior.attrs['steps']} steps, "
+    table = Table("parameter", *result.brief.columns, title=f"posterior ({result.idata.posterior.attrs['steps']} steps, "
                   f"burn-in {result.idata.posterior.attrs['burn']}, thin {result.idata.posterior.attrs['thin']})")
-    for name, row in result.table.iterrows():
+    for name, row in result.brief.iterrows():
         table.add_row(str(name), *(f"{v:.4g}" for v in row))
     console.print(table)
     if not result.idata.posterior.attrs["converged"]:

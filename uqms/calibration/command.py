@@ -27,6 +27,13 @@ class CalibrationResult:
     path: Path
     written: list[Path]
 
+    BRIEF = ("mean", "sd", "hdi_3%", "hdi_97%", "ess_bulk", "ess_tail", "r_hat", "tau")
+
+    @property
+    def brief(self) -> pd.DataFrame:
+        """The summary columns worth a terminal's width."""
+        return self.table[list(self.BRIEF)]
+
 
 def calibration_settings(workflow_path: str | Path) -> CalibrationSection:
     """The ``[calibration]`` table of a workflow file, or its defaults."""

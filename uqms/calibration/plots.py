@@ -54,7 +54,7 @@ def ppc_figure(idata: az.InferenceData):
             if group not in idata.groups():
                 continue
             draws = idata[group][key].stack(sample=("chain", "draw")).transpose("experiment", "sample").values
-            low, mid, high = np.quantile(draws, [tail, 0.5, 1 - tail], axis=1)
+            low, mid, high = np.nanquantile(draws, [tail, 0.5, 1 - tail], axis=1)  # failed chain runs are NaN
             ax.vlines(x, low, high, colors=colour, linewidth=width, label=f"{group.replace('_', ' ')} {HDI_PROB:.0%}")
             ax.plot(x, mid, "_", color="k" if group.startswith("posterior") else "0.5", markersize=12)
         sd = np.nan_to_num(idata.constant_data[f"{key}{SD_SUFFIX}"].values)

@@ -67,7 +67,6 @@ def _free_port() -> int:
 def test_scheduler_and_worker_started_with_the_dask_command(ishigami, reference):
     port = _free_port()
     address = f"tcp://127.0.0.1:{port}"
-    dask_cli = [sys.executable, "-m", "distributed.cli.dask_scheduler"]
     scheduler = subprocess.Popen(
         [sys.executable, "-m", "dask", "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
@@ -84,7 +83,6 @@ def test_scheduler_and_worker_started_with_the_dask_command(ishigami, reference)
         for process in (worker, scheduler):
             process.terminate()
             process.wait(timeout=30)
-    assert dask_cli  # the module path exists for users without the dask entry point
 
 
 SLOW_STAGES = '''
@@ -140,9 +138,8 @@ def test_killed_run_resumes_to_the_identical_dataset(tmp_path, monkeypatch):
     while time.monotonic() < deadline and done < 5:
         time.sleep(0.2)
         try:
-            done = int(open_run(store, allow_incomplete=True)["status"].notnull().sum() and
-                       _batches_done(store))
-        except Exception:  # noqa: BLE001 - the store is still being created
+            done = _batches_done(store)
+        except (OSError, KeyError, ValueError):  # the store is still being created
             continue
     os.killpg(process.pid, signal.SIGKILL)
     process.wait()

@@ -143,6 +143,7 @@ def test_run_with_posterior_draws_the_calibrated_inputs_jointly(calibrated):
     prior_run = load_workflow(folder / "flow.toml").run(n=512)
     np.testing.assert_array_equal(run["efficiency"].values, prior_run["efficiency"].values)
     assert run.attrs["workflow"] == "arrhenius_posterior"
+    assert f"['Ea', 'log10_A'] drawn from {folder / 'cal.nc'}" in run.attrs["workflow_text"]
     # the [analysis] follows, without PCE Sobol indices (posterior draws are neither independent nor of a known law)
     analysis = {p.name for p in (folder / "posterior_analysis").iterdir()}
     assert "predictive.csv" in analysis and not any(name.startswith("sobol") for name in analysis)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -25,7 +26,8 @@ class PosteriorWorkflow(Workflow):
     column of the first calibrated input, and every calibrated input from that same
     draw (their posterior correlations are kept). The columns of the other calibrated
     inputs are unused; the other inputs are sampled from their distributions exactly
-    as in the workflow, so a run with the same seed has the same values of them.
+    as in the workflow, so a run with the same seed has the same values of them. The
+    workflow text stored with the run ends with a comment naming the draws' origin.
     Under a Saltelli design the calibrated inputs therefore act as one group whose
     indices are reported under the first calibrated input (the others get none).
 
@@ -50,6 +52,10 @@ class PosteriorWorkflow(Workflow):
         self.posterior_origin = origin
         self.calibrated_column = min(workflow.inputs.names.index(name) for name in draws)
         self.name = f"{workflow.name}_posterior"
+        if workflow.source_text:  # stored with the run, and part of a resumable store's fingerprint
+            digest = hashlib.sha256(np.stack(list(self.posterior.values())).tobytes()).hexdigest()[:16]
+            self.source_text = (f"{workflow.source_text.rstrip()}\n\n# uqms run --posterior: {list(draws)} "
+                                f"drawn from {origin} (draws sha256 {digest})\n")
 
     def sample_inputs(self, start: int, stop: int, n_total: int | None = None, seed: int | None = None):
         """Input values of samples ``start:stop``: calibrated ones from posterior draws."""

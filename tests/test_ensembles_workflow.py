@@ -81,6 +81,10 @@ def test_bad_ensemble_file_is_named_with_its_section(tmp_path):
         Workflow.from_file(_write(tmp_path, ENSEMBLE_FLOW.format(mode="member"), values))
     with pytest.raises(WorkflowError, match=r"ensembles.beef.mode"):
         Workflow.from_file(_write(tmp_path, ENSEMBLE_FLOW.format(mode="median"), values))
+    path = _write(tmp_path, ENSEMBLE_FLOW.format(mode="member"), values)
+    (tmp_path / "members.csv").unlink()
+    with pytest.raises(WorkflowError, match=r"ensembles.beef: .*members.csv: no such ensemble file"):
+        Workflow.from_file(path)
 
 
 def test_site_average_in_a_workflow_file_resolves_nested_file_options(tmp_path):

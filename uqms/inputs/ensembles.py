@@ -180,6 +180,8 @@ class Ensemble:
 
 def load_ensemble(path: str | Path, quantities=(), size: int = 2000, seed: int = 0, unit: str = "eV") -> Ensemble:
     """An ensemble from any supported file (``.db`` is read as an ASE database)."""
+    if not Path(path).is_file():
+        raise ValueError(f"{path}: no such ensemble file")
     if Path(path).suffix.lower() == ".db":
         if not quantities:
             raise ValueError(f"{path}: name the rows (quantities) to read from an ASE database")

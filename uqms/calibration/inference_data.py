@@ -24,34 +24,34 @@ def to_inference_data(problem: CalibrationProblem, sampler: emcee.EnsembleSample
     autocorrelation time), ``log_likelihood`` (per datum, for LOO/WAIC),
     ``posterior_predictive`` (the stored predictions plus noise from the likelihood),
     ``sample_stats`` (log posterior ``lp``), ``observed_data``, ``constant_data`` (the
-    conditions and measured standard deviations ``<key>_sd``, NaN where none), ``prior`` and ``prior_predictive`` (``prior_draws`` prior draws).
+    conditions and measured standard deviations ``<key>_sd``, NaN where none), ``prior``
+    and ``prior_predictive`` (``prior_draws`` prior draws).
 
     The posterior's attrs hold the autocorrelation times, burn-in, thinning, the
     calibrated and fixed inputs, the likelihood and the data file.
     """
     quality = chain_quality(sampler)
-    theta = sampler.get_chain(discard=quality.burn, thin=quality.thin)  # (draw, walker, parameter)
-    pointwise, predicted = problem.split_blobs(sampler.get_blobs(discard=quality.burn, thin=quality.thin))
+    window = {"discard": quality.burn, "thin": quality.thin}
+    # emcee gives (draw, walker, ...); arviz wants (chain, draw, ...): walkers become chains
+    theta = np.swapaxes(sampler.get_chain(**window), 0, 1)
+    pointwise, predicted = (np.swapaxes(a, 0, 1) for a in problem.split_blobs(sampler.get_blobs(**window)))
     rng = np.random.default_rng([seed, 11])
-    walker_first = lambda a: np.swapaxes(a, 0, 1)  # noqa: E731 - arviz wants (chain, draw, ...)
-    data = problem.data
     replicated = _replicate(problem, theta.reshape(-1, problem.ndim), predicted.reshape(-1, *problem.shape), rng)
     prior_theta = problem.prior.sample(prior_draws, seed)
-    prior_predicted = _replicate(problem, prior_theta, problem.predict(prior_theta), rng)
-    keys = data.keys
-    by_key = lambda a, shape: {k: a[..., m].reshape(*shape, len(data)) for m, k in enumerate(keys)}  # noqa: E731
-    chains = (sampler.nwalkers, theta.shape[0])
+    prior_replicated = _replicate(problem, prior_theta, problem.predict(prior_theta), rng)
+    data, keys, names = problem.data, problem.data.keys, problem.parameter_names
+    sds = [f"{k}{SD_SUFFIX}" for k in keys]
     idata = az.from_dict(
-        posterior={name: walker_first(theta[..., j]) for j, name in enumerate(problem.parameter_names)},
-        log_likelihood=by_key(walker_first(pointwise), chains),
-        posterior_predictive=by_key(walker_first(replicated.reshape(*theta.shape[:2], *problem.shape)), chains),
-        sample_stats={"lp": walker_first(sampler.get_log_prob(discard=quality.burn, thin=quality.thin))},
-        observed_data={k: data.observed[:, m] for m, k in enumerate(keys)},
-        constant_data={**data.conditions, **{f"{k}{SD_SUFFIX}": data.sd[:, m] for m, k in enumerate(keys)}},
-        prior={name: prior_theta[None, :, j] for j, name in enumerate(problem.parameter_names)},
-        prior_predictive=by_key(prior_predicted, (1, prior_draws)),
+        posterior=_by_name(theta, names),
+        log_likelihood=_by_name(pointwise, keys),
+        posterior_predictive=_by_name(replicated.reshape(predicted.shape), keys),
+        sample_stats={"lp": np.swapaxes(sampler.get_log_prob(**window), 0, 1)},
+        observed_data=_by_name(data.observed, keys),
+        constant_data={**data.conditions, **_by_name(data.sd, sds)},
+        prior=_by_name(prior_theta[None], names),
+        prior_predictive=_by_name(prior_replicated[None], keys),
         coords={EXPERIMENT: data.labels},
-        dims={name: [EXPERIMENT] for name in [*keys, *data.conditions, *(f"{k}{SD_SUFFIX}" for k in keys)]},
+        dims={name: [EXPERIMENT] for name in [*keys, *data.conditions, *sds]},
         posterior_attrs=_attributes(problem, sampler, quality),
     )
     for group in ("observed_data", "posterior_predictive", "prior_predictive", "constant_data"):
@@ -60,6 +60,11 @@ def to_inference_data(problem: CalibrationProblem, sampler: emcee.EnsembleSample
     for name in problem.calibrated:
         idata.posterior[name].attrs["units"] = problem.workflow.inputs[name].unit
     return idata
+
+
+def _by_name(values: np.ndarray, names) -> dict[str, np.ndarray]:
+    """``{name: values[..., k]}``: one variable per entry of the last axis."""
+    return {name: values[..., k] for k, name in enumerate(names)}
 
 
 def _replicate(problem: CalibrationProblem, theta: np.ndarray, predicted: np.ndarray, rng) -> np.ndarray:

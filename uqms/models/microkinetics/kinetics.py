@@ -34,8 +34,11 @@ def pressure_array(mechanism: Mechanism, pressures: Mapping[str, object] | np.nd
 
 def pressure_weighted(mechanism: Mechanism, k: RateConstants, pressures: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Rate constants times the pressures of the gas molecules each direction consumes (samples, steps)."""
-    forward = k.forward * np.prod(pressures[:, None, :] ** mechanism.reactant_gas[None], axis=2)
-    reverse = k.reverse * np.prod(pressures[:, None, :] ** mechanism.product_gas[None], axis=2)
+    forward, reverse = k.forward.copy(), k.reverse.copy()
+    for g in range(len(mechanism.gas)):  # a loop over the few gas species, not over samples
+        for constants, stoichiometry in ((forward, mechanism.reactant_gas), (reverse, mechanism.product_gas)):
+            steps = np.flatnonzero(stoichiometry[:, g])
+            constants[:, steps] *= pressures[:, g : g + 1] ** stoichiometry[steps, g]
     return forward, reverse
 
 
@@ -69,6 +72,9 @@ class RateEquations:
         self.net = (self.product - self.reactant).T[:n_ads]  # adsorbates x steps
         self.gross = np.abs(self.net)
         self.sites = mechanism.site_membership  # site types x surface species
+        self.change = (self.product - self.reactant).T  # surface species x steps, free sites included
+        self.balance_operator = self.derivative_operator(self.net)
+        self.change_operator = self.derivative_operator(self.change)
 
     def rates(self, forward_k: np.ndarray, reverse_k: np.ndarray, x: np.ndarray):
         """Forward and reverse rates from pressure-weighted rate constants and log-coverages."""
@@ -85,8 +91,28 @@ class RateEquations:
         """d(net rate_j)/d(x_k), shaped (samples, steps, species)."""
         return forward[:, :, None] * self.reactant[None] - reverse[:, :, None] * self.product[None]
 
+    def derivative_operator(self, matrix: np.ndarray) -> np.ndarray:
+        """The constant operator of :meth:`combined_derivatives` for a (rows x steps) ``matrix``.
+
+        d(matrix @ (r+ - r-))/dx_k = sum_j matrix_mj (r+_j R_jk - r-_j P_jk) is linear in the
+        rates, so it is one product of [r+, r-] (samples, 2 steps) with this
+        (2 steps, rows * species) array.
+        """
+        forward = np.einsum("mj,jk->jmk", matrix, self.reactant)
+        reverse = -np.einsum("mj,jk->jmk", matrix, self.product)
+        return np.concatenate([forward, reverse]).reshape(2 * matrix.shape[1], -1)
+
+    def combined_derivatives(self, operator: np.ndarray, forward: np.ndarray, reverse: np.ndarray) -> np.ndarray:
+        """d(matrix @ net rates)/dx, shaped (samples, rows, species), from :meth:`derivative_operator`.
+
+        One plain matrix product over all samples: the hot spot of every Newton and
+        continuation step.
+        """
+        species = self.reactant.shape[1]
+        return (np.concatenate([forward, reverse], axis=1) @ operator).reshape(len(forward), -1, species)
+
     def jacobian(self, forward: np.ndarray, reverse: np.ndarray, x: np.ndarray, scale: np.ndarray) -> np.ndarray:
         """d(scaled residual)/dx, shaped (samples, species, species)."""
-        balance = np.einsum("aj,njk->nak", self.net, self.rate_derivatives(forward, reverse)) / scale[:, :, None]
+        balance = self.combined_derivatives(self.balance_operator, forward, reverse) / scale[:, :, None]
         sites = self.sites[None] * np.exp(x)[:, None, :]
         return np.concatenate([balance, sites], axis=1)

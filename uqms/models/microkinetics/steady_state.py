@@ -30,7 +30,7 @@ STATUS_MESSAGES = {
 }
 LOG_FLOOR = -700.0  # ln of the smallest coverage represented (1e-304)
 NEWTON_STEP = 10.0  # largest change of a log-coverage in one Newton step
-NEWTON_START = 10  # Newton iterations from the guess before continuation takes over
+NEWTON_START = 8  # Newton iterations from a given guess before continuation takes over
 HANDOVER = 1e-6  # scaled residual below which continuation hands over to Newton
 TRANSIENT_FLOOR = 1e-3  # smallest factor a coverage may shrink by in one implicit Euler step
 
@@ -112,7 +112,8 @@ def solve_steady_state(
         pressures: partial pressures in bar: an array (samples, gas) in ``mechanism.gas``
             order, a ``{gas: value or array}`` dict, or ``None`` for the file's defaults.
         guess: starting coverages (samples, surface species) or a previous
-            :class:`SteadyState` (warm start); default :func:`uniform_guess`.
+            :class:`SteadyState` (warm start): Newton starts from it. Without a guess,
+            continuation starts from :func:`uniform_guess`.
         tolerance: largest accepted |net / gross| production of any adsorbate.
         max_newton, max_transient: iteration limits of Newton (after continuation) and of continuation.
 
@@ -122,6 +123,7 @@ def solve_steady_state(
     n = len(rate_constants.forward)
     p = pressure_array(mechanism, pressures, n)
     forward_k, reverse_k = pressure_weighted(mechanism, rate_constants, p)
+    newton_first = guess is not None  # the uniform default is rarely within Newton's reach
     if guess is None:
         guess = uniform_guess(mechanism, n)
     elif isinstance(guess, SteadyState):
@@ -134,7 +136,10 @@ def solve_steady_state(
     x = start.copy()
     iterations = np.zeros(n, dtype=np.int64)
     rows = np.flatnonzero(valid)
-    converged = _newton(equations, forward_k, reverse_k, x, rows, tolerance, min(NEWTON_START, max_newton), iterations)
+    converged = np.zeros(n, dtype=bool)
+    if newton_first:
+        converged = _newton(equations, forward_k, reverse_k, x, rows, tolerance, min(NEWTON_START, max_newton),
+                            iterations)
     retry = rows[~converged[rows]]
     x[retry] = start[retry]
     close = _continuation(equations, forward_k, reverse_k, x, retry, max_transient, iterations)
@@ -206,7 +211,7 @@ def _continuation(equations, forward_k, reverse_k, x, rows, max_iterations, iter
     """
     close = np.zeros(len(rows), dtype=bool)
     active = np.arange(len(rows))
-    change = (equations.product - equations.reactant).T  # surface species x steps
+    change = equations.change
     identity = np.eye(change.shape[0])[None]
     dt = None
     for _ in range(max_iterations):
@@ -226,7 +231,7 @@ def _continuation(equations, forward_k, reverse_k, x, rows, max_iterations, iter
         active, theta, dt, forward, reverse, gross = active[go], theta[go], dt[go], forward[go], reverse[go], gross[go]
         if active.size == 0:
             break
-        jacobian = np.einsum("mj,njk->nmk", change, equations.rate_derivatives(forward, reverse)) / theta[:, None, :]
+        jacobian = equations.combined_derivatives(equations.change_operator, forward, reverse) / theta[:, None, :]
         matrix = (identity / dt[:, None, None] - jacobian) / gross[:, :, None]
         step = _solve(matrix, ((forward - reverse) @ change.T) / gross)
         new = np.maximum(theta + step, np.exp(LOG_FLOOR))

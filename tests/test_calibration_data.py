@@ -111,3 +111,26 @@ def test_a_condition_cannot_be_calibrated(tmp_path, flow):
     with pytest.raises(WorkflowError, match="is a condition column"):
         CalibrationProblem(flow, data, inputs=["k0", "order"])
     assert CalibrationProblem(flow, data).calibrated == ("k0",)
+
+
+def test_netcdf_variable_without_units_is_named(tmp_path, flow):
+    ds = xr.Dataset({"T": ("experiment", [500.0], {"units": "K"}), "tof[A]": ("experiment", [0.1])})
+    ds.to_netcdf(tmp_path / "data.nc", engine="h5netcdf")
+    with pytest.raises(WorkflowError) as error:
+        load_measurements(tmp_path / "data.nc", flow)
+    assert error.value.key == "tof[A]" and "no 'units' attribute" in error.value.message
+
+
+def test_calibration_table_of_a_workflow_file_is_checked(ishigami_text):
+    import tomllib
+
+    from uqms.config import parse_workflow
+
+    data = tomllib.loads(ishigami_text)
+    data["calibration"] = {"inputs": ["x1"], "likelihood": "log", "walkers": 8}
+    with pytest.raises(WorkflowError) as error:
+        parse_workflow(data, "flow.toml")
+    assert error.value.key == "calibration.likelihood" and "'log10'" in error.value.message
+    data["calibration"].update(likelihood="linear", sigma={"distribution": "lognormal", "mu": -2.0, "sigma": 0.5})
+    section = parse_workflow(data, "flow.toml").calibration
+    assert section.walkers == 8 and section.steps == 2000 and np.all(section.sigma.build().lower >= 0)

@@ -7,6 +7,7 @@ import pytest
 from scipy.integrate import solve_ivp
 
 from uqms.models.microkinetics.from_energies import rate_constants_at
+from uqms.models.microkinetics.kinetics import directional_rates, pressure_array
 from uqms.models.microkinetics.mechanism import Mechanism, load_mechanism
 from uqms.models.microkinetics.rate_constants import RateConstants
 from uqms.models.microkinetics.steady_state import BAD_INPUT, NOT_CONVERGED, OK, solve_steady_state
@@ -148,6 +149,9 @@ def test_every_returned_sample_is_checked_and_failures_are_flagged():
     assert np.isnan(state.theta[1]).all() and np.isfinite(state.theta[[0, 2]]).all()
     np.testing.assert_allclose(state.theta[[0, 2]].sum(axis=1), 1.0, atol=1e-12)
     assert (state.residual[[0, 2]] < 1e-9).all()
+    forward, reverse = directional_rates(m, k, pressure_array(m, None, 3), state.theta)  # rates from coverages
+    np.testing.assert_allclose(forward[[0, 2]], state.forward[[0, 2]], rtol=1e-12)
+    np.testing.assert_allclose(reverse[[0, 2]], state.reverse[[0, 2]], rtol=1e-12)
     starved = solve_steady_state(m, k, max_newton=1, max_transient=1)  # no budget to converge
     assert (starved.status == NOT_CONVERGED).all() and np.isnan(starved.tof()).all()
 

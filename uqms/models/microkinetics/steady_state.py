@@ -154,11 +154,9 @@ def _newton(equations, forward_k, reverse_k, x, rows, tolerance, max_iterations,
     """Damped Newton on ``rows`` of ``x`` (updated in place); returns the converged mask (all samples)."""
     converged = np.zeros(len(x), dtype=bool)
     active = rows
+    xa, kf, kr = x[active], forward_k[active], reverse_k[active]
+    forward, reverse = equations.rates(kf, kr, xa)
     for iteration in range(max_iterations + 1):
-        if active.size == 0:
-            break
-        xa, kf, kr = x[active], forward_k[active], reverse_k[active]
-        forward, reverse = equations.rates(kf, kr, xa)
         residual, scale = equations.residual(forward, reverse, xa)
         norm = np.abs(residual).max(axis=1)
         done = norm <= tolerance
@@ -170,26 +168,31 @@ def _newton(equations, forward_k, reverse_k, x, rows, tolerance, max_iterations,
             break
         step = _solve(equations.jacobian(forward, reverse, xa, scale), -residual)
         step *= np.minimum(1.0, NEWTON_STEP / np.abs(step).max(axis=1, keepdims=True))
-        moved = _line_search(equations, kf, kr, xa, step, scale, (residual**2).sum(axis=1))
+        moved = _line_search(equations, kf, kr, xa, step, scale, (residual**2).sum(axis=1), forward, reverse)
         x[active] = xa
         iterations[active] += 1
-        active = active[moved]
+        active, xa, kf, kr, forward, reverse = (a[moved] for a in (active, xa, kf, kr, forward, reverse))
     return converged
 
 
-def _line_search(equations, kf, kr, xa, step, scale, merit, halvings: int = 30) -> np.ndarray:
-    """Backtrack along ``step`` until the scaled residual decreases; updates ``xa``, returns who moved."""
+def _line_search(equations, kf, kr, xa, step, scale, merit, forward, reverse, halvings: int = 30) -> np.ndarray:
+    """Backtrack along ``step`` until the scaled residual decreases.
+
+    Updates ``xa`` and the rates ``forward``, ``reverse`` of the samples that moved, in place;
+    returns which moved.
+    """
     alpha = np.ones(len(xa))
     moved = np.zeros(len(xa), dtype=bool)
     pending = np.arange(len(xa))
     for _ in range(halvings):
         trial = np.clip(xa[pending] + alpha[pending, None] * step[pending], LOG_FLOOR, 0.0)
-        forward, reverse = equations.rates(kf[pending], kr[pending], trial)
-        residual, _ = equations.residual(forward, reverse, trial, scale[pending])
+        trial_forward, trial_reverse = equations.rates(kf[pending], kr[pending], trial)
+        residual, _ = equations.residual(trial_forward, trial_reverse, trial, scale[pending])
         new = (residual**2).sum(axis=1)
         better = np.isfinite(new) & (new <= (1 - 1e-4 * alpha[pending]) * merit[pending])
-        xa[pending[better]] = trial[better]
-        moved[pending[better]] = True
+        accepted = pending[better]
+        xa[accepted], forward[accepted], reverse[accepted] = trial[better], trial_forward[better], trial_reverse[better]
+        moved[accepted] = True
         pending = pending[~better]
         if pending.size == 0:
             break

@@ -1,6 +1,14 @@
 """uqms: uncertainty quantification over multiscale simulation chains."""
 
+import logging
+import os
 from importlib.metadata import PackageNotFoundError, version
+
+# chaospy's import sends the root logger's DEBUG records to os.devnull, and its
+# distributions log on every call: formatting those records costs more than a prior
+# density or an inverse transform. Keep chaospy at WARNING unless its debugging is asked for.
+if not os.environ.get("CHAOSPY_LOGPATH") and os.environ.get("CHAOSPY_DEBUG") != "1":
+    logging.getLogger("chaospy").setLevel(logging.WARNING)
 
 from uqms.errors import UqmsError, WiringError, WorkflowError
 from uqms.execution import load_run, save_run

@@ -1,13 +1,7 @@
 """Bayesian calibration of a workflow's inputs to measured data (emcee, arviz)."""
 
-import logging
-import os
 import warnings
 
-# chaospy's import sends the root logger's DEBUG records to os.devnull; formatting the records
-# its pdf emits on every call costs more than the prior itself in the sampler's loop.
-if not os.environ.get("CHAOSPY_LOGPATH") and os.environ.get("CHAOSPY_DEBUG") != "1":
-    logging.getLogger("chaospy").setLevel(logging.WARNING)
 # arviz 0.23 announces its 1.x refactor on import; uqms pins arviz<1 (see pyproject.toml).
 warnings.filterwarnings("ignore", message=r"\s*ArviZ is undergoing a major refactor", category=FutureWarning)
 

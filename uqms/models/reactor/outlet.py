@@ -11,7 +11,7 @@ from uqms.models.reactor.conditions import ReactorConditions
 
 OK, SURFACE_FAILED, NOT_CONVERGED, IMBALANCE, BAD_INPUT = 0, 1, 2, 3, 4
 STATUS_MESSAGES = {
-    SURFACE_FAILED: "micro-kinetic steady state not reached at a composition the reactor visits",
+    SURFACE_FAILED: "micro-kinetic steady state (or its surrogate fit) not reached at a composition the reactor visits",
     NOT_CONVERGED: "reactor equations not solved within the iteration or step limit",
     IMBALANCE: f"element balance broken by more than {BALANCE_TOLERANCE:g} (relative)",
     BAD_INPUT: "inlet flows, pressure, sites or equilibrium constant not finite and physical",

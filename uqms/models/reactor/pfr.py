@@ -96,6 +96,11 @@ def integrate_pfr(
         with np.errstate(divide="ignore"):
             h = h * np.clip(0.9 * ratio ** -0.2, 0.2, np.where(accept, 5.0, 1.0))
         status[rows[~ok]] = SURFACE_FAILED
+    if theta is None:  # a surrogate: coverages at the outlet from one surface solve
+        finished = np.flatnonzero(status == OK)
+        _, ok, theta = conditions.rate(finished, extent[finished])
+        conditions.theta[finished[ok]] = theta[ok]
+        status[finished[~ok]] = SURFACE_FAILED
     return ReactorOutlet.checked(conditions, extent, status)
 
 

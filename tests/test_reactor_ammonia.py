@@ -1,5 +1,6 @@
 """Reactors on the ammonia mechanism: balances, an independent integration, surrogate, stages, workflow."""
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +15,7 @@ from uqms.models.microkinetics.steady_state import solve_steady_state
 from uqms.models.reactor.balance import BALANCE_TOLERANCE, element_imbalance
 from uqms.models.reactor.conditions import ReactorConditions
 from uqms.models.reactor.cstr import solve_cstr
-from uqms.models.reactor.outlet import BAD_INPUT
+from uqms.models.reactor.outlet import BAD_INPUT, IMBALANCE, ReactorOutlet
 from uqms.models.reactor.pfr import integrate_pfr
 from uqms.models.reactor.surrogate import PathSurrogate
 from uqms.models.registry import resolve_stage
@@ -88,6 +89,11 @@ def test_element_imbalance_flags_a_broken_outlet_and_bad_inputs_get_a_status():
     broken[:, 2] += 1e-8  # mol/s of NH3 from nowhere
     assert np.all(element_imbalance(c.reaction, c.inlet, outlet.flows) <= BALANCE_TOLERANCE)
     assert np.all(element_imbalance(c.reaction, c.inlet, broken) > BALANCE_TOLERANCE)
+    # an overall reaction that does not balance (NH3 made from 1.5 N2) flags every sample it moves
+    c.reaction = replace(c.reaction, stoichiometry=np.array([-1.5, -3.0, 2.0]))
+    flagged = ReactorOutlet.checked(c, outlet.extent, np.zeros(len(E_N), dtype=int))
+    assert np.all(flagged.status == IMBALANCE) and np.all(np.isnan(flagged.conversion("N2")))
+    c = ammonia(1e4)
     inlet = c.inlet.copy()
     inlet[3] = [-0.1, 0.75, 0.0]
     bad = solve_cstr(ReactorConditions(MECHANISM, c.rate_constants, inlet, 100.0, 1e4))

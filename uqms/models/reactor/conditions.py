@@ -8,7 +8,7 @@ import numpy as np
 
 from uqms.models.microkinetics.mechanism import Mechanism
 from uqms.models.microkinetics.rate_constants import RateConstants
-from uqms.models.microkinetics.steady_state import uniform_guess, solve_steady_state
+from uqms.models.microkinetics.steady_state import solve_steady_state, uniform_guess
 from uqms.models.reactor.equilibrium import equilibrium_extent
 from uqms.models.reactor.reaction import OverallReaction
 

@@ -39,7 +39,7 @@ class ReactorOutlet:
     status: np.ndarray
 
     @classmethod
-    def checked(cls, conditions: ReactorConditions, extent: np.ndarray, status: np.ndarray) -> "ReactorOutlet":
+    def checked(cls, conditions: ReactorConditions, extent: np.ndarray, status: np.ndarray) -> ReactorOutlet:
         """Outlet flows from the extents; element balance checked; failed samples blanked."""
         status = np.where(conditions.valid, status, BAD_INPUT).astype(np.int32)
         flows = conditions.reaction.flows(conditions.inlet, extent)

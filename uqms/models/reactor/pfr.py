@@ -12,7 +12,7 @@ of the sample's last accepted point.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 

@@ -37,7 +37,7 @@ class OverallReaction:
     composition: np.ndarray
 
     @classmethod
-    def of(cls, mechanism: Mechanism) -> "OverallReaction":
+    def of(cls, mechanism: Mechanism) -> OverallReaction:
         """The overall reaction of ``mechanism``.
 
         Raises:

@@ -51,7 +51,7 @@ class PathSurrogate:
 
     @classmethod
     def fit(cls, conditions: ReactorConditions, degree: int = 12, held_out: int = 6,
-            s_min: float = 1e-6) -> "PathSurrogate":
+            s_min: float = 1e-6) -> PathSurrogate:
         """Fit every sample's surrogate and measure its error on ``held_out`` points.
 
         The held-out points are Chebyshev points of a count of the other parity than the

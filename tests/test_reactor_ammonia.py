@@ -143,3 +143,15 @@ def test_ammonia_pfr_workflow_ends_in_the_nh3_outlet_mole_fraction():
     x_eq = run["equilibrium_conversion"].values
     assert np.all(nh3 > 0) and np.all(nh3 < 2 * 0.25 * x_eq / (1 - 2 * 0.25 * x_eq))
     assert run["mole_fraction"].attrs.get("unit", "1") == "1"
+
+
+@pytest.mark.parametrize("reactor", [solve_cstr, integrate_pfr])
+def test_ammonia_decomposition_approaches_equilibrium_from_the_product_side(reactor):
+    """Pure NH3 at 1 bar: the extent runs backwards and stops at equilibrium, Q/K falls towards 1."""
+    c = ammonia(1e6)
+    outlet = reactor(ReactorConditions(MECHANISM, c.rate_constants, np.tile([0.0, 0.0, 1.0], (len(E_N), 1)), 1.0, 1e6))
+    assert np.all(outlet.status == 0)
+    conversion, x_eq = outlet.conversion("NH3"), outlet.equilibrium_conversion("NH3")
+    assert np.all(conversion > 0) and np.all(conversion <= x_eq * (1 + 1e-12))
+    assert np.all(outlet.approach_to_equilibrium >= 1 - 1e-9)
+    assert np.max(conversion) > 0.98 * x_eq[0]

@@ -124,6 +124,21 @@ def analyze(
     _report_analysis(lambda: analyze_store(store, out))
 
 
+@app.command()
+def report(
+    store: Path = typer.Argument(..., help="run store (.zarr or .nc)"),
+    out: Optional[Path] = typer.Option(None, "--out", help="HTML file (default: <store>_report.html)"),
+) -> None:
+    """Write a self-contained HTML report of a run: provenance, inputs, statuses, predictive distributions, Sobol indices."""
+    from uqms.report.command import report_store
+
+    try:
+        path = report_store(store, out)
+    except (UqmsError, ValueError, FileNotFoundError, OSError) as error:
+        _fail(error)
+    console.print(f"report -> {path}")
+
+
 def _report_analysis(analysis) -> None:
     """Run an analysis callable and print where its files went."""
     try:

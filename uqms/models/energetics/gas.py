@@ -52,5 +52,5 @@ def free_energy_correction(
     if np.any((temperature < low) | (temperature > high)):
         raise ValueError(f"temperature outside the Shomate range {low}-{high} K")
     enthalpy = shomate_enthalpy(shomate.coefficients, temperature) + shomate.enthalpy_298_minus_0
-    thermal = enthalpy * KJ_PER_MOL_IN_EV - temperature * shomate_entropy(shomate.coefficients, temperature) * 1e-3 * KJ_PER_MOL_IN_EV
-    return correction + thermal
+    entropy = shomate_entropy(shomate.coefficients, temperature) * 1e-3  # kJ/(mol K)
+    return correction + (enthalpy - temperature * entropy) * KJ_PER_MOL_IN_EV

@@ -426,8 +426,8 @@ def _first_problem(errors: list[dict[str, Any]]) -> tuple[str, str]:
     if "Linear" in first["loc"] or "float" in first["loc"]:  # a table given: report what the table lacks
         tables = [e for e in errors if "Linear" in e["loc"] and e["loc"][-1] != "Linear"]
         first = tables[0] if tables else first
-    loc = tuple(part for part in first["loc"] if part not in _UNION_BRANCHES and "[" not in str(part))
-    branches = [e for e in errors if tuple(p for p in e["loc"] if p not in _UNION_BRANCHES and "[" not in str(p)) == loc]
+    loc = _without_branches(first["loc"])
+    branches = [e for e in errors if _without_branches(e["loc"]) == loc]
     if len(branches) > 1 and loc != first["loc"]:
         table = " or a table {descriptor, slope, intercept}" if any("Linear" in e["loc"] for e in branches) else ""
         message = f"expected a number or the name of a batch entry such as 'E_N'{table} (got {first['input']!r})"
@@ -439,6 +439,11 @@ def _first_problem(errors: list[dict[str, Any]]) -> tuple[str, str]:
 
 
 _UNION_BRANCHES = ("float", "str", "constrained-str", "Linear")
+
+
+def _without_branches(loc: tuple[Any, ...]) -> tuple[Any, ...]:
+    """A pydantic error location without the union-member tags pydantic inserts."""
+    return tuple(part for part in loc if part not in _UNION_BRANCHES and "[" not in str(part))
 
 
 def _show(counts: Mapping[str, int]) -> str:

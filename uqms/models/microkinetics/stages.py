@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from typing import Mapping
 
-import numpy as np
-
 from uqms.models.energetics.stage import MechanismEnergies, mechanism_from_options
 from uqms.models.energetics.values import Value, names, resolve
 from uqms.models.microkinetics.from_energies import rate_constants_at

@@ -8,12 +8,12 @@ from scipy.integrate import solve_ivp
 
 from uqms.inputs.sites import SiteDistribution
 from uqms.models.energetics.stage import MechanismEnergies
-from uqms.models.reactor.stages import PFRStage
 from uqms.models.reactor.site_resolved import SiteResolvedPFRStage
+from uqms.models.reactor.stages import PFRStage
 
 MECHANISM = str(Path(__file__).resolve().parents[1] / "workflows" / "ammonia_mechanism.toml")
-OPTIONS = dict(mechanism_file=MECHANISM, inlet={"N2": "F_N2", "H2": "F_H2"}, temperature="T", pressure="p",
-               sites="sites", reactant="N2")
+OPTIONS = {"mechanism_file": MECHANISM, "inlet": {"N2": "F_N2", "H2": "F_H2"}, "temperature": "T", "pressure": "p",
+               "sites": "sites", "reactant": "N2"}
 TWO_SITES = SiteDistribution.discrete(["step", "kink"], [0.7, 0.3], [0.25, -0.35])  # eV shifts
 
 

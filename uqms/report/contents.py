@@ -22,6 +22,7 @@ from uqms.analysis import (
     summary_table,
     variance_split,
 )
+from uqms.analysis.command import _index_frame as index_frame
 from uqms.analysis.groups import has_groups, input_groups
 from uqms.analysis.plots import (
     convergence_figure,
@@ -82,16 +83,6 @@ def statuses(run: xr.Dataset) -> Section:
                                      "every reduction below leaves them out."), Table("statuses", frame)])
 
 
-def _index_frame(indices: xr.Dataset, names: tuple[str, ...]) -> pd.DataFrame:
-    """Indices (and interval bounds) as one table, one row per input (and output entry)."""
-    columns = {name: indices[name] for name in names}
-    for name in names:
-        if f"{name}_interval" in indices:
-            for bound in ("lower", "upper"):
-                columns[f"{name}_{bound}"] = indices[f"{name}_interval"].sel(bound=bound, drop=True)
-    return xr.Dataset(columns).to_dataframe().reset_index()
-
-
 def _split_frame(run: xr.Dataset, output: str) -> pd.DataFrame:
     """The variance split of one nested output as rows (one per output entry)."""
     split = variance_split(run, output)
@@ -119,7 +110,7 @@ def sensitivity(run: xr.Dataset, output: str, settings: AnalysisSection) -> list
         described += f", order {indices.attrs['order']}, leave-one-out error {float(indices['loo'].max()):.2g}"
     else:
         described += f", {indices.attrs['confidence']:.0%} bootstrap intervals"
-    parts = [Table(f"Sobol indices of {output} ({described})", _index_frame(indices, ("first", "total"))),
+    parts = [Table(f"Sobol indices of {output} ({described})", index_frame(indices, ("first", "total")).reset_index()),
              Plot(f"first and total Sobol indices of {output}", sobol_figure(indices))]
     if method == "pce" and has_groups(input_groups(run)):
         grouped = xr.Dataset({"first": indices["group_first"], "total": indices["group_total"]})

@@ -26,17 +26,19 @@ class _Section(BaseModel):
 
 
 class WorkflowSection(_Section):
-    name: str = Field(pattern=NAME_PATTERN)
-    description: str = ""
-    seed: int = Field(default=0, ge=0)
+    """Name and seed of the workflow."""
+
+    name: str = Field(pattern=NAME_PATTERN, description="label of the workflow, used in run stores and reports")
+    description: str = Field(default="", description="free text stored with every run")
+    seed: int = Field(default=0, ge=0, description="seed of the design: sample i depends only on (seed, i)")
 
 
 class InputEntry(_Section):
     """One uncertain input: its distribution keys plus kind, group, unit, description."""
 
-    kind: Literal["aleatoric", "epistemic"]
-    group: str = ""
-    unit: str = "1"
+    kind: Literal["aleatoric", "epistemic"] = Field(description="inherent variability or lack of knowledge")
+    group: str = Field(default="", description="label for grouped Sobol indices; empty: the input's own name")
+    unit: str = Field(default="1", description="unit of the input's values")
     description: str = ""
     distribution: DistributionSpec
 
@@ -51,8 +53,10 @@ class InputEntry(_Section):
 
 
 class ConstantEntry(_Section):
+    """A fixed value handed to the stages; ``NAME = 7.0`` is short for ``NAME = { value = 7.0 }``."""
+
     value: float
-    unit: str = "1"
+    unit: str = Field(default="1", description="unit of the value")
     description: str = ""
 
     @model_validator(mode="before")
@@ -62,24 +66,34 @@ class ConstantEntry(_Section):
 
 
 class CorrelationEntry(_Section):
-    inputs: list[str] = Field(min_length=2)
-    matrix: list[list[float]]
+    """A block of correlated inputs."""
+
+    inputs: list[str] = Field(min_length=2, description="names of the correlated inputs")
+    matrix: list[list[float]] = Field(description="their correlation matrix, in the order of inputs")
 
 
 class StageEntry(_Section):
+    """One stage of the chain, evaluated in the order of the file."""
+
     stage: str = Field(min_length=1, description="registered name or 'package.module:object'")
     options: dict[str, Any] = Field(default={}, description="keyword arguments; '*_file' paths are relative to the workflow file")
 
 
 class DesignSection(_Section):
-    method: Literal["mc", "lhs", "sobol", "halton", "saltelli"] = "mc"
-    n: PositiveInt = 1000
+    """How the inputs are sampled."""
+
+    method: Literal["mc", "lhs", "sobol", "halton", "saltelli"] = Field(
+        default="mc", description="Monte Carlo, Latin hypercube, Sobol or Halton QMC, or Saltelli's design for Sobol indices"
+    )
+    n: PositiveInt = Field(default=1000, description="samples; outer samples of a nested design; for saltelli N x (inputs + 2)")
     inner: PositiveInt | None = Field(
         default=None, description="aleatoric draws per epistemic sample: a nested design (dims sample x inner)"
     )
 
 
 class ExecutionSection(_Section):
+    """Where and in what batches the chain runs."""
+
     batch_size: PositiveInt | None = Field(default=None, description="samples per task; timed automatically if absent")
     scheduler: str | None = Field(
         default=None, description="'synchronous', 'local' (a local cluster, the default) or a Dask scheduler address"
@@ -87,6 +101,8 @@ class ExecutionSection(_Section):
 
 
 class OutputSection(_Section):
+    """Where ``uqms run`` stores the run."""
+
     path: str = Field(default="", pattern=r"^$|\.(zarr|nc)/?$", description="run store: '.zarr' or '.nc'")
 
 
@@ -94,15 +110,17 @@ class AnalysisSection(_Section):
     """What ``uqms run`` reduces a run to (and the defaults of ``uqms analyze``)."""
 
     outputs: list[str] = Field(default=[], description="outputs to analyse; empty: every output")
-    quantiles: list[Annotated[float, Field(gt=0, lt=1)]] = Field(default=[0.05, 0.5, 0.95], min_length=1)
+    quantiles: list[Annotated[float, Field(gt=0, lt=1)]] = Field(
+        default=[0.05, 0.5, 0.95], min_length=1, description="levels of the predictive quantiles"
+    )
     sobol: Literal["auto", "pce", "saltelli", "none"] = Field(default="auto", description="auto: saltelli on a saltelli run, else pce")
     pce_order: PositiveInt | Literal["auto"] = Field(default="auto", description="auto: lowest leave-one-out error up to max_pce_order")
-    max_pce_order: PositiveInt = 10
-    bootstrap: PositiveInt = 1000
-    confidence: float = Field(default=0.95, gt=0, lt=1)
-    convergence: bool = True
-    tables: list[Literal["csv", "netcdf"]] = ["csv", "netcdf"]
-    figures: list[Literal["png", "svg"]] = ["png", "svg"]
+    max_pce_order: PositiveInt = Field(default=10, description="highest total degree tried by pce_order = 'auto'")
+    bootstrap: PositiveInt = Field(default=1000, description="bootstrap resamples of the Saltelli confidence intervals")
+    confidence: float = Field(default=0.95, gt=0, lt=1, description="level of the Saltelli confidence intervals")
+    convergence: bool = Field(default=True, description="also write the convergence of the Sobol indices")
+    tables: list[Literal["csv", "netcdf"]] = Field(default=["csv", "netcdf"], description="formats of the tables written")
+    figures: list[Literal["png", "svg"]] = Field(default=["png", "svg"], description="formats of the figures written")
     directory: str = Field(default="", description="relative to the workflow file; empty: '<run store>_analysis' beside the store")
 
 
@@ -114,8 +132,8 @@ class CalibrationSection(_Section):
     sigma: DistributionSpec | None = Field(
         default=None, description="prior of an inferred noise sd (decades for log10); absent: the data's '_sd' columns"
     )
-    walkers: PositiveInt = 32
-    steps: PositiveInt = 2000
+    walkers: PositiveInt = Field(default=32, description="emcee walkers")
+    steps: PositiveInt = Field(default=2000, description="steps of every walker, burn-in included (a resumed chain runs up to this)")
     data: str = Field(default="", description="measurement table (.csv, .nc), relative to the workflow file")
     output: str = Field(default="", pattern=r"^$|\.nc$", description="InferenceData file (.nc), relative to the workflow file")
 

@@ -107,7 +107,8 @@ def sensitivity(run: xr.Dataset, output: str, settings: AnalysisSection) -> list
     indices = sobol(run, output, method, **options)
     described = f"{indices.attrs['method']}, {indices.attrs['n_used']} samples"
     if method == "pce":
-        described += f", order {indices.attrs['order']}, leave-one-out error {float(indices['loo'].max()):.2g}"
+        loo = float(indices["loo"].max())
+        described += f", order {indices.attrs['order']}, largest relative leave-one-out error {loo:.2g}"
     else:
         described += f", {indices.attrs['confidence']:.0%} bootstrap intervals"
     parts = [Table(f"Sobol indices of {output} ({described})", index_frame(indices, ("first", "total")).reset_index()),

@@ -22,6 +22,9 @@ def test_notebook_runs_at_small_size(path, monkeypatch):
     assert code_cells and all(cell.execution_count for cell in code_cells)
 
 
-def test_notebooks_are_found():
+def test_notebooks_are_found_and_follow_the_conventions():
     assert REPO / "case_studies" / "ishigami" / "ishigami.py" in NOTEBOOKS
-    assert all(path.stem == path.parent.name for path in NOTEBOOKS)
+    for path in NOTEBOOKS:
+        assert path.stem == path.parent.name, f"{path}: a notebook is case_studies/<name>/<name>.py"
+        first = next(cell for cell in jupytext.read(path).cells if cell.cell_type == "code")
+        assert 'SMALL = os.environ.get("UQMS_CASE_STUDY_SIZE") == "small"' in first.source, f"{path}: first code cell"

@@ -13,13 +13,14 @@ from uqms.analysis.command import requested
 from uqms.analysis.predictive import predictive
 from uqms.cli import app
 from uqms.execution import load_run, save_run, status_messages
-from uqms.report import build_report, render
+from uqms.report import build_report, html, render
 from uqms.test_functions import ishigami
 from uqms.workflow import Workflow
 
 runner = CliRunner()
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 UNIT = re.compile(r"\[[^\]]+\]")
+PNG_URI = html.png_data_uri
 
 
 class Page(HTMLParser):
@@ -92,8 +93,10 @@ def ishigami_workflow(tmp_path, design, analysis='[analysis]\noutputs = ["y"]\nb
     return Workflow.from_file(path), path
 
 
-def check_figures(report):
-    for figure in report.figures:
+def check_figures(figures):
+    """Every axes of every figure is labelled, with a unit in brackets, on both axes."""
+    assert figures
+    for figure in figures:
         axes = [a for a in figure.axes if a.get_visible()]
         assert axes
         for a in axes:
@@ -107,16 +110,20 @@ def check_embedded_pngs(page, count):
         assert base64.b64decode(src.split(",", 1)[1]).startswith(PNG_SIGNATURE)
 
 
-def test_report_command_writes_every_figure_and_table(tmp_path):
+def test_report_command_writes_every_figure_and_table(tmp_path, monkeypatch):
     _, path = ishigami_workflow(tmp_path, {"method": "sobol", "n": 256}, grouped=True)
     store = tmp_path / "ishigami.nc"
     assert runner.invoke(app, ["run", str(path), "--out", str(store), "--scheduler", "synchronous"]).exit_code == 0
+    embedded = []
+    monkeypatch.setattr(html, "png_data_uri", lambda figure: embedded.append(figure) or PNG_URI(figure))
     result = runner.invoke(app, ["report", str(store), "--out", str(tmp_path / "report.html")])
     assert result.exit_code == 0, result.output
     page = parse((tmp_path / "report.html").read_text())
     run = load_run(store)
 
     check_embedded_pngs(page, 3)  # predictive, Sobol bars and convergence of y
+    assert len(embedded) == 3
+    check_figures(embedded)
     run_facts = dict(page.table("run")["rows"])
     assert run_facts["workflow"] == "ishigami" and run_facts["design"] == "sobol"
     assert run_facts["samples (n)"] == "256" and run_facts["seed"] == "2024"
@@ -146,7 +153,7 @@ def test_saltelli_run_reports_intervals(tmp_path):
     flow, _ = ishigami_workflow(tmp_path, {"method": "saltelli", "n": 5 * 256})
     run = flow.run()
     report = build_report(run, requested(run))
-    check_figures(report)
+    check_figures(report.figures)
     page = parse(render(report))
     check_embedded_pngs(page, 3)
     table = page.table("Sobol indices of y (saltelli")
@@ -159,7 +166,7 @@ def test_nested_run_reports_the_variance_split_and_pboxes(tmp_path):
     flow, _ = ishigami_workflow(tmp_path, {"method": "sobol", "n": 32, "inner": 64}, analysis="")
     run = flow.run()
     report = build_report(run)
-    check_figures(report)
+    check_figures(report.figures)
     page = parse(render(report))
     outputs = ["sin_x1", "sin_x2", "y"]
     check_embedded_pngs(page, 2 * len(outputs))  # a predictive figure and a p-box each, no Sobol indices

@@ -119,7 +119,18 @@ def least_squares(psi: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarra
     coefficients = linalg.cho_solve(factor, psi.T @ y)
     leverage = (linalg.solve_triangular(factor[0], psi.T, lower=True) ** 2).sum(axis=0)
     residual = (y - psi @ coefficients) / (1 - leverage)[:, None]
-    return coefficients, (residual**2).mean(axis=0) / y.var(axis=0)
+    return coefficients, relative_error((residual**2).mean(axis=0), y)
+
+
+def varies(variance: np.ndarray, mean: np.ndarray) -> np.ndarray:
+    """Whether an output varies beyond round-off: std above 1e-12 of its magnitude."""
+    return variance > (1e-12 * np.abs(mean)) ** 2 + np.finfo(float).tiny
+
+
+def relative_error(mean_square: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """``mean_square / Var(values)`` per output column; NaN (undefined) for an output that does not vary."""
+    variance = values.var(axis=0)
+    return np.divide(mean_square, variance, out=np.full(variance.shape, np.nan), where=varies(variance, values.mean(axis=0)))
 
 
 def fit_regression(samples: np.ndarray, values: np.ndarray, joint: chaospy.Distribution, order: int, cross_truncation: float = 1.0) -> PolynomialChaos:
@@ -188,8 +199,8 @@ def choose_order(samples: np.ndarray, values: np.ndarray, joint: chaospy.Distrib
     for order, size in sizes.items():
         leverage = (z[:size] ** 2).sum(axis=0)
         residual = (y - z[:size].T @ w[:size]) / (1 - leverage)[:, None]
-        loo = (residual**2).mean(axis=0) / y.var(axis=0)
-        errors[order] = float(np.mean(loo))
+        loo = relative_error((residual**2).mean(axis=0), y)
+        errors[order] = float(np.nanmean(loo)) if np.isfinite(loo).any() else np.nan
         if best is None or errors[order] < errors[best[0]]:
             best = (order, size, loo)
     order, size, loo = best

@@ -13,7 +13,7 @@ from typing import Sequence
 
 import numpy as np
 
-from uqms.analysis.pce import PolynomialChaos
+from uqms.analysis.pce import PolynomialChaos, varies
 
 
 def _support(multi_indices: np.ndarray) -> np.ndarray:
@@ -24,7 +24,11 @@ def _share(mask: np.ndarray, coefficients: np.ndarray) -> np.ndarray:
     """Share of the variance carried by the terms selected in each row of ``mask`` (k, P): (k, m)."""
     power = np.asarray(coefficients, dtype=float).reshape(len(mask[0]), -1) ** 2
     power[0] = 0.0  # the constant term carries the mean, not variance
-    return (mask @ power) / power.sum(axis=0)
+    variance = power.sum(axis=0)
+    mean = np.asarray(coefficients, dtype=float).reshape(len(mask[0]), -1)[0]
+    # an output that does not vary has no variance to share: its indices are undefined (NaN)
+    return np.divide(mask @ power, variance, out=np.full((len(mask), power.shape[1]), np.nan),
+                     where=varies(variance, mean))
 
 
 def first_order(coefficients: np.ndarray, multi_indices: np.ndarray) -> np.ndarray:

@@ -64,7 +64,7 @@ class _Writer:
             self.written.append(self.directory / f"{stem}.{suffix}")
 
 
-def _index_frame(indices: xr.Dataset, names: tuple[str, ...]):
+def index_frame(indices: xr.Dataset, names: tuple[str, ...]):
     """First/total indices (and interval bounds) as one table, one row per input and entry."""
     columns = {name: indices[name] for name in names}
     for name in names:
@@ -72,6 +72,17 @@ def _index_frame(indices: xr.Dataset, names: tuple[str, ...]):
             for bound in ("lower", "upper"):
                 columns[f"{name}_{bound}"] = indices[f"{name}_interval"].sel(bound=bound, drop=True)
     return xr.Dataset(columns).to_dataframe()
+
+
+def sobol_method(run: xr.Dataset, settings: AnalysisSection) -> tuple[str, dict]:
+    """The Sobol method ``settings`` ask for on ``run`` (``auto``: Saltelli on a Saltelli
+    design, PCE otherwise) and the keyword options of :func:`uqms.analysis.sobol.sobol`."""
+    method = settings.sobol
+    if method == "auto":
+        method = "saltelli" if run.attrs.get("design") == "saltelli" else "pce"
+    if method == "saltelli":
+        return method, {"resamples": settings.bootstrap, "confidence": settings.confidence}
+    return method, {"order": settings.pce_order, "max_order": settings.max_pce_order}
 
 
 def analyze_run(run: xr.Dataset, directory: str | Path, settings: AnalysisSection | None = None) -> list[Path]:
@@ -101,15 +112,9 @@ def analyze_run(run: xr.Dataset, directory: str | Path, settings: AnalysisSectio
             continue
         if settings.sobol == "none":
             continue
-        method = settings.sobol
-        if method == "auto":
-            method = "saltelli" if run.attrs.get("design") == "saltelli" else "pce"
-        if method == "saltelli":
-            options = {"resamples": settings.bootstrap, "confidence": settings.confidence}
-        else:
-            options = {"order": settings.pce_order, "max_order": settings.max_pce_order}
+        method, options = sobol_method(run, settings)
         indices = sobol(run, name, method, **options)
-        writer.table(f"sobol_{name}", indices, _index_frame(indices, ("first", "total")))
+        writer.table(f"sobol_{name}", indices, index_frame(indices, ("first", "total")))
         writer.figure(f"sobol_{name}", sobol_figure(indices))
         if method == "pce" and has_groups(input_groups(run)):
             frame = xr.Dataset({"first": indices["group_first"], "total": indices["group_total"]}).to_dataframe()
@@ -118,7 +123,7 @@ def analyze_run(run: xr.Dataset, directory: str | Path, settings: AnalysisSectio
         if settings.convergence and run[name].ndim == 1:
             history = (saltelli_convergence(run, name, **options) if method == "saltelli"
                        else pce_convergence(run, name, **options))
-            writer.table(f"convergence_{name}", history, _index_frame(history, ("first", "total")))
+            writer.table(f"convergence_{name}", history, index_frame(history, ("first", "total")))
             writer.figure(f"convergence_{name}", convergence_figure(history))
     return writer.written
 

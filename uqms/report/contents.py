@@ -22,7 +22,7 @@ from uqms.analysis import (
     summary_table,
     variance_split,
 )
-from uqms.analysis.command import _index_frame as index_frame
+from uqms.analysis.command import index_frame, sobol_method
 from uqms.analysis.groups import has_groups, input_groups
 from uqms.analysis.plots import (
     convergence_figure,
@@ -92,18 +92,9 @@ def _split_frame(run: xr.Dataset, output: str) -> pd.DataFrame:
     return frame
 
 
-def _sobol_options(settings: AnalysisSection, method: str) -> dict:
-    if method == "saltelli":
-        return {"resamples": settings.bootstrap, "confidence": settings.confidence}
-    return {"order": settings.pce_order, "max_order": settings.max_pce_order}
-
-
 def sensitivity(run: xr.Dataset, output: str, settings: AnalysisSection) -> list:
     """Sobol indices of one output of a flat run: table, bars, grouped indices and convergence."""
-    method = settings.sobol
-    if method == "auto":
-        method = "saltelli" if run.attrs.get("design") == "saltelli" else "pce"
-    options = _sobol_options(settings, method)
+    method, options = sobol_method(run, settings)
     indices = sobol(run, output, method, **options)
     described = f"{indices.attrs['method']}, {indices.attrs['n_used']} samples"
     if method == "pce":

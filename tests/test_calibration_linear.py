@@ -4,7 +4,7 @@ import chaospy
 import numpy as np
 import pytest
 
-from uqms import Constant, FunctionStage, UncertainInput, Workflow
+from uqms import Constant, UncertainInput, Workflow
 from uqms.calibration import Likelihood, calibrate, summary
 from uqms.calibration.data import Measurements, Observable
 

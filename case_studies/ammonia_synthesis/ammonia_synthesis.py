@@ -48,7 +48,8 @@
 # single site and against a scipy integration of the weighted rate for two sites). So the reactor
 # sees the same site distribution as the TOF, not the rate of the mean site.
 #
-# Set `UQMS_CASE_STUDY_SIZE=small` for a quick run (under a minute); the full size takes a few minutes.
+# Set `UQMS_CASE_STUDY_SIZE=small` for a quick run (about 25 s on 2 cores); the full size takes about
+# 3 minutes.
 
 # %%
 # %matplotlib inline
@@ -295,11 +296,11 @@ for run, name in ((flat, "ensemble"), (posterior_run, "calibrated")):
 #   top between them and the ranking is uncertain: relative trends are robust *along a flank*,
 #   not across the volcano top. The single-catalyst spread is itself smallest at the top, where
 #   the volcano is flat.
-# * **The functional dominates the rate** (sections 4 and 5): the grouped Sobol indices and the
-#   nested variance split put most of the variance of log10 TOF on the functional ensemble
-#   (epistemic). The NH3 outlet fraction is bounded by equilibrium and also follows the bed
-#   temperature, so its aleatoric share is larger than the TOF's (at the small size the nested
-#   split rests on a few members only and is noisy).
+# * **The functional dominates** (sections 4 and 5): the grouped Sobol indices and the nested
+#   variance split put most of the variance of both log10 TOF and the NH3 outlet fraction on the
+#   functional ensemble (epistemic). The aleatoric site spread and temperature scatter share the
+#   rest, in an order that depends on the output (printed above; at the small size these rest on
+#   few samples and members and are noisy).
 # * **Calibration narrows the absolute rate** (section 6): a dozen rate measurements pin E_N and
 #   the transition-state intercept to a few hundredths of an eV (posterior sd above), so the
 #   calibrated 90 % interval of log10 TOF is narrower than the ensemble's; what is left is mostly

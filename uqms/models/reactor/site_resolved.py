@@ -38,11 +38,13 @@ class SiteResolvedConditions(ReactorConditions):
         theta: warm-start coverages of every site type, (samples, sites x surface species).
     """
 
-    site_rate_constants: RateConstants = None
-    weights: np.ndarray = None
+    site_rate_constants: RateConstants | None = None  # required; defaulted only to follow the base fields
+    weights: np.ndarray | None = None  # required
     _species: int = field(init=False)
 
     def __post_init__(self):
+        if self.site_rate_constants is None or self.weights is None:
+            raise TypeError("SiteResolvedConditions needs site_rate_constants and weights")
         super().__post_init__()
         m, n = len(self.weights), len(self.inlet)
         self._species = len(self.mechanism.surface_species)

@@ -32,6 +32,7 @@ def _load_builtins() -> None:
     importlib.import_module("uqms.models.site_average")
     importlib.import_module("uqms.models.microkinetics.stages")
     importlib.import_module("uqms.models.reactor.stages")
+    importlib.import_module("uqms.models.reactor.site_resolved")
 
 
 def resolve_stage(reference: str, options: dict[str, Any] | None = None) -> Stage:

@@ -127,20 +127,25 @@ def probe_batch(workflow, n: int, seed: int, timed: bool) -> tuple[dict[str, np.
 
 
 def _run_on_dask(client, workflow, bounds, todo, n, seed, finished, sink) -> None:
-    """Submit the batches as tasks, a bounded number in flight, and sink each as it completes."""
+    """Submit the batches as tasks, a bounded number in flight, and sink each as it completes.
+
+    Every worker gets one copy of the workflow (scattered) rather than one per task; a
+    batch that fails, e.g. because its worker died with that copy, is run once more on
+    its own with a fresh copy, and flagged only if it fails again."""
     from distributed import as_completed
 
     window = 4 * max(1, sum(client.nthreads().values()))  # tasks in flight per worker thread: hides latency, bounds memory
     pending = iter(todo)
     index_of = {}
 
-    def submit(i):
-        future = client.submit(evaluate_batch, workflow, *bounds[i], n, seed, retries=RETRIES, pure=False)
+    def submit(i, shared):
+        future = client.submit(evaluate_batch, shared, *bounds[i], n, seed, retries=RETRIES, pure=False)
         index_of[future.key] = i
         return future
 
+    shared = client.scatter(workflow, broadcast=True, hash=False)
     suspects = []
-    running = as_completed([submit(i) for _, i in zip(range(window), pending)], with_results=False)
+    running = as_completed([submit(i, shared) for _, i in zip(range(window), pending)], with_results=False)
     for future in running:
         i = index_of.pop(future.key)
         try:
@@ -152,12 +157,11 @@ def _run_on_dask(client, workflow, bounds, todo, n, seed, finished, sink) -> Non
         future.release()
         following = next(pending, None)
         if following is not None:
-            running.add(submit(following))
-    # A dying worker also fails the innocent tasks queued beside the culprit: run each
-    # failed batch once more on its own, and flag only those that fail again.
+            running.add(submit(following, shared))
+    # A dying worker also fails the innocent tasks queued beside the culprit.
     for i in suspects:
         try:
-            arrays = submit(i).result()
+            arrays = submit(i, client.scatter(workflow, hash=False)).result()
         except UqmsError:
             raise
         except Exception as error:  # noqa: BLE001

@@ -210,6 +210,7 @@ def test_a_store_of_another_run_is_refused_and_left_untouched(ishigami, tmp_path
 
 def test_automatic_batch_size():
     assert auto_batch_size(1e-6, 10**7, 2) == 2**18  # ~0.5 s tasks
+    assert auto_batch_size(1e-8, 10**8, 2, bytes_per_sample=64) == 2**18  # results under 16 MiB
     assert auto_batch_size(1e-6, 10**5, 2) == 2**14  # at least two batches per worker
     assert auto_batch_size(1.0, 10**7, 2) == 2**10  # at most 10 000 tasks
     assert auto_batch_size(1.0, 100, 2) == 1

@@ -26,11 +26,10 @@ def package_versions() -> dict[str, str]:
     return versions
 
 
-def build_dataset(workflow, arrays: dict[str, np.ndarray], n: int, seed: int, start: int = 0) -> xr.Dataset:
+def build_dataset(workflow, arrays: dict[str, np.ndarray], n: int, seed: int) -> xr.Dataset:
     """The run Dataset: inputs, outputs and ``status`` along ``sample``, constants as scalars.
 
-    ``arrays`` hold samples ``start, start + 1, ...`` of an ``n``-sample run (all of them
-    by default).
+    ``arrays`` hold consecutive samples of an ``n``-sample run (all of them by default).
 
     Every variable carries ``units`` and ``role`` (input, output, constant, status) in
     its attrs; the Dataset attrs carry the workflow text, the status message table and
@@ -76,8 +75,9 @@ def build_dataset(workflow, arrays: dict[str, np.ndarray], n: int, seed: int, st
         "status_messages": json.dumps({str(k): v for k, v in messages.items()}),
         "versions": json.dumps(package_versions()),
     }
-    rows = len(arrays["status"])
-    return xr.Dataset(variables, coords={"sample": np.arange(start, start + rows), **coords}, attrs=attrs)
+    # ``sample`` is a dimension without a coordinate: an index of n integers would cost
+    # memory in proportion to the run, and the position along it is the sample index.
+    return xr.Dataset(variables, coords=coords, attrs=attrs)
 
 
 def input_names(run: xr.Dataset) -> list[str]:

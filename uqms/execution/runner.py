@@ -18,6 +18,7 @@ from uqms.execution.store import open_run
 
 TASK_SECONDS = 0.5  # aim for tasks long against Dask's ~2-3 ms overhead, short for balance
 MAX_TASKS = 10_000
+BATCH_BYTES = 16 * 2**20  # results of one batch, B; intermediates take a few times more
 PROBE_SAMPLES = 64
 PROBE_SECONDS = 0.05
 RETRIES = 2  # Dask retries of a task that raised
@@ -34,10 +35,11 @@ def evaluate_batch(workflow, start: int, stop: int, n: int, seed: int) -> dict[s
     return {**inputs, **workflow.evaluate(inputs)}
 
 
-def auto_batch_size(seconds_per_sample: float, n: int, workers: int) -> int:
-    """A power of two giving tasks of about ``TASK_SECONDS``, at most ``MAX_TASKS`` of them,
+def auto_batch_size(seconds_per_sample: float, n: int, workers: int, bytes_per_sample: float = 0.0) -> int:
+    """A power of two giving tasks of about ``TASK_SECONDS`` whose results stay under
+    ``BATCH_BYTES`` (so memory does not grow with n), at most ``MAX_TASKS`` of them,
     and enough batches to keep every worker busy."""
-    size = TASK_SECONDS / max(seconds_per_sample, 1e-9)
+    size = min(TASK_SECONDS / max(seconds_per_sample, 1e-9), BATCH_BYTES / max(bytes_per_sample, 1.0))
     if n > 2 * workers:
         size = min(size, n / (2 * workers))
     size = 2 ** int(np.floor(np.log2(max(size, 1))))
@@ -80,7 +82,8 @@ def execute(
             else:  # on a worker, so a model that crashes its process never takes this driver down
                 probe, seconds_per_sample = client.submit(probe_batch, workflow, n, seed, timed, pure=False).result()
             workers = 1 if client is None else max(1, sum(client.nthreads().values()))
-            batch_size = batch_size or auto_batch_size(seconds_per_sample, n, workers)
+            bytes_per_sample = sum(a.nbytes for a in probe.values()) / len(probe["status"])
+            batch_size = batch_size or auto_batch_size(seconds_per_sample, n, workers, bytes_per_sample)
             template = _template(workflow, probe, n, seed, batch_size)
             sink = (_StoreSink.create(workflow, n, seed, store, template, batch_size) if store
                     else _MemorySink(workflow, n, seed, template))
@@ -244,8 +247,7 @@ class _StoreSink(_Sink):
         return bool(self.done[index])
 
     def write(self, index, arrays):
-        start = index * self.store.batch_size
-        self.store.write(build_dataset(self.workflow, arrays, self.n, self.seed, start=start), index)
+        self.store.write(build_dataset(self.workflow, arrays, self.n, self.seed), index)
 
     def result(self):
         return open_run(self.store.path)

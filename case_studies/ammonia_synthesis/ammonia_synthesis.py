@@ -63,7 +63,7 @@ from IPython.display import display
 from matplotlib.figure import Figure
 
 from uqms.analysis import pbox, predictive, sobol, summary_table, variance_split
-from uqms.analysis.plots import pbox_figure, predictive_figure
+from uqms.analysis.plots import pbox_figure, predictive_figure, sobol_figure
 from uqms.calibration import calibrate, summary
 from uqms.calibration.posterior_inputs import PosteriorWorkflow, posterior_draws
 from uqms.inputs.ensembles import Ensemble
@@ -216,20 +216,12 @@ display(predictive_figure(flat, "x_NH3", flat_summary))
 # NH3 outlet mole fraction, grouped into functional, sites and conditions.
 
 # %%
-figure = Figure(figsize=(9, 3.5), layout="constrained")
-for axes, output in zip(figure.subplots(1, 2), ("log10_tof", "x_NH3")):
+for output in ("log10_tof", "x_NH3"):
     indices = sobol(flat, output)
     groups = indices["group"].values.tolist()
-    position = np.arange(len(groups))
-    axes.bar(position - 0.2, indices["group_first"].values, width=0.4, label="first")
-    axes.bar(position + 0.2, indices["group_total"].values, width=0.4, label="total")
-    axes.set_xticks(position, groups)
-    axes.set_xlabel("input group [-]")
-    axes.set_ylabel("Sobol index [1]")
-    axes.set_title(f"{output} (PCE, LOO error {float(indices['loo'].values):.2g})")
-    axes.legend(fontsize="small")
-    print(output, dict(zip(groups, np.round(indices["group_total"].values, 3))))
-display(figure)
+    print(output, f"LOO error {float(indices['loo'].values):.2g}",
+          dict(zip(groups, np.round(indices["group_total"].values, 3))))
+    display(sobol_figure(indices, by="group"))
 
 # %% [markdown]
 # ## 5. Aleatoric vs epistemic: nested design

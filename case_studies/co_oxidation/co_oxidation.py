@@ -216,18 +216,8 @@ print(f"PCE order {pce_indices.attrs.get('order')}, relative LOO error {float(pc
 slanted(sobol_figure(pce_indices))
 
 # %%
-figure, axes = plt.subplots(figsize=(5, 3.5), layout="constrained")
-groups = pce_indices["group"].values.tolist()
-position = np.arange(len(groups))
-axes.bar(position - 0.2, pce_indices["group_first"].values, width=0.4, label="first")
-axes.bar(position + 0.2, pce_indices["group_total"].values, width=0.4, label="total")
-axes.set_xticks(position, groups)
-axes.set_xlabel("input group [-]")
-axes.set_ylabel("Sobol index of log10 TOF [1]")
-axes.set_title("grouped indices (PCE)")
-axes.legend()
-plt.show()
 print(pce_indices[["group_first", "group_total"]].to_dataframe())
+slanted(sobol_figure(pce_indices, by="group"))
 
 # %%
 steps = len(workflow.inputs.names) + 2

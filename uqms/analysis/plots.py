@@ -82,18 +82,20 @@ def pbox_figure(box: xr.Dataset, units: str) -> Figure:
     return figure
 
 
-def sobol_figure(indices: xr.Dataset) -> Figure:
-    """First and total Sobol indices per input as bars, with interval whiskers where known."""
-    first = indices["first"]
-    entries = [d for d in first.dims if d != "input"]
+def sobol_figure(indices: xr.Dataset, by: str = "input") -> Figure:
+    """First and total Sobol indices as bars, with interval whiskers where known, per
+    input (``by="input"``) or per input group (``by="group"``, from a PCE's grouped indices)."""
+    kinds = ("first", "total") if by == "input" else ("group_first", "group_total")
+    first = indices[kinds[0]]
+    entries = [d for d in first.dims if d != by]
     stacked = first.stack(entry=entries) if entries else first.expand_dims(entry=[indices.attrs["output"]])
     count = min(stacked.sizes["entry"], MAX_PANELS)
-    figure = Figure(figsize=(max(5, 0.8 * first.sizes["input"] + 2), 3.2 * count), layout="constrained")
+    figure = Figure(figsize=(max(5, 0.8 * first.sizes[by] + 2), 3.2 * count), layout="constrained")
     axes_list = np.atleast_1d(figure.subplots(count, 1, squeeze=False)[:, 0])
-    names = first["input"].values.tolist()
+    names = first[by].values.tolist()
     position = np.arange(len(names))
     for k, axes in enumerate(axes_list):
-        for shift, kind in ((-0.2, "first"), (0.2, "total")):
+        for shift, kind in zip((-0.2, 0.2), kinds):
             data = indices[kind]
             data = (data.stack(entry=entries) if entries else data.expand_dims(entry=[0])).isel(entry=k).values
             errors = None
@@ -101,9 +103,9 @@ def sobol_figure(indices: xr.Dataset) -> Figure:
                 interval = indices[f"{kind}_interval"]
                 interval = (interval.stack(entry=entries) if entries else interval.expand_dims(entry=[0])).isel(entry=k).values
                 errors = np.abs(interval - data)
-            axes.bar(position + shift, data, width=0.4, yerr=errors, capsize=3, label=kind)
+            axes.bar(position + shift, data, width=0.4, yerr=errors, capsize=3, label=kind.removeprefix("group_"))
         axes.set_xticks(position, names)
-        axes.set_xlabel(label("input", "-"))
+        axes.set_xlabel(label(f"input {by}" if by == "group" else "input", "-"))
         axes.set_ylabel(label("Sobol index", "1"))
         title = str(stacked["entry"].values[k]) if entries else indices.attrs["output"]
         axes.set_title(f"{title} ({indices.attrs['method']}, {indices.attrs['n_used']} samples)")

@@ -1,8 +1,9 @@
 """Parallel execution: speed-up on 2 worker processes, per-task overhead, bounded memory.
 
-1. A chain doing about 10 ms of CPU work per batch, 200 batches: wall time in this
-   process (synchronous), on a LocalCluster of 1 and of 2 worker processes. Prints the
-   speed-up of 2 workers over 1 (goal >= 1.7) and the Dask overhead per task.
+1. A chain doing about 10 ms of CPU work per batch, 200 batches, then 100 ms, 20 batches
+   (uqms's own batch sizing aims at 500 ms): wall time in this process (synchronous), on
+   a LocalCluster of 1 and of 2 worker processes. Prints the speed-up of 2 workers over 1
+   (goal >= 1.7) and the Dask overhead per task.
 2. The Ishigami chain written into a Zarr store: peak resident memory of the driver
    process for 10^5 and 10^6 samples (10^7 with --large), each in a fresh process, beside
    the same runs kept in memory. Goal: the store's peak does not grow with n.
@@ -20,41 +21,40 @@ from pathlib import Path
 
 import chaospy
 
-from uqms import FunctionStage, UncertainInput, Workflow
+from uqms import Constant, FunctionStage, UncertainInput, Workflow
 
-WORK_SECONDS = 0.010
 BATCH = 100
-BATCHES = 200
 ISHIGAMI = Path(__file__).resolve().parents[1] / "workflows" / "ishigami.toml"
 
 
-def busy(x):
-    """y = x + 1, after about 10 ms of CPU work per batch (a stand-in for a model)."""
-    end = time.perf_counter() + WORK_SECONDS
+def busy(x, seconds):
+    """y = x + 1, after ``seconds`` of CPU work per batch (a stand-in for a model)."""
+    end = time.perf_counter() + float(seconds[0])
     while time.perf_counter() < end:
         pass
     return x + 1
 
 
-def timed_run(flow, scheduler) -> float:
+def timed_run(flow, scheduler, batches) -> float:
     clock = time.perf_counter()
-    flow.run(n=BATCH * BATCHES, batch_size=BATCH, scheduler=scheduler)
+    flow.run(n=BATCH * batches, batch_size=BATCH, scheduler=scheduler)
     return time.perf_counter() - clock
 
 
-def speedup() -> None:
+def speedup(work_seconds: float, batches: int) -> None:
     from distributed import LocalCluster
 
-    flow = Workflow([FunctionStage(busy, ["x"], ["y"])], inputs=[UncertainInput("x", chaospy.Uniform(0, 1))])
-    serial = timed_run(flow, "synchronous")
+    flow = Workflow([FunctionStage(busy, ["x", "seconds"], ["y"])], inputs=[UncertainInput("x", chaospy.Uniform(0, 1))],
+                    constants=[Constant("seconds", work_seconds, "s")])
+    serial = timed_run(flow, "synchronous", batches)
     walls = {}
     for workers in (1, 2):
         with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
-            timed_run(flow, cluster.scheduler_address)  # warm the workers
-            walls[workers] = timed_run(flow, cluster.scheduler_address)
-    print(f"{BATCHES} batches of ~{WORK_SECONDS * 1e3:.0f} ms")
+            timed_run(flow, cluster.scheduler_address, batches)  # warm the workers
+            walls[workers] = timed_run(flow, cluster.scheduler_address, batches)
+    print(f"{batches} batches of ~{work_seconds * 1e3:.0f} ms")
     print(f"  synchronous           {serial:6.2f} s")
-    print(f"  LocalCluster 1 worker {walls[1]:6.2f} s   overhead per task {(walls[1] - serial) / BATCHES * 1e3:5.2f} ms")
+    print(f"  LocalCluster 1 worker {walls[1]:6.2f} s   overhead per task {(walls[1] - serial) / batches * 1e3:5.2f} ms")
     print(f"  LocalCluster 2 workers{walls[2]:6.2f} s   speed-up over 1 worker {walls[1] / walls[2]:.2f}x")
 
 
@@ -84,5 +84,6 @@ def memory(sizes) -> None:
 
 
 if __name__ == "__main__":
-    speedup()
+    speedup(0.010, 200)
+    speedup(0.100, 20)
     memory([10**5, 10**6] + ([10**7] if "--large" in sys.argv else []))

@@ -1,21 +1,16 @@
 """The ammonia case's rate table: made by its script from known inputs, usable for calibration."""
 
-import importlib.util
-
 import numpy as np
 
 from uqms.calibration import CalibrationProblem, load_measurements
 from uqms.workflow import Workflow
-from tests.conftest import REPO
+from tests.conftest import REPO, load_script
 
 WORKFLOWS = REPO / "workflows"
 
 
 def _script():
-    spec = importlib.util.spec_from_file_location("ammonia_rates", WORKFLOWS / "ammonia_rates.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(WORKFLOWS / "ammonia_rates.py")
 
 
 def test_shipped_table_is_the_output_of_its_script(tmp_path):

@@ -1,7 +1,6 @@
 """The documentation site: built with warnings as errors, its reference generated from the schema,
 its getting-started commands those of the README, its stage example runnable."""
 
-import importlib.util
 import re
 import subprocess
 import sys
@@ -12,7 +11,7 @@ import pytest
 import yaml
 from pydantic import BaseModel, Field
 
-from tests.conftest import REPO
+from tests.conftest import REPO, load_script
 from uqms.config import WorkflowFile
 from uqms.workflow import Workflow
 
@@ -21,10 +20,7 @@ CONFIG = DOCS / "mkdocs.yml"
 
 
 def _generator():
-    spec = importlib.util.spec_from_file_location("gen_reference", DOCS / "gen_reference.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(DOCS / "gen_reference.py")
 
 
 def _nav_pages(nav) -> list[str]:

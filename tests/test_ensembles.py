@@ -10,6 +10,7 @@ from ase.calculators.singlepoint import SinglePointCalculator
 from uqms.inputs import InputSet
 from uqms.inputs.ensembles import Ensemble, EnsembleEntry, ensemble_inputs, load_ensemble
 from uqms.models.atomistic.beef import member_energies
+from tests.conftest import REPO, load_script
 
 
 def _correlated(members=2000, rho=0.9, sigma=(0.15, 0.25), seed=0):
@@ -145,13 +146,8 @@ def test_ase_database_rows_with_beef_contributions_use_ase_dft_bee(tmp_path):
 
 
 def test_shipped_demo_ensemble_is_what_its_script_writes():
-    import importlib.util
-    from pathlib import Path
-
-    data = Path(__file__).parents[1] / "workflows" / "data"
-    spec = importlib.util.spec_from_file_location("make_ammonia_ensemble", data / "make_ammonia_ensemble.py")
-    script = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(script)
+    data = REPO / "workflows" / "data"
+    script = load_script(data / "make_ammonia_ensemble.py")
     shipped = load_ensemble(data / "ammonia_beef_ensemble.csv")
     assert shipped.quantities == ("E_N", "n2_ts_intercept")
     np.testing.assert_allclose(shipped.values, script.members(), atol=5e-7)

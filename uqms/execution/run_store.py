@@ -43,25 +43,22 @@ class RunStore:
 
     Args:
         path: the ``.zarr`` directory.
-        n_batches: number of batches of the run.
         batch_size: samples per batch (= chunk length along ``sample``).
     """
 
-    def __init__(self, path: str | Path, n_batches: int, batch_size: int):
-        self.path = Path(path)
-        self.n_batches, self.batch_size = n_batches, batch_size
+    def __init__(self, path: str | Path, batch_size: int):
+        self.path, self.batch_size = Path(path), batch_size
 
     @classmethod
     def create(cls, path: str | Path, template: xr.Dataset, digest: str, batch_size: int) -> "RunStore":
         """Write the metadata of ``template`` (the run with lazy arrays chunked by batch),
         the ``digest`` of the run (:func:`fingerprint`) and an all-false ``batch_done``."""
-        n = template.sizes["sample"]
-        n_batches = -(-n // batch_size)
+        n_batches = -(-template.sizes["sample"] // batch_size)
         done = dask.array.zeros(n_batches, chunks=1, dtype=bool)
         template = template.assign({DONE: ("batch", done)})
         template.attrs.update({FINGERPRINT: digest, BATCH_SIZE: int(batch_size)})
         template.to_zarr(path, mode="w-", compute=False, consolidated=False)
-        return cls(path, n_batches, batch_size)
+        return cls(path, batch_size)
 
     @classmethod
     def open(cls, path: str | Path, digest: str, description: str) -> "RunStore":
@@ -74,7 +71,7 @@ class RunStore:
                     f"{stored.attrs.get('design')!r}), not {description}; it is left untouched: "
                     "choose another output path or delete it"
                 )
-            return cls(path, stored.sizes["batch"], int(stored.attrs[BATCH_SIZE]))
+            return cls(path, int(stored.attrs[BATCH_SIZE]))
 
     def done(self) -> np.ndarray:
         """Boolean mask of the batches already written."""

@@ -187,7 +187,7 @@ def ensemble_expansions(config: WorkflowFile, source: str) -> list[tuple[list[Un
     expansions = []
     for name, entry in config.ensembles.items():
         try:
-            inputs, stage, _ = ensemble_inputs(name, entry, _relative_to(source, entry.file))
+            inputs, stage, _ = ensemble_inputs(name, entry, relative_to_workflow(source, entry.file))
         except (OSError, ValueError) as error:
             raise WorkflowError(source, f"ensembles.{name}", str(error)) from None
         expansions.append((inputs, stage))
@@ -205,7 +205,7 @@ def run_input_set(run) -> InputSet:
     return InputSet(*inputs_from_config(config, source))
 
 
-def _relative_to(source: str, path: str) -> str:
+def relative_to_workflow(source: str, path: str) -> str:
     """``path`` taken relative to the folder of the workflow file ``source``."""
     if Path(path).is_absolute() or source.startswith("<"):
         return path
@@ -219,11 +219,11 @@ def _resolve_file_options(options: dict, source: str) -> dict:
             return _resolve_file_options(value, source)
         if isinstance(value, list):
             return [resolve("", v) for v in value]
-        return _relative_to(source, value) if key.endswith("_file") and isinstance(value, str) else value
+        return relative_to_workflow(source, value) if key.endswith("_file") and isinstance(value, str) else value
 
     return {k: resolve(k, v) for k, v in options.items()}
 
 
 def _output_path(output: OutputSection, source: str) -> str:
     """The store path of a workflow file, relative paths taken from the file's folder."""
-    return _relative_to(source, output.path) if output.path else ""
+    return relative_to_workflow(source, output.path) if output.path else ""

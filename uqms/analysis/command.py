@@ -35,10 +35,10 @@ def requested(run: xr.Dataset) -> AnalysisSection | None:
 
 def default_directory(store: str | Path, settings: AnalysisSection, run: xr.Dataset) -> Path:
     """``settings.directory`` (relative to the workflow file), else ``<store>_analysis`` beside the store."""
-    from uqms.workflow import _relative_to
+    from uqms.workflow import relative_to_workflow
 
     if settings.directory:
-        return Path(_relative_to(run.attrs.get("workflow_file", "<run>"), settings.directory))
+        return Path(relative_to_workflow(run.attrs.get("workflow_file", "<run>"), settings.directory))
     store = Path(store)
     return store.with_name(store.name.removesuffix("/").rsplit(".", 1)[0] + "_analysis")
 

@@ -15,7 +15,7 @@ from uqms.calibration.plots import write_figures
 from uqms.calibration.posterior_inputs import PosteriorWorkflow, posterior_workflow
 from uqms.config import CalibrationSection, parse_workflow, read_toml
 from uqms.errors import WorkflowError
-from uqms.workflow import Workflow, _relative_to
+from uqms.workflow import Workflow, relative_to_workflow
 
 
 @dataclass
@@ -65,8 +65,8 @@ def calibrate_file(
     if data is None:
         if not settings.data:
             raise WorkflowError(source, "calibration.data", "no measurement table: give DATA or set calibration.data")
-        data = _relative_to(source, settings.data)
-    path = Path(out or (_relative_to(source, settings.output) if settings.output else f"{flow.name}_calibration.nc"))
+        data = relative_to_workflow(source, settings.data)
+    path = Path(out or (relative_to_workflow(source, settings.output) if settings.output else f"{flow.name}_calibration.nc"))
     if path.suffix != ".nc":
         raise WorkflowError(str(path), "", "expected a .nc file for the InferenceData")
     likelihood = Likelihood(settings.likelihood, settings.sigma.build() if settings.sigma else None)

@@ -22,6 +22,7 @@ from uqms.execution.progress import sample_progress
 from uqms.execution.run_store import StoreMismatchError
 from uqms.execution.runner import auto_batch_size
 from uqms.execution.store import IncompleteRunError
+from uqms.models.stage import StageError
 from tests.conftest import REPO
 
 ISHIGAMI = REPO / "workflows" / "ishigami.toml"
@@ -198,6 +199,15 @@ def test_a_batch_that_keeps_killing_workers_is_flagged_and_the_rest_finish(clust
     assert 1 <= killers.size <= 3  # the other batches are fine, and finish
     assert np.all(np.isnan(run["y"].values[flagged]))
     assert np.allclose(run["y"].values[~flagged], x[~flagged] + 1)
+
+
+def _wrong_shape_in_batches(x):
+    return x[:-1] + 1 if len(x) == 250 else x + 1  # right in the 64-sample probe, wrong after
+
+
+def test_a_chain_breaking_its_contract_on_a_worker_aborts_the_run(cluster):
+    with pytest.raises(StageError, match="shape"):
+        _workflow(_wrong_shape_in_batches).run(scheduler=cluster, batch_size=250)
 
 
 def test_a_store_of_another_run_is_refused_and_left_untouched(ishigami, tmp_path):

@@ -148,14 +148,17 @@ def _run_on_dask(client, workflow, bounds, todo, n, seed, finished, sink) -> Non
 
     shared = client.scatter(workflow, broadcast=True, hash=False)
     suspects = []
-    running = as_completed([submit(i, shared) for _, i in zip(range(window), pending)], with_results=False)
-    for future in running:
+    # with_results: the event loop fetches each result as its task finishes, overlapping
+    # the transfers, instead of one blocking round trip per batch from this thread.
+    running = as_completed([submit(i, shared) for _, i in zip(range(window), pending)],
+                           with_results=True, raise_errors=False)
+    for future, arrays in running:
         i = index_of.pop(future.key)
-        try:
-            finished(i, future.result())
-        except UqmsError:
-            raise  # a contract violation in the chain: a bug to fix, not a sample to flag
-        except Exception:  # noqa: BLE001 - lost workers, memory errors: try again alone below
+        if future.status == "finished":
+            finished(i, arrays)
+        elif future.status == "error" and isinstance(arrays[1], UqmsError):  # (type, error, traceback)
+            raise arrays[1]  # a contract violation in the chain: a bug to fix, not a sample to flag
+        else:  # lost workers, memory errors: try again alone below
             suspects.append(i)
         future.release()
         following = next(pending, None)

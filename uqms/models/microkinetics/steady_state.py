@@ -2,9 +2,10 @@
 
 scipy has no batched root finder (``scipy.optimize.root`` solves one system per call),
 so Newton's method is written here on arrays shaped (samples, species), with
-``numpy.linalg.solve`` on the stacked Jacobians. The unknowns are log-coverages, so
-coverages stay positive, and every site balance is one of the equations, so they sum
-to one; steps are capped and damped by a backtracking line search.
+``numpy.linalg.solve`` on the stacked Jacobians. The Jacobian is taken in
+log-coverages and the step applied to the coverages, which stay positive (a step may
+shrink a coverage by at most :data:`STEP_FLOOR`); every site balance is one of the
+equations, so they sum to one; steps are capped and damped by a backtracking line search.
 
 Samples Newton cannot bring home from the guess are started again from the guess by
 pseudo-transient continuation: linearly implicit Euler steps of the rate equations
@@ -29,7 +30,8 @@ STATUS_MESSAGES = {
     BAD_INPUT: "rate constants or pressures not finite and non-negative",
 }
 LOG_FLOOR = -700.0  # ln of the smallest coverage represented (1e-304)
-NEWTON_STEP = 10.0  # largest change of a log-coverage in one Newton step
+NEWTON_STEP = 10.0  # largest relative change of a coverage in one Newton step
+STEP_FLOOR = 1e-3  # smallest factor a coverage may shrink by in one Newton step
 NEWTON_START = 8  # Newton iterations from a given guess before continuation takes over
 HANDOVER = 1e-6  # scaled residual below which continuation hands over to Newton
 TRANSIENT_FLOOR = 1e-3  # smallest factor a coverage may shrink by in one implicit Euler step
@@ -151,53 +153,74 @@ def solve_steady_state(
 
 
 def _newton(equations, forward_k, reverse_k, x, rows, tolerance, max_iterations, iterations) -> np.ndarray:
-    """Damped Newton on ``rows`` of ``x`` (updated in place); returns the converged mask (all samples)."""
+    """Damped Newton on ``rows`` of ``x`` (updated in place); returns the converged mask (all samples).
+
+    The Jacobian is taken in log-coverages (columns of one scale whatever the coverage);
+    the step is applied to the coverages, theta (1 + step): Newton in the coverages, in
+    which mass-action rates are polynomials, so it converges in fewer steps than in logs.
+    """
     converged = np.zeros(len(x), dtype=bool)
     active = rows
     xa, kf, kr = x[active], forward_k[active], reverse_k[active]
     forward, reverse = equations.rates(kf, kr, xa)
     for iteration in range(max_iterations + 1):
         residual, scale = equations.residual(forward, reverse, xa)
-        norm = np.abs(residual).max(axis=1)
-        done = norm <= tolerance
-        converged[active[done]] = True
-        go = ~done & np.isfinite(norm)
-        active, xa, kf, kr = active[go], xa[go], kf[go], kr[go]
-        forward, reverse, residual, scale = forward[go], reverse[go], residual[go], scale[go]
+        norm = _largest_magnitude(residual)
+        go = (norm > tolerance) & np.isfinite(norm)
+        if not go.all():  # some leave: write them back and carry on with the rest
+            x[active] = xa
+            converged[active[norm <= tolerance]] = True
+            active, xa, kf, kr = active[go], xa[go], kf[go], kr[go]
+            forward, reverse, residual, scale = forward[go], reverse[go], residual[go], scale[go]
         if active.size == 0 or iteration == max_iterations:
             break
         step = _solve(equations.jacobian(forward, reverse, xa, scale), -residual)
-        step *= np.minimum(1.0, NEWTON_STEP / np.abs(step).max(axis=1, keepdims=True))
-        moved = _line_search(equations, kf, kr, xa, step, scale, (residual**2).sum(axis=1), forward, reverse)
-        x[active] = xa
+        step *= np.minimum(1.0, NEWTON_STEP / _largest_magnitude(step))[:, None]
+        merit = np.einsum("ij,ij->i", residual, residual)
+        xa, forward, reverse, moved = _line_search(equations, kf, kr, xa, step, scale, merit, forward, reverse)
         iterations[active] += 1
-        active, xa, kf, kr, forward, reverse = (a[moved] for a in (active, xa, kf, kr, forward, reverse))
+        if not moved.all():
+            x[active] = xa
+            active, xa, kf, kr, forward, reverse = (a[moved] for a in (active, xa, kf, kr, forward, reverse))
+    x[active] = xa
     return converged
 
 
-def _line_search(equations, kf, kr, xa, step, scale, merit, forward, reverse, halvings: int = 30) -> np.ndarray:
-    """Backtrack along ``step`` until the scaled residual decreases.
+def _advance(xa: np.ndarray, step: np.ndarray) -> np.ndarray:
+    """Log-coverages after the coverages take the Newton step: theta (1 + step), shrinking
+    by at most :data:`STEP_FLOOR`, at most 1."""
+    return np.clip(xa + np.log(np.maximum(1.0 + step, STEP_FLOOR)), LOG_FLOOR, 0.0)
 
-    Updates ``xa`` and the rates ``forward``, ``reverse`` of the samples that moved, in place;
-    returns which moved.
+
+def _line_search(equations, kf, kr, xa, step, scale, merit, forward, reverse, halvings: int = 30):
+    """Backtrack along ``step`` until the squared scaled residual ``merit`` decreases.
+
+    Returns the new log-coverages and rates (unchanged where no step length helped) and
+    which samples moved.
     """
-    alpha = np.ones(len(xa))
-    moved = np.zeros(len(xa), dtype=bool)
-    pending = np.arange(len(xa))
-    for _ in range(halvings):
-        trial = np.clip(xa[pending] + alpha[pending, None] * step[pending], LOG_FLOOR, 0.0)
+    trial = _advance(xa, step)
+    trial_forward, trial_reverse = equations.rates(kf, kr, trial)
+    residual, _ = equations.residual(trial_forward, trial_reverse, trial, scale)
+    moved = np.einsum("ij,ij->i", residual, residual) <= (1 - 1e-4) * merit  # NaN is never better
+    if moved.all():  # the full step, as almost always
+        return trial, trial_forward, trial_reverse, moved
+    xa, forward, reverse = (np.where(moved[:, None], a, b) for a, b in
+                            ((trial, xa), (trial_forward, forward), (trial_reverse, reverse)))
+    pending = np.flatnonzero(~moved)
+    alpha = 1.0
+    for _ in range(halvings - 1):
+        alpha /= 2
+        trial = _advance(xa[pending], alpha * step[pending])
         trial_forward, trial_reverse = equations.rates(kf[pending], kr[pending], trial)
         residual, _ = equations.residual(trial_forward, trial_reverse, trial, scale[pending])
-        new = (residual**2).sum(axis=1)
-        better = np.isfinite(new) & (new <= (1 - 1e-4 * alpha[pending]) * merit[pending])
+        better = np.einsum("ij,ij->i", residual, residual) <= (1 - 1e-4 * alpha) * merit[pending]
         accepted = pending[better]
         xa[accepted], forward[accepted], reverse[accepted] = trial[better], trial_forward[better], trial_reverse[better]
         moved[accepted] = True
         pending = pending[~better]
         if pending.size == 0:
             break
-        alpha[pending] /= 2
-    return moved
+    return xa, forward, reverse, moved
 
 
 def _continuation(equations, forward_k, reverse_k, x, rows, max_iterations, iterations) -> np.ndarray:
@@ -223,7 +246,7 @@ def _continuation(equations, forward_k, reverse_k, x, rows, max_iterations, iter
         xa, kf, kr = x[rows[active]], forward_k[rows[active]], reverse_k[rows[active]]
         forward, reverse = equations.rates(kf, kr, xa)
         residual, _ = equations.residual(forward, reverse, xa)
-        norm = np.abs(residual).max(axis=1)
+        norm = _largest_magnitude(residual)
         near = norm <= HANDOVER
         close[active[near]] = True
         theta = np.exp(xa)
@@ -245,6 +268,17 @@ def _continuation(equations, forward_k, reverse_k, x, rows, max_iterations, iter
         iterations[rows[active]] += 1
         dt = np.where(accept, np.minimum(dt * 5.0, 1e250), dt / 4)
     return close
+
+
+def _largest_magnitude(rows: np.ndarray) -> np.ndarray:
+    """Largest absolute value of each row of a (samples, few) array, NaN where one is NaN.
+
+    Written as a loop over the few columns: numpy reduces short rows about 10x slower."""
+    magnitude = np.abs(rows)
+    largest = magnitude[:, 0].copy()
+    for column in magnitude.T[1:]:
+        np.maximum(largest, column, out=largest)
+    return largest
 
 
 def _solve(matrix: np.ndarray, rhs: np.ndarray) -> np.ndarray:

@@ -34,6 +34,7 @@ NEWTON_STEP = 10.0  # largest relative change of a coverage in one Newton step
 STEP_FLOOR = 1e-3  # smallest factor a coverage may shrink by in one Newton step
 NEWTON_START = 8  # Newton iterations from a given guess before continuation takes over
 HANDOVER = 1e-6  # scaled residual below which continuation hands over to Newton
+TRANSIENT_GROWTH = 5.0  # factor the time step grows by after an accepted implicit Euler step
 TRANSIENT_FLOOR = 1e-3  # smallest factor a coverage may shrink by in one implicit Euler step
 
 
@@ -228,7 +229,7 @@ def _continuation(equations, forward_k, reverse_k, x, rows, max_iterations, iter
 
     Every surface species, free sites included, follows d(theta)/dt = N r(theta); each
     step solves (I / dt - dF/dtheta) d(theta) = F, which keeps the site balances (the
-    columns of N sum to zero over a site type), and the time step grows fivefold per
+    columns of N sum to zero over a site type), and the time step grows by :data:`TRANSIENT_GROWTH` per
     accepted step. A step that would shrink a coverage by more than the factor
     :data:`TRANSIENT_FLOOR` is rejected and the time step cut to a quarter; sums are
     renormalised against round-off. Returns, over
@@ -266,7 +267,7 @@ def _continuation(equations, forward_k, reverse_k, x, rows, max_iterations, iter
         new /= (new @ equations.sites.T) @ equations.sites  # site sums back to one
         x[rows[active[accept]]] = np.log(new)
         iterations[rows[active]] += 1
-        dt = np.where(accept, np.minimum(dt * 5.0, 1e250), dt / 4)
+        dt = np.where(accept, np.minimum(dt * TRANSIENT_GROWTH, 1e250), dt / 4)
     return close
 
 

@@ -3,7 +3,8 @@
 1. A chain doing about 10 ms of CPU work per batch, 200 batches, then 100 ms, 20 batches
    (uqms's own batch sizing aims at 500 ms): wall time in this process (synchronous), on
    a LocalCluster of 1 and of 2 worker processes. Prints the speed-up of 2 workers over 1
-   (goal >= 1.7) and the Dask overhead per task.
+   (goal >= 1.7), the Dask overhead per task, and the cost of writing each batch into a
+   Zarr store as it finishes.
 2. The Ishigami chain written into a Zarr store: peak resident memory of the driver
    process for 10^5 and 10^6 samples (10^7 with --large), each in a fresh process, beside
    the same runs kept in memory. Goal: the store's peak does not grow with n.
@@ -35,9 +36,9 @@ def busy(x, seconds):
     return x + 1
 
 
-def timed_run(flow, scheduler, batches) -> float:
+def timed_run(flow, scheduler, batches, store=None) -> float:
     clock = time.perf_counter()
-    flow.run(n=BATCH * batches, batch_size=BATCH, scheduler=scheduler)
+    flow.run(n=BATCH * batches, batch_size=BATCH, scheduler=scheduler, store=store)
     return time.perf_counter() - clock
 
 
@@ -52,10 +53,14 @@ def speedup(work_seconds: float, batches: int) -> None:
         with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
             timed_run(flow, cluster.scheduler_address, batches)  # warm the workers
             walls[workers] = timed_run(flow, cluster.scheduler_address, batches)
+            with tempfile.TemporaryDirectory() as folder:
+                stored = timed_run(flow, cluster.scheduler_address, batches, Path(folder) / "run.zarr")
     print(f"{batches} batches of ~{work_seconds * 1e3:.0f} ms")
     print(f"  synchronous           {serial:6.2f} s")
     print(f"  LocalCluster 1 worker {walls[1]:6.2f} s   overhead per task {(walls[1] - serial) / batches * 1e3:5.2f} ms")
     print(f"  LocalCluster 2 workers{walls[2]:6.2f} s   speed-up over 1 worker {walls[1] / walls[2]:.2f}x")
+    print(f"  2 workers, written to a Zarr store {stored:6.2f} s   ({(stored - walls[2]) / batches * 1e3:.1f} ms more "
+          "per batch: the driver writes every batch)")
 
 
 def peak_memory(n: int, store: bool) -> tuple[float, float]:

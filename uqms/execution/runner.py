@@ -231,26 +231,25 @@ class _MemorySink(_Sink):
 class _StoreSink(_Sink):
     """Writes finished batches into a resumable Zarr store."""
 
-    def __init__(self, workflow, n: int, seed: int, store: RunStore, template: xr.Dataset):
-        self.workflow, self.n, self.seed, self.store, self.template = workflow, n, seed, store, template
-        self.done = store.done()
+    def __init__(self, store: RunStore, template: xr.Dataset, done: np.ndarray):
+        self.store, self.template, self.done = store, template, done
 
     @classmethod
     def create(cls, workflow, n, seed, path, template, batch_size):
         store = RunStore.create(path, template, fingerprint(workflow, n, seed), batch_size)
-        return cls(workflow, n, seed, store, template)
+        return cls(store, template, np.zeros(len(batch_bounds(n, batch_size)), dtype=bool))
 
     @classmethod
     def resume(cls, workflow, n, seed, path):
         description = f"workflow {workflow.name!r}, n {n}, seed {seed}, design {workflow.design_method!r}"
         store = RunStore.open(path, fingerprint(workflow, n, seed), description)
-        return cls(workflow, n, seed, store, open_run(path, allow_incomplete=True))
+        return cls(store, open_run(path, allow_incomplete=True), store.done())
 
     def is_done(self, index):
         return bool(self.done[index])
 
     def write(self, index, arrays):
-        self.store.write(build_dataset(self.workflow, arrays, self.n, self.seed), index)
+        self.store.write(arrays, index)
 
     def result(self):
         return open_run(self.store.path)

@@ -7,7 +7,7 @@ from pathlib import Path
 import xarray as xr
 
 from uqms.errors import UqmsError
-from uqms.execution.run_store import BATCH_SIZE, DONE, FINGERPRINT
+from uqms.execution.run_store import BATCH_SIZE, DONE, FINGERPRINT, batches_done
 
 
 class IncompleteRunError(UqmsError):
@@ -44,7 +44,7 @@ def open_run(path: str | Path, allow_incomplete: bool = False) -> xr.Dataset:
         return xr.open_dataset(path, engine="h5netcdf")
     run = xr.open_zarr(path, consolidated=False)
     if DONE in run:
-        done = run[DONE].values
+        done = batches_done(path)
         if not done.all() and not allow_incomplete:
             raise IncompleteRunError(
                 f"{path}: the run is incomplete ({int(done.sum())} of {done.size} batches written); "

@@ -77,6 +77,15 @@ def test_raising_and_nan_samples_get_a_status_and_the_rest_are_kept():
     assert np.isnan(out["v"][3]) and np.isnan(out["v"][5])  # later stage never saw them
 
 
+def test_samples_that_raised_are_reported_in_one_warning_per_stage_and_batch(caplog):
+    chain = Chain([FunctionStage(_fragile, ["x"], ["y"], name="fragile")])
+    with caplog.at_level("WARNING", logger="uqms"):
+        chain({"x": np.array([3.0, 1.0, 3.0, 2.0, 3.0, 0.0])})
+    assert [r.getMessage() for r in caplog.records] == [
+        "stage 'fragile' raised on 3 of 6 samples of a batch; the first: ZeroDivisionError: x == 3 is fatal"
+    ]
+
+
 class Solver:
     inputs, outputs = ("x",), ("y",)
     status_messages = {1: "did not converge"}

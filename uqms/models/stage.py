@@ -184,7 +184,11 @@ class Chain:
                 break
             everything = rows.size == n
             sub = {k: values[k] if everything else values[k][rows] for k in member.inputs}
-            _evaluate_isolating(member, sub, rows, n, results, status, codes)
+            raised: list[str] = []
+            _evaluate_isolating(member, sub, rows, n, results, status, codes, raised)
+            if raised:
+                log.warning("stage %r raised on %d of %d samples of a batch; the first: %s",
+                            stage_name(member), len(raised), rows.size, raised[0])
             values.update({k: results[k] for k in member.outputs if k in results})
         for out in self.outputs:  # outputs of stages no sample reached
             if out not in results:
@@ -201,20 +205,22 @@ def _sample_count(batch: Batch, names: Sequence[str]) -> int:
     raise StageError("cannot tell the number of samples of an empty batch")
 
 
-def _evaluate_isolating(member, sub: Batch, rows, n, results, status, codes) -> None:
-    """Evaluate ``member`` on ``sub`` (rows ``rows`` of the batch), bisecting on exceptions."""
+def _evaluate_isolating(member, sub: Batch, rows, n, results, status, codes, raised: list[str]) -> None:
+    """Evaluate ``member`` on ``sub`` (rows ``rows`` of the batch), bisecting on exceptions;
+    the error of each sample that raised on its own is appended to ``raised``."""
     try:
         out = member(sub)
     except StageError:
         raise
     except Exception as error:  # noqa: BLE001 - any failure of a model is a sample failure
         if rows.size == 1:
-            log.warning("stage %r raised on one sample: %s: %s", stage_name(member), type(error).__name__, error)
+            raised.append(f"{type(error).__name__}: {error}")
             status[rows] = codes["raised"]
             return
         half = rows.size // 2
         for part in (slice(None, half), slice(half, None)):
-            _evaluate_isolating(member, {k: v[part] for k, v in sub.items()}, rows[part], n, results, status, codes)
+            _evaluate_isolating(member, {k: v[part] for k, v in sub.items()}, rows[part], n, results, status, codes,
+                                raised)
         return
     if "status" in out:
         local = np.asarray(out["status"])

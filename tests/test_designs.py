@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from uqms.sampling import DESIGNS, make_design
+from uqms.sampling.designs import keyed_permutation
 
 N, DIM, SEED = 1000, 4, 17
 
@@ -34,6 +35,24 @@ def test_latin_hypercube_has_one_point_per_stratum_on_every_axis():
     points = make_design("lhs").unit_cube(0, N, N, DIM, SEED)
     for axis in range(DIM):
         assert np.array_equal(np.sort(np.floor(points[:, axis] * N)), np.arange(N))
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 1000, 4097, 65536])
+def test_keyed_permutation_is_a_bijection_of_range_n(n):
+    image = keyed_permutation(np.arange(n, dtype=np.uint64), n, np.random.default_rng(5))
+    assert np.array_equal(np.sort(image), np.arange(n))
+
+
+def test_keyed_permutations_look_random():
+    n = 100_003
+    index = np.arange(n, dtype=np.uint64)
+    a, b = (keyed_permutation(index, n, np.random.default_rng(key)) for key in (5, 6))
+    assert abs(np.corrcoef(index, a)[0, 1]) < 4 / np.sqrt(n)  # not close to the identity
+    assert abs(np.corrcoef(a, b)[0, 1]) < 4 / np.sqrt(n)  # two keys, two unrelated permutations
+    assert (a == index).sum() < 10  # fixed points: Poisson(1) for a random permutation
+    # a batch far into a large design costs O(batch): its strata come without the other n
+    far = keyed_permutation(np.arange(10**12 - 5, 10**12, dtype=np.uint64), 10**12, np.random.default_rng(5))
+    assert np.all(far < 10**12) and len(np.unique(far)) == 5
 
 
 @pytest.mark.parametrize("method", ["sobol", "halton"])

@@ -43,17 +43,55 @@ class MonteCarlo:
 class LatinHypercube:
     """Latin hypercube of ``n_total`` points: one point per stratum of every axis.
 
-    chaospy's ``latin_hypercube`` rule draws from numpy's global state, so the
-    strata permutations are drawn here from generators seeded by (seed, axis).
+    chaospy's ``latin_hypercube`` rule draws from numpy's global state, and a drawn
+    permutation of all ``n_total`` strata would cost O(n_total) per batch; the stratum of
+    sample i on each axis is instead :func:`keyed_permutation` of i, keyed by (seed, axis).
     """
 
     name = "lhs"
 
     def unit_cube(self, start: int, stop: int, n_total: int, dim: int, seed: int) -> np.ndarray:
+        index = np.arange(start, stop, dtype=np.uint64)
         strata = np.column_stack(
-            [np.random.default_rng([seed, 1, axis]).permutation(n_total)[start:stop] for axis in range(dim)]
+            [keyed_permutation(index, n_total, np.random.default_rng([seed, 1, axis])) for axis in range(dim)]
         ).reshape(stop - start, dim)
         return (strata + _philox_uniforms(seed, 1, start, stop, dim)) / n_total
+
+
+_FEISTEL_ROUNDS = 6
+
+
+def keyed_permutation(index: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
+    """Images of ``index`` (uint64, each < ``n``) under a pseudo-random permutation of
+    ``range(n)`` chosen by ``rng``: O(len(index)) work and memory, whatever ``n``.
+
+    A balanced Feistel network on the smallest even number of bits covering ``n`` is a
+    bijection of that power-of-two range; images at or above ``n`` are mapped again
+    until they fall below it (cycle walking), which keeps it a bijection of ``range(n)``.
+    Nothing in numpy or scipy gives element ``i`` of a random permutation without
+    building all of it.
+    """
+    half = max(1, -(-max(int(n) - 1, 1).bit_length() // 2))
+    mask = np.uint64((1 << half) - 1)
+    shift = np.uint64(half)
+    keys = rng.integers(0, 2**63, size=_FEISTEL_ROUNDS, dtype=np.uint64)
+    image = index.astype(np.uint64, copy=True)
+    pending = np.arange(len(image))
+    while pending.size:
+        x = image[pending]
+        left, right = x >> shift, x & mask
+        for key in keys:
+            left, right = right, left ^ (_mix(right ^ key) & mask)
+        image[pending] = (left << shift) | right
+        pending = pending[image[pending] >= n]
+    return image.astype(np.int64)
+
+
+def _mix(x: np.ndarray) -> np.ndarray:
+    """splitmix64's finaliser: a bijective scramble of 64-bit words (wrapping arithmetic)."""
+    x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return x ^ (x >> np.uint64(31))
 
 
 class _QuasiMonteCarlo:

@@ -10,15 +10,16 @@ from uqms.analysis.convergence import pce_convergence, saltelli_convergence
 from uqms.analysis.groups import input_groups
 from uqms.analysis.saltelli import saltelli_indices
 from uqms.analysis.sobol import sobol, sobol_quadrature
-from uqms.config import parse_workflow
+from uqms.analysis.command import analyze_run
+from uqms.config import AnalysisSection, parse_workflow
 from uqms.test_functions import ishigami
 from uqms.workflow import Workflow
 from tests.conftest import REPO
 from tests.test_analysis_pce import ishigami_y
 
 
-def ishigami_workflow(design="sobol", group_x1_x2=False):
-    text = (REPO / "workflows" / "ishigami.toml").read_text().replace('method = "sobol"', f'method = "{design}"')
+def ishigami_workflow(design="sobol", group_x1_x2=False, by="input"):
+    text = (REPO / "workflows" / "ishigami.toml").read_text().replace('method = "sobol"', f'method = "{design}"\nby = "{by}"')
     if group_x1_x2:
         text = text.replace('kind = "aleatoric"', 'kind = "aleatoric"\ngroup = "sines"')
     return Workflow.from_config(parse_workflow(tomllib.loads(text), "ishigami.toml"), "ishigami.toml", text)
@@ -65,6 +66,29 @@ def test_saltelli_convergence_ends_at_the_full_estimate_with_narrower_intervals(
     np.testing.assert_allclose(history["total"].isel(n_base=-1).values, full["total"].values)
     width = history["total_interval"].diff("bound").squeeze("bound")
     assert (width.isel(n_base=-1) < width.isel(n_base=0) / 4).all()
+
+
+def test_saltelli_design_swapping_input_groups_gives_grouped_indices(tmp_path):
+    n_base = 2**13
+    run = ishigami_workflow("saltelli", group_x1_x2=True, by="group").run(n=n_base * 4)  # 2 groups + A + B
+    found = sobol(run, "y", resamples=300)
+    assert "first" not in found and found["group_first"].dims == ("group",) and found.attrs["n_base"] == n_base
+    problem = {"num_vars": 3, "names": ["x1", "x2", "x3"], "bounds": [[-np.pi, np.pi]] * 3,
+               "groups": ["sines", "sines", "x3"]}
+    reference = salib_sobol.analyze(problem, run.y.values, calc_second_order=False, num_resamples=10)
+    np.testing.assert_allclose(found["group_first"].values, reference["S1"], atol=1e-10)
+    np.testing.assert_allclose(found["group_total"].values, reference["ST"], atol=1e-10)
+    # closed forms: {x1, x2} has S1 + S2 + S12 (= S1 + S2 here) and total 1 - S3; x3 has S3 and ST3
+    first, total = ishigami.sobol_indices()
+    exact = {"group_first": [first[0] + first[1], first[2]], "group_total": [1 - first[2], total[2]]}
+    for kind, values in exact.items():
+        interval = found[f"{kind}_interval"]
+        assert (interval.sel(bound="lower").values <= values).all() and (values <= interval.sel(bound="upper").values).all()
+    history = saltelli_convergence(run, "y", resamples=50)
+    assert history["n_base"].values[-1] == n_base and "group_total_interval" in history
+    written = analyze_run(run, tmp_path, AnalysisSection(convergence=True, bootstrap=50))
+    table = (tmp_path / "sobol_y.csv").read_text()
+    assert "sines" in table and "group_first" in table and (tmp_path / "convergence_y.png") in written
 
 
 def test_pce_of_a_sobol_run_with_grouped_inputs():

@@ -1,7 +1,10 @@
 """The Saltelli design: SALib's row layout, reproducible per row whatever the batching."""
 
+import chaospy
 import numpy as np
 import pytest
+
+from uqms import FunctionStage, UncertainInput, Workflow, WorkflowError
 
 from uqms.config import DesignSection
 from uqms.sampling.designs import DESIGNS, make_design
@@ -21,6 +24,32 @@ def test_rows_are_blocks_a_ab_b_of_each_base_sample():
         np.testing.assert_array_equal(ab[:, j], expected)
     assert not np.isclose(a, b).any()  # A and B are different halves of one 2d-dimensional point
     assert ((u > 0) & (u < 1)).all()
+
+
+def test_grouped_rows_swap_whole_groups():
+    blocks = [[0, 2], [1]]
+    n_total = N_BASE * (len(blocks) + 2)
+    design = Saltelli(blocks)
+    u = design.unit_cube(0, n_total, n_total, DIM, seed=5)
+    a, b, ab = split_blocks(u, len(blocks))
+    for j, columns in enumerate(blocks):
+        expected = a.copy()
+        expected[:, columns] = b[:, columns]
+        np.testing.assert_array_equal(ab[:, j], expected)
+    # same base points as the ungrouped design: only which columns come from B differs
+    a_single, b_single, _ = split_blocks(Saltelli().unit_cube(0, N_TOTAL, N_TOTAL, DIM, seed=5), DIM)
+    np.testing.assert_array_equal(a, a_single)
+    np.testing.assert_array_equal(b, b_single)
+    parts = [design.unit_cube(start, min(start + 7, n_total), n_total, DIM, seed=5) for start in range(0, n_total, 7)]
+    np.testing.assert_array_equal(np.concatenate(parts), u)
+
+
+def test_swapping_groups_is_refused_for_other_designs():
+    stage = FunctionStage(lambda x: x + 1, ["x"], ["y"])
+    inputs = [UncertainInput("x", chaospy.Uniform(0, 1), group="g")]
+    with pytest.raises(WorkflowError, match="design.by.*saltelli"):
+        Workflow([stage], inputs=inputs, design="sobol", design_by="group")
+    assert Workflow([stage], inputs=inputs, design="saltelli", design_by="group").design_blocks == {"g": ["x"]}
 
 
 def test_rows_do_not_depend_on_the_batching():

@@ -85,7 +85,11 @@ class DesignSection(_Section):
     method: Literal["mc", "lhs", "sobol", "halton", "saltelli"] = Field(
         default="mc", description="Monte Carlo, Latin hypercube, Sobol or Halton QMC, or Saltelli's design for Sobol indices"
     )
-    n: PositiveInt = Field(default=1000, description="samples; outer samples of a nested design; for saltelli N x (inputs + 2)")
+    n: PositiveInt = Field(default=1000, description="samples; outer samples of a nested design; for saltelli N x (blocks + 2)")
+    by: Literal["input", "group"] = Field(
+        default="input", description="saltelli: swap single inputs (indices per input) or whole input groups (indices "
+        "per group, the blocks being the groups; an input without a group is its own)"
+    )
     inner: PositiveInt | None = Field(
         default=None, description="aleatoric draws per epistemic sample: a nested design (dims sample x inner)"
     )

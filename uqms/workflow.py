@@ -26,6 +26,8 @@ class Workflow:
         constants: fixed values handed to the stages.
         correlations: correlation blocks between inputs.
         design: ``"mc"``, ``"lhs"``, ``"sobol"``, ``"halton"`` or ``"saltelli"``.
+        design_by: ``"input"`` or ``"group"``: what a Saltelli design swaps, single inputs
+            or whole input groups (grouped indices from N x (groups + 2) samples).
         n: number of samples (outer samples of a nested design).
         inner: aleatoric draws per outer (epistemic) sample; None for a flat design.
         seed: seed of the design; sample i depends only on (seed, i).
@@ -47,6 +49,7 @@ class Workflow:
         constants: Sequence[Constant] = (),
         correlations: Sequence[Correlation] = (),
         design: str = "mc",
+        design_by: str = "input",
         n: int = 1000,
         inner: int | None = None,
         seed: int = 0,
@@ -69,8 +72,15 @@ class Workflow:
             self.chain.check_wiring([*self.inputs.names, *self.constants], source)
         except WiringError as error:
             raise WorkflowError(source, "chain", str(error).removeprefix(f"{source}: ")) from None
-        self.design_method = design
-        self.design = make_design(design)
+        if design_by != "input" and design != "saltelli":
+            raise WorkflowError(source, "design.by", f"swapping input groups applies to the saltelli design, not {design!r}")
+        self.design_method, self.design_by = design, design_by
+        self.design_blocks = _design_blocks(self.inputs, design_by)
+        names = list(self.inputs.names)
+        self.design = make_design(
+            design, [[names.index(m) for m in members] for members in self.design_blocks.values()]
+            if design == "saltelli" else None,
+        )
         try:
             self.nested = NestedDesign(inputs, correlations, self.design, inner) if inner else None
         except ValueError as error:
@@ -102,7 +112,7 @@ class Workflow:
             chain = Chain(stages, name=config.workflow.name)
             return cls(
                 chain, inputs, constants, correlations,
-                design=config.design.method, n=config.design.n, inner=config.design.inner,
+                design=config.design.method, design_by=config.design.by, n=config.design.n, inner=config.design.inner,
                 seed=config.workflow.seed, batch_size=config.execution.batch_size,
                 scheduler=config.execution.scheduler, name=config.workflow.name,
                 output=_output_path(config.output, source), source=source, source_text=text,
@@ -210,6 +220,15 @@ def relative_to_workflow(source: str, path: str) -> str:
     if Path(path).is_absolute() or source.startswith("<"):
         return path
     return str(Path(source).parent / path)
+
+
+def _design_blocks(inputs: InputSet, by: str) -> dict[str, list[str]]:
+    """``{block: [input names]}``: the inputs a Saltelli design swaps together, each on
+    its own (``by="input"``) or by group label, an input without one being its own group."""
+    blocks: dict[str, list[str]] = {}
+    for spec in inputs.inputs:
+        blocks.setdefault((spec.group or spec.name) if by == "group" else spec.name, []).append(spec.name)
+    return blocks
 
 
 def _resolve_file_options(options: dict, source: str) -> dict:

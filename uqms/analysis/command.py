@@ -20,7 +20,7 @@ from uqms.analysis.groups import has_groups, input_groups
 from uqms.analysis.pbox import pbox
 from uqms.analysis.plots import convergence_figure, pbox_figure, predictive_figure, sobol_figure
 from uqms.analysis.predictive import predictive, summary_table
-from uqms.analysis.sobol import sobol
+from uqms.analysis.sobol import index_variables, sobol
 from uqms.analysis.variance_split import variance_split
 from uqms.config import AnalysisSection, parse_workflow
 from uqms.execution import load_run, output_names
@@ -114,7 +114,7 @@ def analyze_run(run: xr.Dataset, directory: str | Path, settings: AnalysisSectio
             continue
         method, options = sobol_method(run, settings)
         indices = sobol(run, name, method, **options)
-        writer.table(f"sobol_{name}", indices, index_frame(indices, ("first", "total")))
+        writer.table(f"sobol_{name}", indices, index_frame(indices, index_variables(indices)))
         writer.figure(f"sobol_{name}", sobol_figure(indices))
         if method == "pce" and has_groups(input_groups(run)):
             frame = xr.Dataset({"first": indices["group_first"], "total": indices["group_total"]}).to_dataframe()
@@ -123,7 +123,7 @@ def analyze_run(run: xr.Dataset, directory: str | Path, settings: AnalysisSectio
         if settings.convergence and run[name].ndim == 1:
             history = (saltelli_convergence(run, name, **options) if method == "saltelli"
                        else pce_convergence(run, name, **options))
-            writer.table(f"convergence_{name}", history, index_frame(history, ("first", "total")))
+            writer.table(f"convergence_{name}", history, index_frame(history, index_variables(history)))
             writer.figure(f"convergence_{name}", convergence_figure(history))
     return writer.written
 

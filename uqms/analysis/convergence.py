@@ -12,7 +12,13 @@ from typing import Literal, Sequence
 import numpy as np
 import xarray as xr
 
-from uqms.analysis.sobol import pce_dataset, pce_sample_cap, run_pce, sobol_saltelli_run
+from uqms.analysis.sobol import (
+    pce_dataset,
+    pce_sample_cap,
+    run_pce,
+    saltelli_blocks,
+    sobol_saltelli_run,
+)
 from uqms.execution import input_names
 from uqms.sampling.saltelli import rows_per_base
 
@@ -25,7 +31,7 @@ def doubling_sizes(largest: int, smallest: int) -> list[int]:
 
 def saltelli_convergence(run: xr.Dataset, output: str, sizes: Sequence[int] | None = None, **options) -> xr.Dataset:
     """Saltelli indices and bootstrap intervals on the first ``sizes`` base samples (dim ``n_base``)."""
-    n_base = run.sizes["sample"] // rows_per_base(len(input_names(run)))
+    n_base = run.sizes["sample"] // rows_per_base(len(saltelli_blocks(run)[1]))
     sizes = list(sizes or doubling_sizes(n_base, 64))
     parts = [sobol_saltelli_run(run, output, n_base=size, **options) for size in sizes]
     return xr.concat(parts, dim="n_base", combine_attrs="drop_conflicts").assign_coords(n_base=sizes)

@@ -12,6 +12,7 @@ from matplotlib.figure import Figure
 
 from uqms.analysis.predictive import ecdf, kde
 from uqms.analysis.samples import flat, ok_mask
+from uqms.analysis.sobol import index_variables
 
 MAX_PANELS = 12  # Sobol bar panels drawn for an output with several entries
 
@@ -82,10 +83,12 @@ def pbox_figure(box: xr.Dataset, units: str) -> Figure:
     return figure
 
 
-def sobol_figure(indices: xr.Dataset, by: str = "input") -> Figure:
+def sobol_figure(indices: xr.Dataset, by: str | None = None) -> Figure:
     """First and total Sobol indices as bars, with interval whiskers where known, per
-    input (``by="input"``) or per input group (``by="group"``, from a PCE's grouped indices)."""
-    kinds = ("first", "total") if by == "input" else ("group_first", "group_total")
+    input (``by="input"``) or per input group (``by="group"``: a PCE's grouped indices,
+    or a grouped Saltelli design's); by default per input where the result has them."""
+    kinds = index_variables(indices) if by is None else ("first", "total") if by == "input" else ("group_first", "group_total")
+    by = "input" if kinds[0] == "first" else "group"
     first = indices[kinds[0]]
     entries = [d for d in first.dims if d != by]
     stacked = first.stack(entry=entries) if entries else first.expand_dims(entry=[indices.attrs["output"]])
@@ -121,12 +124,14 @@ def convergence_figure(history: xr.Dataset) -> Figure:
     figure = Figure(figsize=(10 if with_loo else 6, 4), layout="constrained")
     axes_list = np.atleast_1d(figure.subplots(1, 2 if with_loo else 1))
     axes = axes_list[0]
-    for k, name in enumerate(history["input"].values):
-        for kind, style in (("first", "-"), ("total", "--")):
-            axes.plot(n, history[kind].sel(input=name).values.reshape(len(n), -1)[:, 0], style, marker="o", ms=3,
-                      color=f"C{k}", label=f"{kind} {name}")
+    kinds = index_variables(history)
+    by = "input" if kinds[0] == "first" else "group"
+    for k, name in enumerate(history[by].values):
+        for kind, style in zip(kinds, ("-", "--")):
+            axes.plot(n, history[kind].sel({by: name}).values.reshape(len(n), -1)[:, 0], style, marker="o", ms=3,
+                      color=f"C{k}", label=f"{kind.removeprefix('group_')} {name}")
             if f"{kind}_interval" in history:
-                bounds = history[f"{kind}_interval"].sel(input=name).transpose(size, "bound", ...).values.reshape(len(n), 2, -1)[:, :, 0]
+                bounds = history[f"{kind}_interval"].sel({by: name}).transpose(size, "bound", ...).values.reshape(len(n), 2, -1)[:, :, 0]
                 axes.fill_between(n, bounds[:, 0], bounds[:, 1], color=f"C{k}", alpha=0.12)
     axes.set_xscale("log", base=2)
     axes.set_xlabel(label("base samples N" if size == "n_base" else "ok samples", "1"))

@@ -4,12 +4,15 @@ or of a workflow's outputs by polynomial chaos on quadrature nodes.
 Both return a Dataset with ``first`` and ``total`` (dims ``input`` then the output's
 entry dims); PCE adds ``second`` (``input``, ``input_2``), grouped ``group_first`` /
 ``group_total`` (``group``) and the relative ``loo`` error; Saltelli adds
-``first_interval`` / ``total_interval`` (``bound`` = lower, upper). Samples with
-status != 0 are left out (for Saltelli the whole base sample) and counted in the attrs.
+``first_interval`` / ``total_interval`` (``bound`` = lower, upper). A Saltelli design
+that swapped whole input groups gives ``group_first`` / ``group_total`` and their
+intervals (``group``) instead. Samples with status != 0 are left out (for Saltelli the
+whole base sample) and counted in the attrs.
 """
 
 from __future__ import annotations
 
+import json
 from math import comb
 from typing import Literal
 
@@ -118,12 +121,19 @@ def sobol_quadrature(workflow, output: str, order: int, sparse: bool = True, rul
     return pce_dataset(run, output, fit, nodes.shape[1], "pce_quadrature"), run
 
 
+def saltelli_blocks(run: xr.Dataset) -> tuple[str, dict[str, list[str]]]:
+    """What a Saltelli run swapped: ``("input" or "group", {block: [input names]})``."""
+    if "saltelli_blocks" not in run.attrs:
+        return "input", {name: [name] for name in input_names(run)}
+    return run.attrs["saltelli_by"], json.loads(run.attrs["saltelli_blocks"])
+
+
 def saltelli_rows(run: xr.Dataset, output: str, n_base: int | None = None) -> tuple[np.ndarray, int]:
     """Output rows of the ok base samples of a Saltelli run (the first ``n_base`` base samples if given)."""
     _check_scalar_samples(run, output)
     if run.attrs.get("design") != "saltelli":
         raise ValueError(f"Saltelli indices need a run made with the saltelli design, this one used {run.attrs.get('design')!r}")
-    step = rows_per_base(len(input_names(run)))
+    step = rows_per_base(len(saltelli_blocks(run)[1]))
     whole = min(run.sizes["sample"] // step, n_base or run.sizes["sample"])  # rows past the last whole base sample are unused
     values = flat(run[output])[: whole * step].reshape(whole, step, -1)
     ok = (run["status"].values[: whole * step].reshape(whole, step) == 0).all(axis=1)
@@ -132,21 +142,26 @@ def saltelli_rows(run: xr.Dataset, output: str, n_base: int | None = None) -> tu
 
 def sobol_saltelli_run(run: xr.Dataset, output: str, resamples: int = 1000, confidence: float = 0.95, seed: int = 0,
                        n_base: int | None = None) -> xr.Dataset:
-    """First and total indices of ``output`` with bootstrap intervals from a Saltelli run."""
-    names = input_names(run)
+    """First and total indices of ``output`` with bootstrap intervals from a Saltelli run:
+    per input, or per input group (``group_first``, ...) if the design swapped groups."""
+    by, blocks = saltelli_blocks(run)
+    names = list(blocks)
     rows, n_ok = saltelli_rows(run, output, n_base)
     found = saltelli_indices(rows, len(names), resamples, confidence, seed)
     var = run[output]
-    bound = {"bound": ["lower", "upper"], "input": names}
-    data = {
-        "first": unflat(found["first"], var, {"input": names}),
-        "total": unflat(found["total"], var, {"input": names}),
-        "first_interval": unflat(found["first_interval"], var, bound),
-        "total_interval": unflat(found["total_interval"], var, bound),
-    }
+    prefix = "" if by == "input" else "group_"
+    bound = {"bound": ["lower", "upper"], by: names}
+    data = {f"{prefix}{key}": unflat(found[key], var, bound if key.endswith("interval") else {by: names})
+            for key in ("first", "total", "first_interval", "total_interval")}
     step = rows_per_base(len(names))
     return xr.Dataset(data, attrs=_attrs(run, output, "saltelli", n_ok * step, n_base=n_ok, confidence=confidence,
                                          resamples=resamples))
+
+
+def index_variables(indices: xr.Dataset) -> tuple[str, str]:
+    """The first- and total-order variables of a Sobol result: per input, or per input
+    group for a Saltelli design that swapped groups."""
+    return ("first", "total") if "first" in indices else ("group_first", "group_total")
 
 
 def sobol(run: xr.Dataset, output: str, method: Literal["auto", "pce", "saltelli"] = "auto", **options) -> xr.Dataset:

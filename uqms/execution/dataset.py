@@ -75,6 +75,9 @@ def build_dataset(workflow, arrays: dict[str, np.ndarray], n: int, seed: int) ->
         "status_messages": json.dumps({str(k): v for k, v in messages.items()}),
         "versions": json.dumps(package_versions()),
     }
+    if workflow.design_method == "saltelli":
+        attrs["saltelli_by"] = workflow.design_by
+        attrs["saltelli_blocks"] = json.dumps(workflow.design_blocks)
     # ``sample`` is a dimension without a coordinate: an index of n integers would cost
     # memory in proportion to the run, and the position along it is the sample index.
     return xr.Dataset(variables, coords=coords, attrs=attrs)

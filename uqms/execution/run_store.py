@@ -35,7 +35,8 @@ def fingerprint(workflow, n: int, seed: int) -> str:
         + [(k, c.value) for k, c in workflow.constants.items()]
         + [(type(s).__qualname__, s.inputs, s.outputs) for s in workflow.chain.stages]
     )
-    text = json.dumps([described, workflow.design_method, int(n), int(seed)])
+    blocks = [workflow.design_blocks] if workflow.design_method == "saltelli" else []
+    text = json.dumps([described, workflow.design_method, int(n), int(seed), *blocks])
     return hashlib.sha256(text.encode()).hexdigest()
 
 

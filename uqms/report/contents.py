@@ -30,6 +30,7 @@ from uqms.analysis.plots import (
     predictive_figure,
     sobol_figure,
 )
+from uqms.analysis.sobol import index_variables
 from uqms.config import AnalysisSection
 from uqms.execution import input_names, output_names, status_messages
 from uqms.report.document import Code, Plot, Report, Section, Table, Text
@@ -102,7 +103,7 @@ def sensitivity(run: xr.Dataset, output: str, settings: AnalysisSection) -> list
         described += f", order {indices.attrs['order']}, largest relative leave-one-out error {loo:.2g}"
     else:
         described += f", {indices.attrs['confidence']:.0%} bootstrap intervals"
-    parts = [Table(f"Sobol indices of {output} ({described})", index_frame(indices, ("first", "total")).reset_index()),
+    parts = [Table(f"Sobol indices of {output} ({described})", index_frame(indices, index_variables(indices)).reset_index()),
              Plot(f"first and total Sobol indices of {output}", sobol_figure(indices))]
     if method == "pce" and has_groups(input_groups(run)):
         grouped = xr.Dataset({"first": indices["group_first"], "total": indices["group_total"]})

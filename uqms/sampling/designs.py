@@ -131,9 +131,11 @@ class Halton(_QuasiMonteCarlo):
 DESIGNS = {cls.name: cls for cls in (MonteCarlo, LatinHypercube, Sobol, Halton, Saltelli)}
 
 
-def make_design(method: str):
-    """The design registered under ``method`` (``mc``, ``lhs``, ``sobol``, ``halton``, ``saltelli``)."""
+def make_design(method: str, blocks: list[list[int]] | None = None):
+    """The design registered under ``method`` (``mc``, ``lhs``, ``sobol``, ``halton``, ``saltelli``);
+    ``blocks``: the columns a Saltelli design swaps together (default: each on its own)."""
     try:
-        return DESIGNS[method]()
+        design = DESIGNS[method]
     except KeyError:
         raise ValueError(f"unknown design {method!r}; expected one of {sorted(DESIGNS)}") from None
+    return design(blocks) if blocks is not None else design()

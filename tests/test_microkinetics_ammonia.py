@@ -49,6 +49,20 @@ def test_rate_control_moves_from_n2_dissociation_to_hydrogenation_across_the_vol
     assert (drc[:2, n2] < 0.1).all() and (drc[:2][:, hydrogenation].sum(axis=1) > 0.9).all()
 
 
+def test_net_rates_follow_the_stoichiometry_even_for_quasi_equilibrated_steps():
+    """Per NH3 made, N2 dissociation runs 1/2 time, H2 dissociation 3/2, each hydrogenation once.
+
+    On the weak-binding leg H2 dissociation is a million million times faster in each
+    direction than the TOF: forward - reverse alone was round-off there, of either sign.
+    """
+    e_n = np.linspace(-2.0, 1.0, 31)
+    _, state, _ = _solve(e_n)
+    assert (state.status == OK).all()
+    np.testing.assert_allclose(state.net_rates / state.tof(), np.tile([0.5, 1.5, 1.0, 1.0, 1.0], (31, 1)), rtol=1e-8)
+    h2 = 1
+    assert ((state.forward + state.reverse)[:, h2] / state.tof()[:, 0]).max() > 1e12  # the case that needs it
+
+
 @pytest.mark.parametrize("e_n", [-1.5, -0.5, 0.5])
 def test_net_rates_vanish_at_the_equilibrium_gas_composition(e_n):
     """Thermodynamic consistency: with p_NH3 at gas-phase equilibrium every step is at equilibrium."""

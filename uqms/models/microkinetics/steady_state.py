@@ -16,6 +16,7 @@ site balances are checked on every returned sample.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -63,6 +64,13 @@ class SteadyState:
     iterations: np.ndarray
     transient: np.ndarray
 
+    @functools.cached_property
+    def net_rates(self) -> np.ndarray:
+        """Net rate of every step (samples, steps), 1/s per site; those of quasi-equilibrated
+        steps from the adsorbate balances (:func:`resolved_net_rates`)."""
+        balance = (self.mechanism.product_surface - self.mechanism.reactant_surface).T[: len(self.mechanism.adsorbates)]
+        return resolved_net_rates(self.forward, self.reverse, balance)
+
     @property
     def coverages(self) -> np.ndarray:
         """Adsorbate coverages (samples, adsorbates)."""
@@ -72,11 +80,6 @@ class SteadyState:
     def free_sites(self) -> np.ndarray:
         """Fraction of free sites of each site type (samples, site types)."""
         return self.theta[:, len(self.mechanism.adsorbates):]
-
-    @property
-    def net_rates(self) -> np.ndarray:
-        """Net rate of every step (samples, steps), 1/s per site."""
-        return self.forward - self.reverse
 
     def tof(self, products: tuple[str, ...] | None = None) -> np.ndarray:
         """Turnover frequency of each product (samples, products), molecules per site and second."""
@@ -311,7 +314,56 @@ def _checked(mechanism, equations, forward_k, reverse_k, x, valid, converged, ch
             & np.isfinite(theta).all(axis=1) & (theta <= 1.0).all(axis=1))
     status = np.where(valid, np.where(good, OK, NOT_CONVERGED), BAD_INPUT).astype(np.int32)
     blank = ~good[:, None]
-    return SteadyState(
-        mechanism, np.where(blank, np.nan, theta), np.where(blank, np.nan, forward),
-        np.where(blank, np.nan, reverse), status, residual, site_balance, iterations, transient,
-    )
+    forward, reverse = np.where(blank, np.nan, forward), np.where(blank, np.nan, reverse)
+    return SteadyState(mechanism, np.where(blank, np.nan, theta), forward, reverse, status, residual, site_balance,
+                       iterations, transient)
+
+
+def resolved_net_rates(forward: np.ndarray, reverse: np.ndarray, balance: np.ndarray) -> np.ndarray:
+    """Net rates (samples, steps) at steady state, each as precise as the most
+    irreversible steps allow (``balance``: adsorbates x steps, ``balance @ r = 0``).
+
+    forward - reverse of a fast step near equilibrium keeps few or no digits: its error
+    is about the solver's tolerance times its gross rate, which can exceed the net rate
+    itself (the sign is then round-off). The balances fix all net rates from those of
+    ``steps - rank(balance)`` steps, so these are taken from the most irreversible steps
+    (largest |net| / gross) and the others solved from the balances. Solved once per
+    distinct ordering of the steps by irreversibility: a loop over orderings, not samples.
+    """
+    net = forward - reverse
+    gross = forward + reverse
+    with np.errstate(invalid="ignore", divide="ignore"):
+        irreversibility = np.where(gross > 0, np.abs(net) / gross, np.inf)
+    finite = np.flatnonzero(np.isfinite(net).all(axis=1))
+    ranks = _ranks(irreversibility[finite])
+    codes, first, which = np.unique(ranks @ ranks.shape[1] ** np.arange(ranks.shape[1]), return_index=True,
+                                    return_inverse=True)
+    derived_sets = [tuple(_independent_columns(balance, np.argsort(ranks[i]))) for i in first]
+    for derived in set(derived_sets):
+        if not derived:
+            continue
+        rows = finite[np.isin(which, [k for k, d in enumerate(derived_sets) if d == derived])]
+        trusted = np.setdiff1d(np.arange(net.shape[1]), derived)
+        known = net[np.ix_(rows, trusted)] @ balance[:, trusted].T  # (samples, adsorbates)
+        net[np.ix_(rows, derived)] = -known @ np.linalg.pinv(balance[:, derived]).T
+    return net
+
+
+def _ranks(values: np.ndarray) -> np.ndarray:
+    """Rank of each entry within its row, ties by column (samples, few): ``argsort`` of
+    short rows is slow, comparisons column by column are not."""
+    columns = np.arange(values.shape[1])
+    ranks = np.zeros(values.shape, dtype=np.int64)
+    for i in columns:
+        column = values[:, i : i + 1]
+        ranks += (column < values) | ((column == values) & (i < columns))
+    return ranks
+
+
+def _independent_columns(matrix: np.ndarray, order: np.ndarray) -> list[int]:
+    """Columns of ``matrix`` taken in ``order``, each kept if independent of those kept before."""
+    kept: list[int] = []
+    for column in order:
+        if np.linalg.matrix_rank(matrix[:, kept + [int(column)]]) > len(kept):
+            kept.append(int(column))
+    return kept

@@ -35,6 +35,7 @@ NEWTON_STEP = 10.0  # largest relative change of a coverage in one Newton step
 STEP_FLOOR = 1e-3  # smallest factor a coverage may shrink by in one Newton step
 NEWTON_START = 8  # Newton iterations from a given guess before continuation takes over
 HANDOVER = 1e-6  # scaled residual below which continuation hands over to Newton
+TRANSIENT_START = 1e-2  # first time step, as a fraction of the fastest time scale theta / gross flux
 TRANSIENT_GROWTH = 5.0  # factor the time step grows by after an accepted implicit Euler step
 TRANSIENT_FLOOR = 1e-3  # smallest factor a coverage may shrink by in one implicit Euler step
 
@@ -256,16 +257,17 @@ def _continuation(equations, forward_k, reverse_k, x, rows, max_iterations, iter
         theta = np.exp(xa)
         gross = (forward + reverse) @ np.abs(change).T + TINY
         if dt is None:
-            dt = 1e-2 * (theta / gross).min(axis=1)
+            dt = TRANSIENT_START * (theta / gross).min(axis=1)
         go = ~near & np.isfinite(norm)
-        active, theta, dt, forward, reverse, gross = active[go], theta[go], dt[go], forward[go], reverse[go], gross[go]
+        if not go.all():
+            active, theta, dt, forward, reverse, gross = active[go], theta[go], dt[go], forward[go], reverse[go], gross[go]
         if active.size == 0:
             break
         jacobian = equations.combined_derivatives(equations.change_operator, forward, reverse) / theta[:, None, :]
         matrix = (identity / dt[:, None, None] - jacobian) / gross[:, :, None]
         step = _solve(matrix, ((forward - reverse) @ change.T) / gross)
         new = np.maximum(theta + step, np.exp(LOG_FLOOR))
-        accept = np.isfinite(new).all(axis=1) & (new >= TRANSIENT_FLOOR * theta).all(axis=1)
+        accept = _all_in_row(np.isfinite(new) & (new >= TRANSIENT_FLOOR * theta))
         new = np.minimum(new[accept], 1.0)
         new /= (new @ equations.sites.T) @ equations.sites  # site sums back to one
         x[rows[active[accept]]] = np.log(new)
@@ -283,6 +285,15 @@ def _largest_magnitude(rows: np.ndarray) -> np.ndarray:
     for column in magnitude.T[1:]:
         np.maximum(largest, column, out=largest)
     return largest
+
+
+def _all_in_row(mask: np.ndarray) -> np.ndarray:
+    """Whether every entry of each row of a (samples, few) boolean array is true (a loop
+    over the few columns, as in :func:`_largest_magnitude`)."""
+    every = mask[:, 0].copy()
+    for column in mask.T[1:]:
+        every &= column
+    return every
 
 
 def _solve(matrix: np.ndarray, rhs: np.ndarray) -> np.ndarray:

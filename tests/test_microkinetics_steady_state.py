@@ -60,6 +60,27 @@ def test_adsorption_with_surface_reaction_matches_the_closed_form():
     np.testing.assert_allclose(state.tof()[:, 0], k2 * theta, rtol=1e-9)
 
 
+def test_branching_products_and_the_rates_of_a_quasi_equilibrated_step():
+    """A + * <=> A*, A* -> B + *, A* -> C + *: theta = k1 p / (k1 p + k-1 + k2 + k3), TOF_B = k2 theta,
+    TOF_C = k3 theta, and the adsorption's net rate is exactly TOF_B + TOF_C, although it runs
+    about 1e12 times faster in each direction (forward - reverse alone is round-off there)."""
+    m = _mechanism(["CO_a", "CO_b", "CO_c"], ["CO*"], ["CO_a + * <=> CO*", "CO* <=> CO_b + *", "CO* <=> CO_c + *"],
+                   ["CO_b", "CO_c"])
+    rng = np.random.default_rng(4)
+    n = 200
+    reaction = np.column_stack([rng.uniform(-0.3, 0.0, n), rng.uniform(-0.5, 0.5, (n, 2))])
+    barrier = np.column_stack([np.zeros(n), rng.uniform(1.8, 2.2, (n, 2))])
+    k = _constants(m, reaction, np.maximum(barrier, reaction), 600.0)
+    p = np.column_stack([np.ones(n), np.zeros((n, 2))])  # no B or C in the gas: their steps are irreversible
+    state = solve_steady_state(m, k, p)
+    k1p, k_1, k2, k3 = k.forward[:, 0] * p[:, 0], k.reverse[:, 0], k.forward[:, 1], k.forward[:, 2]
+    theta = k1p / (k1p + k_1 + k2 + k3)
+    np.testing.assert_allclose(state.tof(), np.column_stack([k2 * theta, k3 * theta]), rtol=1e-9)
+    np.testing.assert_allclose(state.selectivity()[:, 0], k2 / (k2 + k3), rtol=1e-9)
+    np.testing.assert_allclose(state.net_rates[:, 0], state.tof().sum(axis=1), rtol=1e-12)
+    assert ((state.forward + state.reverse)[:, 0] / state.tof().sum(axis=1)).min() > 1e11
+
+
 def test_langmuir_hinshelwood_rate_matches_the_closed_form():
     """CO + O2 with quasi-equilibrated adsorption: TOF = k3 K1 p_CO sqrt(K2 p_O2) / D^2 (REFERENCES.md)."""
     m = _mechanism(["CO", "O2", "CO2"], ["CO*", "O*"],

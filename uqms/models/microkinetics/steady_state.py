@@ -336,28 +336,49 @@ def resolved_net_rates(forward: np.ndarray, reverse: np.ndarray, balance: np.nda
 
     forward - reverse of a fast step near equilibrium keeps few or no digits: its error
     is about the solver's tolerance times its gross rate, which can exceed the net rate
-    itself (the sign is then round-off). The balances fix all net rates from those of
-    ``steps - rank(balance)`` steps, so these are taken from the most irreversible steps
-    (largest |net| / gross) and the others solved from the balances. Solved once per
-    distinct ordering of the steps by irreversibility: a loop over orderings, not samples.
+    itself (the sign is then round-off). The balances fix ``rank(balance)`` net rates
+    from the others, so per sample the least irreversible steps (smallest |net| / gross)
+    whose balance columns are independent are solved from the balances, given the
+    forward - reverse of the rest (least squares through the normal equations, batched).
     """
     net = forward - reverse
     gross = forward + reverse
     with np.errstate(invalid="ignore", divide="ignore"):
         irreversibility = np.where(gross > 0, np.abs(net) / gross, np.inf)
-    finite = np.flatnonzero(np.isfinite(net).all(axis=1))
-    ranks = _ranks(irreversibility[finite])
-    codes, first, which = np.unique(ranks @ ranks.shape[1] ** np.arange(ranks.shape[1]), return_index=True,
-                                    return_inverse=True)
-    derived_sets = [tuple(_independent_columns(balance, np.argsort(ranks[i]))) for i in first]
-    for derived in set(derived_sets):
-        if not derived:
-            continue
-        rows = finite[np.isin(which, [k for k, d in enumerate(derived_sets) if d == derived])]
-        trusted = np.setdiff1d(np.arange(net.shape[1]), derived)
-        known = net[np.ix_(rows, trusted)] @ balance[:, trusted].T  # (samples, adsorbates)
-        net[np.ix_(rows, derived)] = -known @ np.linalg.pinv(balance[:, derived]).T
-    return net
+    derived = _least_irreversible_basis(balance, np.nan_to_num(irreversibility, nan=np.inf))
+    columns = balance[None] * derived[:, None, :]  # (samples, adsorbates, steps): the derived steps' columns
+    known = np.where(derived, 0.0, net) @ balance.T  # balance terms of the trusted steps (samples, adsorbates)
+    normal = columns.transpose(0, 2, 1) @ columns
+    diagonal = np.arange(net.shape[1])
+    normal[:, diagonal, diagonal] += ~derived  # the trusted steps' unknowns are pinned at zero
+    solved = _solve(normal, -(columns.transpose(0, 2, 1) @ known[:, :, None])[:, :, 0])
+    return np.where(derived, solved, net)
+
+
+def _least_irreversible_basis(balance: np.ndarray, irreversibility: np.ndarray) -> np.ndarray:
+    """Per sample, the steps whose balance columns form a basis of the column space,
+    picked greedily from the least irreversible up (samples, steps), by Gram-Schmidt
+    on all samples at once: loops over steps and basis vectors, not samples (arrays
+    are laid out with samples last, so every operation runs along them)."""
+    n, steps = irreversibility.shape
+    order = np.empty((n, steps), dtype=np.int64)
+    order[np.arange(n)[:, None], _ranks(irreversibility)] = np.arange(steps)
+    rank = balance.shape[0]
+    basis = np.zeros((rank, rank, n))  # basis[k]: the k-th orthonormal vector (adsorbates, samples)
+    size = np.zeros(n, dtype=np.int64)
+    chosen = np.zeros((n, steps), dtype=bool)
+    for position in range(steps):
+        step = order[:, position]
+        column = balance[:, step]  # (adsorbates, samples)
+        residual = column - np.einsum("kan,kn->an", basis, np.einsum("kan,an->kn", basis, column))
+        length = np.sqrt(np.einsum("an,an->n", residual, residual))
+        new = length > 1e-9 * np.sqrt(np.einsum("an,an->n", column, column))
+        unit = residual / np.where(new, length, 1.0)
+        for k in range(rank):
+            basis[k] = np.where(new & (size == k), unit, basis[k])
+        size += new
+        chosen[np.arange(n), step] |= new
+    return chosen
 
 
 def _ranks(values: np.ndarray) -> np.ndarray:
@@ -369,12 +390,3 @@ def _ranks(values: np.ndarray) -> np.ndarray:
         column = values[:, i : i + 1]
         ranks += (column < values) | ((column == values) & (i < columns))
     return ranks
-
-
-def _independent_columns(matrix: np.ndarray, order: np.ndarray) -> list[int]:
-    """Columns of ``matrix`` taken in ``order``, each kept if independent of those kept before."""
-    kept: list[int] = []
-    for column in order:
-        if np.linalg.matrix_rank(matrix[:, kept + [int(column)]]) > len(kept):
-            kept.append(int(column))
-    return kept

@@ -2,8 +2,8 @@
 
 Layout: the template (every variable, metadata only) is written first; each finished
 batch writes its rows into every sample variable's Zarr array; ``batch_done`` records
-the batches written, and is written by the driver only, after the batch's data. Batches coincide with Zarr
-chunks along ``sample``, so no two writes share a chunk.
+the batches written, and is written by the driver only, after the batch's data.
+Batches coincide with Zarr chunks along ``sample``, so no two writes share a chunk.
 """
 
 from __future__ import annotations

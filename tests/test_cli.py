@@ -43,3 +43,13 @@ def test_run_then_show(tmp_path):
     assert mean in shown.output
     for word in ("x1", "x3", "epistemic", "ok", "512", "5%", "95%"):
         assert word in shown.output
+
+
+def test_show_names_the_groups_a_saltelli_design_swapped(tmp_path):
+    text = (REPO / "workflows" / "ishigami.toml").read_text().replace('method = "sobol"', 'method = "saltelli"\nby = "group"')
+    text = text.replace('kind = "aleatoric"', 'kind = "aleatoric"\ngroup = "sines"')
+    (tmp_path / "grouped.toml").write_text(text)
+    out = tmp_path / "grouped.nc"
+    assert runner.invoke(app, ["run", str(tmp_path / "grouped.toml"), "--n", "256", "--out", str(out)]).exit_code == 0
+    shown = runner.invoke(app, ["show", str(out)], env={"COLUMNS": "200"})
+    assert "design saltelli swapping input groups sines (x1, x2); x3 (x3)" in shown.output

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Optional
 
@@ -158,9 +159,13 @@ def show(store: Path = typer.Argument(..., help="run store (.zarr or .nc)")) -> 
         result = load_run(store)
     except (FileNotFoundError, ValueError, OSError) as error:
         _fail(error)
+    design = result.attrs.get("design")
+    if result.attrs.get("saltelli_by") == "group":
+        blocks = json.loads(result.attrs["saltelli_blocks"])
+        design += " swapping input groups " + "; ".join(f"{g} ({', '.join(m)})" for g, m in blocks.items())
     console.print(
         f"[bold]{result.attrs.get('workflow', '?')}[/]: {result.sizes['sample']} samples, "
-        f"design {result.attrs.get('design')}, seed {result.attrs.get('seed')}"
+        f"design {design}, seed {result.attrs.get('seed')}", highlight=False,
     )
     inputs = Table("input", "kind", "group", "unit", "distribution", title="inputs")
     for name in input_names(result):

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from scipy.stats import qmc
 
 from uqms.sampling import DESIGNS, make_design
 from uqms.sampling.designs import keyed_permutation
@@ -61,6 +62,14 @@ def test_quasi_random_points_integrate_better_than_random(method):
     n = 4096
     qmc_error = abs(np.prod(2 * make_design(method).unit_cube(0, n, n, DIM, 3), axis=1).mean() - 1)
     assert qmc_error < 0.2 / np.sqrt(n)
+
+
+def test_halton_batches_deep_in_the_design_equal_scipys_fast_forward():
+    start = 300_000
+    engine = qmc.Halton(d=DIM, scramble=True, rng=np.random.default_rng([SEED, 2]))
+    engine.fast_forward(start)
+    expected = engine.random(100)
+    np.testing.assert_array_equal(make_design("halton").unit_cube(start, start + 100, 10**6, DIM, SEED), expected)
 
 
 def test_unknown_design():

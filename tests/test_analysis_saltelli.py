@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 from SALib.analyze import sobol as salib_sobol
 
+from uqms.analysis import saltelli as saltelli_module
 from uqms.analysis.saltelli import saltelli_indices
 from uqms.sampling.saltelli import Saltelli
 from uqms.test_functions import ishigami
@@ -62,3 +63,14 @@ def test_several_output_columns_are_estimated_independently():
     alone = saltelli_indices(2 * y**2, 3, resamples=50)
     np.testing.assert_allclose(both["first"][:, 1], alone["first"][:, 0], rtol=1e-12)
     np.testing.assert_allclose(both["total_interval"][..., 1], alone["total_interval"][..., 0], rtol=1e-12)
+
+
+def test_bootstrap_in_chunks_gives_the_same_intervals(monkeypatch):
+    """Resamples are drawn a few at a time so that memory stays bounded for any number
+    of base samples; the intervals are those of drawing them all at once."""
+    y = ishigami_rows(512)
+    whole = saltelli_indices(y, 3, resamples=200)
+    monkeypatch.setattr(saltelli_module, "BOOTSTRAP_ENTRIES", 512 * 7)  # 7 resamples per chunk
+    chunked = saltelli_indices(y, 3, resamples=200)
+    for key in ("first_interval", "total_interval"):
+        np.testing.assert_allclose(chunked[key], whole[key], rtol=1e-12)  # same resamples; sums blocked differently

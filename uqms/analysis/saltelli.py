@@ -15,6 +15,8 @@ import numpy as np
 
 from uqms.sampling.saltelli import split_blocks
 
+BOOTSTRAP_ENTRIES = 2**22  # resample counts held at once (32 MiB of int64)
+
 
 def _features(a: np.ndarray, b: np.ndarray, ab: np.ndarray) -> np.ndarray:
     """Per base sample: B(AB_j - A), (A - AB_j)^2/2 for every j, then A, A^2, B, B^2. Shape (N, 2d+4, m)."""
@@ -44,10 +46,15 @@ def bootstrap(a: np.ndarray, b: np.ndarray, ab: np.ndarray, resamples: int = 100
     """Percentile bootstrap intervals over base samples: ``(2, d, m)`` bounds of first and of total indices."""
     n, d = ab.shape[:2]
     features = _features(a, b, ab)
-    draws = np.random.default_rng(seed).integers(n, size=(resamples, n))
-    counts = np.bincount((draws + n * np.arange(resamples)[:, None]).ravel(), minlength=resamples * n).reshape(resamples, n)
-    means = np.tensordot(counts / n, features, axes=(1, 0))  # (R, 2d+4, m)
-    first, total = _ratios(means, d)
+    rng = np.random.default_rng(seed)
+    per_chunk = max(1, BOOTSTRAP_ENTRIES // n)  # resamples at a time: memory stays bounded for any n
+    means = []
+    for start in range(0, resamples, per_chunk):
+        size = min(per_chunk, resamples - start)
+        draws = rng.integers(n, size=(size, n))  # the same stream as one (resamples, n) draw
+        counts = np.bincount((draws + n * np.arange(size)[:, None]).ravel(), minlength=size * n).reshape(size, n)
+        means.append(np.tensordot(counts / n, features, axes=(1, 0)))  # (size, 2d+4, m)
+    first, total = _ratios(np.concatenate(means), d)
     levels = [(1 - confidence) / 2, (1 + confidence) / 2]
     return np.quantile(first, levels, axis=0), np.quantile(total, levels, axis=0)
 

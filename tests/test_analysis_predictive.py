@@ -3,6 +3,7 @@
 import json
 
 import numpy as np
+from scipy import stats
 import pytest
 import xarray as xr
 
@@ -53,6 +54,16 @@ def test_summary_table_has_one_row_per_output_entry(run):
     assert table["output"].tolist() == ["tof", "theta['N*']", "theta['H*']"]
     assert table.loc[0, "units"] == "s^-1" and table.loc[1, "n_failed"] == 35
     assert list(table.columns[-5:]) == ["mean", "std", "q0.05", "q0.5", "q0.95"]
+
+
+@pytest.mark.parametrize("shape", ["normal", "bimodal", "lognormal"])
+def test_binned_kde_equals_scipys_gaussian_kde(shape):
+    rng = np.random.default_rng(2)
+    x = {"normal": rng.normal(3.0, 2.0, 5000), "lognormal": rng.lognormal(0.0, 1.0, 5000),
+         "bimodal": np.concatenate([rng.normal(0.0, 1.0, 2500), rng.normal(6.0, 0.3, 2500)])}[shape]
+    grid, density = kde(x)
+    reference = stats.gaussian_kde(x)(grid)  # Scott's bandwidth, exact sum over the samples
+    assert np.abs(density - reference).max() < 1e-3 * reference.max()
 
 
 def test_ecdf_and_kde_are_distributions():

@@ -13,11 +13,12 @@ from typing import Sequence
 
 import numpy as np
 import xarray as xr
-from scipy import stats
+from scipy import ndimage, stats
 
 from uqms.analysis.samples import failures, ok_mask
 from uqms.execution import output_names
 
+KDE_BINS = 4096  # bins of the binned KDE over the plotted range
 DECADES_FOR_LOG = 2.0  # log scale when the central 90 % of a positive output spans more decades than this
 
 
@@ -87,11 +88,21 @@ def ecdf(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def kde(values: np.ndarray, log_scale: bool = False, points: int = 256) -> tuple[np.ndarray, np.ndarray]:
-    """Gaussian KDE on a grid: ``(x, density)``; density per unit of x, or per decade on a log scale."""
+    """Gaussian KDE on a grid: ``(x, density)``; density per unit of x, or per decade on a log scale.
+
+    The bandwidth is Scott's, as in ``scipy.stats.gaussian_kde``, but the sum over samples
+    is binned: a histogram on :data:`KDE_BINS` bins smoothed by a Gaussian filter, O(n)
+    instead of scipy's O(n x grid) (3.5 s for 10^6 samples on 256 points).
+    """
     x = values[np.isfinite(values)]
     x = np.log10(x) if log_scale else x
     if np.ptp(x) == 0:
         return np.power(10.0, x[:1]) if log_scale else x[:1], np.array([np.inf])
-    grid = np.linspace(x.min() - 0.1 * np.ptp(x), x.max() + 0.1 * np.ptp(x), points)
-    density = stats.gaussian_kde(x)(grid)
+    low, high = x.min() - 0.1 * np.ptp(x), x.max() + 0.1 * np.ptp(x)
+    counts, edges = np.histogram(x, bins=KDE_BINS, range=(low, high))
+    width = edges[1] - edges[0]
+    bandwidth = x.std(ddof=1) * len(x) ** -0.2
+    density = ndimage.gaussian_filter1d(counts.astype(float), bandwidth / width, mode="constant", truncate=8.0)
+    grid = np.linspace(low, high, points)
+    density = np.interp(grid, 0.5 * (edges[1:] + edges[:-1]), density / (len(x) * width))
     return (np.power(10.0, grid) if log_scale else grid), density

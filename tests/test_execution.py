@@ -20,7 +20,7 @@ from uqms import FunctionStage, UncertainInput, Workflow
 from uqms.execution import open_run, status_messages
 from uqms.execution.progress import sample_progress
 from uqms.execution.run_store import StoreMismatchError
-from uqms.execution.runner import auto_batch_size
+from uqms.execution.runner import WINDOW_BYTES, auto_batch_size, tasks_in_flight
 from uqms.execution.store import IncompleteRunError
 from uqms.models.stage import StageError
 from tests.conftest import REPO
@@ -224,6 +224,12 @@ def test_automatic_batch_size():
     assert auto_batch_size(1e-6, 10**5, 2) == 2**14  # at least two batches per worker
     assert auto_batch_size(1.0, 10**7, 2) == 2**10  # at most 10 000 tasks
     assert auto_batch_size(1.0, 100, 2) == 1
+
+
+def test_results_waiting_in_the_driver_stay_bounded():
+    assert tasks_in_flight(2, 8 * 100) == 8  # small batches: 4 per worker thread
+    assert tasks_in_flight(8, 16 * 2**20) * 16 * 2**20 <= WINDOW_BYTES  # large ones: within the budget
+    assert tasks_in_flight(64, 16 * 2**20) == 65  # never fewer than one per thread, plus one
 
 
 def test_progress_bar_is_quiet_off_a_terminal():

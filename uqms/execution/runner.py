@@ -22,6 +22,7 @@ BATCH_BYTES = 16 * 2**20  # results of one batch, B; intermediates take a few ti
 PROBE_SAMPLES = 64
 PROBE_SECONDS = 0.05
 RETRIES = 2  # Dask retries of a task that raised
+WINDOW_BYTES = 256 * 2**20  # results that may wait in this process for their turn to be written, B
 
 
 def batch_bounds(n: int, batch_size: int) -> list[tuple[int, int]]:
@@ -137,7 +138,8 @@ def _run_on_dask(client, workflow, bounds, todo, n, seed, finished, sink) -> Non
     its own with a fresh copy, and flagged only if it fails again."""
     from distributed import as_completed
 
-    window = 4 * max(1, sum(client.nthreads().values()))  # tasks in flight per worker thread: hides latency, bounds memory
+    threads = max(1, sum(client.nthreads().values()))
+    window = tasks_in_flight(threads, bounds[0][1] * _bytes_per_sample(sink.template))
     pending = iter(todo)
     index_of = {}
 
@@ -173,6 +175,18 @@ def _run_on_dask(client, workflow, bounds, todo, n, seed, finished, sink) -> Non
         except Exception as error:  # noqa: BLE001
             arrays = _failed_batch(workflow, *bounds[i], n, seed, sink.template, error)
         finished(i, arrays)
+
+
+def tasks_in_flight(threads: int, batch_bytes: int) -> int:
+    """Batches submitted at once: 4 per worker thread hide the latency between tasks, but
+    their results come to this process as they finish, so fewer when batches are large,
+    keeping them under ``WINDOW_BYTES`` (never fewer than one per thread, plus one)."""
+    return int(np.clip(WINDOW_BYTES // max(batch_bytes, 1), threads + 1, 4 * threads))
+
+
+def _bytes_per_sample(template: xr.Dataset) -> int:
+    """Bytes of one sample's inputs, outputs and status in a run like ``template``."""
+    return sum(v.dtype.itemsize * int(np.prod(v.shape[1:])) for v in template.data_vars.values() if "sample" in v.dims)
 
 
 def _failed_batch(workflow, start, stop, n, seed, template, error) -> dict[str, np.ndarray]:

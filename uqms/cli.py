@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Optional
 
@@ -153,6 +152,7 @@ def _report_analysis(analysis) -> None:
 @app.command()
 def show(store: Path = typer.Argument(..., help="run store (.zarr or .nc)")) -> None:
     """Summarise a run: inputs, outputs, statuses and output statistics."""
+    from uqms.analysis.sobol import saltelli_blocks
     from uqms.execution import input_names, load_run, output_names, status_messages
 
     try:
@@ -160,9 +160,10 @@ def show(store: Path = typer.Argument(..., help="run store (.zarr or .nc)")) -> 
     except (FileNotFoundError, ValueError, OSError) as error:
         _fail(error)
     design = result.attrs.get("design")
-    if result.attrs.get("saltelli_by") == "group":
-        blocks = json.loads(result.attrs["saltelli_blocks"])
-        design += " swapping input groups " + "; ".join(f"{g} ({', '.join(m)})" for g, m in blocks.items())
+    if design == "saltelli":
+        by, blocks = saltelli_blocks(result)
+        if by == "group":
+            design += " swapping input groups " + "; ".join(f"{g} ({', '.join(m)})" for g, m in blocks.items())
     console.print(
         f"[bold]{result.attrs.get('workflow', '?')}[/]: {result.sizes['sample']} samples, "
         f"design {design}, seed {result.attrs.get('seed')}", highlight=False,

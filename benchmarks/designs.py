@@ -13,24 +13,14 @@ Run: python benchmarks/designs.py
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 from scipy.stats import qmc
 
 from uqms.sampling.designs import make_design
 
+from timing import best_time  # benchmarks/timing.py, beside this script
+
 N, BATCH, DIM, SEED = 10**7, 10**5, 4, 7
-
-
-def best_time(function, repeats: int = 3) -> float:
-    """Shortest wall time of ``repeats`` calls, in s."""
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def last_batch(method: str):

@@ -20,15 +20,7 @@ from uqms.analysis import pce, sobol_pce
 from uqms.analysis.saltelli import saltelli_indices
 from uqms.sampling.saltelli import Saltelli
 
-
-def best_time(function, repeats: int) -> float:
-    """Shortest wall time of ``repeats`` calls, in s."""
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - start)
-    return min(times)
+from timing import best_time  # benchmarks/timing.py, beside this script
 
 
 def ishigami(x: np.ndarray) -> np.ndarray:

@@ -36,7 +36,7 @@ def test_run_performs_the_analysis_its_workflow_asks_for(tmp_path):
     folder = tmp_path / "runs" / "ishigami_analysis"
     assert "analysis:" in result.output and folder.is_dir()
     names = sorted(p.name for p in folder.iterdir())
-    assert names == sorted(["predictive.csv", "predictive.nc", "predictive_y.png", "sobol_y.csv", "sobol_y.nc", "sobol_y.png",
+    assert names == sorted(["plan.csv", "predictive.csv", "predictive.nc", "predictive_y.png", "sobol_y.csv", "sobol_y.nc", "sobol_y.png",
                             "convergence_y.csv", "convergence_y.nc", "convergence_y.png"])
     table = pd.read_csv(folder / "sobol_y.csv", index_col="input")
     assert list(table.columns) == ["first", "total", "first_lower", "first_upper", "total_lower", "total_upper"]

@@ -9,7 +9,6 @@ import pytest
 from typer.testing import CliRunner
 
 from tests.conftest import REPO
-from uqms.analysis.command import requested
 from uqms.analysis.predictive import predictive
 from uqms.cli import app
 from uqms.execution import load_run, save_run, status_messages
@@ -152,7 +151,7 @@ def test_report_command_writes_every_figure_and_table(tmp_path, monkeypatch):
 def test_saltelli_run_reports_intervals(tmp_path):
     flow, _ = ishigami_workflow(tmp_path, {"method": "saltelli", "n": 5 * 256})
     run = flow.run()
-    report = build_report(run, requested(run))
+    report = build_report(run, run.uqms.settings)
     check_figures(report.figures)
     page = parse(render(report))
     check_embedded_pngs(page, 3)

@@ -77,10 +77,7 @@ def run(
         _fail(error)
     failed = int((result.status != 0).sum())
     console.print(f"{result.sizes['sample']} samples, {failed} failed -> {target}")
-    if posterior is None:
-        from uqms.analysis.command import analyze_if_requested
-    else:
-        from uqms.calibration.command import analyze_posterior_run as analyze_if_requested
+    from uqms.analysis.command import analyze_if_requested
 
     _report_analysis(lambda: analyze_if_requested(result, target))
 
@@ -152,7 +149,7 @@ def _report_analysis(analysis) -> None:
 @app.command()
 def show(store: Path = typer.Argument(..., help="run store (.zarr or .nc)")) -> None:
     """Summarise a run: inputs, outputs, statuses and output statistics."""
-    from uqms.analysis.sobol import saltelli_blocks
+    import uqms.analysis.run_accessor  # noqa: F401  (registers run.uqms)
     from uqms.execution import input_names, load_run, output_names, status_messages
 
     try:
@@ -161,7 +158,7 @@ def show(store: Path = typer.Argument(..., help="run store (.zarr or .nc)")) -> 
         _fail(error)
     design = result.attrs.get("design")
     if design == "saltelli":
-        by, blocks = saltelli_blocks(result)
+        by, blocks = result.uqms.saltelli_blocks
         if by == "group":
             design += " swapping input groups " + "; ".join(f"{g} ({', '.join(m)})" for g, m in blocks.items())
     console.print(

@@ -117,7 +117,16 @@ class AnalysisSection(_Section):
     quantiles: list[Annotated[float, Field(gt=0, lt=1)]] = Field(
         default=[0.05, 0.5, 0.95], min_length=1, description="levels of the predictive quantiles"
     )
-    sobol: Literal["auto", "pce", "saltelli", "none"] = Field(default="auto", description="auto: saltelli on a saltelli run, else pce")
+    sobol: Literal["auto", "pce", "saltelli", "given_data", "none"] = Field(
+        default="auto", description="auto: saltelli on a saltelli run; given_data (first-order indices, Shapley effects) "
+        "for dependent or discrete inputs; else sparse pce, given_data where its leave-one-out error is above loo_threshold"
+    )
+    transform: dict[str, Literal["log10", "none"]] = Field(
+        default={}, description="per output: analyse log10 of the values, or the values; absent: log10 for positive "
+        "outputs spanning more than two decades"
+    )
+    loo_threshold: float = Field(default=0.1, gt=0, description="largest relative leave-one-out error of a PCE whose "
+                                 "indices are reported; above it the given-data estimators are used")
     pce_order: PositiveInt | Literal["auto"] = Field(default="auto", description="auto: lowest leave-one-out error up to max_pce_order")
     max_pce_order: PositiveInt = Field(default=10, description="highest total degree tried by pce_order = 'auto'")
     bootstrap: PositiveInt = Field(default=1000, description="bootstrap resamples of the Saltelli confidence intervals")

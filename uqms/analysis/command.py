@@ -1,8 +1,10 @@
 """``uqms analyze``: write the tables and figures of a run's reductions to a folder.
 
-What is written is set by an :class:`~uqms.config.AnalysisSection`: the ``[analysis]``
-table of the workflow file stored in the run, or its defaults. Files, for each output:
-``predictive.csv|nc`` (all outputs), ``predictive_<output>.png|svg``,
+What is written follows the reduction plan (:mod:`uqms.analysis.plan`) under an
+:class:`~uqms.config.AnalysisSection`: the ``[analysis]`` table of the workflow file
+stored in the run, or its defaults. Files: ``plan.csv`` (one line per output: constant or
+not, transform, Sobol method and why, and every reduction that failed),
+``predictive.csv|nc`` (all outputs) and for each output ``predictive_<output>.png|svg``,
 ``sobol_<output>.csv|nc|png|svg``, ``sobol_groups_<output>.csv`` (when inputs share a
 group), ``convergence_<output>.csv|nc|png|svg``; for nested runs
 ``variance_split.csv|nc`` and ``pbox_<output>.csv|nc|png|svg``.
@@ -10,27 +12,17 @@ group), ``convergence_<output>.csv|nc|png|svg``; for nested runs
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 
+import pandas as pd
 import xarray as xr
 
-from uqms.analysis.convergence import pce_convergence, saltelli_convergence
-from uqms.analysis.groups import has_groups, input_groups
-from uqms.analysis.pbox import pbox
-from uqms.analysis.plots import convergence_figure, pbox_figure, predictive_figure, sobol_figure
-from uqms.analysis.predictive import predictive, summary_table
-from uqms.analysis.sobol import index_variables, sobol
-from uqms.analysis.variance_split import variance_split
-from uqms.config import AnalysisSection, parse_workflow
-from uqms.execution import load_run, output_names
-
-
-def requested(run: xr.Dataset) -> AnalysisSection | None:
-    """The ``[analysis]`` table of the workflow file stored in the run, or None when it has none."""
-    if not run.attrs.get("workflow_text"):
-        return None
-    return parse_workflow(tomllib.loads(run.attrs["workflow_text"]), run.attrs.get("workflow_file", "<run>")).analysis
+from uqms.analysis.plots import convergence_figure, distribution_figure, pbox_figure, sobol_figure
+from uqms.analysis.predictive import summary_table
+from uqms.analysis.reduce import OutputReductions, reduce_run
+from uqms.analysis.sobol import index_variables
+from uqms.config import AnalysisSection
+from uqms.execution import open_run
 
 
 def default_directory(store: str | Path, settings: AnalysisSection, run: xr.Dataset) -> Path:
@@ -38,7 +30,7 @@ def default_directory(store: str | Path, settings: AnalysisSection, run: xr.Data
     from uqms.workflow import relative_to_workflow
 
     if settings.directory:
-        return Path(relative_to_workflow(run.attrs.get("workflow_file", "<run>"), settings.directory))
+        return Path(relative_to_workflow(run.uqms.source, settings.directory))
     store = Path(store)
     return store.with_name(store.name.removesuffix("/").rsplit(".", 1)[0] + "_analysis")
 
@@ -65,7 +57,7 @@ class _Writer:
 
 
 def index_frame(indices: xr.Dataset, names: tuple[str, ...]):
-    """First/total indices (and interval bounds) as one table, one row per input and entry."""
+    """Index variables (and interval bounds) as one table, one row per input and entry."""
     columns = {name: indices[name] for name in names}
     for name in names:
         if f"{name}_interval" in indices:
@@ -74,15 +66,14 @@ def index_frame(indices: xr.Dataset, names: tuple[str, ...]):
     return xr.Dataset(columns).to_dataframe()
 
 
-def sobol_method(run: xr.Dataset, settings: AnalysisSection) -> tuple[str, dict]:
-    """The Sobol method ``settings`` ask for on ``run`` (``auto``: Saltelli on a Saltelli
-    design, PCE otherwise) and the keyword options of :func:`uqms.analysis.sobol.sobol`."""
-    method = settings.sobol
-    if method == "auto":
-        method = "saltelli" if run.attrs.get("design") == "saltelli" else "pce"
-    if method == "saltelli":
-        return method, {"resamples": settings.bootstrap, "confidence": settings.confidence}
-    return method, {"order": settings.pce_order, "max_order": settings.max_pce_order}
+def plan_frame(reductions: list[OutputReductions]) -> pd.DataFrame:
+    """One line per output: what was computed, through which transform and method, and why; what failed."""
+    return pd.DataFrame([{
+        "output": r.plan.name, "units": r.plan.units,
+        "constant": r.plan.constant, "value": r.plan.constant_value if r.plan.constant else None,
+        "analysed as": r.plan.label, "transform reason": r.plan.transform_reason,
+        "sobol method": r.plan.sobol, "sobol reason": r.plan.sobol_reason, "problems": "; ".join(r.problems),
+    } for r in reductions])
 
 
 def analyze_run(run: xr.Dataset, directory: str | Path, settings: AnalysisSection | None = None) -> list[Path]:
@@ -90,54 +81,57 @@ def analyze_run(run: xr.Dataset, directory: str | Path, settings: AnalysisSectio
 
     Returns the paths written.
     """
-    settings = settings or AnalysisSection()
+    settings = settings or run.uqms.settings
     writer = _Writer(Path(directory), settings)
-    outputs = settings.outputs or output_names(run)
-    unknown = [name for name in outputs if name not in output_names(run)]
-    if unknown:
-        raise ValueError(f"analysis.outputs: {unknown} are not outputs of this run; expected some of {output_names(run)}")
-    summary = predictive(run, settings.quantiles, outputs)
+    done = []
+    for result in reduce_run(run, settings):
+        write_output(writer, result)
+        done.append(result)
+    plan_frame(done).to_csv(writer.directory / "plan.csv", index=False)
+    writer.written.append(writer.directory / "plan.csv")
+    summary = xr.Dataset({r.plan.name: r.summary for r in done if r.summary is not None},
+                         attrs={"quantiles": list(settings.quantiles)})
     writer.table("predictive", summary, summary_table(summary))
-    nested = [name for name in outputs if "inner" in run[name].dims]
-    if nested:
-        writer.table("variance_split", xr.concat([variance_split(run, name) for name in nested], dim="output",
-                                                   coords="minimal", compat="override").assign_coords(output=nested))
-    for name in outputs:
-        writer.figure(f"predictive_{name}", predictive_figure(run, name, summary))
-        if name in nested:
-            if run[name].ndim == 2:
-                box = pbox(run, name, bands=settings.quantiles)
-                writer.table(f"pbox_{name}", box)
-                writer.figure(f"pbox_{name}", pbox_figure(box, run[name].attrs.get("units", "1")))
-            continue
-        if settings.sobol == "none":
-            continue
-        method, options = sobol_method(run, settings)
-        indices = sobol(run, name, method, **options)
-        writer.table(f"sobol_{name}", indices, index_frame(indices, index_variables(indices)))
-        writer.figure(f"sobol_{name}", sobol_figure(indices))
-        if method == "pce" and has_groups(input_groups(run)):
-            frame = xr.Dataset({"first": indices["group_first"], "total": indices["group_total"]}).to_dataframe()
-            frame.to_csv(writer.directory / f"sobol_groups_{name}.csv")
-            writer.written.append(writer.directory / f"sobol_groups_{name}.csv")
-        if settings.convergence and run[name].ndim == 1:
-            history = (saltelli_convergence(run, name, **options) if method == "saltelli"
-                       else pce_convergence(run, name, **options))
-            writer.table(f"convergence_{name}", history, index_frame(history, index_variables(history)))
-            writer.figure(f"convergence_{name}", convergence_figure(history))
+    splits = [r for r in done if r.split is not None]
+    if splits:
+        writer.table("variance_split", xr.concat([r.split for r in splits], dim="output", coords="minimal",
+                                                 compat="override").assign_coords(output=[r.plan.name for r in splits]))
     return writer.written
 
 
+def write_output(writer: _Writer, result: OutputReductions) -> None:
+    """The figures and tables of one output."""
+    name = result.plan.name
+    if result.distribution is not None and result.summary is not None:
+        writer.figure(f"predictive_{name}", distribution_figure(result.distribution, result.summary, name))
+    if result.pbox is not None:
+        writer.table(f"pbox_{name}", result.pbox)
+        writer.figure(f"pbox_{name}", pbox_figure(result.pbox, result.plan.units or "1"))
+    indices = result.indices
+    if indices is None:
+        return
+    writer.table(f"sobol_{name}", indices, index_frame(indices, index_variables(indices)))
+    writer.figure(f"sobol_{name}", sobol_figure(indices))
+    if indices.attrs.get("grouped") and "first" in indices:  # a PCE's grouped indices beside the per-input ones
+        frame = xr.Dataset({"first": indices["group_first"], "total": indices["group_total"]}).to_dataframe()
+        frame.to_csv(writer.directory / f"sobol_groups_{name}.csv")
+        writer.written.append(writer.directory / f"sobol_groups_{name}.csv")
+    if result.convergence is not None:
+        history = result.convergence
+        writer.table(f"convergence_{name}", history, index_frame(history, index_variables(history)))
+        writer.figure(f"convergence_{name}", convergence_figure(history))
+
+
 def analyze_store(store: str | Path, directory: str | Path | None = None, settings: AnalysisSection | None = None) -> list[Path]:
-    """``uqms analyze``: load a run store, analyse it as its workflow asks (or by ``settings``)."""
-    run = load_run(store)
-    settings = settings or requested(run) or AnalysisSection()
+    """``uqms analyze``: open a run store (lazily: outputs are read one at a time) and analyse it
+    as its workflow asks (or by ``settings``)."""
+    run = open_run(store)
+    settings = settings or run.uqms.settings
     return analyze_run(run, directory or default_directory(store, settings, run), settings)
 
 
 def analyze_if_requested(run: xr.Dataset, store: str | Path) -> list[Path]:
     """After ``uqms run``: perform the ``[analysis]`` the run's workflow file asks for (nothing if absent)."""
-    settings = requested(run)
-    if settings is None:
+    if not run.uqms.requested_analysis:
         return []
-    return analyze_run(run, default_directory(store, settings, run), settings)
+    return analyze_run(run, default_directory(store, run.uqms.settings, run), run.uqms.settings)

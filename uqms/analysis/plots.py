@@ -10,25 +10,17 @@ import numpy as np
 import xarray as xr
 from matplotlib.figure import Figure
 
-from uqms.analysis.predictive import ecdf, kde
-from uqms.analysis.samples import flat, ok_mask
+from uqms.analysis.predictive import distribution
+from uqms.analysis.samples import entry_labels, flat, ok_mask
 from uqms.analysis.sobol import index_variables
 
 MAX_PANELS = 12  # Sobol bar panels drawn for an output with several entries
+INDEX_NAMES = {"first": "first order", "total": "total", "shapley": "Shapley effect"}
 
 
 def label(quantity: str, units: str) -> str:
     """``"quantity [units]"``, with ``1`` for dimensionless quantities."""
     return f"{quantity} [{units or '1'}]"
-
-
-def _entries(var: xr.DataArray, core: tuple[str, ...]) -> list[str]:
-    extra = [d for d in var.dims if d not in core]
-    if not extra:
-        return [var.name]
-    index = np.ndindex(*(var.sizes[d] for d in extra))
-    coords = [var[d].values if d in var.coords else np.arange(var.sizes[d]) for d in extra]
-    return [f"{var.name}[{', '.join(str(c[i]) for c, i in zip(coords, idx))}]" for idx in index]
 
 
 def predictive_figure(run: xr.Dataset, output: str, summary: xr.Dataset) -> Figure:
@@ -37,18 +29,23 @@ def predictive_figure(run: xr.Dataset, output: str, summary: xr.Dataset) -> Figu
     table = summary[output]
     core = tuple(d for d in ("sample", "inner") if d in var.dims)
     values = flat(var.where(ok_mask(run)), core).reshape(-1, flat(var, core).shape[-1])
-    log_scale = bool(table.attrs["log_scale"])
+    shape = distribution(values, entry_labels(var, core), bool(table.attrs["log_scale"]))
+    return distribution_figure(shape, table, output)
+
+
+def distribution_figure(shape: xr.Dataset, table: xr.DataArray, output: str) -> Figure:
+    """Density and ECDF (from :func:`~uqms.analysis.predictive.distribution`) of every entry of
+    an output, its quantile band shaded (``table``: its :func:`~uqms.analysis.predictive.predictive_table`)."""
+    log_scale = bool(shape.attrs["log_scale"])
     quantiles = [s for s in table["statistic"].values if s.startswith("q")]
     levels = table.sel(statistic=quantiles).values.reshape(len(quantiles), -1)
-    units = var.attrs.get("units", "1")
+    units = table.attrs.get("units") or "1"
     figure = Figure(figsize=(10, 4), layout="constrained")
     density_axes, cdf_axes = figure.subplots(1, 2)
-    for k, name in enumerate(_entries(var, core)):
-        column = values[:, k]
-        x, density = kde(column, log_scale)
-        line, = density_axes.plot(x, density, label=name)
-        points, probability = ecdf(column)
-        cdf_axes.step(points, probability, where="post", color=line.get_color(), label=name)
+    for k, name in enumerate(shape["entry"].values):
+        line, = density_axes.plot(shape["value"].values[k], shape["density"].values[k], label=name)
+        steps = shape["cdf_value"].values[k]
+        cdf_axes.step(steps, shape["probability"].values, where="post", color=line.get_color(), label=name)
         for axes in (density_axes, cdf_axes):
             if quantiles:
                 axes.axvspan(levels[0, k], levels[-1, k], color=line.get_color(), alpha=0.12)
@@ -58,10 +55,11 @@ def predictive_figure(run: xr.Dataset, output: str, summary: xr.Dataset) -> Figu
     density_axes.set_ylabel(label("density", "1/decade" if log_scale else f"1/({units})" if units != "1" else "1"))
     cdf_axes.set_ylabel(label("cumulative probability", "1"))
     for axes in (density_axes, cdf_axes):
-        axes.set_xlabel(label(output, units))
+        axes.set_xlabel(label(output, units) + (" (log scale)" if log_scale else ""))
         if log_scale:
             axes.set_xscale("log")
-    density_axes.legend(fontsize="small")
+    if shape.sizes["entry"] > 1:
+        density_axes.legend(fontsize="small")
     figure.suptitle(f"predictive distribution of {output}: {table.attrs['n_ok']} ok, {table.attrs['n_failed']} failed{band_text}")
     return figure
 
@@ -98,7 +96,8 @@ def sobol_figure(indices: xr.Dataset, by: str | None = None) -> Figure:
     names = first[by].values.tolist()
     position = np.arange(len(names))
     for k, axes in enumerate(axes_list):
-        for shift, kind in zip((-0.2, 0.2), kinds):
+        width = 0.8 / len(kinds)
+        for shift, kind in zip(width * (np.arange(len(kinds)) - (len(kinds) - 1) / 2), kinds, strict=True):
             data = indices[kind]
             data = (data.stack(entry=entries) if entries else data.expand_dims(entry=[0])).isel(entry=k).values
             errors = None
@@ -106,12 +105,14 @@ def sobol_figure(indices: xr.Dataset, by: str | None = None) -> Figure:
                 interval = indices[f"{kind}_interval"]
                 interval = (interval.stack(entry=entries) if entries else interval.expand_dims(entry=[0])).isel(entry=k).values
                 errors = np.abs(interval - data)
-            axes.bar(position + shift, data, width=0.4, yerr=errors, capsize=3, label=kind.removeprefix("group_"))
+            axes.bar(position + shift, data, width=width, yerr=errors, capsize=3, label=INDEX_NAMES[kind.removeprefix("group_")])
         axes.set_xticks(position, names)
         axes.set_xlabel(label(f"input {by}" if by == "group" else "input", "-"))
         axes.set_ylabel(label("Sobol index", "1"))
-        title = str(stacked["entry"].values[k]) if entries else indices.attrs["output"]
-        axes.set_title(f"{title} ({indices.attrs['method']}, {indices.attrs['n_used']} samples)")
+        entry = stacked["entry"].values[k]
+        title = ", ".join(map(str, entry)) if isinstance(entry, tuple) else str(entry)
+        quantity = indices.attrs.get("quantity", indices.attrs["output"])
+        axes.set_title(f"{quantity}{': ' + title if entries else ''} ({indices.attrs['method']}, {indices.attrs['n_used']} samples)")
         axes.legend(fontsize="small")
     return figure
 
@@ -127,7 +128,7 @@ def convergence_figure(history: xr.Dataset) -> Figure:
     kinds = index_variables(history)
     by = "input" if kinds[0] == "first" else "group"
     for k, name in enumerate(history[by].values):
-        for kind, style in zip(kinds, ("-", "--")):
+        for kind, style in zip(kinds, ("-", "--", ":")):
             axes.plot(n, history[kind].sel({by: name}).values.reshape(len(n), -1)[:, 0], style, marker="o", ms=3,
                       color=f"C{k}", label=f"{kind.removeprefix('group_')} {name}")
             if f"{kind}_interval" in history:

@@ -37,3 +37,23 @@ def unflat(values: np.ndarray, var: xr.DataArray, leading: dict[str, object], co
     shape = tuple(len(c) for c in leading.values()) + tuple(var.sizes[d] for d in extra)
     coords = {**leading, **{d: var[d].values for d in extra if d in var.coords}}
     return xr.DataArray(np.asarray(values).reshape(shape), dims=(*leading, *extra), coords=coords)
+
+
+def entry_labels(var: xr.DataArray, core: tuple[str, ...] = ("sample",)) -> list[str]:
+    """One readable label per entry of an output, from its coordinate values: ``["NH3"]``,
+    ``["N2_dissociation, NH3", ...]``; the output's name for a scalar output."""
+    extra = entry_dims(var, core)
+    if not extra:
+        return [str(var.name)]
+    coords = [var[d].values if d in var.coords else np.arange(var.sizes[d]) for d in extra]
+    return [", ".join(str(c[i]) for c, i in zip(coords, index, strict=True)) for index in np.ndindex(*(var.sizes[d] for d in extra))]
+
+
+def apply_transform(values: np.ndarray, transform: str = "none") -> np.ndarray:
+    """``values`` as analysed: unchanged (``"none"``) or their log10 (``"log10"``; NaN where not positive)."""
+    if transform == "none":
+        return values
+    if transform != "log10":
+        raise ValueError(f"unknown transform {transform!r}; expected 'none' or 'log10'")
+    positive = values > 0
+    return np.where(positive, np.log10(np.where(positive, values, 1.0)), np.nan)

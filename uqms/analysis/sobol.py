@@ -12,7 +12,6 @@ whole base sample) and counted in the attrs.
 
 from __future__ import annotations
 
-import json
 from math import comb
 from typing import Literal
 
@@ -21,10 +20,10 @@ import xarray as xr
 
 from uqms.analysis import pce as pce_fit
 from uqms.analysis import sobol_pce
-from uqms.analysis.groups import group_columns, has_groups, input_groups
+import uqms.analysis.run_accessor  # noqa: F401  (registers run.uqms)
+from uqms.analysis.groups import group_columns, has_groups
 from uqms.analysis.saltelli import saltelli_indices
-from uqms.analysis.samples import flat, unflat
-from uqms.execution import input_names
+from uqms.analysis.samples import apply_transform, flat, unflat
 from uqms.sampling.saltelli import rows_per_base
 
 
@@ -41,30 +40,31 @@ def pce_sample_cap(dim: int, order: int) -> int:
     return SAMPLES_PER_TERM * comb(dim + order, order)
 
 
-def _attrs(run: xr.Dataset, output: str, method: str, n_ok: int, **more) -> dict:
-    return {"output": output, "units": "1", "method": method, "n_used": int(n_ok),
-            "n_failed": int((run["status"] != 0).sum()), **more}
+def _attrs(run: xr.Dataset, output: str, method: str, n_ok: int, transform: str = "none", **more) -> dict:
+    return {"output": output, "units": "1", "method": method, "n_used": int(n_ok), "transform": transform,
+            "quantity": f"log10({output})" if transform == "log10" else output, "n_failed": run.uqms.n_failed, **more}
 
 
 def run_pce(run: xr.Dataset, output: str, order: int | Literal["auto"] = "auto", max_order: int = 10,
-            cross_truncation: float = 1.0, n: int | None = None) -> tuple[pce_fit.PolynomialChaos, dict[int, float], int]:
+            cross_truncation: float = 1.0, n: int | None = None, transform: str = "none",
+            ) -> tuple[pce_fit.PolynomialChaos, dict[int, float], int]:
     """Regression PCE of ``output`` on the run's ok samples (the first ``n`` of them if given,
     and at most ``SAMPLES_PER_TERM`` per basis term of the highest order: beyond that the
     fit costs time, not accuracy, and the LOO error says how good it is).
 
-    ``order="auto"`` picks the order in 1..max_order with the lowest LOO error. Returns the
-    fit, ``{order: LOO error}`` of the orders tried and the number of ok samples used.
+    ``order="auto"`` picks the order in 1..max_order with the lowest LOO error. ``transform``:
+    expand the output (``"none"``) or its log10. Returns the fit, ``{order: LOO error}`` of
+    the orders tried and the number of ok samples used.
     """
-    from uqms.workflow import run_input_set
-
     _check_scalar_samples(run, output)
-    inputs = run_input_set(run)
+    inputs = run.uqms.input_set()
     if inputs.correlations:
         raise ValueError("Sobol indices from a PCE need independent inputs; this run has correlated ones")
     cap = pce_sample_cap(len(inputs), max_order if order == "auto" else int(order))
-    ok = np.flatnonzero(run["status"].values == 0)[: min(n or cap, cap)]
-    samples = np.stack([run[name].values[ok] for name in input_names(run)])
-    values = flat(run[output])[ok]
+    ok = np.flatnonzero(run.uqms.status == 0)[: min(n or cap, cap)]
+    values = apply_transform(flat(run[output])[ok], transform)
+    ok = ok[np.isfinite(values).all(axis=1)]  # log10 of a value that is not positive: left out
+    samples, values = run.uqms.input_matrix(ok), apply_transform(flat(run[output])[ok], transform)
     if order == "auto":
         fit, errors = pce_fit.choose_order(samples, values, inputs.joint, range(1, max_order + 1), cross_truncation)
     else:
@@ -73,11 +73,12 @@ def run_pce(run: xr.Dataset, output: str, order: int | Literal["auto"] = "auto",
     return fit, errors, len(ok)
 
 
-def pce_dataset(run: xr.Dataset, output: str, fit: pce_fit.PolynomialChaos, n_ok: int, method: str = "pce") -> xr.Dataset:
+def pce_dataset(run: xr.Dataset, output: str, fit: pce_fit.PolynomialChaos, n_ok: int, method: str = "pce",
+                transform: str = "none") -> xr.Dataset:
     """The indices of a fitted expansion as a labelled Dataset (see the module docstring)."""
-    var, names = run[output], input_names(run)
+    var, names = run[output], run.uqms.inputs
     found = sobol_pce.indices(fit)
-    groups = input_groups(run)
+    groups = run.uqms.groups
     group_first, group_total = sobol_pce.grouped(fit.coefficients, fit.multi_indices, group_columns(names, groups))
     data = {
         "first": unflat(found["first"], var, {"input": names}),
@@ -87,14 +88,15 @@ def pce_dataset(run: xr.Dataset, output: str, fit: pce_fit.PolynomialChaos, n_ok
         "group_total": unflat(group_total, var, {"group": list(groups)}),
         "loo": unflat(fit.loo, var, {}),
     }
-    return xr.Dataset(data, attrs=_attrs(run, output, method, n_ok, order=fit.order, terms=len(fit.coefficients),
-                                         grouped=int(has_groups(groups))))
+    return xr.Dataset(data, attrs=_attrs(run, output, method, n_ok, transform, order=fit.order,
+                                         terms=int(np.any(fit.coefficients != 0, axis=1).sum()), grouped=int(has_groups(groups))))
 
 
-def sobol_pce_run(run: xr.Dataset, output: str, order: int | Literal["auto"] = "auto", max_order: int = 10) -> xr.Dataset:
-    """First, total, second-order and grouped indices of ``output`` from a regression PCE."""
-    fit, _, n_ok = run_pce(run, output, order, max_order)
-    return pce_dataset(run, output, fit, n_ok)
+def sobol_pce_run(run: xr.Dataset, output: str, order: int | Literal["auto"] = "auto", max_order: int = 10,
+                  transform: str = "none") -> xr.Dataset:
+    """First, total, second-order and grouped indices of ``output`` (or its log10) from a regression PCE."""
+    fit, _, n_ok = run_pce(run, output, order, max_order, transform=transform)
+    return pce_dataset(run, output, fit, n_ok, transform=transform)
 
 
 def sobol_quadrature(workflow, output: str, order: int, sparse: bool = True, rule: str = "gaussian") -> tuple[xr.Dataset, xr.Dataset]:
@@ -121,32 +123,25 @@ def sobol_quadrature(workflow, output: str, order: int, sparse: bool = True, rul
     return pce_dataset(run, output, fit, nodes.shape[1], "pce_quadrature"), run
 
 
-def saltelli_blocks(run: xr.Dataset) -> tuple[str, dict[str, list[str]]]:
-    """What a Saltelli run swapped: ``("input" or "group", {block: [input names]})``."""
-    if "saltelli_blocks" not in run.attrs:
-        return "input", {name: [name] for name in input_names(run)}
-    return run.attrs["saltelli_by"], json.loads(run.attrs["saltelli_blocks"])
-
-
-def saltelli_rows(run: xr.Dataset, output: str, n_base: int | None = None) -> tuple[np.ndarray, int]:
-    """Output rows of the ok base samples of a Saltelli run (the first ``n_base`` base samples if given)."""
+def saltelli_rows(run: xr.Dataset, output: str, n_base: int | None = None, transform: str = "none") -> tuple[np.ndarray, int]:
+    """Output rows (or their log10) of the ok base samples of a Saltelli run (the first ``n_base`` base samples if given)."""
     _check_scalar_samples(run, output)
     if run.attrs.get("design") != "saltelli":
         raise ValueError(f"Saltelli indices need a run made with the saltelli design, this one used {run.attrs.get('design')!r}")
-    step = rows_per_base(len(saltelli_blocks(run)[1]))
+    step = rows_per_base(len(run.uqms.saltelli_blocks[1]))
     whole = min(run.sizes["sample"] // step, n_base or run.sizes["sample"])  # rows past the last whole base sample are unused
-    values = flat(run[output])[: whole * step].reshape(whole, step, -1)
-    ok = (run["status"].values[: whole * step].reshape(whole, step) == 0).all(axis=1)
+    values = apply_transform(flat(run[output])[: whole * step], transform).reshape(whole, step, -1)
+    ok = ((run.uqms.status[: whole * step] == 0) & np.isfinite(values).all(axis=2).reshape(-1)).reshape(whole, step).all(axis=1)
     return values[ok].reshape(-1, values.shape[2]), int(ok.sum())
 
 
 def sobol_saltelli_run(run: xr.Dataset, output: str, resamples: int = 1000, confidence: float = 0.95, seed: int = 0,
-                       n_base: int | None = None) -> xr.Dataset:
+                       n_base: int | None = None, transform: str = "none") -> xr.Dataset:
     """First and total indices of ``output`` with bootstrap intervals from a Saltelli run:
     per input, or per input group (``group_first``, ...) if the design swapped groups."""
-    by, blocks = saltelli_blocks(run)
+    by, blocks = run.uqms.saltelli_blocks
     names = list(blocks)
-    rows, n_ok = saltelli_rows(run, output, n_base)
+    rows, n_ok = saltelli_rows(run, output, n_base, transform)
     found = saltelli_indices(rows, len(names), resamples, confidence, seed)
     var = run[output]
     prefix = "" if by == "input" else "group_"
@@ -154,20 +149,54 @@ def sobol_saltelli_run(run: xr.Dataset, output: str, resamples: int = 1000, conf
     data = {f"{prefix}{key}": unflat(found[key], var, bound if key.endswith("interval") else {by: names})
             for key in ("first", "total", "first_interval", "total_interval")}
     step = rows_per_base(len(names))
-    return xr.Dataset(data, attrs=_attrs(run, output, "saltelli", n_ok * step, n_base=n_ok, confidence=confidence,
+    return xr.Dataset(data, attrs=_attrs(run, output, "saltelli", n_ok * step, transform, n_base=n_ok, confidence=confidence,
                                          resamples=resamples))
 
 
-def index_variables(indices: xr.Dataset) -> tuple[str, str]:
-    """The first- and total-order variables of a Sobol result: per input, or per input
-    group for a Saltelli design that swapped groups."""
-    return ("first", "total") if "first" in indices else ("group_first", "group_total")
+def index_variables(indices: xr.Dataset) -> tuple[str, ...]:
+    """The index variables of a Sobol result: first (and total, Shapley where estimated) per
+    input, or per input group for a Saltelli design that swapped groups."""
+    if "first" not in indices:
+        return ("group_first", "group_total")
+    return tuple(name for name in ("first", "total", "shapley") if name in indices)
 
 
-def sobol(run: xr.Dataset, output: str, method: Literal["auto", "pce", "saltelli"] = "auto", **options) -> xr.Dataset:
-    """Sobol indices of ``output``: Saltelli on a Saltelli run, PCE otherwise (``method="auto"``)."""
+def sobol_given_data_run(run: xr.Dataset, output: str, transform: str = "none", resamples: int = 200,
+                         confidence: float = 0.95, seed: int = 0, n: int | None = None) -> xr.Dataset:
+    """First-order indices of ``output`` (or its log10) from the run's samples as they are, any
+    design, dependent or discrete inputs included (:mod:`uqms.analysis.given_data`), with
+    bootstrap intervals; Shapley effects too (:mod:`uqms.analysis.shapley`) when some inputs
+    are dependent and there are at most :data:`~uqms.analysis.shapley.MAX_INPUTS` of them.
+    Uses the first ``n`` ok samples if given."""
+    from uqms.analysis import given_data, shapley
+
+    _check_scalar_samples(run, output)
+    meta, var = run.uqms, run[output]
+    ok = np.flatnonzero(meta.status == 0)[:n]
+    values = apply_transform(flat(var)[ok], transform)
+    keep = np.isfinite(values).all(axis=1)
+    x, y = meta.input_matrix(ok[keep]).T, values[keep]
+    discrete = [name in meta.discrete_inputs for name in meta.inputs]
+    names = {"input": meta.inputs}
+    interval = given_data.first_order_intervals(x, y, discrete=discrete, resamples=resamples, confidence=confidence, seed=seed)
+    data = {"first": unflat(given_data.first_order(x, y, discrete=discrete), var, names),
+            "first_interval": unflat(interval, var, {"bound": ["lower", "upper"], **names})}
+    if meta.dependent_inputs and len(meta.inputs) <= shapley.MAX_INPUTS:
+        data["shapley"] = unflat(shapley.shapley_effects(x, y, seed=seed), var, names)
+    return xr.Dataset(data, attrs=_attrs(run, output, "given_data", len(y), transform, confidence=confidence,
+                                         resamples=resamples))
+
+
+def sobol(run: xr.Dataset, output: str, method: Literal["auto", "pce", "saltelli", "given_data"] = "auto",
+          **options) -> xr.Dataset:
+    """Sobol indices of ``output`` by ``method``; ``"auto"``: the rule of :func:`uqms.analysis.plan.sobol_rule`
+    (Saltelli on a Saltelli run, given-data for dependent or discrete inputs, PCE otherwise)."""
+    from uqms.analysis.plan import sobol_rule
+
     if method == "auto":
-        method = "saltelli" if run.attrs.get("design") == "saltelli" else "pce"
+        method = sobol_rule(run, "auto")[0]
     if method == "saltelli":
         return sobol_saltelli_run(run, output, **options)
+    if method == "given_data":
+        return sobol_given_data_run(run, output, **options)
     return sobol_pce_run(run, output, **options)

@@ -93,23 +93,5 @@ def load_workflow(workflow_path: str | Path, posterior: str | Path | None = None
     return flow
 
 
-def analyze_posterior_run(run, store: str | Path) -> list[Path]:
-    """The ``[analysis]`` of a run on posterior draws; Sobol indices only from a Saltelli design.
-
-    A polynomial chaos needs independent inputs of known distributions; posterior draws
-    are neither, so PCE indices are skipped (Saltelli indices treat the calibrated inputs
-    as one group, see :class:`PosteriorWorkflow`).
-    """
-    from uqms.analysis.command import analyze_run, default_directory, requested
-
-    settings = requested(run)
-    if settings is None:
-        return []
-    method = settings.sobol if settings.sobol != "auto" else "saltelli" if run.attrs.get("design") == "saltelli" else "pce"
-    if method == "pce":
-        settings = settings.model_copy(update={"sobol": "none"})
-    return analyze_run(run, default_directory(store, settings, run), settings)
-
-
-__all__ = ["CalibrationResult", "PosteriorWorkflow", "analyze_posterior_run", "calibrate_file",
+__all__ = ["CalibrationResult", "PosteriorWorkflow", "calibrate_file",
            "calibration_settings", "load_workflow"]

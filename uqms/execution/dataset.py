@@ -9,6 +9,8 @@ from importlib import metadata
 import numpy as np
 import xarray as xr
 
+from uqms.inputs.distributions import describe, is_discrete
+
 BATCH_FAILED = -1
 BATCH_FAILED_MESSAGE = "the batch's task failed on every try (worker lost or error outside the chain)"
 PROVENANCE_PACKAGES = ("uqms", "numpy", "scipy", "chaospy", "xarray", "dask", "distributed", "zarr", "pydantic")
@@ -38,11 +40,14 @@ def build_dataset(workflow, arrays: dict[str, np.ndarray], n: int, seed: int) ->
     chain = workflow.chain
     variables: dict[str, xr.Variable] = {}
     dims = workflow.sample_dims
+    posterior = getattr(workflow, "posterior", {})  # inputs drawn jointly from a calibration's posterior
     for spec in workflow.inputs.inputs:
+        drawn = f"posterior draws from {workflow.posterior_origin}" if spec.name in posterior else None
         variables[spec.name] = xr.Variable(
             dims[: arrays[spec.name].ndim], arrays[spec.name],
             {"role": "input", "units": spec.unit, "kind": spec.kind, "group": spec.group,
-             "description": spec.description, "distribution": str(spec.distribution)},
+             "description": spec.description, "distribution": drawn or describe(spec.distribution),
+             "discrete": int(is_discrete(spec.distribution))},
         )
     for name, constant in workflow.constants.items():
         variables[name] = xr.Variable((), np.float64(constant.value),
@@ -75,6 +80,8 @@ def build_dataset(workflow, arrays: dict[str, np.ndarray], n: int, seed: int) ->
         "status_messages": json.dumps({str(k): v for k, v in messages.items()}),
         "versions": json.dumps(package_versions()),
     }
+    if posterior:
+        attrs["posterior_inputs"] = json.dumps(list(posterior))
     if workflow.design_method == "saltelli":
         attrs["saltelli_by"] = workflow.design_by
         attrs["saltelli_blocks"] = json.dumps(workflow.design_blocks)

@@ -155,6 +155,19 @@ class Categorical(_Spec):
         )
 
 
+def is_discrete(distribution: chaospy.Distribution) -> bool:
+    """Whether a built distribution is one of uqms's finite ones (categorical, discrete, ensemble member)."""
+    return isinstance(distribution, chaospy.UserDistribution) and getattr(distribution._cdf, "func", None) is _categorical_cdf
+
+
+def describe(distribution: chaospy.Distribution) -> str:
+    """A short text of a built distribution: chaospy's repr, or ``Categorical(500 values, 0 to 499)``."""
+    if not is_discrete(distribution):
+        return str(distribution)
+    values = distribution._cdf.args[0]
+    return f"Categorical({len(values)} values, {values[0]:g} to {values[-1]:g})"
+
+
 DistributionSpec = Annotated[
     Union[Normal, LogNormal, Uniform, TruncatedNormal, Beta, Triangular, DiscreteUniform, Categorical],
     Field(discriminator="distribution"),

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from uqms.analysis.command import requested
 from uqms.config import AnalysisSection
-from uqms.execution import load_run
+from uqms.execution import open_run
 from uqms.report.contents import build_report
 from uqms.report.html import render
 
@@ -18,12 +17,11 @@ def default_path(store: str | Path) -> Path:
 
 
 def report_store(store: str | Path, out: str | Path | None = None, settings: AnalysisSection | None = None) -> Path:
-    """Load a run store and write its report (what its workflow's ``[analysis]`` asks for, or all of it).
+    """Open a run store and write its report (what its workflow's ``[analysis]`` asks for, or all of it).
 
     Returns the path written.
     """
-    run = load_run(store)
-    report = build_report(run, settings or requested(run) or AnalysisSection())
+    report = build_report(open_run(store), settings)
     path = Path(out) if out else default_path(store)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(render(report), encoding="utf-8")

@@ -13,26 +13,12 @@ import json
 import pandas as pd
 import xarray as xr
 
-from uqms.analysis import (
-    pbox,
-    pce_convergence,
-    predictive,
-    saltelli_convergence,
-    sobol,
-    summary_table,
-    variance_split,
-)
-from uqms.analysis.command import index_frame, sobol_method
-from uqms.analysis.groups import has_groups, input_groups
-from uqms.analysis.plots import (
-    convergence_figure,
-    pbox_figure,
-    predictive_figure,
-    sobol_figure,
-)
+from uqms.analysis.command import index_frame, plan_frame
+from uqms.analysis.plots import convergence_figure, distribution_figure, pbox_figure, sobol_figure
+from uqms.analysis.predictive import summary_table
+from uqms.analysis.reduce import OutputReductions, reduce_run
 from uqms.analysis.sobol import index_variables
 from uqms.config import AnalysisSection
-from uqms.execution import input_names, output_names, status_messages
 from uqms.report.document import Code, Plot, Report, Section, Table, Text
 
 
@@ -56,7 +42,7 @@ def provenance(run: xr.Dataset) -> Section:
 
 def inputs(run: xr.Dataset) -> Section:
     """The uncertain inputs (name, kind, group, unit, distribution) and the constants."""
-    names = input_names(run)
+    names = run.uqms.inputs
     frame = pd.DataFrame({
         "input": names,
         **{column: [run[name].attrs.get(key, "") for name in names]
@@ -75,8 +61,8 @@ def inputs(run: xr.Dataset) -> Section:
 
 def statuses(run: xr.Dataset) -> Section:
     """How many samples (draws, in nested runs) ended with each status, with its message."""
-    codes = run["status"].values
-    rows = [(code, message, int((codes == code).sum())) for code, message in status_messages(run).items()
+    codes = run.uqms.status
+    rows = [(code, message, int((codes == code).sum())) for code, message in run.uqms.status_messages.items()
             if code == 0 or (codes == code).any()]
     frame = pd.DataFrame(rows, columns=["status", "message", "samples"])
     frame["share"] = frame["samples"] / codes.size
@@ -84,59 +70,65 @@ def statuses(run: xr.Dataset) -> Section:
                                      "every reduction below leaves them out."), Table("statuses", frame)])
 
 
-def _split_frame(run: xr.Dataset, output: str) -> pd.DataFrame:
+def _split_frame(result: OutputReductions) -> pd.DataFrame:
     """The variance split of one nested output as rows (one per output entry)."""
-    split = variance_split(run, output)
+    split = result.split
     frame = split.to_dataframe().reset_index() if split.total.ndim else split.expand_dims(entry=[0]).to_dataframe().reset_index(drop=True)
-    frame.insert(0, "output", output)
+    frame.insert(0, "output", result.plan.name)
     frame.insert(1, "variance unit", split.total.attrs["units"])
     return frame
 
 
-def sensitivity(run: xr.Dataset, output: str, settings: AnalysisSection) -> list:
-    """Sobol indices of one output of a flat run: table, bars, grouped indices and convergence."""
-    method, options = sobol_method(run, settings)
-    indices = sobol(run, output, method, **options)
+def sensitivity(result: OutputReductions) -> list:
+    """Sobol indices of one output of a flat run: method and why, table, bars, grouped indices and convergence."""
+    indices, plan = result.indices, result.plan
     described = f"{indices.attrs['method']}, {indices.attrs['n_used']} samples"
-    if method == "pce":
-        loo = float(indices["loo"].max())
-        described += f", order {indices.attrs['order']}, largest relative leave-one-out error {loo:.2g}"
-    else:
+    if "loo" in indices:
+        described += f", order {indices.attrs['order']}, largest relative leave-one-out error {float(indices['loo'].max()):.2g}"
+    if "confidence" in indices.attrs:
         described += f", {indices.attrs['confidence']:.0%} bootstrap intervals"
-    parts = [Table(f"Sobol indices of {output} ({described})", index_frame(indices, index_variables(indices)).reset_index()),
-             Plot(f"first and total Sobol indices of {output}", sobol_figure(indices))]
-    if method == "pce" and has_groups(input_groups(run)):
+    parts = [Text(f"{plan.label}: {plan.sobol_reason}."),
+             Table(f"Sobol indices of {plan.label} ({described})", index_frame(indices, index_variables(indices)).reset_index()),
+             Plot(f"Sobol indices of {plan.label}", sobol_figure(indices))]
+    if indices.attrs.get("grouped") and "first" in indices:
         grouped = xr.Dataset({"first": indices["group_first"], "total": indices["group_total"]})
-        parts.append(Table(f"grouped Sobol indices of {output}", grouped.to_dataframe().reset_index()))
-    if settings.convergence and run[output].ndim == 1:
-        history = saltelli_convergence(run, output, **options) if method == "saltelli" else pce_convergence(run, output, **options)
-        parts.append(Plot(f"convergence of the Sobol indices of {output}", convergence_figure(history)))
+        parts.append(Table(f"grouped Sobol indices of {plan.label}", grouped.to_dataframe().reset_index()))
+    if result.convergence is not None:
+        parts.append(Plot(f"convergence of the Sobol indices of {plan.label}", convergence_figure(result.convergence)))
     return parts
 
 
+def analysis_plan(results: list[OutputReductions]) -> Section:
+    """What was computed for each output, through which transform and method, why, and what failed."""
+    parts = [Table("analysis plan", plan_frame(results))]
+    failed = [f"{r.plan.name}: {problem}" for r in results for problem in r.problems]
+    if failed:
+        parts.insert(0, Text("Reductions that failed (the others are complete): " + " | ".join(failed)))
+    return Section("Analysis plan", parts)
+
+
 def build_report(run: xr.Dataset, settings: AnalysisSection | None = None) -> Report:
-    """The report of ``run``: every reduction ``settings`` asks for (default: all outputs)."""
-    settings = settings or AnalysisSection()
-    outputs = settings.outputs or output_names(run)
-    unknown = [name for name in outputs if name not in output_names(run)]
-    if unknown:
-        raise ValueError(f"analysis.outputs: {unknown} are not outputs of this run; expected some of {output_names(run)}")
-    summary = predictive(run, settings.quantiles, outputs)
+    """The report of ``run``: every reduction ``settings`` (default: the run's ``[analysis]``) asks for."""
+    settings = settings or run.uqms.settings
+    results = list(reduce_run(run, settings))
+    summary = xr.Dataset({r.plan.name: r.summary for r in results if r.summary is not None})
+    constants = [r for r in results if r.plan.constant]
     distributions = Section("Predictive distributions", [Table("predictive summary (ok samples)", summary_table(summary))])
-    distributions.parts += [Plot(f"predictive distribution of {name}", predictive_figure(run, name, summary)) for name in outputs]
-    sections = [provenance(run), inputs(run), statuses(run), distributions]
-    nested = [name for name in outputs if "inner" in run[name].dims]
+    if constants:
+        distributions.parts.append(Text("Constant over every ok sample (no density, no indices): " + ", ".join(
+            f"{r.plan.name} = {r.plan.constant_value:.6g} {r.plan.units}".rstrip() for r in constants) + "."))
+    distributions.parts += [Plot(f"predictive distribution of {r.plan.name}", distribution_figure(r.distribution, r.summary, r.plan.name))
+                            for r in results if r.distribution is not None and r.summary is not None]
+    sections = [provenance(run), inputs(run), statuses(run), analysis_plan(results), distributions]
+    nested = [r for r in results if r.split is not None]
     if nested:
         part = Section("Aleatoric and epistemic uncertainty", [
             Text("Law of total variance over the nested design: epistemic = variance over outer samples of the inner "
                  "mean, aleatoric = mean over outer samples of the inner variance."),
-            Table("variance split", pd.concat([_split_frame(run, name) for name in nested], ignore_index=True))])
-        for name in nested:
-            if run[name].ndim == 2:
-                box = pbox(run, name, bands=settings.quantiles)
-                part.parts.append(Plot(f"p-box of {name}", pbox_figure(box, run[name].attrs.get("units", "1"))))
+            Table("variance split", pd.concat([_split_frame(r) for r in nested], ignore_index=True))])
+        part.parts += [Plot(f"p-box of {r.plan.name}", pbox_figure(r.pbox, r.plan.units or "1")) for r in nested if r.pbox is not None]
         sections.append(part)
-    flat = [name for name in outputs if name not in nested]
-    if flat and settings.sobol != "none":
-        sections.append(Section("Sensitivity (Sobol indices)", [p for name in flat for p in sensitivity(run, name, settings)]))
+    with_indices = [r for r in results if r.indices is not None]
+    if with_indices:
+        sections.append(Section("Sensitivity (Sobol indices)", [p for r in with_indices for p in sensitivity(r)]))
     return Report(f"uqms report: {run.attrs.get('workflow', 'run')}", sections)

@@ -1,0 +1,151 @@
+"""Carry out the reduction plan of a run, one output at a time, every failure contained.
+
+``uqms analyze`` writes what :func:`reduce_run` yields, ``uqms report`` renders it: both
+see the same numbers, computed once by the same rule (:mod:`uqms.analysis.plan`). Only
+one output's values are in memory at a time (a Zarr-backed run is read output by output),
+and what is kept per output is small: tables, a density on a grid, an ECDF at fixed levels.
+
+A reduction that raises is logged as a warning and recorded in ``problems``; the other
+reductions of that output, and the other outputs, go on.
+"""
+
+from __future__ import annotations
+
+import logging
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from typing import Iterator
+
+import numpy as np
+import xarray as xr
+
+import uqms.analysis.run_accessor  # noqa: F401  (registers run.uqms)
+from uqms.analysis.convergence import given_data_convergence, pce_convergence, saltelli_convergence
+from uqms.analysis.pbox import pbox
+from uqms.analysis.plan import OutputPlan, plan_output
+from uqms.analysis.predictive import distribution, predictive_table, sample_dims
+from uqms.analysis.samples import entry_labels, flat
+from uqms.analysis.sobol import sobol
+from uqms.analysis.variance_split import variance_split
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class OutputReductions:
+    """Everything computed for one output (None where not computed, see ``problems``).
+
+    Attributes:
+        plan: what was to be computed and why (the method actually used, after any fallback).
+        summary: mean, std and quantiles (:func:`~uqms.analysis.predictive.predictive_table`).
+        distribution: density and ECDF per entry (:func:`~uqms.analysis.predictive.distribution`).
+        split: aleatoric/epistemic variance split (nested outputs).
+        pbox: p-box (scalar nested outputs).
+        indices: Sobol indices (or given-data first-order indices and Shapley effects).
+        convergence: the indices against sample size (scalar outputs).
+        problems: one line per reduction that failed, with the reason.
+    """
+
+    plan: OutputPlan
+    summary: xr.DataArray | None = None
+    distribution: xr.Dataset | None = None
+    split: xr.Dataset | None = None
+    pbox: xr.Dataset | None = None
+    indices: xr.Dataset | None = None
+    convergence: xr.Dataset | None = None
+    problems: list[str] = field(default_factory=list)
+
+    @contextmanager
+    def contained(self, what: str):
+        """Run a reduction; if it raises, warn and note it instead of stopping the analysis."""
+        try:
+            yield
+        except Exception as error:  # noqa: BLE001  one bad reduction must not end the others
+            message = f"{what} failed: {type(error).__name__}: {error}"
+            log.warning("%s: %s", self.plan.name, message)
+            self.problems.append(message)
+
+
+def check_outputs(run: xr.Dataset, outputs) -> list[str]:
+    """The outputs to analyse (all by default); unknown names raise one clear error."""
+    known = run.uqms.outputs
+    unknown = [name for name in outputs if name not in known]
+    if unknown:
+        raise ValueError(f"analysis.outputs: {unknown} are not outputs of this run; expected some of {known}")
+    return list(outputs) or known
+
+
+def reduce_run(run: xr.Dataset, settings=None) -> Iterator[OutputReductions]:
+    """The reductions of every output ``settings`` (default: the run's ``[analysis]``) ask for, in order."""
+    settings = settings or run.uqms.settings
+    for name in check_outputs(run, settings.outputs):
+        yield reduce_output(run, name, settings)
+
+
+def reduce_output(run: xr.Dataset, name: str, settings) -> OutputReductions:
+    """The plan of one output and its reductions (see the module docstring)."""
+    meta = run.uqms
+    var = run[name].compute()  # this output only, in memory while it is reduced
+    ok = meta.ok
+    core = tuple(sample_dims(var))
+    values = flat(var.where(ok), core).reshape(-1, flat(var, core).shape[-1])
+    plan = plan_output(run, name, values, settings)
+    result = OutputReductions(plan)
+    with result.contained("predictive summary"):
+        result.summary = predictive_table(var, ok, settings.quantiles, meta.failures, plan.transform == "log10")
+    if plan.constant:
+        return result
+    with result.contained("density"):
+        result.distribution = distribution(values, entry_labels(var, core), plan.transform == "log10", plan.bounds)
+    if plan.nested:
+        with result.contained("variance split"):
+            result.split = variance_split(run, name)
+        if var.ndim == 2:
+            with result.contained("p-box"):
+                result.pbox = pbox(run, name, bands=settings.quantiles)
+        return result
+    if plan.sobol != "none":
+        with result.contained(f"Sobol indices ({plan.sobol})"):
+            result.plan, result.indices = sensitivity(run, plan, settings)
+        if settings.convergence and var.ndim == 1 and result.indices is not None:
+            with result.contained("convergence of the indices"):
+                result.convergence = convergence(run, result.plan, settings)
+    return result
+
+
+def method_options(plan: OutputPlan, settings) -> dict:
+    """Keyword options of :func:`~uqms.analysis.sobol.sobol` for the plan's method."""
+    if plan.sobol == "saltelli":
+        return {"resamples": settings.bootstrap, "confidence": settings.confidence, "transform": plan.transform}
+    if plan.sobol == "given_data":
+        return {"resamples": min(settings.bootstrap, 200), "confidence": settings.confidence, "transform": plan.transform}
+    return {"order": settings.pce_order, "max_order": settings.max_pce_order, "transform": plan.transform}
+
+
+def sensitivity(run: xr.Dataset, plan: OutputPlan, settings) -> tuple[OutputPlan, xr.Dataset]:
+    """Indices by the plan's method; a PCE that fails, or whose leave-one-out error is above
+    ``settings.loo_threshold``, is replaced by the given-data estimators (the plan says why)."""
+    if plan.sobol != "pce":
+        return plan, sobol(run, plan.name, plan.sobol, **method_options(plan, settings))
+    try:
+        indices = sobol(run, plan.name, "pce", **method_options(plan, settings))
+    except (ValueError, np.linalg.LinAlgError) as error:
+        reason = f"polynomial chaos failed ({error}): given-data estimators instead"
+    else:
+        loo = float(np.nanmax(indices["loo"].values)) if np.isfinite(indices["loo"].values).any() else np.nan
+        if loo <= settings.loo_threshold:
+            return plan, indices
+        reason = (f"polynomial chaos leave-one-out error {loo:.2g} above {settings.loo_threshold:g}: "
+                  "its indices are unreliable, given-data estimators instead")
+    fallback = replace(plan, sobol="given_data", sobol_reason=reason)
+    return fallback, sobol(run, plan.name, "given_data", **method_options(fallback, settings))
+
+
+def convergence(run: xr.Dataset, plan: OutputPlan, settings) -> xr.Dataset:
+    """The plan's indices against sample size."""
+    options = method_options(plan, settings)
+    if plan.sobol == "saltelli":
+        return saltelli_convergence(run, plan.name, **options)
+    if plan.sobol == "given_data":
+        return given_data_convergence(run, plan.name, **options)
+    return pce_convergence(run, plan.name, **options)

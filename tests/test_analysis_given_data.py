@@ -32,18 +32,18 @@ def test_ishigami_at_20000_monte_carlo_rows_within_0_02_and_covered_by_the_boots
     x, y = ishigami_rows(20_000)
     exact = ishigami.sobol_indices()[0]
     found = first_order(x, y)[:, 0]
-    assert np.abs(found - exact).max() < 0.02, (found, exact)
-    interval = first_order_intervals(x, y, resamples=200)[:, :, 0]
+    assert np.abs(found - exact).max() < 0.02, (found, exact)  # 20 seeds: median 0.006, max 0.012
+    interval = first_order_intervals(x, y, resamples=200)[:, :, 0]  # all 3 covered for 18 of 20 seeds
     assert covers(interval, exact), (interval, exact)
     assert (interval[1] - interval[0]).max() < 0.04
 
 
-def test_g_function_at_20000_rows_within_0_01_and_covered_by_the_bootstrap():
+def test_g_function_at_20000_rows_within_0_015_and_covered_by_the_bootstrap():
     u = np.random.default_rng(5).random((20_000, len(G_A)))
     y = np.prod((np.abs(4 * u - 2) + G_A) / (1 + G_A), axis=1)
     exact = g_function_indices(G_A)
     found = first_order(u, y)[:, 0]
-    assert np.abs(found - exact).max() < 0.01, (found, exact)
+    assert np.abs(found - exact).max() < 0.015, (found, exact)  # 20 seeds: median 0.005, max 0.011
     assert covers(first_order_intervals(u, y, resamples=200)[:, :, 0], exact)
 
 

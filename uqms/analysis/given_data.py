@@ -47,7 +47,8 @@ DISCRETE_VALUES = 100  # inputs with at most this many distinct values are condi
 BOOTSTRAP_ENTRIES = 2**22  # resample-by-row entries held at once (32 MiB of float64)
 
 
-def _as_arrays(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def checked_rows(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``x`` as ``(n, d)`` and ``y`` as ``(n, m)`` floats; refuses mismatched rows, fewer than 4, NaN or inf."""
     x = np.asarray(x, dtype=float)
     y = np.asarray(y, dtype=float)
     x = x.reshape(len(x), -1)
@@ -55,7 +56,7 @@ def _as_arrays(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     if len(x) != len(y):
         raise ValueError(f"x has {len(x)} rows and y {len(y)}: expected one output row per input row")
     if len(x) < 4:
-        raise ValueError(f"{len(x)} rows: at least 4 are needed for first-order indices from given data")
+        raise ValueError(f"{len(x)} rows: at least 4 are needed for indices from given data")
     for name, values in (("x", x), ("y", y)):
         bad = ~np.isfinite(values).all(axis=1)
         if bad.any():
@@ -143,7 +144,7 @@ def first_order(x: np.ndarray, y: np.ndarray, discrete=None, classes: int | None
         ``(d, m)`` indices (dimensionless; NaN for a constant output). Sampling error is
         about ``1/sqrt(n)``; small true indices can come out slightly negative.
     """
-    x, y = _as_arrays(x, y)
+    x, y = checked_rows(x, y)
     return _estimate(_partitions(x, discrete, classes), y - y.mean(axis=0))  # centred: sums of squares do not cancel
 
 
@@ -159,7 +160,7 @@ def first_order_intervals(x: np.ndarray, y: np.ndarray, discrete=None, classes: 
     as ``resamples * n * d * m``: at 10^6 rows the intervals are narrow and a subsample
     gives them for a fraction of the time.
     """
-    x, y = _as_arrays(x, y)
+    x, y = checked_rows(x, y)
     y = y - y.mean(axis=0)
     n, m = y.shape
     parts = _partitions(x, discrete, classes)

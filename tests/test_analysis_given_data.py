@@ -73,6 +73,7 @@ def test_discrete_member_conditioned_exactly_and_detected_without_being_named():
     found = first_order(x, y)[:, 0]
     assert np.abs(found - exact).max() < 0.02, (found, exact)
     np.testing.assert_array_equal(found, first_order(x, y, discrete=[True, False])[:, 0])
+    np.testing.assert_array_equal(found, first_order(x, y, discrete=[True, None])[:, 0])
     assert covers(first_order_intervals(x, y, resamples=200)[:, :, 0], exact)
     # by rank the 50 members would share ~141 classes unevenly: a different (biased) estimate
     assert not np.allclose(first_order(x, y, discrete=[False, False])[0], found[0])
@@ -133,3 +134,8 @@ def test_agrees_with_openturns_rank_sobol_and_is_closer_to_zero_for_the_inactive
     found = first_order(x, y)[:, 0]
     assert np.abs(found - peer).max() < 0.04, (found, peer)
     assert abs(found[2]) < 0.005
+
+
+def test_few_rows_of_continuous_inputs_are_partitioned_by_rank_not_refused_as_discrete():
+    x = np.random.default_rng(8).random((6, 2))
+    assert first_order(x, x.sum(axis=1)).shape == (2, 1)

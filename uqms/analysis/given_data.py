@@ -26,8 +26,8 @@ at most ``MAX_CLASSES``): for a smooth conditional mean the discretisation bias 
 a tail of the input is resolved poorly by equiprobable classes: ``Var(E[Y|Z])`` lost with
 Z normal and 100 / 1000 classes is 3.5% / 0.4% for ``Z^2``, 9% / 2% for ``exp(Z)``, 69% /
 44% for ``exp(2 Z)``; analyse the logarithm of rate-like outputs (TOF). Discrete inputs
-(at most ``DISCRETE_VALUES`` distinct values, or flagged in ``discrete``; an ensemble-member
-index with more members must be flagged): one class per value. Finite-sample bias: the
+(at most ``DISCRETE_VALUES`` distinct values and ``n/2``, or flagged in ``discrete``; an
+ensemble-member index with more members must be flagged): one class per value. Finite-sample bias: the
 between-class variance of pure noise is ``(K - 1)/(n - K)`` of the within-class variance
 (one-way ANOVA); it is subtracted, as in Plischke et al. (subtracting ``(K - 1)/(n - 1)`` of
 the total variance instead over-corrects an index S by that fraction of S). Repeated values
@@ -65,23 +65,25 @@ def checked_rows(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def default_classes(n: int) -> int:
-    """Equiprobable classes for a continuous input at ``n`` rows: ``ceil(sqrt(n))`` in [2, MAX_CLASSES]."""
-    return int(np.clip(np.ceil(np.sqrt(n)), 2, MAX_CLASSES))
+    """Equiprobable classes for a continuous input at ``n`` rows: ``ceil(sqrt(n))``, at least 2 and at most
+    ``MAX_CLASSES`` or half the rows."""
+    return int(np.clip(np.ceil(np.sqrt(n)), 2, min(MAX_CLASSES, n // 2)))
 
 
 def partition(column: np.ndarray, classes: int, discrete: bool | None = None) -> tuple[np.ndarray, int]:
     """Class of every row of one input ``(n,)`` and the number of classes: one class per
     distinct value if discrete, else ``classes`` equiprobable classes by rank.
 
-    ``discrete=None`` decides from the number of distinct values (at most ``DISCRETE_VALUES``).
+    ``discrete=None`` decides from the number of distinct values (at most ``DISCRETE_VALUES``
+    and at most half the rows).
     """
     n = len(column)
     order = np.argsort(column)
     ordered = column[order]
     new_value = np.concatenate([[True], ordered[1:] != ordered[:-1]])
     distinct = np.count_nonzero(new_value)
-    if discrete is None:
-        discrete = distinct <= DISCRETE_VALUES
+    if discrete is None:  # each value repeated twice on average, or a continuous input of few rows passes
+        discrete = distinct <= min(DISCRETE_VALUES, n // 2)
     if discrete and distinct > n - 2:
         raise ValueError(f"a discrete input has {distinct} distinct values in {n} rows: each value needs "
                          "repeats to be conditioned on exactly")
@@ -108,7 +110,7 @@ def _indices(counts: np.ndarray, sums: np.ndarray, total: np.ndarray, squares: n
 
 def _partitions(x: np.ndarray, discrete, classes: int | None) -> list[tuple[np.ndarray, int]]:
     n, d = x.shape
-    flags = [None] * d if discrete is None else [bool(flag) for flag in discrete]
+    flags = [None] * d if discrete is None else [None if flag is None else bool(flag) for flag in discrete]
     if len(flags) != d:
         raise ValueError(f"discrete has {len(flags)} entries: expected one per input ({d})")
     k = default_classes(n) if classes is None else int(classes)
@@ -136,8 +138,10 @@ def first_order(x: np.ndarray, y: np.ndarray, discrete=None, classes: int | None
     Args:
         x: ``(n, d)`` inputs, any design, rows with no NaN.
         y: ``(n,)`` or ``(n, m)`` outputs of the same rows, no NaN.
-        discrete: ``d`` booleans (True: condition exactly on each value, False: classes by
-            rank), or None to detect inputs with at most ``DISCRETE_VALUES`` distinct values.
+        discrete: one entry per input, True: condition exactly on each value, False: classes
+            by rank, None: True when the input has at most ``DISCRETE_VALUES`` distinct values
+            (and at most ``n/2``);
+            or None for all inputs. Flag ensemble-member indices True.
         classes: equiprobable classes for continuous inputs (default ``default_classes(n)``).
 
     Returns:

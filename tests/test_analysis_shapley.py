@@ -50,7 +50,7 @@ def test_the_closed_form_of_owen_and_prieur_is_the_shapley_value_of_gaussian_con
                        s3 + RHO * SIGMA[1] * SIGMA[2] + RHO**2 * (s2 - s3) / 2]) / v
     values = gaussian_subset_values(np.ones(3), gaussian_covariance())
     np.testing.assert_allclose(shapley_by_permutations(values), closed, atol=1e-12)
-    np.testing.assert_allclose(shapley_from_subsets(values[:, None])[:, 0], closed, atol=1e-12)
+    np.testing.assert_allclose(shapley_from_subsets(values)[:, 0], closed, atol=1e-12)
 
 
 def test_correlated_gaussian_subset_values_and_effects_at_5000_rows():
@@ -104,6 +104,8 @@ def test_effects_of_every_output_sum_to_one_and_are_estimated_column_by_column()
     np.testing.assert_allclose(effects.sum(axis=0), 1.0, atol=1e-12)
     np.testing.assert_allclose(effects[:, 1], shapley_effects(x, y[:, 1], max_samples=2000)[:, 0], atol=1e-12)
     assert subset_values(x, y, max_samples=2000).shape == (16, 3)
+    constant = shapley_effects(x, np.column_stack([y[:, 0], np.ones(len(x))]), max_samples=2000)
+    assert np.isfinite(constant[:, 0]).all() and np.isnan(constant[:, 1]).all()
 
 
 def test_too_many_inputs_refused_with_the_reason():

@@ -78,21 +78,25 @@ def subset_values(x: np.ndarray, y: np.ndarray, neighbours: int = 3, max_samples
         coordinates = ranks[:, [j for j in range(d) if subset >> j & 1]]
         _, index = cKDTree(coordinates).query(coordinates, k=neighbours)  # (rows, neighbours)
         conditional = y[index].var(axis=1, ddof=1).mean(axis=0)  # E[Var(Y | X_v)], (m,)
-        values[subset] = 1 - conditional / variance
+        with np.errstate(invalid="ignore", divide="ignore"):  # a constant output gives NaN, not a warning
+            values[subset] = 1 - conditional / variance
+    values[:, variance == 0] = np.nan
     return values
 
 
 def shapley_from_subsets(values: np.ndarray) -> np.ndarray:
-    """Shapley effects ``(d, m)`` from the closed indices ``(2^d, m)`` of ``subset_values``."""
+    """Shapley effects ``(d, m)`` from the closed indices ``(2^d,)`` or ``(2^d, m)`` of ``subset_values``."""
+    values = np.asarray(values, dtype=float).reshape(len(values), -1)
     d = int(np.log2(len(values)))
     if len(values) != 2**d:
         raise ValueError(f"{len(values)} subset values: expected 2^d, one per subset of d inputs")
     subsets = np.arange(2**d)
+    sizes = np.array([int(subset).bit_count() for subset in subsets])  # np.bitwise_count needs numpy 2
     weight = np.array([1 / (d * comb(d - 1, size)) for size in range(d)])  # |v|! (d-1-|v|)! / d! by |v|
     effects = []
     for i in range(d):
         without = subsets[(subsets >> i & 1) == 0]
-        effects.append(weight[np.bitwise_count(without)] @ (values[without | 1 << i] - values[without]))
+        effects.append(weight[sizes[without]] @ (values[without | 1 << i] - values[without]))
     return np.array(effects)
 
 

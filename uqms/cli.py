@@ -150,15 +150,16 @@ def _report_analysis(analysis) -> None:
 def show(store: Path = typer.Argument(..., help="run store (.zarr or .nc)")) -> None:
     """Summarise a run: inputs, outputs, statuses and output statistics."""
     import uqms.analysis.run_accessor  # noqa: F401  (registers run.uqms)
-    from uqms.execution import input_names, load_run, output_names, status_messages
+    from uqms.execution import open_run
 
     try:
-        result = load_run(store)
-    except (FileNotFoundError, ValueError, OSError) as error:
+        result = open_run(store)  # lazily: one output at a time is read below
+    except (FileNotFoundError, ValueError, OSError, UqmsError) as error:
         _fail(error)
-    design = result.attrs.get("design")
+    meta = result.uqms
+    design = meta.design
     if design == "saltelli":
-        by, blocks = result.uqms.saltelli_blocks
+        by, blocks = meta.saltelli_blocks
         if by == "group":
             design += " swapping input groups " + "; ".join(f"{g} ({', '.join(m)})" for g, m in blocks.items())
     console.print(
@@ -166,21 +167,21 @@ def show(store: Path = typer.Argument(..., help="run store (.zarr or .nc)")) -> 
         f"design {design}, seed {result.attrs.get('seed')}", highlight=False,
     )
     inputs = Table("input", "kind", "group", "unit", "distribution", title="inputs")
-    for name in input_names(result):
-        var = result[name]
-        inputs.add_row(name, var.attrs["kind"], var.attrs["group"], var.attrs["units"], var.attrs["distribution"])
+    for name in meta.inputs:
+        attrs = result[name].attrs
+        inputs.add_row(name, attrs["kind"], attrs["group"], attrs["units"], attrs["distribution"])
     console.print(inputs)
-    ok = result.status.values == 0
+    ok = meta.status == 0
     counts = Table("status", "samples", "meaning", title="statuses")
-    for code, message in status_messages(result).items():
-        count = int((result.status.values == code).sum())
+    for code, message in meta.status_messages.items():
+        count = int((meta.status == code).sum())
         if count or code == 0:
             counts.add_row(str(code), str(count), message)
     console.print(counts)
     stats = Table("output", "unit", "mean", "std", "5%", "50%", "95%", title=f"outputs over {int(ok.sum())} ok samples")
-    for name in output_names(result):
+    for name in meta.outputs:
         var = result[name]
-        values = var.values[ok].reshape(int(ok.sum()), -1)
+        values = np.asarray(var.values)[ok].reshape(int(ok.sum()), -1)
         for column, label in enumerate(_column_labels(var, ok.ndim)):
             x = values[:, column]
             q = np.quantile(x, [0.05, 0.5, 0.95]) if x.size else [np.nan] * 3

@@ -71,8 +71,8 @@ def plan_frame(reductions: list[OutputReductions]) -> pd.DataFrame:
     return pd.DataFrame([{
         "output": r.plan.name, "units": r.plan.units,
         "constant": r.plan.constant, "value": r.plan.constant_value if r.plan.constant else None,
-        "analysed as": r.plan.label, "transform reason": r.plan.transform_reason,
-        "sobol method": r.plan.sobol, "sobol reason": r.plan.sobol_reason, "problems": "; ".join(r.problems),
+        "analysed_as": r.plan.label, "transform_reason": r.plan.transform_reason,
+        "sobol_method": r.plan.sobol, "sobol_reason": r.plan.sobol_reason, "problems": "; ".join(r.problems),
     } for r in reductions])
 
 

@@ -75,10 +75,13 @@ def is_constant(values: np.ndarray) -> tuple[bool, float]:
     return bool(np.ptp(x) <= CONSTANT_SPREAD * scale), float(np.median(x))
 
 
-def declared_bounds(var: xr.DataArray) -> tuple[float | None, float | None]:
-    """The support an output's stage declared (``valid_min`` / ``valid_max`` attrs, CF style)."""
+def declared_bounds(var: xr.DataArray, values: np.ndarray) -> tuple[float | None, float | None]:
+    """The support an output's stage declared (``valid_min`` / ``valid_max`` attrs, CF style),
+    each bound kept only if every finite value respects it (a density is reflected at it)."""
+    x = values[np.isfinite(values)]
     low, high = var.attrs.get("valid_min"), var.attrs.get("valid_max")
-    return (None if low is None else float(low)), (None if high is None else float(high))
+    low = None if low is None or (x.size and x.min() < low) else float(low)
+    return low, None if high is None or (x.size and x.max() > high) else float(high)
 
 
 def choose_transform(name: str, values: np.ndarray, asked: dict[str, str]) -> tuple[str, str]:
@@ -117,7 +120,7 @@ def plan_output(run: xr.Dataset, name: str, values: np.ndarray, settings) -> Out
     if constant:
         return OutputPlan(name, units, nested, True, value, sobol_reason="constant: no indices")
     transform, why = choose_transform(name, values, settings.transform)
-    bounds = declared_bounds(var)
+    bounds = declared_bounds(var, values)
     if nested:
         return OutputPlan(name, units, True, False, transform=transform, transform_reason=why, bounds=bounds,
                           sobol="none", sobol_reason="nested run: variance split and p-box instead")

@@ -65,8 +65,9 @@ def run_pce(run: xr.Dataset, output: str, order: int | Literal["auto"] = "auto",
     values = apply_transform(flat(run[output])[ok], transform)
     ok = ok[np.isfinite(values).all(axis=1)]  # log10 of a value that is not positive: left out
     samples, values = run.uqms.input_matrix(ok), apply_transform(flat(run[output])[ok], transform)
-    if order == "auto":
-        fit, errors = pce_fit.choose_order(samples, values, inputs.joint, range(1, max_order + 1), cross_truncation)
+    if order == "auto":  # no order whose basis has as many terms as there are samples is ever built
+        supported = [k for k in range(1, max_order + 1) if comb(len(inputs) + k, k) < len(ok)] or [1]
+        fit, errors = pce_fit.choose_order(samples, values, inputs.joint, supported, cross_truncation)
     else:
         fit = pce_fit.fit_regression(samples, values, inputs.joint, int(order), cross_truncation)
         errors = {fit.order: float(np.mean(fit.loo))}
@@ -161,13 +162,22 @@ def index_variables(indices: xr.Dataset) -> tuple[str, ...]:
     return tuple(name for name in ("first", "total", "shapley") if name in indices)
 
 
+SHAPLEY_INPUTS = 8  # Shapley effects estimated up to this many inputs (2^d neighbour searches, ~3 s at 8)
+INTERVAL_ROWS = 20_000  # bootstrap of the given-data indices on at most this many rows (its cost grows as rows x resamples)
+
+
 def sobol_given_data_run(run: xr.Dataset, output: str, transform: str = "none", resamples: int = 200,
                          confidence: float = 0.95, seed: int = 0, n: int | None = None) -> xr.Dataset:
     """First-order indices of ``output`` (or its log10) from the run's samples as they are, any
     design, dependent or discrete inputs included (:mod:`uqms.analysis.given_data`), with
     bootstrap intervals; Shapley effects too (:mod:`uqms.analysis.shapley`) when some inputs
-    are dependent and there are at most :data:`~uqms.analysis.shapley.MAX_INPUTS` of them.
-    Uses the first ``n`` ok samples if given."""
+    are dependent and there are at most :data:`SHAPLEY_INPUTS` of them. Uses the first ``n``
+    ok samples if given.
+
+    On more than :data:`INTERVAL_ROWS` rows the bootstrap runs on that many and its interval
+    is narrowed about the full estimate by sqrt(rows used / rows), the 1/sqrt(n) rate of the
+    estimator's standard error.
+    """
     from uqms.analysis import given_data, shapley
 
     _check_scalar_samples(run, output)
@@ -176,12 +186,19 @@ def sobol_given_data_run(run: xr.Dataset, output: str, transform: str = "none", 
     values = apply_transform(flat(var)[ok], transform)
     keep = np.isfinite(values).all(axis=1)
     x, y = meta.input_matrix(ok[keep]).T, values[keep]
-    discrete = [name in meta.discrete_inputs for name in meta.inputs]
+    # a finite input is conditioned on each of its values once they repeat (twice on average); with more
+    # values than that (500 functionals, 128 samples) it is split into rank classes like a continuous one
+    discrete = [True if name in meta.discrete_inputs and len(np.unique(column)) <= len(y) // 2 else None
+                for name, column in zip(meta.inputs, x.T, strict=True)]
     names = {"input": meta.inputs}
-    interval = given_data.first_order_intervals(x, y, discrete=discrete, resamples=resamples, confidence=confidence, seed=seed)
-    data = {"first": unflat(given_data.first_order(x, y, discrete=discrete), var, names),
-            "first_interval": unflat(interval, var, {"bound": ["lower", "upper"], **names})}
-    if meta.dependent_inputs and len(meta.inputs) <= shapley.MAX_INPUTS:
+    first = given_data.first_order(x, y, discrete=discrete)
+    rows = min(len(y), INTERVAL_ROWS)
+    interval = given_data.first_order_intervals(x[:rows], y[:rows], discrete=discrete, resamples=resamples,
+                                                confidence=confidence, seed=seed)
+    if rows < len(y):
+        interval = first + (interval - given_data.first_order(x[:rows], y[:rows], discrete=discrete)) * np.sqrt(rows / len(y))
+    data = {"first": unflat(first, var, names), "first_interval": unflat(interval, var, {"bound": ["lower", "upper"], **names})}
+    if meta.dependent_inputs and len(meta.inputs) <= SHAPLEY_INPUTS:
         data["shapley"] = unflat(shapley.shapley_effects(x, y, seed=seed), var, names)
     return xr.Dataset(data, attrs=_attrs(run, output, "given_data", len(y), transform, confidence=confidence,
                                          resamples=resamples))

@@ -60,7 +60,10 @@ def build_dataset(workflow, arrays: dict[str, np.ndarray], n: int, seed: int) ->
             if dim in chain.output_coords:
                 # object (variable-length) strings: Zarr v3 has no spec for fixed-width ones
                 coords[dim] = np.array(chain.output_coords[dim], dtype=object)
-        variables[name] = xr.Variable(dims + tuple(extra), value, {"role": "output", "units": chain.units.get(name, "")})
+        attrs = {"role": "output", "units": chain.units.get(name, "")}
+        low, high = getattr(chain, "bounds", {}).get(name, (None, None))
+        attrs.update({key: float(bound) for key, bound in (("valid_min", low), ("valid_max", high)) if bound is not None})
+        variables[name] = xr.Variable(dims + tuple(extra), value, attrs)
     messages = {0: "ok", **chain.status_messages, BATCH_FAILED: BATCH_FAILED_MESSAGE}
     variables["status"] = xr.Variable(
         dims, arrays["status"].astype(np.int32, copy=False),

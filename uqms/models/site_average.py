@@ -72,15 +72,17 @@ class SiteAverage:
         self.inputs = tuple(dict.fromkeys([*self.stage.inputs, *self.sites.inputs]))
         dims = {k: tuple(self.stage.output_dims.get(k, ())) for k in self.averaged}
         units = {k: self.stage.units[k] for k in self.averaged if k in self.stage.units}
+        bounds = {k: v for k, v in getattr(self.stage, "bounds", {}).items() if k in self.averaged}  # averages stay inside
         coords = {d: self.stage.output_coords[d] for k in self.averaged for d in dims[k] if d in self.stage.output_coords}
         if turnover is not None:
             dims[self.share_name] = (SITE_TYPE, *dims[turnover])
             dims[self.top_share_name] = dims[turnover]
             units[self.share_name] = units[self.top_share_name] = "1"
+            bounds[self.share_name] = bounds[self.top_share_name] = (0.0, 1.0)
             coords[SITE_TYPE] = list(self.sites.labels)
         self.outputs = tuple(dims)
         self.output_dims = {k: v for k, v in dims.items() if v}
-        self.units, self.output_coords = units, coords
+        self.units, self.bounds, self.output_coords = units, bounds, coords
         self.status_messages = {code: f"at one or more sites: {message}" for code, message in self.stage.status_messages.items()}
 
     @property

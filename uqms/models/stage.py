@@ -8,6 +8,7 @@ batch. Optional attributes a stage may carry:
 - ``units``: unit of each output, e.g. ``{"tof": "1/s"}``;
 - ``output_dims``: names of the axes after the sample axis, e.g. ``{"theta": ("adsorbate",)}``;
 - ``output_coords``: labels along those axes, e.g. ``{"adsorbate": ["N*", "H*"]}``;
+- ``bounds``: the support of outputs that have one, e.g. ``{"coverage": (0.0, 1.0)}`` (None for an open side);
 - ``status_messages``: ``{code: message}`` for the codes (>0) the stage may return in a
   ``"status"`` array of its result to flag samples it could not compute.
 """
@@ -137,6 +138,7 @@ class Chain:
         self.outputs = tuple(producer)
         self.units = {k: v for m in self.stages for k, v in getattr(m, "units", {}).items()}
         self.output_dims = {k: tuple(v) for m in self.stages for k, v in getattr(m, "output_dims", {}).items()}
+        self.bounds = {k: tuple(v) for m in self.stages for k, v in getattr(m, "bounds", {}).items()}
         self.output_coords = {k: v for m in self.stages for k, v in getattr(m, "output_coords", {}).items()}
         self._codes: list[dict[str, int]] = []
         self.status_messages: dict[int, str] = {}

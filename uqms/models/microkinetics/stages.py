@@ -77,6 +77,7 @@ class SteadyStateStage:
         self.outputs = tuple(p + key for key in dims)
         self.output_dims = {p + key: value for key, value in dims.items()}
         self.units = {p + key: value for key, value in units.items()}
+        self.bounds = {p + key: (0.0, 1.0) for key in ("coverage", "free_sites")}
         self.output_coords = {f"{p}adsorbate": list(m.adsorbates), f"{p}site": list(m.sites),
                               f"{p}step": list(m.step_names), f"{p}product": list(m.products), f"{p}gas": list(m.gas)}
         self.status_messages = dict(STATUS_MESSAGES)

@@ -75,6 +75,7 @@ class _ReactorStage:
         self.outputs = tuple(p + key for key in dims)
         self.output_dims = {p + key: value for key, value in dims.items()}
         self.units = {p + key: value for key, value in units.items()}
+        self.bounds = {p + key: (0.0, 1.0) for key in ("equilibrium_conversion", "mole_fraction")}
         self.output_coords = {f"{p}product": list(m.products), f"{p}gas": list(m.gas)}
         self.status_messages = dict(STATUS_MESSAGES)
 

@@ -3,6 +3,7 @@
 import json
 
 import numpy as np
+import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
@@ -144,9 +145,14 @@ def test_run_with_posterior_draws_the_calibrated_inputs_jointly(calibrated):
     np.testing.assert_array_equal(run["efficiency"].values, prior_run["efficiency"].values)
     assert run.attrs["workflow"] == "arrhenius_posterior"
     assert f"['Ea', 'log10_A'] drawn from {folder / 'cal.nc'}" in run.attrs["workflow_text"]
-    # the [analysis] follows, without PCE Sobol indices (posterior draws are neither independent nor of a known law)
+    # the [analysis] follows with given-data indices and Shapley effects: posterior draws are neither
+    # independent nor of a known law, so no polynomial chaos
     analysis = {p.name for p in (folder / "posterior_analysis").iterdir()}
-    assert "predictive.csv" in analysis and not any(name.startswith("sobol") for name in analysis)
+    assert "predictive.csv" in analysis
+    plan = pd.read_csv(folder / "posterior_analysis" / "plan.csv", index_col="output")
+    assert plan.loc["tof", "sobol_method"] == "given_data" and "dependent" in plan.loc["tof", "sobol_reason"]
+    indices = pd.read_csv(folder / "posterior_analysis" / "sobol_tof.csv")
+    assert indices["shapley"].sum() == pytest.approx(1.0) and indices["shapley"].between(-0.05, 1.05).all()
     # the calibrated prediction is far narrower than the prior one
     assert np.log10(run["tof"]).std() < 0.5 * np.log10(prior_run["tof"]).std()
 

@@ -52,8 +52,9 @@ def run_pce(run: xr.Dataset, output: str, order: int | Literal["auto"] = "auto",
     and at most ``SAMPLES_PER_TERM`` per basis term of the highest order: beyond that the
     fit costs time, not accuracy, and the LOO error says how good it is).
 
-    ``order="auto"`` picks the order in 1..max_order with the lowest LOO error. Returns the
-    fit, ``{order: LOO error}`` of the orders tried and the number of ok samples used.
+    ``order="auto"`` fits a sparse expansion (:func:`uqms.analysis.pce.fit_sparse`, LARS with
+    orders 1..max_order tried adaptively), an integer order the full basis of that order.
+    Returns the fit, ``{order: LOO error}`` of the orders tried and the number of ok samples used.
     """
     from uqms.workflow import run_input_set
 
@@ -66,7 +67,8 @@ def run_pce(run: xr.Dataset, output: str, order: int | Literal["auto"] = "auto",
     samples = np.stack([run[name].values[ok] for name in input_names(run)])
     values = flat(run[output])[ok]
     if order == "auto":
-        fit, errors = pce_fit.choose_order(samples, values, inputs.joint, range(1, max_order + 1), cross_truncation)
+        fit = pce_fit.fit_sparse(samples, values, inputs.joint, max_order, q=cross_truncation)
+        errors = {order: float(np.nanmean(loo)) if np.isfinite(loo).any() else np.nan for order, loo in fit.search.loo.items()}
     else:
         fit = pce_fit.fit_regression(samples, values, inputs.joint, int(order), cross_truncation)
         errors = {fit.order: float(np.mean(fit.loo))}

@@ -30,7 +30,8 @@ def lars_ols(psi: np.ndarray, y: np.ndarray, chapelle: bool = True) -> tuple[np.
     """The LARS prefix whose OLS refit has the lowest (corrected) relative LOO error.
 
     Args:
-        psi: ``(n, P)`` design matrix whose column 0 is constant (always kept).
+        psi: ``(n, P)`` design matrix whose column 0 is constant (always kept); fastest
+            in Fortran order (each step reads it whole, through ``psi.T @ u``, and one column).
         y: ``(n,)`` values, not constant.
         chapelle: multiply the LOO error by Chapelle's factor
             ``n / (n - k) (1 + tr((psi_S^T psi_S)^-1))`` for ``k`` terms, which
@@ -41,20 +42,19 @@ def lars_ols(psi: np.ndarray, y: np.ndarray, chapelle: bool = True) -> tuple[np.
         ``(k,)`` and the LOO error: mean squared LOO residual / variance of ``y``.
     """
     n, size = psi.shape
-    mean = psi.mean(axis=0)
-    norm = np.sqrt(np.maximum((psi**2).sum(axis=0) - n * mean**2, 0.0))  # of the centred columns
-    free = norm > 1e-12 * np.sqrt(n) * np.abs(psi).max(axis=0)
+    mean, square = psi.mean(axis=0), np.einsum("ij,ij->j", psi, psi)  # no (n, P) temporaries
+    norm = np.sqrt(np.maximum(square - n * mean**2, 0.0))  # of the centred columns
+    free = norm**2 > 1e-12 * square  # a (numerically) constant column cannot enter
     free[0] = False
     steps = min(int(free.sum()), n - 3)  # an OLS refit needs more samples than terms
     q = np.empty((n, steps + 1))
     r = np.zeros((steps + 1, steps + 1))
-    r_inv = np.zeros_like(r)
     q[:, 0] = 1 / np.sqrt(n)
     r[0, 0] = psi[0, 0] * np.sqrt(n)
-    r_inv[0, 0] = 1 / r[0, 0]
     centred = y - y.mean()
     variance = centred @ centred / n
-    fitted, leverage, trace = np.full(n, y.mean()), np.full(n, 1 / n), r_inv[0, 0] ** 2
+    # tr((psi_S^T psi_S)^-1) = |R^-1|_F^2, and R^-1 grows by one column per term
+    fitted, leverage, trace = np.full(n, y.mean()), np.full(n, 1 / n), r[0, 0] ** -2.0
 
     def loo(terms: int) -> float:
         error = np.mean(((y - fitted) / (1 - leverage)) ** 2) / variance
@@ -79,8 +79,8 @@ def lars_ols(psi: np.ndarray, y: np.ndarray, chapelle: bool = True) -> tuple[np.
         if length > 1e-8 * norm[j]:  # j is not (numerically) a combination of the active columns
             q[:, k] = vector / length
             r[:k, k], r[k, k] = column, length
-            r_inv[:k, k], r_inv[k, k] = -r_inv[:k, :k] @ column / length, 1 / length
-            trace += r_inv[: k + 1, k] @ r_inv[: k + 1, k]
+            inverse = linalg.solve_triangular(r[:k, :k], column) / length  # minus column k of R^-1, above the diagonal
+            trace += inverse @ inverse + length**-2.0
             leverage += q[:, k] ** 2
             fitted += q[:, k] * (q[:, k] @ y)
             support.append(j)

@@ -29,6 +29,9 @@ from uqms.analysis.lars import lars_ols
 MEMORY_BUDGET = 256 * 2**20
 """Default bytes a sparse fit may hold in its design matrix, QR factor and multi-indices."""
 
+DESIGN_CHUNK = 1024
+"""Terms of the design matrix evaluated at a time (each chunk needs two ``(n, chunk)`` temporaries)."""
+
 CANDIDATES_PER_SAMPLE = 10
 """Most candidate terms per sample in a sparse fit: each LARS step costs ``O(n P)``."""
 
@@ -133,9 +136,11 @@ def term_count(dim: int, order: int, q: float = 1.0) -> int:
 
 
 def sparse_bytes(n: int, terms: int, dim: int) -> int:
-    """Bytes a sparse fit on ``n`` samples and ``terms`` candidates holds: the ``(n, P)`` design
-    matrix, LARS's ``(n, min(n, P))`` orthonormal factor (float64) and the ``(P, dim)`` multi-indices."""
-    return 8 * (n * terms + n * min(n, terms) + terms * dim)
+    """Bytes a sparse fit on ``n`` samples and ``P = terms`` candidates holds (float64 and int64):
+    the ``(n, P)`` design matrix and the temporaries of one chunk of it, LARS's QR factors
+    ``(n, k)`` and ``(k, k)`` with ``k = min(n, P)``, and the ``(P, dim)`` multi-indices."""
+    k = min(n, terms)
+    return 8 * (n * terms + 2 * n * min(terms, DESIGN_CHUNK) + n * k + k * k + terms * dim)
 
 
 def order_cap(dim: int, n: int, memory_budget: int = MEMORY_BUDGET, q: float = 1.0, max_order: int | None = None) -> int:
@@ -235,7 +240,8 @@ def fit_sparse(samples: np.ndarray, values: np.ndarray, joint: chaospy.Distribut
     :func:`uqms.analysis.lars.lars_ols` keeps the LARS prefix with the lowest corrected
     LOO error. Each column keeps its best order; the search stops when no column has
     improved for two orders. Candidate orders are nested, so the design matrix of the
-    cap is filled one order at a time (its pages are touched only as orders are tried).
+    cap is allocated once and filled one order at a time (its pages are touched only as
+    orders are tried).
     Coefficients ``(P, m)`` live on the union of the columns' supports, zero elsewhere.
 
     Raises:
@@ -249,17 +255,19 @@ def fit_sparse(samples: np.ndarray, values: np.ndarray, joint: chaospy.Distribut
                          f"(or {memory_budget} bytes too small a budget)")
     candidates = multi_index_set(dim, cap, q)
     sizes = np.searchsorted(_q_norm(candidates, q), np.arange(cap + 1), side="right")  # terms up to each order
-    psi = np.empty((n, sizes[-1]))
+    psi_t = np.empty((sizes[-1], n))  # the design matrix transposed: LARS reads whole columns
     mean, variance = y.mean(axis=0), y.var(axis=0)
     moving = varies(variance, mean)
     best = [(np.inf, np.array([0]), mean[column:column + 1]) for column in range(y.shape[1])]
     tried, stalled, built = {}, 0, 0
     for order in range(1, cap + 1):
-        psi[:, built:sizes[order]] = design_matrix(joint, candidates[built:sizes[order]], samples)
+        for start in range(built, sizes[order], DESIGN_CHUNK):
+            stop = min(start + DESIGN_CHUNK, sizes[order])
+            psi_t[start:stop] = design_matrix(joint, candidates[start:stop], samples).T
         built = sizes[order]
         loo, improved = np.full(y.shape[1], np.nan), False
         for column in np.flatnonzero(moving):
-            kept, coefficients, loo[column] = lars_ols(psi[:, :built], y[:, column], chapelle)
+            kept, coefficients, loo[column] = lars_ols(psi_t[:built].T, y[:, column], chapelle)
             if loo[column] < best[column][0] and best[column][0] > ROUND_OFF:
                 best[column], improved = (loo[column], kept, coefficients), True
         tried[order] = loo

@@ -20,6 +20,9 @@ from __future__ import annotations
 import numpy as np
 from scipy import linalg
 
+ROUND_OFF = 1e-20
+"""A relative LOO error below this is round-off: the fit is exact and cannot improve."""
+
 
 def patience(steps: int) -> int:
     """LARS steps without a better LOO error after which the path stops (UQLab's rule: 10 % of the path, at least 10)."""
@@ -39,7 +42,8 @@ def lars_ols(psi: np.ndarray, y: np.ndarray, chapelle: bool = True) -> tuple[np.
 
     Returns:
         Columns kept ``(k,)`` in order of entry (``0`` first), their OLS coefficients
-        ``(k,)`` and the LOO error: mean squared LOO residual / variance of ``y``.
+        ``(k,)`` and the LOO error: mean squared LOO residual / variance of ``y``. An exact
+        fit (error below ``ROUND_OFF``) ends the path.
     """
     n, size = psi.shape
     mean, square = psi.mean(axis=0), np.einsum("ij,ij->j", psi, psi)  # no (n, P) temporaries
@@ -85,7 +89,7 @@ def lars_ols(psi: np.ndarray, y: np.ndarray, chapelle: bool = True) -> tuple[np.
             fitted += q[:, k] * (q[:, k] @ y)
             support.append(j)
             errors.append(loo(k + 1))
-            if k - 1 - int(np.argmin(errors)) >= patience(steps):
+            if errors[-1] < ROUND_OFF or k - 1 - int(np.argmin(errors)) >= patience(steps):
                 break
             z.append((norm[j] * np.sign(c[j]) - r[1:k, k] @ z) / length)
             direction = np.asarray(z)
@@ -102,7 +106,7 @@ def lars_ols(psi: np.ndarray, y: np.ndarray, chapelle: bool = True) -> tuple[np.
             break
         c -= gamma * a
         c_max -= gamma * step_size
-    best = int(np.argmin(errors))
+    best = int(np.argmax(np.asarray(errors) <= max(min(errors), ROUND_OFF)))  # the shortest of equals
     kept = np.array([0, *support[:best]])
     coefficients = linalg.solve_triangular(r[: best + 1, : best + 1], q[:, : best + 1].T @ y)
     return kept, coefficients, float(errors[best])

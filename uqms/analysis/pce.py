@@ -24,7 +24,7 @@ import numpoly
 import numpy as np
 from scipy import linalg
 
-from uqms.analysis.lars import lars_ols
+from uqms.analysis.lars import ROUND_OFF, lars_ols
 
 MEMORY_BUDGET = 256 * 2**20
 """Default bytes a sparse fit may hold in its design matrix, QR factor and multi-indices."""
@@ -34,9 +34,6 @@ DESIGN_CHUNK = 1024
 
 CANDIDATES_PER_SAMPLE = 10
 """Most candidate terms per sample in a sparse fit: each LARS step costs ``O(n P)``."""
-
-ROUND_OFF = 1e-20
-"""A relative LOO error below this is round-off: the fit is exact and cannot improve."""
 
 
 @dataclass(frozen=True)
@@ -116,8 +113,8 @@ def multi_index_set(dim: int, order: int, q: float = 1.0) -> np.ndarray:
 
     ``q = 1`` is the total-degree set (``P = comb(dim + order, order)``), ``q < 1`` a
     hyperbolic truncation keeping fewer interactions (chaospy's ``cross_truncation``).
-    Rows are sorted by q-norm, then lexicographically (``numpoly.glexindex``'s graded
-    reverse order for ``q = 1``), so every lower order's set is a leading block. Built one input at a
+    Rows are sorted by q-norm, then lexicographically, so every lower order's set is a
+    leading block. Built one input at a
     time keeping only partial indices within the bound, so no intermediate set is
     larger than the result times ``order + 1``.
     """
@@ -145,8 +142,11 @@ def sparse_bytes(n: int, terms: int, dim: int) -> int:
 
 def order_cap(dim: int, n: int, memory_budget: int = MEMORY_BUDGET, q: float = 1.0, max_order: int | None = None) -> int:
     """Highest candidate order of a sparse fit on ``n`` samples: at most ``CANDIDATES_PER_SAMPLE * n``
-    terms, within ``memory_budget`` bytes (:func:`sparse_bytes`) and at most ``max_order``; 0 if
-    not even order 1 fits. Counted before anything is built."""
+    terms, of degree below ``n``, within ``memory_budget`` bytes (:func:`sparse_bytes`) and at most
+    ``max_order``; 0 if not even order 1 fits, or if ``n < 4`` (a LARS term and its OLS refit need
+    three samples besides). Counted before anything is built."""
+    if n < 4:
+        return 0
     order = 0
     while max_order is None or order < max_order:
         terms = term_count(dim, order + 1, q)

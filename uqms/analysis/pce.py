@@ -156,9 +156,9 @@ def order_cap(dim: int, n: int, memory_budget: int = MEMORY_BUDGET, q: float = 1
     return order
 
 
-def orthonormal_basis(joint: chaospy.Distribution, order: int) -> tuple[numpoly.ndpoly, np.ndarray]:
-    """chaospy's orthonormal basis of total degree ``order`` (for quadrature projection) and the
-    ``(P, d)`` multi-index of each term.
+def orthonormal_basis(joint: chaospy.Distribution, order: int, cross_truncation: float = 1.0) -> tuple[numpoly.ndpoly, np.ndarray]:
+    """chaospy's orthonormal basis of q-norm ``order`` (``q = cross_truncation``; for quadrature
+    projection) and the ``(P, d)`` multi-index of each term.
 
     ``basis.exponents`` is the union of monomials of all terms, so each term's
     multi-index is read from its own coefficients: the highest degree of every
@@ -167,12 +167,12 @@ def orthonormal_basis(joint: chaospy.Distribution, order: int) -> tuple[numpoly.
     """
 
     def build():
-        basis = chaospy.generate_expansion(order, joint, normed=True)
+        basis = chaospy.generate_expansion(order, joint, normed=True, cross_truncation=cross_truncation)
         present = np.abs(np.array(basis.coefficients)) > 0  # (monomials, P)
         multi_indices = np.where(present[:, :, None], basis.exponents[:, None, :], 0).max(axis=0)
         return basis, multi_indices.astype(int)
 
-    return _cached(("basis", repr(joint), order), build)
+    return _cached(("basis", repr(joint), order, cross_truncation), build)
 
 
 def design_matrix(joint: chaospy.Distribution, multi_indices: np.ndarray, samples: np.ndarray) -> np.ndarray:

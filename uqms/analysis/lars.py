@@ -83,7 +83,7 @@ def lars_ols(psi: np.ndarray, y: np.ndarray, chapelle: bool = True) -> tuple[np.
         if length > 1e-8 * norm[j]:  # j is not (numerically) a combination of the active columns
             q[:, k] = vector / length
             r[:k, k], r[k, k] = column, length
-            inverse = linalg.solve_triangular(r[:k, :k], column) / length  # minus column k of R^-1, above the diagonal
+            inverse = linalg.solve_triangular(r[:k, :k], column) / length  # column k of R^-1 above the diagonal, negated
             trace += inverse @ inverse + length**-2.0
             leverage += q[:, k] ** 2
             fitted += q[:, k] * (q[:, k] @ y)

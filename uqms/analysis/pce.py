@@ -1,16 +1,19 @@
 """Polynomial chaos expansions: orthonormal basis, fit by regression (dense or sparse) or quadrature, LOO error.
 
 chaospy builds the univariate orthonormal polynomials (three-terms recurrence) and
-does the quadrature fit. Three things are done here instead: the multi-indices are
-generated directly (chaospy's multivariate basis for 8 inputs at order 10 has
-43 758 terms and took 24 GB; ``numpoly.glexindex`` with a hyperbolic truncation
-builds sets far larger than the one it returns), the design matrix is assembled
+does the quadrature fit. Three things are done here instead: regression fits take
+their multi-indices from ``numpoly.glexindex`` without building chaospy's
+multivariate basis (for 8 inputs at order 10 it has 43 758 terms and took 24 GB),
+the design matrix is assembled
 from univariate polynomials and the multi-indices (evaluating the numpoly basis
 takes ~2 s for 495 terms at 4096 points, this ~0.3 s), and the least-squares fit
 is solved through the normal equations, whose Cholesky factor also gives the
 hat-matrix diagonal that the closed-form leave-one-out error needs
 (``chaospy.fit_regression`` exposes neither). With an orthonormal basis the Gram
 matrix stays close to ``n I``, so the normal equations are well conditioned.
+The sparse fit ranks the terms by least-angle regression (:mod:`uqms.analysis.lars`)
+and caps its highest order, counted before anything is built, by the samples and a
+memory budget.
 """
 
 from __future__ import annotations
@@ -109,22 +112,15 @@ def _q_norm(multi_indices: np.ndarray, q: float) -> np.ndarray:
 
 
 def multi_index_set(dim: int, order: int, q: float = 1.0) -> np.ndarray:
-    """The ``(P, dim)`` multi-indices ``alpha`` with q-norm ``(sum alpha_j^q)^(1/q) <= order``.
+    """The ``(P, dim)`` multi-indices ``alpha`` with q-norm ``(sum alpha_j^q)^(1/q) <= order``
+    (``numpoly.glexindex``, which builds no polynomials).
 
     ``q = 1`` is the total-degree set (``P = comb(dim + order, order)``), ``q < 1`` a
     hyperbolic truncation keeping fewer interactions (chaospy's ``cross_truncation``).
-    Rows are sorted by q-norm, then lexicographically, so every lower order's set is a
-    leading block. Built one input at a
-    time keeping only partial indices within the bound, so no intermediate set is
-    larger than the result times ``order + 1``.
+    Rows are sorted by q-norm, so every lower order's set is a leading block.
     """
-    bound, degrees = order**q * (1 + 1e-12), np.arange(order + 1)
-    indices, spent = np.zeros((1, 0), dtype=np.int64), np.zeros(1)
-    for _ in range(dim):
-        total = spent[:, None] + degrees[None, :] ** q
-        rows, columns = np.nonzero(total <= bound)
-        indices, spent = np.column_stack([indices[rows], degrees[columns]]), total[rows, columns]
-    return indices[np.lexsort((*indices.T[::-1], _q_norm(indices, q)))]
+    indices = numpoly.glexindex(0, order + 1, dim, cross_truncation=q, graded=True, reverse=True)
+    return indices[np.argsort(_q_norm(indices, q), kind="stable")]
 
 
 def term_count(dim: int, order: int, q: float = 1.0) -> int:
@@ -276,8 +272,8 @@ def fit_sparse(samples: np.ndarray, values: np.ndarray, joint: chaospy.Distribut
             break
     union = np.unique(np.concatenate([kept for _, kept, _ in best]))
     coefficients = np.zeros((len(union), y.shape[1]))
-    for column, (_, kept, values_) in enumerate(best):
-        coefficients[np.searchsorted(union, kept), column] = values_
+    for column, (_, kept, column_coefficients) in enumerate(best):
+        coefficients[np.searchsorted(union, kept), column] = column_coefficients
     loo = np.array([error if np.isfinite(error) else np.nan for error, _, _ in best])
     search = OrderSearch(cap, {order: int(sizes[order]) for order in tried}, tried)
     return PolynomialChaos(joint, coefficients, candidates[union], int(candidates[union].sum(axis=1).max()), loo, n, search)

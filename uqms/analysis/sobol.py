@@ -52,9 +52,10 @@ def run_pce(run: xr.Dataset, output: str, order: int | Literal["auto"] = "auto",
     and at most ``SAMPLES_PER_TERM`` per basis term of the highest order: beyond that the
     fit costs time, not accuracy, and the LOO error says how good it is).
 
-    ``order="auto"`` picks the order in 1..max_order with the lowest LOO error. ``transform``:
-    expand the output (``"none"``) or its log10. Returns the fit, ``{order: LOO error}`` of
-    the orders tried and the number of ok samples used.
+    ``order="auto"`` fits a sparse expansion (:func:`uqms.analysis.pce.fit_sparse`, LARS with
+    orders 1..max_order tried adaptively), an integer order the full basis of that order.
+    ``transform``: expand the output (``"none"``) or its log10. Returns the fit,
+    ``{order: LOO error}`` of the orders tried and the number of ok samples used.
     """
     _check_scalar_samples(run, output)
     inputs = run.uqms.input_set()
@@ -65,9 +66,9 @@ def run_pce(run: xr.Dataset, output: str, order: int | Literal["auto"] = "auto",
     values = apply_transform(flat(run[output])[ok], transform)
     ok = ok[np.isfinite(values).all(axis=1)]  # log10 of a value that is not positive: left out
     samples, values = run.uqms.input_matrix(ok), apply_transform(flat(run[output])[ok], transform)
-    if order == "auto":  # no order whose basis has as many terms as there are samples is ever built
-        supported = [k for k in range(1, max_order + 1) if comb(len(inputs) + k, k) < len(ok)] or [1]
-        fit, errors = pce_fit.choose_order(samples, values, inputs.joint, supported, cross_truncation)
+    if order == "auto":
+        fit = pce_fit.fit_sparse(samples, values, inputs.joint, max_order, q=cross_truncation)
+        errors = {order: float(np.nanmean(loo)) if np.isfinite(loo).any() else np.nan for order, loo in fit.search.loo.items()}
     else:
         fit = pce_fit.fit_regression(samples, values, inputs.joint, int(order), cross_truncation)
         errors = {fit.order: float(np.mean(fit.loo))}

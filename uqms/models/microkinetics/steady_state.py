@@ -253,9 +253,6 @@ def _continuation(equations, forward_k, reverse_k, x, rows, max_iterations, iter
     close = np.zeros(len(rows), dtype=bool)
     active = np.arange(len(rows))
     change = equations.change
-    adsorbates = equations.net.shape[0]
-    identity = np.eye(adsorbates, change.shape[0])[None]  # the adsorbates' rows of I
-    sites = equations.sites[None]
     dt = None
     for _ in range(max_iterations):
         if active.size == 0:
@@ -275,13 +272,7 @@ def _continuation(equations, forward_k, reverse_k, x, rows, max_iterations, iter
             active, theta, dt, forward, reverse, gross = active[go], theta[go], dt[go], forward[go], reverse[go], gross[go]
         if active.size == 0:
             break
-        jacobian = equations.combined_derivatives(equations.balance_operator, forward, reverse)  # d/dx
-        scale = gross[:, :adsorbates]
-        matrix = np.concatenate([(identity * (theta / dt[:, None])[:, None, :] - jacobian) / scale[:, :, None],
-                                 sites * theta[:, None, :]], axis=1)
-        rhs = np.concatenate([((forward - reverse) @ equations.net.T) / scale, 1.0 - theta @ equations.sites.T],
-                             axis=1)
-        step = theta * _solve(matrix, rhs)
+        step = _implicit_euler_step(equations, forward, reverse, theta, dt, gross[:, : equations.net.shape[0]])
         new = np.maximum(theta + step, np.exp(LOG_FLOOR))
         accept = _all_in_row(np.isfinite(new) & (new >= TRANSIENT_FLOOR * theta))
         new = np.minimum(new[accept], 1.0)
@@ -290,6 +281,19 @@ def _continuation(equations, forward_k, reverse_k, x, rows, max_iterations, iter
         iterations[rows[active]] += 1
         dt = np.where(accept, np.minimum(dt * TRANSIENT_GROWTH, 1e250), dt / 4)
     return close
+
+
+def _implicit_euler_step(equations, forward, reverse, theta, dt, scale) -> np.ndarray:
+    """Change of the coverages (samples, surface species) in one linearly implicit Euler
+    step of length ``dt`` (samples), the adsorbate rows divided by ``scale`` (their gross
+    fluxes); see :func:`_continuation` for the system solved."""
+    adsorbates, species = equations.net.shape[0], theta.shape[1]
+    jacobian = equations.combined_derivatives(equations.balance_operator, forward, reverse)  # d/dx
+    diagonal = np.eye(adsorbates, species)[None] * (theta / dt[:, None])[:, None, :]
+    matrix = np.concatenate([(diagonal - jacobian) / scale[:, :, None], equations.sites[None] * theta[:, None, :]],
+                            axis=1)
+    rhs = np.concatenate([((forward - reverse) @ equations.net.T) / scale, 1.0 - theta @ equations.sites.T], axis=1)
+    return theta * _solve(matrix, rhs)
 
 
 def _largest_magnitude(rows: np.ndarray) -> np.ndarray:

@@ -133,7 +133,8 @@ class AnalysisSection(_Section):
     confidence: float = Field(default=0.95, gt=0, lt=1, description="level of the Saltelli confidence intervals")
     convergence: bool = Field(default=True, description="also write the convergence of the Sobol indices")
     tables: list[Literal["csv", "netcdf"]] = Field(default=["csv", "netcdf"], description="formats of the tables written")
-    figures: list[Literal["png", "svg"]] = Field(default=["png", "svg"], description="formats of the figures written")
+    figures: list[Literal["png", "svg"]] = Field(default=["png"], description="formats of the figures written (svg: "
+                                                 "vector figures for papers, slower to write)")
     directory: str = Field(default="", description="relative to the workflow file; empty: '<run store>_analysis' beside the store")
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 from typing import Sequence
 
@@ -37,6 +38,9 @@ class Workflow:
         output: where ``uqms run`` stores the run (``.zarr`` or ``.nc``), may be empty.
         source: file the workflow came from (for messages and provenance).
         source_text: that file's text (stored with every run).
+        files: the data files the workflow reads (mechanisms, ensembles, ``*_file``
+            options); their content hashes are kept in :attr:`files`, so a resumable
+            store notices when one is edited.
 
     Raises:
         WorkflowError: the chain cannot be wired to the inputs and constants.
@@ -59,6 +63,7 @@ class Workflow:
         output: str = "",
         source: str = "<python>",
         source_text: str = "",
+        files: Sequence[str] = (),
     ):
         self.chain = chain if isinstance(chain, Chain) else Chain(chain)
         if not inputs:
@@ -88,6 +93,7 @@ class Workflow:
         self.n, self.seed, self.batch_size, self.scheduler = int(n), int(seed), batch_size, scheduler
         self.name, self.output = name, output
         self.source, self.source_text = source, source_text
+        self.files = {str(path): file_digest(path) for path in files}
 
     @classmethod
     def from_file(cls, path: str | Path) -> "Workflow":
@@ -103,9 +109,12 @@ class Workflow:
         inputs, correlations = inputs_from_config(config, source, ensembles)
         constants = [Constant(name, c.value, c.unit, c.description) for name, c in config.constants.items()]
         stages = [stage for _, stage in ensembles]
+        files = [relative_to_workflow(source, entry.file) for entry in config.ensembles.values()]
         for i, entry in enumerate(config.chain):
+            options = _resolve_file_options(entry.options, source)
+            files.extend(_file_options(options))
             try:
-                stages.append(resolve_stage(entry.stage, _resolve_file_options(entry.options, source)))
+                stages.append(resolve_stage(entry.stage, options))
             except (LookupError, TypeError, ValueError) as error:
                 raise WorkflowError(source, f"chain[{i}].stage", str(error)) from None
         try:
@@ -116,6 +125,7 @@ class Workflow:
                 seed=config.workflow.seed, batch_size=config.execution.batch_size,
                 scheduler=config.execution.scheduler, name=config.workflow.name,
                 output=_output_path(config.output, source), source=source, source_text=text,
+                files=files,
             )
         except (WiringError, ValueError) as error:
             raise WorkflowError(source, "chain" if isinstance(error, WiringError) else "inputs", str(error)) from None
@@ -241,6 +251,31 @@ def _resolve_file_options(options: dict, source: str) -> dict:
         return relative_to_workflow(source, value) if key.endswith("_file") and isinstance(value, str) else value
 
     return {k: resolve(k, v) for k, v in options.items()}
+
+
+def _file_options(options: dict) -> list[str]:
+    """The paths among resolved stage options (``*_file`` keys, also nested)."""
+    def walk(key, value):
+        if isinstance(value, dict):
+            return [path for k, v in value.items() for path in walk(k, v)]
+        if isinstance(value, list):
+            return [path for v in value for path in walk("", v)]
+        return [value] if key.endswith("_file") and isinstance(value, str) else []
+
+    return walk("", options)
+
+
+def file_digest(path: str | Path) -> str:
+    """SHA-256 of a file's content (of every file below it, for a folder; "missing" if absent)."""
+    path = Path(path)
+    parts = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path] if path.is_file() else []
+    if not parts:
+        return "missing"
+    digest = hashlib.sha256()
+    for part in parts:
+        with part.open("rb") as file:
+            digest.update(hashlib.file_digest(file, "sha256").digest())
+    return digest.hexdigest()
 
 
 def _output_path(output: OutputSection, source: str) -> str:

@@ -92,8 +92,9 @@ def _evaluate(problem: CalibrationProblem, theta: np.ndarray) -> np.ndarray:
 
 
 def fingerprint(problem: CalibrationProblem) -> str:
-    """Hash of what the chain samples: workflow text, data, calibrated names, likelihood."""
+    """Hash of what the chain samples: workflow text and files, data, calibrated names, likelihood."""
     data = problem.data
+    files = sorted(getattr(problem.workflow, "files", {}).values())
     content = json.dumps({
         "workflow": problem.workflow.source_text or problem.workflow.name,
         "parameters": list(problem.parameter_names),
@@ -102,6 +103,7 @@ def fingerprint(problem: CalibrationProblem) -> str:
         "keys": data.keys,
         "conditions": {k: v.tolist() for k, v in data.conditions.items()},
         "observed": data.observed.tolist(), "sd": np.nan_to_num(data.sd, nan=-1).tolist(),
+        **({"files": files} if files else {}),  # only when there are some: older chains still resume
     }, sort_keys=True)
     return hashlib.sha256(content.encode()).hexdigest()
 

@@ -33,7 +33,7 @@ def build_dataset(workflow, arrays: dict[str, np.ndarray], n: int, seed: int) ->
 
     Every variable carries ``units`` and ``role`` (input, output, constant, status) in
     its attrs; the Dataset attrs carry the workflow text, the status message table and
-    the versions of uqms and its dependencies.
+    the content digests of the files it reads and the versions of uqms and its dependencies.
     """
     chain = workflow.chain
     variables: dict[str, xr.Variable] = {}
@@ -66,6 +66,7 @@ def build_dataset(workflow, arrays: dict[str, np.ndarray], n: int, seed: int) ->
         "workflow": workflow.name,
         "workflow_file": workflow.source,
         "workflow_text": workflow.source_text,
+        "workflow_files": json.dumps(getattr(workflow, "files", {})),
         "design": workflow.design_method,
         "seed": int(seed),
         "input_names": json.dumps(list(workflow.inputs.names)),

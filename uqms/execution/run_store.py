@@ -36,7 +36,9 @@ def fingerprint(workflow, n: int, seed: int) -> str:
         + [(type(s).__qualname__, s.inputs, s.outputs) for s in workflow.chain.stages]
     )
     blocks = [workflow.design_blocks] if workflow.design_method == "saltelli" else []
-    text = json.dumps([described, workflow.design_method, int(n), int(seed), *blocks])
+    files = getattr(workflow, "files", {})
+    contents = [sorted(files.values())] if files else []  # the content, wherever the files were moved
+    text = json.dumps([described, workflow.design_method, int(n), int(seed), *blocks, *contents])
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -47,6 +49,17 @@ def batches_done(path: str | Path) -> np.ndarray:
     concurrently: about 3x faster than through xarray and dask (~0.4 ms a batch).
     """
     return np.asarray(zarr.open_array(Path(path) / DONE, mode="r")[:], dtype=bool)
+
+
+def _refuse_changed_files(path, stored: dict[str, str], files: dict[str, str]) -> None:
+    """Name the first file whose content differs from when the store was started."""
+    for name, digest in files.items():
+        if name in stored and stored[name] != digest:
+            raise StoreMismatchError(
+                f"{path}: {name} changed since this store was started (its batches were computed from the "
+                "old content, sha256 " f"{stored[name][:12]}, not {digest[:12]}); it is left untouched: "
+                "restore the file, choose another output path or delete the store"
+            )
 
 
 class RunStore:
@@ -73,10 +86,12 @@ class RunStore:
         return cls(path, batch_size)
 
     @classmethod
-    def open(cls, path: str | Path, digest: str, description: str) -> "RunStore":
-        """Open an existing store, refusing one made by anything else than this run."""
+    def open(cls, path: str | Path, digest: str, description: str, files: dict[str, str]) -> "RunStore":
+        """Open an existing store, refusing one made by anything else than this run
+        (``files``: the workflow's ``{path: content digest}``, to name an edited one)."""
         with xr.open_zarr(path, consolidated=False) as stored:
             if stored.attrs.get(FINGERPRINT) != digest:
+                _refuse_changed_files(path, json.loads(stored.attrs.get("workflow_files", "{}")), files)
                 raise StoreMismatchError(
                     f"{path}: this store holds another run (workflow {stored.attrs.get('workflow')!r}, "
                     f"n {stored.attrs.get('n_samples')}, seed {stored.attrs.get('seed')}, design "

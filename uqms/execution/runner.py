@@ -256,7 +256,7 @@ class _StoreSink(_Sink):
     @classmethod
     def resume(cls, workflow, n, seed, path):
         description = f"workflow {workflow.name!r}, n {n}, seed {seed}, design {workflow.design_method!r}"
-        store = RunStore.open(path, fingerprint(workflow, n, seed), description)
+        store = RunStore.open(path, fingerprint(workflow, n, seed), description, getattr(workflow, "files", {}))
         return cls(store, open_run(path, allow_incomplete=True), store.done())
 
     def is_done(self, index):

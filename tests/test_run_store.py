@@ -1,8 +1,14 @@
-"""The run store: fingerprinted by the workflow and the content of its files."""
+"""The run store: fingerprinted (workflow and the content of its files), made atomically, locked."""
+
+import json
+import socket
+import subprocess
+import sys
 
 import pytest
 
 from uqms import Workflow
+from uqms.execution.lock import StoreLockedError, lock_path
 from uqms.execution.run_store import StoreMismatchError
 
 SCALED_STAGES = '''
@@ -59,3 +65,34 @@ def test_a_store_refuses_to_resume_after_a_file_of_the_workflow_changed(scaled, 
         Workflow.from_file(scaled).run(store=store)
     (tmp_path / "scale.txt").write_text("2.0")
     assert Workflow.from_file(scaled).run(store=store).identical(first)
+
+
+HALF_MADE = '{"attributes":{},"zarr_format":3,"consolidated_metadata":null,"node_type":"group"}'
+
+
+def test_a_store_whose_creation_was_killed_is_made_again(scaled, tmp_path):
+    reference = Workflow.from_file(scaled).run()
+    half_made = tmp_path / "old.zarr"  # as left by a kill -9 in the middle of to_zarr
+    half_made.mkdir()
+    (half_made / "zarr.json").write_text(HALF_MADE)
+    assert Workflow.from_file(scaled).run(store=half_made).identical(reference)
+    partial = tmp_path / ".new.zarr.partial"  # a creation killed before its rename into place
+    (partial / "x").mkdir(parents=True)
+    assert Workflow.from_file(scaled).run(store=tmp_path / "new.zarr").identical(reference)
+    assert not partial.exists()
+
+
+def test_a_store_in_use_is_refused_and_a_stale_lock_taken_over(scaled, tmp_path):
+    store = tmp_path / "run.zarr"
+    other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        lock_path(store).write_text(json.dumps({"pid": other.pid, "host": socket.gethostname(), "since": "now"}))
+        with pytest.raises(StoreLockedError, match=rf"run.zarr: in use by another uqms run \(pid {other.pid} on"):
+            Workflow.from_file(scaled).run(store=store)
+        assert not store.exists()
+    finally:
+        other.kill()
+        other.wait()
+    # the owner is dead now: its lock is stale
+    assert Workflow.from_file(scaled).run(store=store).identical(Workflow.from_file(scaled).run())
+    assert not lock_path(store).exists()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 from pathlib import Path
 
 import dask.array
@@ -62,6 +63,20 @@ def _refuse_changed_files(path, stored: dict[str, str], files: dict[str, str]) -
             )
 
 
+def is_half_made(path: str | Path) -> bool:
+    """A store whose creation was killed before it finished (by uqms before stores were
+    renamed into place): no fingerprint or no ``batch_done``, and no data written yet,
+    so nothing is lost by making it again."""
+    path = Path(path)
+    if any(p.is_file() and p.name != "zarr.json" for p in path.rglob("*")):
+        return False
+    try:
+        attrs = json.loads((path / "zarr.json").read_text()).get("attributes", {})
+    except (OSError, ValueError):
+        return True
+    return FINGERPRINT not in attrs or not (path / DONE / "zarr.json").is_file()
+
+
 class RunStore:
     """The Zarr store of one run: made by :meth:`create`, reopened by :meth:`open`.
 
@@ -77,12 +92,21 @@ class RunStore:
     @classmethod
     def create(cls, path: str | Path, template: xr.Dataset, digest: str, batch_size: int) -> "RunStore":
         """Write the metadata of ``template`` (the run with lazy arrays chunked by batch),
-        the ``digest`` of the run (:func:`fingerprint`) and an all-false ``batch_done``."""
+        the ``digest`` of the run (:func:`fingerprint`) and an all-false ``batch_done``.
+
+        Built in a hidden sibling folder renamed into place when complete, so a process
+        killed meanwhile never leaves a half-made store at ``path``. The caller holds the
+        store's lock, so no one else uses that sibling.
+        """
+        path = Path(path)
         n_batches = -(-template.sizes["sample"] // batch_size)
         done = dask.array.zeros(n_batches, chunks=1, dtype=bool)
         template = template.assign({DONE: ("batch", done)})
         template.attrs.update({FINGERPRINT: digest, BATCH_SIZE: int(batch_size)})
-        template.to_zarr(path, mode="w-", compute=False, consolidated=False)
+        partial = path.with_name(f".{path.name}.partial")
+        shutil.rmtree(partial, ignore_errors=True)  # left by a creation killed before its rename
+        template.to_zarr(partial, mode="w-", compute=False, consolidated=False)
+        partial.rename(path)
         return cls(path, batch_size)
 
     @classmethod

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import logging
+import shutil
 import time
 from pathlib import Path
 
@@ -12,7 +15,8 @@ import xarray as xr
 from uqms.errors import UqmsError
 from uqms.execution.dataset import BATCH_FAILED, build_dataset
 from uqms.execution.progress import sample_progress
-from uqms.execution.run_store import RunStore, fingerprint
+from uqms.execution.lock import store_lock
+from uqms.execution.run_store import RunStore, fingerprint, is_half_made
 from uqms.execution.scheduler import connect, scheduler_address
 from uqms.execution.store import open_run
 
@@ -23,6 +27,7 @@ PROBE_SAMPLES = 64
 PROBE_SECONDS = 0.05
 RETRIES = 2  # Dask retries of a task that raised
 WINDOW_BYTES = 256 * 2**20  # results that may wait in this process for their turn to be written, B
+log = logging.getLogger("uqms")
 
 
 def batch_bounds(n: int, batch_size: int) -> list[tuple[int, int]]:
@@ -70,8 +75,21 @@ def execute(
 
     Returns:
         The run; backed lazily by the store when one is given.
+
+    Raises:
+        StoreLockedError: another live process is running into ``store``.
+        StoreMismatchError: ``store`` holds another run.
     """
+    with store_lock(store) if store is not None else contextlib.nullcontext():
+        return _execute(workflow, n, seed, batch_size, scheduler, store, quiet)
+
+
+def _execute(workflow, n, seed, batch_size, scheduler, store, quiet) -> xr.Dataset:
+    """The body of :func:`execute`, holding the store's lock."""
     address = scheduler_address(scheduler)
+    if store is not None and Path(store).exists() and is_half_made(store):
+        log.warning("%s: a store whose creation was interrupted, made again", store)
+        shutil.rmtree(store)
     with connect(address) as client:
         if store is not None and Path(store).exists():
             sink = _StoreSink.resume(workflow, n, seed, store)
@@ -191,9 +209,7 @@ def _bytes_per_sample(template: xr.Dataset) -> int:
 
 def _failed_batch(workflow, start, stop, n, seed, template, error) -> dict[str, np.ndarray]:
     """The rows of a batch whose task never succeeded: inputs, NaN outputs, BATCH_FAILED status."""
-    import logging
-
-    logging.getLogger("uqms").warning("batch %d:%d failed: %s: %s", start, stop, type(error).__name__, error)
+    log.warning("batch %d:%d failed: %s: %s", start, stop, type(error).__name__, error)
     arrays = workflow.sample_inputs(start, stop, n, seed)
     for name in workflow.chain.outputs:
         var = template[name]

@@ -59,6 +59,7 @@ def run(
     from uqms.execution.store import is_netcdf
     from uqms.workflow import Workflow
 
+    _quiet_dask()
     try:
         if posterior is None:
             flow = Workflow.from_file(workflow)
@@ -99,6 +100,7 @@ def calibrate(
     """Calibrate inputs to measured data with emcee; running again resumes the chain (<out>.h5)."""
     from uqms.calibration.command import calibrate_file
 
+    _quiet_dask()
     try:
         result = calibrate_file(workflow, data, walkers, steps, out, seed, scheduler, quiet)
     except (UqmsError, OSError) as error:
@@ -137,6 +139,14 @@ def report(
     except (UqmsError, ValueError, FileNotFoundError, OSError) as error:
         _fail(error)
     console.print(f"report -> {path}")
+
+
+def _quiet_dask() -> None:
+    """Keep Dask's own logs (tracebacks of lost connections, restarted workers) off the
+    terminal: uqms says in one line what failed and which samples it flagged."""
+    import logging
+
+    logging.getLogger("distributed").setLevel(logging.CRITICAL)
 
 
 def _report_analysis(analysis) -> None:

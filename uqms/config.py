@@ -102,6 +102,10 @@ class ExecutionSection(_Section):
     scheduler: str | None = Field(
         default=None, description="'synchronous', 'local' (a local cluster, the default) or a Dask scheduler address"
     )
+    task_timeout: float | None = Field(
+        default=None, gt=0, allow_inf_nan=False, description="s a task may run on a Dask worker before its samples are bisected and the one "
+        "that hangs flagged; absent: max(60 s, 100 x the probed time of a batch)"
+    )
 
 
 class OutputSection(_Section):

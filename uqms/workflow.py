@@ -34,6 +34,8 @@ class Workflow:
         seed: seed of the design; sample i depends only on (seed, i).
         batch_size: samples evaluated together (None: chosen from a timing of the first samples).
         scheduler: where ``uqms run`` evaluates batches (see :meth:`run`).
+        task_timeout: s a task may run on a Dask worker before its samples are bisected
+            and the culprit flagged (None: derived from the probed time of a batch).
         name: label of the workflow (used in stores and reports).
         output: where ``uqms run`` stores the run (``.zarr`` or ``.nc``), may be empty.
         source: file the workflow came from (for messages and provenance).
@@ -59,6 +61,7 @@ class Workflow:
         seed: int = 0,
         batch_size: int | None = None,
         scheduler: str | None = None,
+        task_timeout: float | None = None,
         name: str = "workflow",
         output: str = "",
         source: str = "<python>",
@@ -91,6 +94,7 @@ class Workflow:
         except ValueError as error:
             raise WorkflowError(source, "design.inner", str(error)) from None
         self.n, self.seed, self.batch_size, self.scheduler = int(n), int(seed), batch_size, scheduler
+        self.task_timeout = task_timeout
         self.name, self.output = name, output
         self.source, self.source_text = source, source_text
         self.files = {str(path): file_digest(path) for path in files}
@@ -123,7 +127,8 @@ class Workflow:
                 chain, inputs, constants, correlations,
                 design=config.design.method, design_by=config.design.by, n=config.design.n, inner=config.design.inner,
                 seed=config.workflow.seed, batch_size=config.execution.batch_size,
-                scheduler=config.execution.scheduler, name=config.workflow.name,
+                scheduler=config.execution.scheduler, task_timeout=config.execution.task_timeout,
+                name=config.workflow.name,
                 output=_output_path(config.output, source), source=source, source_text=text,
                 files=files,
             )
@@ -176,7 +181,7 @@ class Workflow:
         from uqms.execution.runner import execute
 
         return execute(self, n or self.n, self.seed if seed is None else seed,
-                       batch_size or self.batch_size, scheduler, store, quiet)
+                       batch_size or self.batch_size, scheduler, store, quiet, self.task_timeout)
 
 
 def inputs_from_config(

@@ -10,7 +10,9 @@ import numpy as np
 import xarray as xr
 
 BATCH_FAILED = -1
-BATCH_FAILED_MESSAGE = "the batch's task failed on every try (worker lost or error outside the chain)"
+BATCH_FAILED_MESSAGE = "the sample's task failed on every try (its worker died: a crash or its memory limit; or an error outside the chain)"
+TIMED_OUT = -2
+TIMED_OUT_MESSAGE = "the sample's task ran longer than the task timeout (execution.task_timeout) and was stopped"
 PROVENANCE_PACKAGES = ("uqms", "numpy", "scipy", "chaospy", "xarray", "dask", "distributed", "zarr", "pydantic")
 
 
@@ -56,7 +58,7 @@ def build_dataset(workflow, arrays: dict[str, np.ndarray], n: int, seed: int) ->
                 # object (variable-length) strings: Zarr v3 has no spec for fixed-width ones
                 coords[dim] = np.array(chain.output_coords[dim], dtype=object)
         variables[name] = xr.Variable(dims + tuple(extra), value, {"role": "output", "units": chain.units.get(name, "")})
-    messages = {0: "ok", **chain.status_messages, BATCH_FAILED: BATCH_FAILED_MESSAGE}
+    messages = {0: "ok", **chain.status_messages, BATCH_FAILED: BATCH_FAILED_MESSAGE, TIMED_OUT: TIMED_OUT_MESSAGE}
     variables["status"] = xr.Variable(
         dims, arrays["status"].astype(np.int32, copy=False),
         {"role": "status", "units": "1", "flag_values": np.array(list(messages), dtype=np.int32),

@@ -23,6 +23,7 @@ from uqms.errors import UqmsError
 DONE = "batch_done"
 FINGERPRINT = "store_fingerprint"
 BATCH_SIZE = "store_batch_size"
+SAMPLE_SECONDS = "store_seconds_per_sample"  # probed when the store was made; sets a resume's task timeout
 
 
 class StoreMismatchError(UqmsError):
@@ -85,14 +86,16 @@ class RunStore:
         batch_size: samples per batch (= chunk length along ``sample``).
     """
 
-    def __init__(self, path: str | Path, batch_size: int):
-        self.path, self.batch_size = Path(path), batch_size
+    def __init__(self, path: str | Path, batch_size: int, seconds_per_sample: float = 0.0):
+        self.path, self.batch_size, self.seconds_per_sample = Path(path), batch_size, seconds_per_sample
         self._arrays = None  # the store's Zarr arrays by name, opened at first use
 
     @classmethod
-    def create(cls, path: str | Path, template: xr.Dataset, digest: str, batch_size: int) -> "RunStore":
+    def create(cls, path: str | Path, template: xr.Dataset, digest: str, batch_size: int,
+               seconds_per_sample: float = 0.0) -> "RunStore":
         """Write the metadata of ``template`` (the run with lazy arrays chunked by batch),
-        the ``digest`` of the run (:func:`fingerprint`) and an all-false ``batch_done``.
+        the ``digest`` of the run (:func:`fingerprint`), the probed ``seconds_per_sample``
+        and an all-false ``batch_done``.
 
         Built in a hidden sibling folder renamed into place when complete, so a process
         killed meanwhile never leaves a half-made store at ``path``. The caller holds the
@@ -102,12 +105,12 @@ class RunStore:
         n_batches = -(-template.sizes["sample"] // batch_size)
         done = dask.array.zeros(n_batches, chunks=1, dtype=bool)
         template = template.assign({DONE: ("batch", done)})
-        template.attrs.update({FINGERPRINT: digest, BATCH_SIZE: int(batch_size)})
+        template.attrs.update({FINGERPRINT: digest, BATCH_SIZE: int(batch_size), SAMPLE_SECONDS: float(seconds_per_sample)})
         partial = path.with_name(f".{path.name}.partial")
         shutil.rmtree(partial, ignore_errors=True)  # left by a creation killed before its rename
         template.to_zarr(partial, mode="w-", compute=False, consolidated=False)
         partial.rename(path)
-        return cls(path, batch_size)
+        return cls(path, batch_size, seconds_per_sample)
 
     @classmethod
     def open(cls, path: str | Path, digest: str, description: str, files: dict[str, str]) -> "RunStore":
@@ -122,7 +125,7 @@ class RunStore:
                     f"{stored.attrs.get('design')!r}), not {description}; it is left untouched: "
                     "choose another output path or delete it"
                 )
-            return cls(path, int(stored.attrs[BATCH_SIZE]))
+            return cls(path, int(stored.attrs[BATCH_SIZE]), float(stored.attrs.get(SAMPLE_SECONDS, 0.0)))
 
     def done(self) -> np.ndarray:
         """Boolean mask of the batches already written."""

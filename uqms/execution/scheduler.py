@@ -28,13 +28,16 @@ def connect(scheduler: str | None) -> Iterator["distributed.Client | None"]:  # 
     if address == SYNCHRONOUS:
         yield None
         return
+    import dask
     from distributed import Client, LocalCluster
 
     if address and address != LOCAL:
         with Client(address) as client:
             yield client
         return
-    with LocalCluster(
+    # A task whose worker dies fails at once (uqms bisects it to the samples that kill
+    # workers) rather than after killing ``allowed-failures`` more of them.
+    with dask.config.set({"distributed.scheduler.allowed-failures": 0}), LocalCluster(
         n_workers=os.cpu_count() or 1, threads_per_worker=1, processes=True, dashboard_address=None
     ) as cluster, Client(cluster) as client:
         yield client

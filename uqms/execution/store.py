@@ -7,7 +7,7 @@ from pathlib import Path
 import xarray as xr
 
 from uqms.errors import UqmsError
-from uqms.execution.run_store import BATCH_SIZE, DONE, FINGERPRINT, batches_done
+from uqms.execution.run_store import BATCH_SIZE, DONE, FINGERPRINT, SAMPLE_SECONDS, batches_done
 
 
 class IncompleteRunError(UqmsError):
@@ -51,7 +51,7 @@ def open_run(path: str | Path, allow_incomplete: bool = False) -> xr.Dataset:
                 "run the same command again to resume it"
             )
         run = run.drop_vars(DONE)
-        for key in (FINGERPRINT, BATCH_SIZE):
+        for key in (FINGERPRINT, BATCH_SIZE, SAMPLE_SECONDS):
             run.attrs.pop(key, None)
     return run
 

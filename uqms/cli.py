@@ -16,7 +16,7 @@ app = typer.Typer(help="Uncertainty quantification over multiscale simulation ch
 console = Console()
 
 
-def _fail(error: Exception) -> None:
+def _fail(error: Exception | str) -> None:
     console.print(f"[bold red]error:[/] {error}", highlight=False)
     raise typer.Exit(code=2)
 
@@ -60,6 +60,7 @@ def run(
     from uqms.workflow import Workflow
 
     _quiet_dask()
+    target = out
     try:
         if posterior is None:
             flow = Workflow.from_file(workflow)
@@ -76,6 +77,13 @@ def run(
             result = flow.run(store=target, **options)
     except UqmsError as error:
         _fail(error)
+    except KeyboardInterrupt:
+        console.print(f"interrupted: the batches finished so far are kept in {target}; "
+                      "run the same command again to resume", highlight=False)
+        raise typer.Exit(code=130) from None
+    except OSError as error:  # the store's disk full, unwritable or gone
+        _fail(f"{target}: cannot write the run ({error.strerror or error}); the batches finished so far are "
+              "kept: make room and run the same command again to resume")
     failed = int((result.status != 0).sum())
     console.print(f"{result.sizes['sample']} samples, {failed} failed -> {target}")
     if posterior is None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from contextlib import contextmanager
 from typing import Iterator
@@ -36,8 +37,11 @@ def connect(scheduler: str | None) -> Iterator["distributed.Client | None"]:  # 
             yield client
         return
     # A task whose worker dies fails at once (uqms bisects it to the samples that kill
-    # workers) rather than after killing ``allowed-failures`` more of them.
-    with dask.config.set({"distributed.scheduler.allowed-failures": 0}), LocalCluster(
-        n_workers=os.cpu_count() or 1, threads_per_worker=1, processes=True, dashboard_address=None
+    # workers) rather than after killing ``allowed-failures`` more of them; Ctrl-C is the
+    # driver's alone (see worker_setup).
+    settings = {"distributed.scheduler.allowed-failures": 0, "distributed.worker.preload": ["uqms.execution.worker_setup"]}
+    with dask.config.set(settings), LocalCluster(
+        n_workers=os.cpu_count() or 1, threads_per_worker=1, processes=True, dashboard_address=None,
+        silence_logs=logging.ERROR,  # uqms logs the samples a lost worker or timeout cost
     ) as cluster, Client(cluster) as client:
         yield client

@@ -18,7 +18,7 @@ def test_help(command):
 
 
 def test_validate_reports_the_workflow():
-    result = runner.invoke(app, ["validate", ISHIGAMI])
+    result = runner.invoke(app, ["validate", ISHIGAMI], env={"COLUMNS": "200"})
     assert result.exit_code == 0
     assert "3 inputs" in result.output and "2 stages" in result.output
 

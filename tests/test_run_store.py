@@ -1,15 +1,17 @@
-"""The run store: fingerprinted (workflow and the content of its files), made atomically, locked."""
+"""The run store: fingerprinted (workflow and the content of its files), made atomically, locked, checksummed."""
 
 import json
 import socket
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from uqms import Workflow
 from uqms.execution.lock import StoreLockedError, lock_path
 from uqms.execution.run_store import StoreMismatchError
+from uqms.execution.store import DamagedRunError, verify_run
 
 SCALED_STAGES = '''
 import numpy as np
@@ -96,3 +98,23 @@ def test_a_store_in_use_is_refused_and_a_stale_lock_taken_over(scaled, tmp_path)
     # the owner is dead now: its lock is stale
     assert Workflow.from_file(scaled).run(store=store).identical(Workflow.from_file(scaled).run())
     assert not lock_path(store).exists()
+
+
+def test_damaged_batches_are_found_and_computed_again(scaled, tmp_path):
+    from typer.testing import CliRunner
+
+    from uqms.cli import app
+
+    store = tmp_path / "run.zarr"
+    reference = Workflow.from_file(scaled).run(store=store).load()
+    assert verify_run(store) == 4
+    (store / "y" / "c" / "1").unlink()  # read back as NaN
+    (store / "x" / "c" / "2").write_bytes(np.random.default_rng(0).bytes(300))  # undecodable
+    with pytest.raises(DamagedRunError, match=r"2 of 4 batches written are damaged \(samples 16:32, 32:48\)"):
+        verify_run(store)
+    for command in ("verify", "show"):
+        result = CliRunner().invoke(app, [command, str(store)], env={"COLUMNS": "300"})
+        assert result.exit_code == 2 and "Traceback" not in result.output
+        assert "2 of 4 batches written are damaged" in result.output
+    assert Workflow.from_file(scaled).run(store=store).identical(reference)
+    assert verify_run(store) == 4

@@ -172,10 +172,12 @@ def show(store: Path = typer.Argument(..., help="run store (.zarr or .nc)")) -> 
     """Summarise a run: inputs, outputs, statuses and output statistics."""
     from uqms.analysis.sobol import saltelli_blocks
     from uqms.execution import input_names, load_run, output_names, status_messages
+    from uqms.execution.store import verify_run
 
     try:
+        verify_run(store)
         result = load_run(store)
-    except (FileNotFoundError, ValueError, OSError) as error:
+    except (UqmsError, FileNotFoundError, ValueError, OSError) as error:
         _fail(error)
     design = result.attrs.get("design")
     if design == "saltelli":
@@ -208,6 +210,19 @@ def show(store: Path = typer.Argument(..., help="run store (.zarr or .nc)")) -> 
             stats.add_row(f"{name}{label}", var.attrs.get("units", ""),
                           *(f"{v:.6g}" for v in (x.mean() if x.size else np.nan, x.std(ddof=1) if x.size > 1 else np.nan, *q)))
     console.print(stats)
+
+
+@app.command()
+def verify(store: Path = typer.Argument(..., help="run store (.zarr)")) -> None:
+    """Check every batch of a run store against the checksum written with it."""
+    from uqms.execution.store import verify_run
+
+    try:
+        checked = verify_run(store)
+    except (UqmsError, FileNotFoundError, OSError) as error:
+        _fail(error)
+    console.print(f"{store}: ok - {checked} batches match their checksums" if checked
+                  else f"{store}: no batch checksums to verify (a NetCDF file or a store saved whole)", highlight=False)
 
 
 def _column_labels(var, sample_ndim: int) -> list[str]:

@@ -454,7 +454,12 @@ class _StoreSink(_Sink):
     def resume(cls, workflow, n, seed, path):
         description = f"workflow {workflow.name!r}, n {n}, seed {seed}, design {workflow.design_method!r}"
         store = RunStore.open(path, fingerprint(workflow, n, seed), description, getattr(workflow, "files", {}))
-        return cls(store, open_run(path, allow_incomplete=True), store.done())
+        done = store.done()
+        damaged = store.damaged(done)
+        if damaged:
+            log.warning("%s: %d damaged batches computed again: %s", path, len(damaged), damaged)
+            done[damaged] = False
+        return cls(store, open_run(path, allow_incomplete=True), done)
 
     def is_done(self, index):
         return bool(self.done[index])

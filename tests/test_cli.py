@@ -3,9 +3,9 @@
 import pytest
 from typer.testing import CliRunner
 
+from tests.conftest import REPO
 from uqms import load_run
 from uqms.cli import app
-from tests.conftest import REPO
 
 runner = CliRunner()
 ISHIGAMI = str(REPO / "workflows" / "ishigami.toml")
@@ -71,8 +71,8 @@ def test_a_full_disk_is_one_line_and_the_run_resumes(tmp_path, monkeypatch):
     result = runner.invoke(app, arguments, env={"COLUMNS": "300"})
     assert result.exit_code == 2 and "Traceback" not in result.output
     assert result.output.strip().splitlines() == [
-        f"error: {store}: cannot write the run (No space left on device); the batches finished so far are kept: "
-        "make room and run the same command again to resume"
+        (f"error: {store}: cannot write the run (No space left on device); the batches finished so far are kept: "
+         "make room and run the same command again to resume")
     ]
     monkeypatch.setattr(RunStore, "write", write)
     assert runner.invoke(app, arguments).exit_code == 0
@@ -88,8 +88,8 @@ def test_ctrl_c_is_one_line_and_the_run_resumes(tmp_path, monkeypatch):
     import sys
     import time
 
-    from uqms import Workflow
     from tests.test_execution import SLOW_STAGES, SLOW_WORKFLOW, _batches_done
+    from uqms import Workflow
 
     (tmp_path / "slow_stages.py").write_text(SLOW_STAGES)
     (tmp_path / "slow.toml").write_text(SLOW_WORKFLOW)
@@ -114,3 +114,23 @@ def test_ctrl_c_is_one_line_and_the_run_resumes(tmp_path, monkeypatch):
     ]
     flow = Workflow.from_file(tmp_path / "slow.toml")
     assert flow.run(store=store).identical(flow.run())
+
+
+@pytest.mark.parametrize("arguments, expected", [
+    (["run", ISHIGAMI, "--scheduler", "lcoal"], "--scheduler: unknown scheduler 'lcoal': expected 'synchronous', 'local'"),
+    (["run", ISHIGAMI, "--n", str(2**70)], "Invalid value for '--n'"),
+    (["calibrate", ISHIGAMI, "--steps", "2"], "Invalid value for '--steps'"),
+])
+def test_bad_options_fail_in_one_message_before_any_work(tmp_path, arguments, expected):
+    result = runner.invoke(app, [*arguments, "--out", str(tmp_path / "out.zarr")], env={"COLUMNS": "300"})
+    assert result.exit_code == 2 and expected in result.output
+    assert "Traceback" not in result.output and not (tmp_path / "out.zarr").exists()
+
+
+def test_an_unreachable_scheduler_is_one_message(tmp_path):
+    import dask
+
+    with dask.config.set({"distributed.comm.timeouts.connect": "1s"}):
+        result = runner.invoke(app, ["run", ISHIGAMI, "--n", "64", "--scheduler", "tcp://127.0.0.1:9",
+                                     "--out", str(tmp_path / "out.zarr")], env={"COLUMNS": "300"})
+    assert result.exit_code == 2 and "cannot reach the Dask scheduler tcp://127.0.0.1:9" in result.output

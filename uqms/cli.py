@@ -8,8 +8,10 @@ from typing import Optional
 import numpy as np
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
+from uqms.config import MAX_SAMPLES, MIN_STEPS
 from uqms.errors import UqmsError
 
 app = typer.Typer(help="Uncertainty quantification over multiscale simulation chains.", no_args_is_help=True)
@@ -17,7 +19,7 @@ console = Console()
 
 
 def _fail(error: Exception | str) -> None:
-    console.print(f"[bold red]error:[/] {error}", highlight=False)
+    console.print(f"[bold red]error:[/] {escape(str(error))}", highlight=False)
     raise typer.Exit(code=2)
 
 
@@ -39,7 +41,7 @@ def validate(workflow: Path = typer.Argument(..., help="workflow file (TOML)")) 
 @app.command()
 def run(
     workflow: Path = typer.Argument(..., help="workflow file (TOML)"),
-    n: Optional[int] = typer.Option(None, "--n", min=1, help="number of samples (default: the file's design.n)"),
+    n: Optional[int] = typer.Option(None, "--n", min=1, max=MAX_SAMPLES, help="number of samples (default: the file's design.n)"),
     seed: Optional[int] = typer.Option(None, "--seed", min=0, help="seed (default: the file's workflow.seed)"),
     out: Optional[Path] = typer.Option(
         None, "--out", help="run store: .zarr (written as batches finish, resumable) or .nc (default: output.path)"
@@ -61,6 +63,13 @@ def run(
 
     _quiet_dask()
     target = out
+    if scheduler is not None:
+        from uqms.execution.scheduler import check_scheduler
+
+        try:
+            check_scheduler(scheduler)
+        except ValueError as error:
+            _fail(f"--scheduler: {error}")
     try:
         if posterior is None:
             flow = Workflow.from_file(workflow)
@@ -89,7 +98,9 @@ def run(
     if posterior is None:
         from uqms.analysis.command import analyze_if_requested
     else:
-        from uqms.calibration.command import analyze_posterior_run as analyze_if_requested
+        from uqms.calibration.command import (
+            analyze_posterior_run as analyze_if_requested,
+        )
 
     _report_analysis(lambda: analyze_if_requested(result, target))
 
@@ -99,7 +110,7 @@ def calibrate(
     workflow: Path = typer.Argument(..., help="workflow file (TOML)"),
     data: Optional[Path] = typer.Argument(None, help="measurement table, .csv or .nc (default: calibration.data)"),
     walkers: Optional[int] = typer.Option(None, "--walkers", min=2, help="emcee walkers (default: calibration.walkers)"),
-    steps: Optional[int] = typer.Option(None, "--steps", min=1, help="steps in total (default: calibration.steps)"),
+    steps: Optional[int] = typer.Option(None, "--steps", min=MIN_STEPS, help="steps in total (default: calibration.steps)"),
     out: Optional[Path] = typer.Option(None, "--out", help="InferenceData .nc (default: calibration.output)"),
     seed: Optional[int] = typer.Option(None, "--seed", min=0, help="seed (default: the file's workflow.seed)"),
     scheduler: str = typer.Option("synchronous", "--scheduler", help="'synchronous', 'local' or a Dask scheduler address"),

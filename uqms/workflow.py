@@ -17,6 +17,8 @@ from uqms.models.stage import Batch, Chain, Stage
 from uqms.sampling.designs import make_design
 from uqms.sampling.nested import INNER, NestedDesign
 
+MIN_SALTELLI_BASE = 2  # base samples below which Saltelli's estimators have no variance to divide by
+
 
 class Workflow:
     """Everything needed to run a chain under uncertainty.
@@ -123,7 +125,7 @@ class Workflow:
                 raise WorkflowError(source, f"chain[{i}].stage", str(error)) from None
         try:
             chain = Chain(stages, name=config.workflow.name)
-            return cls(
+            flow = cls(
                 chain, inputs, constants, correlations,
                 design=config.design.method, design_by=config.design.by, n=config.design.n, inner=config.design.inner,
                 seed=config.workflow.seed, batch_size=config.execution.batch_size,
@@ -134,6 +136,22 @@ class Workflow:
             )
         except (WiringError, ValueError) as error:
             raise WorkflowError(source, "chain" if isinstance(error, WiringError) else "inputs", str(error)) from None
+        flow.check_samples(flow.n)
+        return flow
+
+    def check_samples(self, n: int) -> None:
+        """Refuse a sample count the design cannot use, before any work.
+
+        Raises:
+            WorkflowError: under ``design.n``.
+        """
+        if self.design_method != "saltelli":
+            return
+        step = len(self.design_blocks) + 2
+        if n % step or n < MIN_SALTELLI_BASE * step:
+            raise WorkflowError(self.source, "design.n", f"the saltelli design of {len(self.design_blocks)} blocks "
+                                f"takes N x {step} samples with N >= {MIN_SALTELLI_BASE} base samples, not {n} "
+                                f"(e.g. {max(MIN_SALTELLI_BASE, n // step) * step})")
 
     @property
     def sample_dims(self) -> tuple[str, ...]:
@@ -180,6 +198,7 @@ class Workflow:
         """
         from uqms.execution.runner import execute
 
+        self.check_samples(n or self.n)
         return execute(self, n or self.n, self.seed if seed is None else seed,
                        batch_size or self.batch_size, scheduler, store, quiet, self.task_timeout)
 
@@ -196,10 +215,16 @@ def inputs_from_config(
     for ensemble, _ in ensemble_expansions(config, source) if ensembles is None else ensembles:
         inputs.extend(ensemble)
     correlations = []
+    block_of: dict[str, int] = {}
     for i, entry in enumerate(config.correlations):
         unknown = [n for n in entry.inputs if n not in config.inputs]
         if unknown:
             raise WorkflowError(source, f"correlations[{i}].inputs", f"{unknown} are not uncertain inputs")
+        again = [n for n in entry.inputs if n in block_of]
+        if again:
+            raise WorkflowError(source, f"correlations[{i}].inputs", f"{again} already in correlations"
+                                f"[{block_of[again[0]]}]: expected each input in one correlation block at most")
+        block_of.update(dict.fromkeys(entry.inputs, i))
         try:
             correlations.append(Correlation(tuple(entry.inputs), entry.matrix))
         except ValueError as error:

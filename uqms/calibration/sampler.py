@@ -45,9 +45,11 @@ class ChainQuality:
 
 def chain_quality(sampler: emcee.EnsembleSampler) -> ChainQuality:
     """Autocorrelation times, burn-in ``2 max(tau)`` and thinning ``max(1, min(tau) / 2)``
-    (the burn-in is capped at half the chain)."""
+    (the burn-in is capped at half the chain, which it is when a chain too short gives no tau)."""
     tau = np.atleast_1d(sampler.get_autocorr_time(tol=0))
     steps = sampler.iteration
+    if not np.all(np.isfinite(tau)):
+        return ChainQuality(tau, steps // 2, 1, steps)
     burn = min(int(np.ceil(BURN_TAUS * np.max(tau))), steps // 2)
     thin = max(1, int(THIN_TAUS * np.min(tau)))
     return ChainQuality(tau, burn, thin, steps)

@@ -7,8 +7,26 @@ import os
 from contextlib import contextmanager
 from typing import Iterator
 
+from uqms.errors import UqmsError
+
 SYNCHRONOUS = "synchronous"
 LOCAL = "local"
+
+
+SCHEMES = ("tcp", "tls", "ucx", "ws", "wss", "inproc")  # those distributed knows
+
+
+def check_scheduler(value: str) -> str:
+    """``value`` if it names a scheduler: ``"synchronous"``, ``"local"`` or ``SCHEME://HOST[:PORT]``.
+
+    Raises:
+        ValueError: saying what was expected.
+    """
+    scheme, separator, host = value.partition("://")
+    if value in (SYNCHRONOUS, LOCAL) or (separator and scheme in SCHEMES and host):
+        return value
+    raise ValueError(f"unknown scheduler {value!r}: expected 'synchronous', 'local' or a Dask scheduler address "
+                     f"such as 'tcp://host:8786' (schemes {', '.join(SCHEMES)})")
 
 
 def scheduler_address(scheduler: str | None) -> str | None:
@@ -33,7 +51,14 @@ def connect(scheduler: str | None) -> Iterator["distributed.Client | None"]:  # 
     from distributed import Client, LocalCluster
 
     if address and address != LOCAL:
-        with Client(address) as client:
+        try:
+            client = Client(check_scheduler(address))
+        except (OSError, TimeoutError) as error:
+            raise UqmsError(f"cannot reach the Dask scheduler {address} ({error}): start it, or choose another "
+                            "scheduler") from None
+        except ValueError as error:
+            raise UqmsError(f"scheduler: {error}") from None
+        with client:
             yield client
         return
     # A task whose worker dies fails at once (uqms bisects it to the samples that kill

@@ -11,7 +11,7 @@ import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PositiveInt, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PositiveInt, ValidationError, field_validator, model_validator
 
 from uqms.inputs.distributions import DistributionSpec
 from uqms.inputs.ensembles import EnsembleEntry
@@ -21,8 +21,13 @@ _INPUT_META = ("kind", "group", "unit", "description")
 _TAGS = ("normal", "lognormal", "uniform", "truncnormal", "beta", "triangular", "discrete", "categorical")
 
 
+MIN_STEPS = 100  # emcee steps below which no autocorrelation time, burn-in or convergence can be told
+MAX_SAMPLES = 2**40  # beyond any store or design uqms can fill (the design indices are int64)
+Name = Annotated[str, Field(pattern=NAME_PATTERN)]
+
+
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 class WorkflowSection(_Section):
@@ -85,7 +90,7 @@ class DesignSection(_Section):
     method: Literal["mc", "lhs", "sobol", "halton", "saltelli"] = Field(
         default="mc", description="Monte Carlo, Latin hypercube, Sobol or Halton QMC, or Saltelli's design for Sobol indices"
     )
-    n: PositiveInt = Field(default=1000, description="samples; outer samples of a nested design; for saltelli N x (blocks + 2)")
+    n: PositiveInt = Field(default=1000, le=MAX_SAMPLES, description="samples; outer samples of a nested design; for saltelli N x (blocks + 2)")
     by: Literal["input", "group"] = Field(
         default="input", description="saltelli: swap single inputs (indices per input) or whole input groups (indices "
         "per group, the blocks being the groups; an input without a group is its own)"
@@ -101,6 +106,17 @@ class ExecutionSection(_Section):
     batch_size: PositiveInt | None = Field(default=None, description="samples per task; timed automatically if absent")
     scheduler: str | None = Field(
         default=None, description="'synchronous', 'local' (a local cluster, the default) or a Dask scheduler address"
+    )
+
+    @field_validator("scheduler")
+    @classmethod
+    def _known_scheduler(cls, value: str | None) -> str | None:
+        from uqms.execution.scheduler import check_scheduler
+
+        return None if value is None else check_scheduler(value)
+    task_timeout: float | None = Field(
+        default=None, gt=0, allow_inf_nan=False, description="s a task may run on a Dask worker before its samples are bisected and the one "
+        "that hangs flagged; absent: max(60 s, 100 x the probed time of a batch)"
     )
 
 
@@ -147,7 +163,7 @@ class CalibrationSection(_Section):
         default=None, description="prior of an inferred noise sd (decades for log10); absent: the data's '_sd' columns"
     )
     walkers: PositiveInt = Field(default=32, description="emcee walkers")
-    steps: PositiveInt = Field(default=2000, description="steps of every walker, burn-in included (a resumed chain runs up to this)")
+    steps: PositiveInt = Field(default=2000, ge=MIN_STEPS, description="steps of every walker, burn-in included (a resumed chain runs up to this)")
     data: str = Field(default="", description="measurement table (.csv, .nc), relative to the workflow file")
     output: str = Field(default="", pattern=r"^$|\.nc$", description="InferenceData file (.nc), relative to the workflow file")
 
@@ -156,8 +172,8 @@ class WorkflowFile(_Section):
     """A whole workflow file."""
 
     workflow: WorkflowSection
-    inputs: dict[str, InputEntry] = {}
-    constants: dict[str, ConstantEntry] = {}
+    inputs: dict[Name, InputEntry] = {}
+    constants: dict[Name, ConstantEntry] = {}
     correlations: list[CorrelationEntry] = []
     ensembles: dict[str, EnsembleEntry] = Field(default={}, description="members x quantities: inputs + a stage prepended to the chain")
     chain: list[StageEntry] = Field(min_length=1)
@@ -179,6 +195,8 @@ def key_path(loc: tuple[Any, ...]) -> str:
         if part == "distribution" and i + 1 < len(loc) and loc[i + 1] in _TAGS:
             skip = 1
             continue
+        if part == "[key]":  # pydantic's mark of an error in a table's key rather than its value
+            continue
         if isinstance(part, int):
             parts[-1:] = [f"{parts[-1]}[{part}]"] if parts else [f"[{part}]"]
         else:
@@ -197,6 +215,8 @@ def describe_error(error: dict[str, Any]) -> str:
         return f"unknown distribution {error['ctx']['tag']!r}; expected one of {list(_TAGS)}"
     if kind == "union_tag_not_found":
         return f"no 'distribution' key; expected one of {list(_TAGS)}"
+    if kind == "string_pattern_mismatch" and error["ctx"]["pattern"] == NAME_PATTERN:
+        return f"{error['input']!r} is not a name: expected letters, digits and '_', not starting with a digit"
     if kind == "value_error":
         return re.sub(r"^Value error, ", "", error["msg"])
     return f"{error['msg']} (got {error['input']!r})"
@@ -207,9 +227,13 @@ def read_toml(path: Path) -> tuple[dict[str, Any], str]:
     from uqms.errors import WorkflowError
 
     try:
-        text = path.read_text()
+        text = path.read_text(encoding="utf-8")
     except OSError as error:
         raise WorkflowError(str(path), "", f"cannot read the file ({error.strerror})") from None
+    except UnicodeDecodeError as error:
+        line = path.read_bytes()[: error.start].count(b"\n") + 1
+        raise WorkflowError(str(path), "", f"not UTF-8 text (byte {error.object[error.start]:#x} on line {line}): "
+                            "save the file as UTF-8") from None
     try:
         return tomllib.loads(text), text
     except tomllib.TOMLDecodeError as error:

@@ -231,3 +231,30 @@ def test_lars_ols_loo_equals_refitting_its_prefix_without_each_sample(chapelle):
         brute *= n / (n - k) * (1 + np.trace(np.linalg.inv(chosen.T @ chosen)))
     assert 1 < len(kept) < len(psi[0]) and kept[0] == 0
     assert loo == pytest.approx(brute, rel=1e-8)
+
+
+def test_bootstrap_intervals_of_sparse_pce_indices_cover_the_truth_and_shrink_with_samples():
+    """Bootstrap PCE (the kept terms refitted on resampled rows): the intervals of the Ishigami
+    indices cover the closed form, and quadrupling the samples roughly halves their width."""
+    from uqms.analysis.sobol import pce_intervals
+
+    first, total = ishigami.sobol_indices()
+    widths = []
+    for n in (300, 1200):
+        x = uniform_joint(3).sample(n, rule="random", seed=n)
+        fit = pce.fit_sparse(x, ishigami_y(x), uniform_joint(3), 10)
+        low_high_first, low_high_total = pce_intervals(fit, x, ishigami_y(x), resamples=200, confidence=0.99)
+        assert (low_high_first[0, :, 0] - 2e-3 <= first).all() and (first <= low_high_first[1, :, 0] + 2e-3).all()
+        assert (low_high_total[0, :, 0] - 2e-3 <= total).all() and (total <= low_high_total[1, :, 0] + 2e-3).all()
+        widths.append(np.ptp(low_high_total[:, :, 0], axis=0).max())
+    assert 0 < widths[1] < 0.7 * widths[0]
+
+
+def test_bootstrap_refits_keep_the_terms_and_centre_on_the_fit():
+    x = uniform_joint(3).sample(400, rule="random", seed=1)
+    y = np.column_stack([ishigami_y(x), np.sin(x[0])])
+    fit = pce.fit_sparse(x, y, uniform_joint(3), 8)
+    draws = pce.bootstrap_coefficients(fit, x, y, resamples=50, seed=0)
+    assert draws.shape == (50, *fit.coefficients.shape)
+    assert ((draws != 0) <= (fit.coefficients != 0) | (np.arange(len(fit.coefficients)) == 0)[:, None]).all()  # terms kept fixed
+    np.testing.assert_allclose(draws.mean(axis=0), fit.coefficients, atol=0.05 * np.abs(fit.coefficients).max())

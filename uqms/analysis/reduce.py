@@ -119,7 +119,8 @@ def method_options(plan: OutputPlan, settings) -> dict:
         return {"resamples": settings.bootstrap, "confidence": settings.confidence, "transform": plan.transform}
     if plan.sobol == "given_data":
         return {"resamples": min(settings.bootstrap, 200), "confidence": settings.confidence, "transform": plan.transform}
-    return {"order": settings.pce_order, "max_order": settings.max_pce_order, "transform": plan.transform}
+    return {"order": settings.pce_order, "max_order": settings.max_pce_order, "transform": plan.transform,
+            "resamples": min(settings.bootstrap, 200), "confidence": settings.confidence}
 
 
 def sensitivity(run: xr.Dataset, plan: OutputPlan, settings) -> tuple[OutputPlan, xr.Dataset]:
@@ -148,4 +149,4 @@ def convergence(run: xr.Dataset, plan: OutputPlan, settings) -> xr.Dataset:
         return saltelli_convergence(run, plan.name, **options)
     if plan.sobol == "given_data":
         return given_data_convergence(run, plan.name, **options)
-    return pce_convergence(run, plan.name, **options)
+    return pce_convergence(run, plan.name, order=options["order"], max_order=options["max_order"], transform=options["transform"])

@@ -57,6 +57,12 @@ def run_pce(run: xr.Dataset, output: str, order: int | Literal["auto"] = "auto",
     ``transform``: expand the output (``"none"``) or its log10. Returns the fit,
     ``{order: LOO error}`` of the orders tried and the number of ok samples used.
     """
+    fit, errors, samples, _ = _fit_pce(run, output, order, max_order, cross_truncation, n, transform)
+    return fit, errors, samples.shape[1]
+
+
+def _fit_pce(run, output, order, max_order, cross_truncation, n, transform):
+    """:func:`run_pce` and the rows it was fitted on: ``(fit, errors, samples (d, n), values (n, m))``."""
     _check_scalar_samples(run, output)
     inputs = run.uqms.input_set()
     if inputs.correlations:
@@ -72,7 +78,18 @@ def run_pce(run: xr.Dataset, output: str, order: int | Literal["auto"] = "auto",
     else:
         fit = pce_fit.fit_regression(samples, values, inputs.joint, int(order), cross_truncation)
         errors = {fit.order: float(np.mean(fit.loo))}
-    return fit, errors, len(ok)
+    return fit, errors, samples, values
+
+
+def pce_intervals(fit: pce_fit.PolynomialChaos, samples: np.ndarray, values: np.ndarray, resamples: int = 200,
+                  confidence: float = 0.95, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Percentile bootstrap intervals ``(2, d, m)`` of the first and total indices of a fit
+    (:func:`uqms.analysis.pce.bootstrap_coefficients`)."""
+    draws = pce_fit.bootstrap_coefficients(fit, samples, values, resamples, seed)
+    first = np.stack([sobol_pce.first_order(c, fit.multi_indices) for c in draws])
+    total = np.stack([sobol_pce.total_order(c, fit.multi_indices) for c in draws])
+    levels = [(1 - confidence) / 2, (1 + confidence) / 2]
+    return np.nanquantile(first, levels, axis=0), np.nanquantile(total, levels, axis=0)
 
 
 def pce_dataset(run: xr.Dataset, output: str, fit: pce_fit.PolynomialChaos, n_ok: int, method: str = "pce",
@@ -95,10 +112,17 @@ def pce_dataset(run: xr.Dataset, output: str, fit: pce_fit.PolynomialChaos, n_ok
 
 
 def sobol_pce_run(run: xr.Dataset, output: str, order: int | Literal["auto"] = "auto", max_order: int = 10,
-                  transform: str = "none") -> xr.Dataset:
-    """First, total, second-order and grouped indices of ``output`` (or its log10) from a regression PCE."""
-    fit, _, n_ok = run_pce(run, output, order, max_order, transform=transform)
-    return pce_dataset(run, output, fit, n_ok, transform=transform)
+                  transform: str = "none", resamples: int = 200, confidence: float = 0.95, seed: int = 0) -> xr.Dataset:
+    """First, total, second-order and grouped indices of ``output`` (or its log10) from a regression PCE,
+    with bootstrap intervals of the first and total ones (``resamples=0``: none)."""
+    fit, _, samples, values = _fit_pce(run, output, order, max_order, 1.0, None, transform)
+    indices = pce_dataset(run, output, fit, samples.shape[1], transform=transform)
+    if resamples:
+        var, bound = run[output], {"bound": ["lower", "upper"], "input": run.uqms.inputs}
+        first, total = pce_intervals(fit, samples, values, resamples, confidence, seed)
+        indices["first_interval"], indices["total_interval"] = unflat(first, var, bound), unflat(total, var, bound)
+        indices.attrs.update(confidence=confidence, resamples=resamples)
+    return indices
 
 
 def sobol_quadrature(workflow, output: str, order: int, sparse: bool = True, rule: str = "gaussian") -> tuple[xr.Dataset, xr.Dataset]:

@@ -53,8 +53,6 @@ def _load(tmp_path, text):
         ('n = 4096', 'n = 1180591620717411303424', "design.n", "less than or equal to"),
         ('scheduler = "synchronous"', 'scheduler = "bogus://x"', "execution.scheduler", "unknown scheduler 'bogus://x'"),
         ('[execution]', '[execution]\ntask_timeout = -1', "execution.task_timeout", "greater than 0"),
-        ('method = "sobol"\nn = 4096', 'method = "saltelli"\nn = 7', "design.n", "N x 5 samples with N >= 2"),
-        ('method = "sobol"\nn = 4096', 'method = "saltelli"\nn = 5', "design.n", "N x 5 samples with N >= 2"),
         ('[inputs.x3]\ndistribution = "uniform"\nlower = -3.141592653589793\nupper = 3.141592653589793',
          '[inputs.x3]\ndistribution = "truncnormal"\nmean = 0.0\nstd = 1.0\nlower = 40.0\nupper = 41.0',
          "inputs.x3", "more than 7 std from the mean"),
@@ -87,6 +85,13 @@ def test_a_truncated_normal_near_its_mean_samples_within_its_bounds():
 
     values = TruncatedNormal(lower=6.5, upper=7.5, mean=0.0, std=1.0).build().sample(1000, seed=1)
     assert np.all((values >= 6.5) & (values <= 7.5)) and np.ptp(values) > 0.1
+
+
+@pytest.mark.parametrize("n", [7, 5])
+def test_a_saltelli_design_with_too_few_base_samples_is_refused_before_running(tmp_path, ishigami_text, n):
+    flow = _load(tmp_path, ishigami_text.replace('method = "sobol"\nn = 4096', f'method = "saltelli"\nn = {n}'))
+    with pytest.raises(WorkflowError, match=rf"flow.toml: design.n: .* N x 5 samples with N >= 2 base samples, not {n}"):
+        flow.run()
 
 
 def test_missing_file_is_named(tmp_path):

@@ -255,7 +255,7 @@ def test_a_sample_that_hangs_is_stopped_by_the_task_timeout_and_flagged(cluster)
 def test_a_run_whose_scheduler_is_killed_stops_with_an_error_and_resumes(tmp_path, monkeypatch):
     (tmp_path / "slow_stages.py").write_text(SLOW_STAGES)
     monkeypatch.syspath_prepend(str(tmp_path))
-    (tmp_path / "slow.toml").write_text(SLOW_WORKFLOW)
+    (tmp_path / "slow.toml").write_text(SLOW_WORKFLOW.replace("n = 4000", "n = 2000"))
     store = tmp_path / "slow.zarr"
     port = _free_port()
     address = f"tcp://127.0.0.1:{port}"
@@ -285,6 +285,6 @@ def test_a_run_whose_scheduler_is_killed_stops_with_an_error_and_resumes(tmp_pat
             process.wait(timeout=30)
     assert run.returncode == 2 and "lost the Dask scheduler" in output, output[-2000:]
     assert "Traceback" not in output, output
-    assert 3 <= _batches_done(store) < 40, "the run was not interrupted mid-way"
+    assert 3 <= _batches_done(store) < 20, "the run was not interrupted mid-way"
     flow = Workflow.from_file(tmp_path / "slow.toml")
     assert flow.run(store=store, scheduler="synchronous").identical(flow.run(scheduler="synchronous"))

@@ -30,6 +30,7 @@ def validate(workflow: Path = typer.Argument(..., help="workflow file (TOML)")) 
 
     try:
         flow = Workflow.from_file(workflow)
+        flow.check_samples(flow.n)
     except UqmsError as error:
         _fail(error)
     console.print(

@@ -23,7 +23,6 @@ _TAGS = ("normal", "lognormal", "uniform", "truncnormal", "beta", "triangular", 
 
 MIN_STEPS = 100  # emcee steps below which no autocorrelation time, burn-in or convergence can be told
 MAX_SAMPLES = 2**40  # beyond any store or design uqms can fill (the design indices are int64)
-Name = Annotated[str, Field(pattern=NAME_PATTERN)]
 
 
 class _Section(BaseModel):
@@ -172,8 +171,8 @@ class WorkflowFile(_Section):
     """A whole workflow file."""
 
     workflow: WorkflowSection
-    inputs: dict[Name, InputEntry] = {}
-    constants: dict[Name, ConstantEntry] = {}
+    inputs: dict[str, InputEntry] = {}
+    constants: dict[str, ConstantEntry] = {}
     correlations: list[CorrelationEntry] = []
     ensembles: dict[str, EnsembleEntry] = Field(default={}, description="members x quantities: inputs + a stage prepended to the chain")
     chain: list[StageEntry] = Field(min_length=1)
@@ -195,13 +194,30 @@ def key_path(loc: tuple[Any, ...]) -> str:
         if part == "distribution" and i + 1 < len(loc) and loc[i + 1] in _TAGS:
             skip = 1
             continue
-        if part == "[key]":  # pydantic's mark of an error in a table's key rather than its value
-            continue
         if isinstance(part, int):
             parts[-1:] = [f"{parts[-1]}[{part}]"] if parts else [f"[{part}]"]
         else:
             parts.append(str(part))
     return ".".join(parts)
+
+
+def not_a_name(name: str) -> str:
+    """What a name that does not match ``NAME_PATTERN`` should be."""
+    return f"{name!r} is not a name: expected letters, digits and '_', not starting with a digit"
+
+
+def check_names(config: WorkflowFile, source: str) -> None:
+    """Input and constant names must be identifiers: stages receive them as keyword arguments.
+
+    Raises:
+        WorkflowError: under the key of the first bad name.
+    """
+    from uqms.errors import WorkflowError
+
+    for section in ("inputs", "constants"):
+        for name in getattr(config, section):
+            if not re.fullmatch(NAME_PATTERN, name):
+                raise WorkflowError(source, f"{section}.{name}", not_a_name(name))
 
 
 def describe_error(error: dict[str, Any]) -> str:
@@ -216,7 +232,7 @@ def describe_error(error: dict[str, Any]) -> str:
     if kind == "union_tag_not_found":
         return f"no 'distribution' key; expected one of {list(_TAGS)}"
     if kind == "string_pattern_mismatch" and error["ctx"]["pattern"] == NAME_PATTERN:
-        return f"{error['input']!r} is not a name: expected letters, digits and '_', not starting with a digit"
+        return not_a_name(error["input"])
     if kind == "value_error":
         return re.sub(r"^Value error, ", "", error["msg"])
     return f"{error['msg']} (got {error['input']!r})"
@@ -245,10 +261,12 @@ def parse_workflow(data: dict[str, Any], source: str) -> WorkflowFile:
     from uqms.errors import WorkflowError
 
     try:
-        return WorkflowFile.model_validate(data)
+        config = WorkflowFile.model_validate(data)
     except ValidationError as error:
         # A misspelt key also makes the right one "missing": report the misspelling first.
         first = min(error.errors(), key=lambda e: e["type"] != "extra_forbidden")
         more = error.error_count() - 1
         suffix = f" (and {more} more problem{'s' * (more > 1)})" if more else ""
         raise WorkflowError(source, key_path(first["loc"]), describe_error(first) + suffix) from None
+    check_names(config, source)
+    return config

@@ -136,11 +136,11 @@ class Workflow:
             )
         except (WiringError, ValueError) as error:
             raise WorkflowError(source, "chain" if isinstance(error, WiringError) else "inputs", str(error)) from None
-        flow.check_samples(flow.n)
         return flow
 
     def check_samples(self, n: int) -> None:
-        """Refuse a sample count the design cannot use, before any work.
+        """Refuse a sample count the design cannot use, before any work (by :meth:`run`;
+        not when built, since a run may give its own n).
 
         Raises:
             WorkflowError: under ``design.n``.

@@ -30,8 +30,6 @@ PROBE_SAMPLES = 64
 PROBE_SECONDS = 0.05
 RETRIES = 2  # Dask retries of a task that raised
 SPLIT = 8  # parts a failed task is split into: each level of the search may cost a worker
-SAMPLE_TRIES = 2  # a single sample is flagged after losing this many workers (the task queued
-# behind a culprit on the same worker dies with it)
 WINDOW_BYTES = 256 * 2**20  # results that may wait in this process for their turn to be written, B
 POLL_SECONDS = 0.005  # wait between looks for finished tasks
 WATCH_SECONDS = 1.0  # between checks of the scheduler and its workers
@@ -199,8 +197,9 @@ def _run_on_dask(client, workflow, bounds, todo, n, seed, finished, sink, task_t
     Every worker gets one copy of the workflow (scattered) rather than one per task. A
     task that fails outside the chain (its worker died: a crash, its memory limit) or
     runs longer than ``task_timeout`` s is split in ``SPLIT`` parts run as fresh tasks, down to
-    the single samples that cause it, which are flagged (after ``SAMPLE_TRIES`` deaths:
-    a dying worker also fails the task queued beside the culprit); the rest is kept.
+    the single samples that cause it, which are flagged. A dying worker also fails the
+    tasks queued beside the culprit: a single sample whose worker died is tried again
+    alone, with nothing else in flight, and flagged only if its worker dies again.
     The loop never waits blindly: a lost scheduler or no workers left end the run with
     an error, the batches written so far being kept.
     """
@@ -208,9 +207,10 @@ def _run_on_dask(client, workflow, bounds, todo, n, seed, finished, sink, task_t
 
     threads = max(1, sum(client.nthreads().values()))
     window = tasks_in_flight(threads, bounds[0][1] * _bytes_per_sample(sink.template))
-    waiting = deque((i, *bounds[i], 0) for i in todo)  # parts (batch, start, stop, failures) to submit
+    waiting = deque((i, *bounds[i]) for i in todo)  # parts (batch, start, stop) to submit
+    suspects: deque = deque()  # single-sample parts whose worker died once: each to run alone
     parts: dict[int, dict[int, dict[str, np.ndarray]]] = {}  # batch -> {start: arrays} of its finished parts
-    flight: dict[str, list] = {}  # key -> [future, part, time it was first seen executing]
+    flight: dict[str, list] = {}  # key -> [future, part, time first seen executing, suspect]
     shared = _scatter(client, workflow)
     # with_results: the event loop fetches each result as its task finishes, overlapping
     # the transfers, instead of one blocking round trip per batch from this thread.
@@ -225,29 +225,36 @@ def _run_on_dask(client, workflow, bounds, todo, n, seed, finished, sink, task_t
             ordered = [got[s] for s in sorted(parts.pop(i))]
             finished(i, ordered[0] if len(ordered) == 1 else {k: np.concatenate([o[k] for o in ordered]) for k in ordered[0]})
 
-    def failed(part, code, error):
-        i, start, stop, failures = part
+    def failed(part, code, error, suspect):
+        i, start, stop = part
         if stop - start > 1:
             edges = np.unique(np.linspace(start, stop, min(SPLIT, stop - start) + 1).astype(int)).tolist()
-            waiting.extendleft([(i, a, b, 0) for a, b in zip(edges[-2::-1], edges[:0:-1])])  # next, in order
-        elif code == BATCH_FAILED and failures + 1 < SAMPLE_TRIES:
-            waiting.appendleft((i, start, stop, failures + 1))
+            waiting.extendleft([(i, a, b) for a, b in zip(edges[-2::-1], edges[:0:-1])])  # next, in order
+        elif code == BATCH_FAILED and not suspect:
+            suspects.append(part)
         else:
             done(part, _failed_batch(workflow, start, stop, n, seed, sink.template, code, error))
 
-    while waiting or flight:
-        while waiting and len(flight) < window:
-            if shared.status != "finished":  # every worker holding it died
-                shared = _scatter(client, workflow)
-            part = waiting.popleft()
-            future = client.submit(evaluate_batch, shared, *part[1:3], n, seed, retries=RETRIES, pure=False)
-            flight[future.key] = [future, part, None]
-            running.add(future)
+    def submit(part, suspect=False):
+        nonlocal shared
+        if shared.status != "finished":  # every worker holding it died
+            shared = _scatter(client, workflow)
+        future = client.submit(evaluate_batch, shared, *part[1:], n, seed, retries=RETRIES, pure=False)
+        flight[future.key] = [future, part, None, suspect]
+        running.add(future)
+
+    while waiting or flight or suspects:
+        if suspects:  # let the tasks in flight finish, then try the suspect alone
+            if not flight:
+                submit(suspects.popleft(), suspect=True)
+        elif not any(entry[3] for entry in flight.values()):
+            while waiting and len(flight) < window:
+                submit(waiting.popleft())
         ready = running.next_batch(block=False)
         if not ready:
             for key in watch(flight):
-                future, part, _ = flight.pop(key)
-                failed(part, TIMED_OUT, TimeoutError(f"still running after {task_timeout:g} s"))
+                _, part, _, suspect = flight.pop(key)
+                failed(part, TIMED_OUT, TimeoutError(f"still running after {task_timeout:g} s"), suspect)
             time.sleep(POLL_SECONDS)
             continue
         for future, result in ready:
@@ -261,7 +268,7 @@ def _run_on_dask(client, workflow, bounds, todo, n, seed, finished, sink, task_t
             elif isinstance(result, CancelledError):  # its copy of the workflow died with every worker holding it
                 waiting.appendleft(entry[1])
             else:  # lost workers, memory errors
-                failed(entry[1], BATCH_FAILED, result[1] if future.status == "error" else result)
+                failed(entry[1], BATCH_FAILED, result[1] if future.status == "error" else result, entry[3])
             future.release()
 
 
@@ -328,7 +335,7 @@ class _Watch:
         for key in executing & flight.keys():
             if flight[key][2] is None:
                 flight[key][2] = now
-        late = [key for key, (_, _, started) in flight.items() if started is not None and now - started > self.task_timeout]
+        late = [key for key, (_, _, started, _) in flight.items() if started is not None and now - started > self.task_timeout]
         if late:
             self._stop([flight[key][0] for key in late])
         return late

@@ -1,5 +1,5 @@
 """``uqms analyze`` and ``uqms report`` on every bundled workflow and case-study workflow, plain
-and on posterior draws, at small n: no reduction fails and every output is either analysed or
+and on posterior draws (``uqms calibrate``, then ``uqms run --posterior``), at small n: no reduction fails and every output is either analysed or
 listed with the reason it is not (constant, nested)."""
 
 import pandas as pd
@@ -7,8 +7,6 @@ import pytest
 from typer.testing import CliRunner
 
 from tests.conftest import REPO
-from uqms.calibration import calibrate
-from uqms.calibration.posterior_inputs import posterior_workflow
 from uqms.cli import app
 from uqms.execution import open_run
 from uqms.workflow import Workflow
@@ -28,10 +26,13 @@ POSTERIOR = ("workflows/ammonia.toml", "case_studies/ammonia_synthesis/ammonia_s
 
 
 @pytest.fixture(scope="module")
-def ammonia_calibration():
-    """A short calibration of the ammonia workflow to its bundled rates (the docs' example)."""
-    flow = Workflow.from_file(REPO / "workflows" / "ammonia.toml")
-    return calibrate(flow, REPO / "workflows" / "ammonia_rates.csv", walkers=8, steps=40, quiet=True)
+def ammonia_calibration(tmp_path_factory):
+    """``uqms calibrate`` of the ammonia workflow to its bundled rates (the docs' example), short."""
+    out = tmp_path_factory.mktemp("calibration") / "ammonia_calibration.nc"
+    result = runner.invoke(app, ["calibrate", str(REPO / "workflows" / "ammonia.toml"), str(REPO / "workflows" / "ammonia_rates.csv"),
+                                 "--walkers", "8", "--steps", "100", "--out", str(out), "--quiet"])
+    assert result.exit_code == 0, result.output
+    return out
 
 
 def analyse_and_report(store, tmp_path):
@@ -70,7 +71,9 @@ def test_analyze_and_report_every_workflow(path, tmp_path):
 @pytest.mark.parametrize("path", POSTERIOR, ids=["ammonia", "case_study"])
 def test_analyze_and_report_posterior_runs(path, ammonia_calibration, tmp_path):
     store = tmp_path / "posterior.zarr"
-    posterior_workflow(Workflow.from_file(REPO / path), ammonia_calibration).run(n=128, store=store)
+    result = runner.invoke(app, ["run", str(REPO / path), "--posterior", str(ammonia_calibration), "--n", "128",
+                                 "--out", str(store), "--scheduler", "synchronous", "--quiet"])
+    assert result.exit_code == 0, result.output
     run = open_run(store)
     assert set(run.uqms.posterior_inputs) == {"E_N", "n2_ts_intercept"}
     plan, html = analyse_and_report(store, tmp_path)

@@ -124,6 +124,14 @@ def method_options(plan: OutputPlan, settings) -> dict:
 
 
 def sensitivity(run: xr.Dataset, plan: OutputPlan, settings) -> tuple[OutputPlan, xr.Dataset]:
+    """Indices by the plan's method (and the plan, saying which inputs the indices could not identify)."""
+    plan, indices = indices_by_plan(run, plan, settings)
+    if "unidentified" in indices.attrs:
+        plan = replace(plan, sobol_reason=f"{plan.sobol_reason}; not identified: {indices.attrs['unidentified']}")
+    return plan, indices
+
+
+def indices_by_plan(run: xr.Dataset, plan: OutputPlan, settings) -> tuple[OutputPlan, xr.Dataset]:
     """Indices by the plan's method; a PCE that fails, or whose leave-one-out error is above
     ``settings.loo_threshold``, is replaced by the given-data estimators (the plan says why)."""
     if plan.sobol != "pce":

@@ -211,10 +211,14 @@ def sobol_given_data_run(run: xr.Dataset, output: str, transform: str = "none", 
     values = apply_transform(flat(var)[ok], transform)
     keep = np.isfinite(values).all(axis=1)
     x, y = meta.input_matrix(ok[keep]).T, values[keep]
-    # a finite input is conditioned on each of its values once they repeat (twice on average); with more
-    # values than that (500 functionals, 128 samples) it is split into rank classes like a continuous one
-    discrete = [True if name in meta.discrete_inputs and len(np.unique(column)) <= len(y) // 2 else None
-                for name, column in zip(meta.inputs, x.T, strict=True)]
+    # a finite input (an ensemble member, a site type) is conditioned on each of its values; with fewer
+    # samples than twice its values (500 functionals, 256 samples) its index is not identified: NaN, said so
+    # (rank classes of arbitrary labels would report a near-zero index for an input that may dominate)
+    distinct = [len(np.unique(column)) for column in x.T]
+    finite = [name in meta.discrete_inputs for name in meta.inputs]
+    unidentified = [name for name, is_finite, count in zip(meta.inputs, finite, distinct, strict=True)
+                    if is_finite and count > len(y) // 2]
+    discrete = [True if is_finite and name not in unidentified else None for name, is_finite in zip(meta.inputs, finite, strict=True)]
     names = {"input": meta.inputs}
     first = given_data.first_order(x, y, discrete=discrete)
     rows = min(len(y), INTERVAL_ROWS)
@@ -222,11 +226,15 @@ def sobol_given_data_run(run: xr.Dataset, output: str, transform: str = "none", 
                                                 confidence=confidence, seed=seed)
     if rows < len(y):
         interval = first + (interval - given_data.first_order(x[:rows], y[:rows], discrete=discrete)) * np.sqrt(rows / len(y))
+    blank = np.isin(meta.inputs, unidentified)
+    first[blank], interval[:, blank] = np.nan, np.nan
     data = {"first": unflat(first, var, names), "first_interval": unflat(interval, var, {"bound": ["lower", "upper"], **names})}
     if meta.dependent_inputs and len(meta.inputs) <= SHAPLEY_INPUTS:
         data["shapley"] = unflat(shapley.shapley_effects(x, y, seed=seed), var, names)
+    more = {"unidentified": "; ".join(f"{name}: {count} values in {len(y)} samples, each needs to repeat" for name, count
+                                      in zip(meta.inputs, distinct, strict=True) if name in unidentified)} if unidentified else {}
     return xr.Dataset(data, attrs=_attrs(run, output, "given_data", len(y), transform, confidence=confidence,
-                                         resamples=resamples))
+                                         resamples=resamples, **more))
 
 
 def sobol(run: xr.Dataset, output: str, method: Literal["auto", "pce", "saltelli", "given_data"] = "auto",

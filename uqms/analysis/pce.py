@@ -15,10 +15,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
-import chaospy
 import numpoly
 import numpy as np
 from scipy import linalg
+
+from uqms._chaospy import chaospy
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@
 import importlib.metadata
 import importlib.util
 import os
+import subprocess
 import sys
 import tempfile
 import tomllib
@@ -57,3 +58,13 @@ def load_script(path: Path) -> ModuleType:
 def ishigami_text() -> str:
     """The text of the bundled Ishigami workflow file."""
     return (REPO / "workflows" / "ishigami.toml").read_text()
+
+
+@pytest.fixture(scope="session")
+def plugin_site(tmp_path_factory) -> Path:
+    """A folder holding tests/plugin_package (a second package declaring a ``uqms.stages``
+    entry point), installed there by pip from its own pyproject."""
+    site = tmp_path_factory.mktemp("site")
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-index",
+                    "--target", str(site), str(REPO / "tests" / "plugin_package")], check=True, capture_output=True)
+    return site

@@ -12,17 +12,6 @@ from uqms.models import registered_stages, resolve_stage
 from uqms.test_functions.ishigami import Sines
 from uqms.workflow import Workflow
 
-PLUGIN = Path(__file__).parent / "plugin_package"
-
-
-@pytest.fixture(scope="module")
-def plugin_site(tmp_path_factory) -> Path:
-    """A folder holding the demo plugin package, installed there by pip from its pyproject."""
-    site = tmp_path_factory.mktemp("site")
-    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-index",
-                    "--target", str(site), str(PLUGIN)], check=True, capture_output=True)
-    return site
-
 
 def _dist_info(folder: Path, package: str, entry_points: dict[str, str]) -> None:
     """Metadata of an installed package (``dist-info``) declaring ``uqms.stages`` entry points."""

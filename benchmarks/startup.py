@@ -24,7 +24,9 @@ REPEATS = 5
 
 def command_time(arguments: list[str]) -> float:
     """Best wall time (s) of running ``arguments`` as a process, checking that it succeeds."""
-    run = lambda: subprocess.run(arguments, cwd=REPO, check=True, capture_output=True)  # noqa: E731
+    def run() -> None:
+        subprocess.run(arguments, cwd=REPO, check=True, capture_output=True)
+
     run()  # warm the file cache
     return best_time(run, REPEATS)
 

@@ -43,6 +43,8 @@ def check_contract(stage: Stage, batch: dict[str, np.ndarray]) -> dict[str, np.n
     dims, coords = getattr(stage, "output_dims", {}), getattr(stage, "output_coords", {})
     bounds, messages = getattr(stage, "bounds", {}), getattr(stage, "status_messages", {})
     assert set(dims) <= set(stage.outputs) and set(bounds) <= set(stage.outputs)
+    unlabelled = {d for names in dims.values() for d in names} - set(coords)
+    assert not unlabelled, f"{label}: dims {sorted(unlabelled)} without output_coords"
     assert all(isinstance(c, int) and c > 0 and isinstance(m, str) for c, m in messages.items())
 
     given = {k: np.array(batch[k], copy=True) for k in stage.inputs}

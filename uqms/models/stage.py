@@ -192,11 +192,20 @@ class Chain:
                 log.warning("stage %r raised on %d of %d samples of a batch; the first: %s",
                             stage_name(member), len(raised), rows.size, raised[0])
             values.update({k: results[k] for k in member.outputs if k in results})
-        for out in self.outputs:  # outputs of stages no sample reached
+        for out in self.outputs:  # outputs of stages no sample reached: NaN of their declared shape
             if out not in results:
-                results[out] = np.full(n, np.nan)
+                results[out] = np.full((n, *self._entry_shape(out)), np.nan)
         results["status"] = status
         return results
+
+    def _entry_shape(self, name: str) -> tuple[int, ...]:
+        """Shape of one sample's value of output ``name``, from its declared dims and coordinates."""
+        dims = self.output_dims.get(name, ())
+        unlabelled = [d for d in dims if d not in self.output_coords]
+        if unlabelled:
+            raise StageError(f"no sample of the batch reached the stage producing {name!r}, whose dims {unlabelled} "
+                             "have no output_coords: declare them so its rows can be filled")
+        return tuple(len(self.output_coords[d]) for d in dims)
 
 
 def _sample_count(batch: Batch, names: Sequence[str]) -> int:

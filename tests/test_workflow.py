@@ -116,7 +116,7 @@ def test_batches_whose_every_sample_fails_early_keep_their_rows():
     assert run.sizes == {"sample": 64, "adsorbate": 2} and 0 < ok.sum() < 32
     assert np.isnan(run.theta.values[~ok]).all() and np.isnan(run.rate.values[~ok]).all()
     np.testing.assert_allclose(run.theta.values[ok, 0], run.x.values[ok])
-    assert set(status_messages(run)[c] for c in np.unique(run.status.values[~ok])) == {
+    assert {status_messages(run)[c] for c in np.unique(run.status.values[~ok])} == {
         "stage 'first' raised an exception"}
 
 

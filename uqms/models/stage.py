@@ -7,7 +7,8 @@ batch. Optional attributes a stage may carry:
 - ``name``: label used in messages (defaults to the class name);
 - ``units``: unit of each output, e.g. ``{"tof": "1/s"}``;
 - ``output_dims``: names of the axes after the sample axis, e.g. ``{"theta": ("adsorbate",)}``;
-- ``output_coords``: labels along those axes, e.g. ``{"adsorbate": ["N*", "H*"]}``;
+- ``output_coords``: labels along those axes, e.g. ``{"adsorbate": ["N*", "H*"]}`` (they also size
+  the NaN rows of samples that fail before the stage);
 - ``bounds``: the support of outputs that have one, e.g. ``{"coverage": (0.0, 1.0)}`` (None for an open side);
 - ``status_messages``: ``{code: message}`` for the codes (>0) the stage may return in a
   ``"status"`` array of its result to flag samples it could not compute.

@@ -1,12 +1,49 @@
 """Shared fixtures and helpers."""
 
+import importlib.metadata
 import importlib.util
+import os
+import subprocess
+import sys
+import tempfile
+import tomllib
 from pathlib import Path
 from types import ModuleType
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
+
+
+def _metadata_of_this_tree() -> None:
+    """Make uqms's installed metadata declare this tree's stage entry points.
+
+    Stages are found through the ``uqms.stages`` entry points of the installed uqms. When
+    the tests run this tree through PYTHONPATH while uqms is installed from another
+    checkout, that metadata is another tree's: write a metadata folder (``dist-info``)
+    with this ``pyproject.toml``'s entry points and put it first on the path, also for
+    the subprocesses the tests start.
+    """
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    declared = project["entry-points"]["uqms.stages"]
+    try:
+        installed = {p.name: p.value for p in importlib.metadata.distribution("uqms").entry_points
+                     if p.group == "uqms.stages"}
+    except importlib.metadata.PackageNotFoundError:
+        installed = {}
+    if installed == declared:
+        return
+    folder = Path(tempfile.mkdtemp(prefix="uqms-metadata-"))
+    info = folder / f"uqms-{project['version']}.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: uqms\nVersion: {project['version']}\n")
+    (info / "entry_points.txt").write_text(
+        "[uqms.stages]\n" + "".join(f"{name} = {value}\n" for name, value in declared.items()))
+    sys.path.insert(0, str(folder))
+    os.environ["PYTHONPATH"] = os.pathsep.join([str(folder), str(REPO), os.environ.get("PYTHONPATH", "")])
+
+
+_metadata_of_this_tree()
 
 
 def load_script(path: Path) -> ModuleType:
@@ -21,3 +58,13 @@ def load_script(path: Path) -> ModuleType:
 def ishigami_text() -> str:
     """The text of the bundled Ishigami workflow file."""
     return (REPO / "workflows" / "ishigami.toml").read_text()
+
+
+@pytest.fixture(scope="session")
+def plugin_site(tmp_path_factory) -> Path:
+    """A folder holding tests/plugin_package (a second package declaring a ``uqms.stages``
+    entry point), installed there by pip from its own pyproject."""
+    site = tmp_path_factory.mktemp("site")
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-index",
+                    "--target", str(site), str(REPO / "tests" / "plugin_package")], check=True, capture_output=True)
+    return site

@@ -139,7 +139,9 @@ def test_run_with_posterior_draws_the_calibrated_inputs_jointly(calibrated):
     # every sample is one joint posterior draw (their strong correlation kept) ...
     assert all((a, b) in pairs for a, b in zip(run["Ea"].values, run["log10_A"].values))
     assert np.corrcoef(run["Ea"], run["log10_A"])[0, 1] > 0.9
-    assert abs(run["Ea"].mean() - draws[:, 0].mean()) < 3 * draws[:, 0].std() / np.sqrt(512) * 3
+    # 512 Sobol points pick the draws stratified: within the Monte Carlo 3-sigma of 512 picks
+    assert abs(run["Ea"].mean() - draws[:, 0].mean()) < 3 * draws[:, 0].std() / np.sqrt(512)
+    assert abs(run["Ea"].std() / draws[:, 0].std() - 1) < 0.1
     # ... and the other inputs are sampled exactly as in the uncalibrated run
     prior_run = load_workflow(folder / "flow.toml").run(n=512)
     np.testing.assert_array_equal(run["efficiency"].values, prior_run["efficiency"].values)

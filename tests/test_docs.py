@@ -110,7 +110,7 @@ def test_getting_started_gives_the_readme_commands_verbatim(site):
 def test_api_reference_documents_the_public_objects(site):
     core, models = _page(site, "api/core.md"), _page(site, "api/models.md")
     for name in ("uqms.workflow.Workflow", "uqms.models.stage.Stage", "uqms.models.stage.Chain",
-                 "uqms.models.registry.register_stage", "uqms.config.WorkflowFile"):
+                 "uqms.models.registry.resolve_stage", "uqms.config.WorkflowFile"):
         assert f'id="{name}"' in core, name
     for name in ("uqms.models.atomistic.calculators.CalculatorCache", "uqms.models.reactor.stages",
                  "uqms.models.microkinetics.steady_state.solve_steady_state"):

@@ -142,7 +142,7 @@ def test_ammonia_pfr_workflow_ends_in_the_nh3_outlet_mole_fraction():
     nh3 = run["mole_fraction"].sel(gas="NH3").values
     x_eq = run["equilibrium_conversion"].values
     assert np.all(nh3 > 0) and np.all(nh3 < 2 * 0.25 * x_eq / (1 - 2 * 0.25 * x_eq))
-    assert run["mole_fraction"].attrs.get("unit", "1") == "1"
+    assert run["mole_fraction"].attrs["units"] == "1" and run["outlet_flow"].attrs["units"] == "mol/s"
 
 
 @pytest.mark.parametrize("reactor", [solve_cstr, integrate_pfr])

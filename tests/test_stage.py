@@ -106,3 +106,43 @@ def test_contract_violations_are_bugs_not_sample_failures():
     short = FunctionStage(lambda x: x[:-1], ["x"], ["y"], name="short")
     with pytest.raises(StageError, match="expected 4 samples first"):
         Chain([short])({"x": np.ones(4)})
+
+
+class _Coverages:
+    """A later stage with a per-adsorbate output; counts its calls."""
+
+    inputs = ("y",)
+    outputs = ("theta", "rate")
+    units = {"theta": "1", "rate": "1/s"}
+    output_dims = {"theta": ("adsorbate",)}
+    output_coords = {"adsorbate": ["N*", "H*", "*"]}
+
+    def __init__(self):
+        self.calls = 0
+
+    def __call__(self, batch):
+        self.calls += 1
+        return {"theta": np.full((len(batch["y"]), 3), 1 / 3), "rate": np.exp(batch["y"])}
+
+
+def _always_raises(x):
+    raise RuntimeError("no convergence")
+
+
+def test_every_sample_failing_at_the_first_stage_leaves_later_outputs_nan_in_their_declared_shape():
+    later = _Coverages()
+    chain = Chain([FunctionStage(_always_raises, ["x"], ["y"], name="first"), later])
+    out = chain({"x": np.arange(6.0)})
+    assert later.calls == 0  # never called on an empty batch
+    assert {chain.status_messages[c] for c in out["status"]} == {"stage 'first' raised an exception"}
+    assert out["theta"].shape == (6, 3) and out["rate"].shape == (6,) and out["y"].shape == (6,)
+    assert np.isnan(out["theta"]).all() and np.isnan(out["rate"]).all() and np.isnan(out["y"]).all()
+
+
+def test_an_unreached_output_with_unlabelled_dims_is_a_contract_error():
+    later = _Coverages()
+    later.output_coords = {}
+    chain = Chain([FunctionStage(_always_raises, ["x"], ["y"], name="first"), later])
+    with pytest.raises(StageError, match=r"reached the stage producing 'theta', whose dims \['adsorbate'\] have no "
+                                         "output_coords"):
+        chain({"x": np.arange(4.0)})

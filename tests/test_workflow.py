@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from uqms import Constant, FunctionStage, UncertainInput, Workflow
-from uqms.errors import WorkflowError
+from uqms.errors import UqmsError, WorkflowError
 from uqms.execution import status_messages
 from uqms.test_functions import ishigami
 from tests.conftest import REPO
@@ -80,3 +80,47 @@ def test_failed_samples_keep_their_rows_with_a_status():
 def test_a_workflow_needs_an_uncertain_input():
     with pytest.raises(WorkflowError, match="at least one uncertain input"):
         Workflow([FunctionStage(lambda c: c, ["c"], ["y"])], constants=[Constant("c", 1.0)])
+
+
+class _FailsBelow:
+    """Raises on a whole batch holding any x below ``threshold`` (a solver that gives up on the batch)."""
+
+    inputs = ("x",)
+    outputs = ("e",)
+    units = {"e": "eV"}
+    name = "first"
+
+    def __init__(self, threshold: float):
+        self.threshold = threshold
+
+    def __call__(self, batch):
+        if np.any(batch["x"] < self.threshold):
+            raise RuntimeError("no convergence")
+        return {"e": batch["x"]}
+
+
+def _coverages(e):
+    return {"theta": np.column_stack([e, 1 - e]), "rate": np.exp(e)}
+
+
+def _coverage_stage():
+    later = FunctionStage(_coverages, ["e"], ["theta", "rate"], units={"theta": "1", "rate": "1/s"})
+    later.output_dims, later.output_coords = {"theta": ("adsorbate",)}, {"adsorbate": ["N*", "*"]}
+    return later
+
+
+def test_batches_whose_every_sample_fails_early_keep_their_rows():
+    flow = Workflow([_FailsBelow(0.7), _coverage_stage()], [UncertainInput("x", chaospy.Uniform(0, 1))])
+    run = flow.run(n=64, batch_size=4)
+    ok = run.status.values == 0
+    assert run.sizes == {"sample": 64, "adsorbate": 2} and 0 < ok.sum() < 32
+    assert np.isnan(run.theta.values[~ok]).all() and np.isnan(run.rate.values[~ok]).all()
+    np.testing.assert_allclose(run.theta.values[ok, 0], run.x.values[ok])
+    assert {status_messages(run)[c] for c in np.unique(run.status.values[~ok])} == {
+        "stage 'first' raised an exception"}
+
+
+def test_a_chain_in_which_every_sample_fails_early_is_refused_before_the_run():
+    flow = Workflow([_FailsBelow(2.0), _coverage_stage()], [UncertainInput("x", chaospy.Uniform(0, 1))])
+    with pytest.raises(UqmsError, match="every one of the first .* samples failed: stage 'first' raised an exception"):
+        flow.run(n=64, batch_size=4)

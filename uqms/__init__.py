@@ -1,43 +1,58 @@
-"""uqms: uncertainty quantification over multiscale simulation chains."""
+"""uqms: uncertainty quantification over multiscale simulation chains.
 
-import logging
-import os
-from importlib.metadata import PackageNotFoundError, version
+The public names below are imported when first used, so that ``import uqms`` (and the
+``uqms`` command) does not pay for numpy, chaospy, xarray or Dask up front.
+"""
 
-import chaospy  # noqa: E402, F401 - imported first: its import configures logging, undone below
+from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING, Any
 
-def _undo_chaospy_logging() -> None:
-    """chaospy's import calls ``logging.basicConfig(level=DEBUG, filename=os.devnull)``
-    (unless ``CHAOSPY_LOGPATH`` is set): every library's records, warnings included,
-    would go to /dev/null instead of the terminal, and chaospy's distributions log on
-    every call, which costs more than a prior density or an inverse transform. Undo
-    exactly that, and keep chaospy at WARNING unless its debugging is asked for."""
-    if os.environ.get("CHAOSPY_LOGPATH"):
-        return
-    root = logging.getLogger()
-    for handler in [h for h in root.handlers if getattr(h, "baseFilename", None) == os.devnull]:
-        root.removeHandler(handler)
-        handler.close()
-        root.setLevel(logging.WARNING)
-    if os.environ.get("CHAOSPY_DEBUG") != "1":
-        logging.getLogger("chaospy").setLevel(logging.WARNING)
-
-
-_undo_chaospy_logging()
-
-from uqms.errors import UqmsError, WiringError, WorkflowError
-from uqms.execution import load_run, save_run
-from uqms.inputs import Constant, Correlation, InputSet, UncertainInput
-from uqms.models import Chain, FunctionStage, Stage, register_stage, stage
-from uqms.workflow import Workflow
-
-try:
-    __version__ = version("uqms")
-except PackageNotFoundError:  # running from a source tree that is not installed
-    __version__ = "0.0.0"
+_PUBLIC = {
+    "Chain": "uqms.models.stage",
+    "Constant": "uqms.inputs.parameters",
+    "Correlation": "uqms.inputs.parameters",
+    "FunctionStage": "uqms.models.stage",
+    "InputSet": "uqms.inputs.parameters",
+    "Stage": "uqms.models.stage",
+    "UncertainInput": "uqms.inputs.parameters",
+    "UqmsError": "uqms.errors",
+    "WiringError": "uqms.errors",
+    "Workflow": "uqms.workflow",
+    "WorkflowError": "uqms.errors",
+    "load_run": "uqms.execution.store",
+    "save_run": "uqms.execution.store",
+    "stage": "uqms.models.stage",
+}
 
 __all__ = [
     "Chain", "Constant", "Correlation", "FunctionStage", "InputSet", "Stage", "UncertainInput",
-    "UqmsError", "WiringError", "Workflow", "WorkflowError", "load_run", "register_stage", "save_run", "stage",
+    "UqmsError", "WiringError", "Workflow", "WorkflowError", "load_run", "save_run", "stage",
 ]
+
+if TYPE_CHECKING:
+    from uqms.errors import UqmsError, WiringError, WorkflowError
+    from uqms.execution.store import load_run, save_run
+    from uqms.inputs.parameters import Constant, Correlation, InputSet, UncertainInput
+    from uqms.models.stage import Chain, FunctionStage, Stage, stage
+    from uqms.workflow import Workflow
+
+
+def __getattr__(name: str) -> Any:
+    if name == "__version__":
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            return version("uqms")
+        except PackageNotFoundError:  # a source tree that is not installed
+            return "0.0.0"
+    if name not in _PUBLIC:
+        raise AttributeError(f"module 'uqms' has no attribute {name!r}")
+    value = getattr(importlib.import_module(_PUBLIC[name]), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return [*globals(), *_PUBLIC, "__version__"]

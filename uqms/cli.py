@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Optional
 
-import numpy as np
 import typer
 from rich.console import Console
 from rich.markup import escape
@@ -14,8 +13,26 @@ from rich.table import Table
 from uqms.config import MAX_SAMPLES, MIN_STEPS
 from uqms.errors import UqmsError
 
+# Each command imports what it needs when it runs: `uqms --help` and `uqms validate` stay
+# well under a second (benchmarks/startup.py), which importing numpy, chaospy, xarray and
+# Dask up front would not allow.
 app = typer.Typer(help="Uncertainty quantification over multiscale simulation chains.", no_args_is_help=True)
 console = Console()
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        import uqms
+
+        console.print(f"uqms {uqms.__version__}", highlight=False)
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: bool = typer.Option(False, "--version", callback=_print_version, is_eager=True, help="print the version and exit"),
+) -> None:
+    """Uncertainty quantification over multiscale simulation chains."""
 
 
 def _fail(error: Exception | str) -> None:
@@ -177,6 +194,8 @@ def _report_analysis(analysis) -> None:
 @app.command()
 def show(store: Path = typer.Argument(..., help="run store (.zarr or .nc)")) -> None:
     """Summarise a run: inputs, outputs, statuses and output statistics."""
+    import numpy as np
+
     import uqms.analysis.run_accessor  # noqa: F401  (registers run.uqms)
     from uqms.execution import open_run
     from uqms.execution.store import verify_run
@@ -236,6 +255,8 @@ def verify(store: Path = typer.Argument(..., help="run store (.zarr)")) -> None:
 def _column_labels(var, sample_ndim: int) -> list[str]:
     """Labels of the entries of an output beyond its ``sample_ndim`` sample dims
     (``sample``, and ``inner`` when nested), e.g. ``['[N*]', '[H*]']``."""
+    import numpy as np
+
     extra = var.dims[sample_ndim:]
     if not extra:
         return [""]

@@ -120,7 +120,7 @@ class Workflow:
             options = _resolve_file_options(entry.options, source)
             files.extend(_file_options(options))
             try:
-                stages.append(resolve_stage(entry.stage, options))
+                stages.append(resolve_stage(entry.stage, options, _folder(source)))
             except (LookupError, TypeError, ValueError) as error:
                 raise WorkflowError(source, f"chain[{i}].stage", str(error)) from None
         try:
@@ -209,7 +209,7 @@ def inputs_from_config(
     """The uncertain inputs (those of ``[ensembles.*]`` sections last) and correlation blocks
     declared in a workflow file."""
     inputs = [
-        UncertainInput(name, e.distribution.build(), e.kind, e.group, e.unit, e.description)
+        UncertainInput(name, e.distribution, e.kind, e.group, e.unit, e.description)
         for name, e in config.inputs.items()
     ]
     for ensemble, _ in ensemble_expansions(config, source) if ensembles is None else ensembles:
@@ -253,6 +253,11 @@ def run_input_set(run) -> InputSet:
         raise WorkflowError(source, "", "the run stores no workflow text (made from Python?): pass its InputSet")
     config = parse_workflow(tomllib.loads(run.attrs["workflow_text"]), source)
     return InputSet(*inputs_from_config(config, source))
+
+
+def _folder(source: str) -> Path | None:
+    """The folder of the workflow file ``source`` (None for a workflow not read from a file)."""
+    return None if source.startswith("<") else Path(source).parent
 
 
 def relative_to_workflow(source: str, path: str) -> str:

@@ -22,11 +22,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from math import comb
 
-import chaospy
 import numpoly
 import numpy as np
 from scipy import linalg
 
+from uqms._chaospy import chaospy
 from uqms.analysis.lars import ROUND_OFF, lars_ols
 
 MEMORY_BUDGET = 256 * 2**20

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Literal
 
-import chaospy
 import numpy as np
 from scipy.stats import norm
+
+from uqms._chaospy import chaospy
 
 Transform = Literal["log10", "linear"]
 TRANSFORMS: tuple[str, ...] = ("log10", "linear")

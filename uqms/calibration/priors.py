@@ -15,9 +15,9 @@ from __future__ import annotations
 
 from typing import Sequence
 
-import chaospy
 import numpy as np
 
+from uqms._chaospy import chaospy
 from uqms.inputs import InputSet, UncertainInput
 
 SIGMA = "sigma"

@@ -1,17 +1,27 @@
 """Distribution families an input can have, as validated specifications.
 
 Each specification is a pydantic model tagged by ``distribution`` (the key used in
-workflow files) whose ``build()`` returns the chaospy distribution.
+workflow files) whose ``build()`` returns the chaospy distribution. chaospy is imported
+by the first ``build()``, not before: checking a workflow file does not need it.
 """
 
 from __future__ import annotations
 
 from functools import partial
-from typing import Annotated, Literal, Union
+from typing import TYPE_CHECKING, Annotated, Literal, Union
 
-import chaospy
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, model_validator
+
+if TYPE_CHECKING:
+    import chaospy
+
+
+def _chaospy():
+    from uqms._chaospy import chaospy
+
+    return chaospy
+
 
 TAIL_STDS = 7  # truncated normals are sampled accurately up to this far into a tail
 
@@ -28,7 +38,7 @@ class Normal(_Spec):
     std: PositiveFloat
 
     def build(self) -> chaospy.Distribution:
-        return chaospy.Normal(self.mean, self.std)
+        return _chaospy().Normal(self.mean, self.std)
 
 
 class LogNormal(_Spec):
@@ -39,7 +49,7 @@ class LogNormal(_Spec):
     sigma: PositiveFloat
 
     def build(self) -> chaospy.Distribution:
-        return chaospy.LogNormal(self.mu, self.sigma)
+        return _chaospy().LogNormal(self.mu, self.sigma)
 
 
 class _Bounded(_Spec):
@@ -59,7 +69,7 @@ class Uniform(_Bounded):
     distribution: Literal["uniform"] = "uniform"
 
     def build(self) -> chaospy.Distribution:
-        return chaospy.Uniform(self.lower, self.upper)
+        return _chaospy().Uniform(self.lower, self.upper)
 
 
 class TruncatedNormal(_Bounded):
@@ -82,7 +92,7 @@ class TruncatedNormal(_Bounded):
         return self
 
     def build(self) -> chaospy.Distribution:
-        return chaospy.TruncNormal(self.lower, self.upper, mu=self.mean, sigma=self.std)
+        return _chaospy().TruncNormal(self.lower, self.upper, mu=self.mean, sigma=self.std)
 
 
 class Beta(_Bounded):
@@ -95,7 +105,7 @@ class Beta(_Bounded):
     upper: float = 1.0
 
     def build(self) -> chaospy.Distribution:
-        return chaospy.Beta(self.alpha, self.beta, lower=self.lower, upper=self.upper)
+        return _chaospy().Beta(self.alpha, self.beta, lower=self.lower, upper=self.upper)
 
 
 class Triangular(_Bounded):
@@ -111,7 +121,7 @@ class Triangular(_Bounded):
         return self
 
     def build(self) -> chaospy.Distribution:
-        return chaospy.Triangle(self.lower, self.mode, self.upper)
+        return _chaospy().Triangle(self.lower, self.mode, self.upper)
 
 
 class DiscreteUniform(_Bounded):
@@ -161,7 +171,7 @@ class Categorical(_Spec):
         values = np.asarray(self.values, dtype=float)[order]
         weights = np.ones(len(values)) if self.weights is None else np.asarray(self.weights)[order]
         cumulative = np.cumsum(weights) / weights.sum()
-        return chaospy.UserDistribution(
+        return _chaospy().UserDistribution(
             cdf=partial(_categorical_cdf, values, cumulative),
             ppf=partial(_categorical_ppf, values, cumulative),
             lower=partial(_constant, values[0]),
@@ -171,7 +181,7 @@ class Categorical(_Spec):
 
 def is_discrete(distribution: chaospy.Distribution) -> bool:
     """Whether a built distribution is one of uqms's finite ones (categorical, discrete, ensemble member)."""
-    return isinstance(distribution, chaospy.UserDistribution) and getattr(distribution._cdf, "func", None) is _categorical_cdf
+    return isinstance(distribution, _chaospy().UserDistribution) and getattr(distribution._cdf, "func", None) is _categorical_cdf
 
 
 def describe(distribution: chaospy.Distribution) -> str:

@@ -3,22 +3,27 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal, Sequence
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, Literal, Sequence
 
-import chaospy
 import numpy as np
+
+if TYPE_CHECKING:
+    import chaospy
 
 Kind = Literal["aleatoric", "epistemic"]
 KINDS: tuple[str, ...] = ("aleatoric", "epistemic")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class UncertainInput:
     """One uncertain quantity of a workflow.
 
     Args:
         name: variable name, as the stages see it in their batch.
-        distribution: a univariate chaospy distribution.
+        distribution: a univariate chaospy distribution, or a specification
+            (:mod:`uqms.inputs.distributions`) built into one when first used, so that
+            checking a workflow does not import chaospy.
         kind: ``"aleatoric"`` (inherent variability) or ``"epistemic"`` (lack of knowledge).
         group: label used for grouped Sobol indices (defaults to the name).
         unit: physical unit, e.g. ``"eV"``.
@@ -26,19 +31,28 @@ class UncertainInput:
     """
 
     name: str
-    distribution: chaospy.Distribution
+    specification: Any = field(repr=False)
     kind: Kind = "epistemic"
     group: str = ""
     unit: str = "1"
     description: str = ""
 
-    def __post_init__(self):
-        if self.kind not in KINDS:
-            raise ValueError(f"input {self.name!r}: kind must be one of {KINDS}, got {self.kind!r}")
-        if len(self.distribution) != 1:
-            raise ValueError(f"input {self.name!r}: distribution must be univariate")
-        if not self.group:
-            object.__setattr__(self, "group", self.name)
+    def __init__(self, name: str, distribution: Any, kind: Kind = "epistemic", group: str = "", unit: str = "1",
+                 description: str = ""):
+        fields = {"name": name, "specification": distribution, "kind": kind, "group": group or name, "unit": unit,
+                  "description": description}
+        for key, value in fields.items():
+            object.__setattr__(self, key, value)
+        if kind not in KINDS:
+            raise ValueError(f"input {name!r}: kind must be one of {KINDS}, got {kind!r}")
+        if not hasattr(distribution, "build") and len(distribution) != 1:
+            raise ValueError(f"input {name!r}: distribution must be univariate")
+
+    @cached_property
+    def distribution(self) -> chaospy.Distribution:
+        """The univariate chaospy distribution."""
+        spec = self.specification
+        return spec.build() if hasattr(spec, "build") else spec
 
 
 @dataclass(frozen=True)
@@ -102,8 +116,16 @@ class InputSet:
             index = [names.index(n) for n in block.names]
             matrix[np.ix_(index, index)] = block.matrix
         self.correlation_matrix = matrix
-        independent = chaospy.J(*(i.distribution for i in self.inputs)) if self.inputs else None
-        self.joint = independent if not self.correlations else chaospy.Nataf(independent, matrix)
+
+    @cached_property
+    def joint(self) -> chaospy.Distribution | None:
+        """The joint chaospy distribution (built when first used)."""
+        from uqms._chaospy import chaospy
+
+        if not self.inputs:
+            return None
+        independent = chaospy.J(*(i.distribution for i in self.inputs))
+        return chaospy.Nataf(independent, self.correlation_matrix) if self.correlations else independent
 
     @property
     def names(self) -> tuple[str, ...]:

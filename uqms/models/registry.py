@@ -1,68 +1,111 @@
-"""Find stages by a registered name or an import path ``package.module:object``."""
+"""Find stages by a registered name or an import path ``package.module:object``.
+
+Names are registered through entry points of the group ``uqms.stages``, declared by
+uqms itself and by any installed package (``pyproject.toml``)::
+
+    [project.entry-points."uqms.stages"]
+    "kinetics.first_order" = "mykinetics.stages:FirstOrderConversion"
+
+Only the entry point of the name asked for is loaded (imported), the way xarray finds
+its backends. A name declared by two installed packages is refused, naming both.
+
+What a workflow file may import: resolving a name imports and calls only the object a
+``uqms.stages`` entry point of an installed package declares; an import path imports
+the module it names (an installed one, or ``module.py`` or a package in the workflow
+file's folder) and calls the object it names there. A workflow file is thus trusted like
+a Python script: it can run any installed code its author names, but nothing else.
+"""
 
 from __future__ import annotations
 
 import importlib
-from typing import Any, Callable
+import importlib.util
+import sys
+from importlib.metadata import EntryPoint, entry_points
+from pathlib import Path
+from typing import Any
 
 from uqms.models.stage import Stage
 
-_REGISTRY: dict[str, Callable[..., Stage]] = {}
+GROUP = "uqms.stages"
 
 
-def register_stage(name: str):
-    """Decorator registering a stage class or factory under ``name`` for workflow files."""
+def stage_entry_points() -> dict[str, list[EntryPoint]]:
+    """Every registered name and the entry points declaring it (more than one: a clash).
 
-    def wrap(factory):
-        if name in _REGISTRY and _REGISTRY[name] is not factory:
-            raise ValueError(f"a stage is already registered as {name!r}")
-        _REGISTRY[name] = factory
-        return factory
-
-    return wrap
+    Read from the installed packages' metadata each time (cheap, nothing imported), so a
+    package installed or put on ``sys.path`` while running is seen.
+    """
+    found: dict[str, list[EntryPoint]] = {}
+    for point in entry_points(group=GROUP):
+        declared = found.setdefault(point.name, [])
+        if all(point.value != other.value for other in declared):
+            declared.append(point)
+    return found
 
 
 def registered_stages() -> list[str]:
-    _load_builtins()
-    return sorted(_REGISTRY)
+    """The names a workflow file may give as ``stage = "NAME"``."""
+    return sorted(stage_entry_points())
 
 
-def _load_builtins() -> None:
-    importlib.import_module("uqms.test_functions")
-    importlib.import_module("uqms.models.site_average")
-    importlib.import_module("uqms.models.microkinetics.stages")
-    importlib.import_module("uqms.models.reactor.stages")
-    importlib.import_module("uqms.models.reactor.site_resolved")
+def _declared_by(point: EntryPoint) -> str:
+    package = point.dist.name if point.dist is not None else "?"
+    return f"package {package!r} ({point.value})"
 
 
-def resolve_stage(reference: str, options: dict[str, Any] | None = None) -> Stage:
+def _registered(name: str) -> Any:
+    """Load the object registered as ``name``."""
+    declared = stage_entry_points()
+    if name not in declared:
+        raise LookupError(f"no stage registered as {name!r}; known: {sorted(declared)}")
+    points = declared[name]
+    if len(points) > 1:
+        raise LookupError(
+            f"stage name {name!r} is registered by more than one package: "
+            + ", ".join(_declared_by(p) for p in points) + "; uninstall one or name the stage by its import path"
+        )
+    try:
+        return points[0].load()
+    except (ImportError, AttributeError) as error:
+        raise LookupError(f"stage {name!r} of {_declared_by(points[0])} cannot be loaded: {error}") from error
+
+
+def _imported(reference: str, folder: str | Path | None) -> Any:
+    """The object of an import path ``module:object``; the module is an installed one or
+    found in ``folder`` (appended to ``sys.path``, so worker processes started later find it too)."""
+    module_name, _, attribute = reference.partition(":")
+    if folder is not None and importlib.util.find_spec(module_name.partition(".")[0]) is None:
+        folder = str(Path(folder).resolve())
+        if folder not in sys.path:
+            sys.path.append(folder)
+    try:
+        obj: Any = importlib.import_module(module_name)
+    except ImportError as error:
+        where = f" (installed, or in {folder})" if folder is not None else ""
+        raise LookupError(f"cannot import module {module_name!r}{where}: {error}") from error
+    for part in attribute.split("."):
+        if not hasattr(obj, part):
+            raise LookupError(f"module {module_name!r} has no attribute {attribute!r}")
+        obj = getattr(obj, part)
+    return obj
+
+
+def resolve_stage(reference: str, options: dict[str, Any] | None = None, folder: str | Path | None = None) -> Stage:
     """Build the stage a workflow file refers to.
 
     Args:
         reference: a registered name (``"ishigami.sines"``) or ``"package.module:object"``;
             the object is a stage, or a class/factory called with ``options``.
         options: keyword arguments for the class or factory.
+        folder: the workflow file's folder, where an import path's module may also be.
 
     Raises:
-        LookupError: unknown name, module or attribute.
+        LookupError: unknown name, a name registered twice, unknown module or attribute.
         TypeError: the object is not a stage and does not make one.
     """
     options = dict(options or {})
-    if ":" in reference:
-        module_name, _, attribute = reference.partition(":")
-        try:
-            obj: Any = importlib.import_module(module_name)
-        except ImportError as error:
-            raise LookupError(f"cannot import module {module_name!r}: {error}") from error
-        for part in attribute.split("."):
-            if not hasattr(obj, part):
-                raise LookupError(f"module {module_name!r} has no attribute {attribute!r}")
-            obj = getattr(obj, part)
-    else:
-        _load_builtins()
-        if reference not in _REGISTRY:
-            raise LookupError(f"no stage registered as {reference!r}; known: {sorted(_REGISTRY)}")
-        obj = _REGISTRY[reference]
+    obj = _imported(reference, folder) if ":" in reference else _registered(reference)
     if isinstance(obj, Stage) and not isinstance(obj, type):
         if options:
             raise TypeError(f"{reference!r} is already a stage and takes no options")

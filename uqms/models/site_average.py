@@ -12,13 +12,12 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from uqms.inputs.sites import SiteDistribution, site_distribution
-from uqms.models.registry import register_stage, resolve_stage
+from uqms.models.registry import resolve_stage
 from uqms.models.stage import Batch, Chain, Stage, stage_name
 
 SITE_TYPE = "site_type"  # dimension of per-site-type outputs
 
 
-@register_stage("sites.average")
 class SiteAverage:
     """Site-weighted averages of a wrapped stage's outputs over a site distribution.
 

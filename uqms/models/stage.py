@@ -7,7 +7,8 @@ batch. Optional attributes a stage may carry:
 - ``name``: label used in messages (defaults to the class name);
 - ``units``: unit of each output, e.g. ``{"tof": "1/s"}``;
 - ``output_dims``: names of the axes after the sample axis, e.g. ``{"theta": ("adsorbate",)}``;
-- ``output_coords``: labels along those axes, e.g. ``{"adsorbate": ["N*", "H*"]}``;
+- ``output_coords``: labels along those axes, e.g. ``{"adsorbate": ["N*", "H*"]}`` (they also size
+  the NaN rows of samples that fail before the stage);
 - ``bounds``: the support of outputs that have one, e.g. ``{"coverage": (0.0, 1.0)}`` (None for an open side);
 - ``status_messages``: ``{code: message}`` for the codes (>0) the stage may return in a
   ``"status"`` array of its result to flag samples it could not compute.
@@ -192,11 +193,20 @@ class Chain:
                 log.warning("stage %r raised on %d of %d samples of a batch; the first: %s",
                             stage_name(member), len(raised), rows.size, raised[0])
             values.update({k: results[k] for k in member.outputs if k in results})
-        for out in self.outputs:  # outputs of stages no sample reached
+        for out in self.outputs:  # outputs of stages no sample reached: NaN of their declared shape
             if out not in results:
-                results[out] = np.full(n, np.nan)
+                results[out] = np.full((n, *self._entry_shape(out)), np.nan)
         results["status"] = status
         return results
+
+    def _entry_shape(self, name: str) -> tuple[int, ...]:
+        """Shape of one sample's value of output ``name``, from its declared dims and coordinates."""
+        dims = self.output_dims.get(name, ())
+        unlabelled = [d for d in dims if d not in self.output_coords]
+        if unlabelled:
+            raise StageError(f"no sample of the batch reached the stage producing {name!r}, whose dims {unlabelled} "
+                             "have no output_coords: declare them so its rows can be filled")
+        return tuple(len(self.output_coords[d]) for d in dims)
 
 
 def _sample_count(batch: Batch, names: Sequence[str]) -> int:

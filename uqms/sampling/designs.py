@@ -11,7 +11,6 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
-from scipy.stats import qmc
 
 from uqms.sampling.saltelli import Saltelli
 
@@ -103,10 +102,12 @@ class _QuasiMonteCarlo:
     index (:meth:`skip`), which is what a batched, resumable run needs.
     """
 
-    engine: type
+    engine: str  # the name of the scipy.stats.qmc engine, imported when sampling (it costs ~0.5 s)
 
     def unit_cube(self, start: int, stop: int, n_total: int, dim: int, seed: int) -> np.ndarray:
-        engine = self.engine(d=dim, scramble=True, rng=np.random.default_rng([seed, 2]))
+        from scipy.stats import qmc
+
+        engine = getattr(qmc, self.engine)(d=dim, scramble=True, rng=np.random.default_rng([seed, 2]))
         if start:
             self.skip(engine, start)
         with warnings.catch_warnings():
@@ -123,14 +124,14 @@ class Sobol(_QuasiMonteCarlo):
     """Owen-scrambled Sobol' sequence (balanced when the sample count is a power of 2)."""
 
     name = "sobol"
-    engine = qmc.Sobol
+    engine = "Sobol"
 
 
 class Halton(_QuasiMonteCarlo):
     """Scrambled Halton sequence."""
 
     name = "halton"
-    engine = qmc.Halton
+    engine = "Halton"
 
     @staticmethod
     def skip(engine, start: int) -> None:

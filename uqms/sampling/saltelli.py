@@ -17,7 +17,6 @@ import warnings
 from typing import Sequence
 
 import numpy as np
-from scipy.stats import qmc
 
 BLOCKS_EXTRA = 2  # rows per base sample beyond the dim AB_j rows: A and B
 
@@ -68,6 +67,8 @@ class Saltelli:
         from_b[step - 1] = True
         rows = np.arange(start, stop)
         first, last = start // step, (stop - 1) // step + 1
+        from scipy.stats import qmc
+
         engine = qmc.Sobol(d=2 * dim, scramble=True, rng=np.random.default_rng([seed, 3]))
         if first:
             engine.fast_forward(first)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from uqms.models.registry import register_stage
 from uqms.models.stage import Batch
 
 
@@ -31,7 +30,6 @@ def sobol_indices(a: float = 7.0, b: float = 0.1) -> tuple[np.ndarray, np.ndarra
     return first, total
 
 
-@register_stage("ishigami.sines")
 class Sines:
     """Stage 1: the sines of x1 and x2."""
 
@@ -44,7 +42,6 @@ class Sines:
         return {"sin_x1": np.sin(batch["x1"]), "sin_x2": np.sin(batch["x2"])}
 
 
-@register_stage("ishigami.combine")
 class Combine:
     """Stage 2: y = sin_x1 + a sin_x2^2 + b x3^4 sin_x1 (a, b read from the batch)."""
 

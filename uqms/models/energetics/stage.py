@@ -6,7 +6,6 @@ from typing import Any, Mapping
 
 from uqms.models.energetics.mechanism_energies import step_energies
 from uqms.models.microkinetics.mechanism import Mechanism, load_mechanism
-from uqms.models.registry import register_stage
 from uqms.models.stage import Batch
 
 
@@ -19,7 +18,6 @@ def mechanism_from_options(mechanism_file: str | None, mechanism: Mechanism | Ma
     return mechanism if isinstance(mechanism, Mechanism) else Mechanism.from_dict(mechanism)
 
 
-@register_stage("energetics.scaling")
 class MechanismEnergies:
     """Reaction energies and barriers of a mechanism's steps from its scaling and BEP relations.
 

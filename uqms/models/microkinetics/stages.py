@@ -14,13 +14,11 @@ from uqms.models.energetics.values import Value, names, resolve
 from uqms.models.microkinetics.from_energies import rate_constants_at
 from uqms.models.microkinetics.sensitivity import apparent_activation_energy, degree_of_rate_control, reaction_orders
 from uqms.models.microkinetics.steady_state import STATUS_MESSAGES, solve_steady_state
-from uqms.models.registry import register_stage
 from uqms.models.stage import Batch
 
 __all__ = ["MechanismEnergies", "SteadyStateStage"]
 
 
-@register_stage("microkinetics.steady_state")
 class SteadyStateStage:
     """Steady state of a mechanism for every sample: coverages, rates, TOF, selectivity.
 

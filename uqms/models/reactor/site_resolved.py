@@ -24,7 +24,6 @@ from uqms.models.microkinetics.steady_state import solve_steady_state, uniform_g
 from uqms.models.reactor.conditions import ReactorConditions
 from uqms.models.reactor.pfr import integrate_pfr
 from uqms.models.reactor.stages import PFRStage
-from uqms.models.registry import register_stage
 from uqms.models.stage import Batch
 
 
@@ -65,7 +64,6 @@ class SiteResolvedConditions(ReactorConditions):
         return per_site @ self.weights, ok.reshape(-1, m).all(axis=1), state.theta.reshape(len(rows), -1)
 
 
-@register_stage("reactor.pfr_sites")
 class SiteResolvedPFRStage(PFRStage):
     """Isothermal, isobaric PFR whose catalyst has a site distribution (see module docstring).
 

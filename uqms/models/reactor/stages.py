@@ -15,7 +15,6 @@ from uqms.models.reactor.outlet import STATUS_MESSAGES, ReactorOutlet
 from uqms.models.reactor.pfr import integrate_pfr
 from uqms.models.reactor.reaction import OverallReaction
 from uqms.models.reactor.surrogate import PathSurrogate
-from uqms.models.registry import register_stage
 from uqms.models.stage import Batch
 
 
@@ -105,7 +104,6 @@ class _ReactorStage:
         return result
 
 
-@register_stage("reactor.cstr")
 class CSTRStage(_ReactorStage):
     """Isothermal, isobaric CSTR with the micro-kinetic steady state at the outlet composition.
 
@@ -118,7 +116,6 @@ class CSTRStage(_ReactorStage):
         return self.result(solve_cstr(self.conditions(batch)))
 
 
-@register_stage("reactor.pfr")
 class PFRStage(_ReactorStage):
     """Isothermal, isobaric plug-flow reactor with the micro-kinetic steady state at every point.
 

@@ -28,7 +28,9 @@ class MechanismEnergies:
     slopes and intercepts). A mechanism whose energies are all numbers reads none; the
     stage then reads ``samples_from`` only to count the samples of the batch (a chain
     hands a stage just the entries it names). Outputs (eV, shaped samples x steps):
-    ``<prefix>reaction_energy`` and ``<prefix>barrier`` (clipped to >= max(0, dE)).
+    ``<prefix>reaction_energy`` and ``<prefix>barrier`` (clipped to >= max(0, dE) under the
+    electronic transition-state convention), along ``<prefix>step``; if some steps give
+    their rate constants instead, only the others, along ``<prefix>energy_step``.
 
     Args:
         mechanism_file: mechanism TOML file (or ``mechanism``: a Mechanism or its dict).
@@ -44,8 +46,11 @@ class MechanismEnergies:
         self.inputs = tuple(self.mechanism.energy_parameter_names()) or (samples_from,)
         self.outputs = (f"{prefix}reaction_energy", f"{prefix}barrier")
         self.units = {name: "eV" for name in self.outputs}
-        self.output_dims = {name: (f"{prefix}step",) for name in self.outputs}
-        self.output_coords = {f"{prefix}step": list(self.mechanism.step_names)}
+        m = self.mechanism
+        steps = [m.step_names[j] for j in m.energy_steps]
+        dim = f"{prefix}step" if len(steps) == len(m.steps) else f"{prefix}energy_step"
+        self.output_dims = {name: (dim,) for name in self.outputs}
+        self.output_coords = {dim: steps}
 
     def __call__(self, batch: Batch) -> Batch:
         n = len(batch[self.inputs[0]])

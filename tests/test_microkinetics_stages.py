@@ -100,3 +100,21 @@ def test_a_mechanism_of_plain_numbers_runs_in_a_workflow(tmp_path):
     assert (run.status.values == 0).all()
     np.testing.assert_allclose(run.reaction_energy.values, np.tile([-0.5, 0.2], (8, 1)))
     assert (run.tof.values > 0).all()
+
+
+def test_steps_that_give_rate_constants_leave_the_energetics_outputs_in_a_workflow(tmp_path):
+    """The energetics stage covers the steps whose rates come from energies, along energy_step."""
+    mixed = NUMBERS_MECHANISM.replace('reaction_energy = 0.2\nbarrier = 0.9\n', 'A = "A_des"\nEa = 0.9\nreversible = false\n')
+    (tmp_path / "numbers.toml").write_text(mixed)
+    (tmp_path / "workflow.toml").write_text(NUMBERS_WORKFLOW + """
+[inputs.A_des]
+distribution = "uniform"
+lower = 1e12
+upper = 1e14
+kind = "epistemic"
+unit = "1/s"
+""")
+    run = Workflow.from_file(tmp_path / "workflow.toml").run(n=8)
+    assert (run.status.values == 0).all()
+    assert run.barrier.dims == ("sample", "energy_step") and list(run.energy_step.values) == ["step0"]
+    assert run.rate.dims == ("sample", "step") and (run.tof.values > 0).all()

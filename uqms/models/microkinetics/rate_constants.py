@@ -7,8 +7,8 @@ fractions of sites, so every rate is a turnover per site and second.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 
 import numpy as np
 from scipy import constants

@@ -216,6 +216,8 @@ class Mechanism:
         surface_species: ``adsorbates + free_sites``, the columns of coverage arrays.
         steps: the :class:`Step` objects in file order; ``step_names`` their names.
         products: gas species whose turnover frequency is reported.
+        transition_state: the transition-state convention, ``"electronic"`` or ``"free_energy"``.
+        energy_steps: indices of the steps whose rate constants come from energies (the others give them).
         source: file the mechanism came from.
     """
 
@@ -360,7 +362,8 @@ class Mechanism:
         left, arrow, right = entry.equation.partition("<=>")
         if not arrow or not left.strip() or not right.strip():
             raise WorkflowError(self.source, f"{where}.equation",
-                                f"{entry.equation!r} is not an equation 'reactants <=> products'")
+                                f"{entry.equation!r} is not an equation 'reactants <=> products' "
+                                "(an irreversible step too is written '<=>', with reversible = false)")
         reactants = self._parse_side(left, f"{where}.equation")
         products = self._parse_side(right, f"{where}.equation")
         surface = set(self.adsorbates) | set(self.free_sites)

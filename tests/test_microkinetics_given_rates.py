@@ -151,3 +151,23 @@ def test_non_activated_adsorption_under_both_transition_state_conventions():
     assert free < 0 and 0.8 < -correction < 0.9
     assert barriers["electronic"] == pytest.approx(-correction, abs=1e-9)  # today's value, unchanged by default
     assert barriers["free_energy"] == pytest.approx(0.0, abs=1e-9)  # max(G initial, G final) - G initial
+
+
+def test_free_energy_convention_clips_the_transition_state_not_the_electronic_barrier():
+    """Desorption CO* -> CO_b + * with dE = 1.0 eV, a raw barrier of 0.5 eV and G_corr(CO_b) = -0.85 eV:
+    "electronic" lifts the barrier to dE = 1.0 eV; "free_energy" keeps G_TS - G_IS = 0.5 eV, above
+    max(0, dG = 0.15 eV)."""
+    t = np.array([500.0])
+    found = {}
+    for convention in ("electronic", "free_energy"):
+        m = Mechanism.from_dict({
+            "mechanism": {"name": "des", "products": ["CO_b"], "transition_state": convention},
+            "gas": {"CO_a": {"mass": 28.0, "pressure": 0.5}, "CO_b": {"mass": 28.0, "free_energy_correction": -0.85}},
+            "sites": {"s": {"adsorbates": ["CO*"]}},
+            "steps": [{"equation": "CO_a + * <=> CO*", "k": 1.0, "reversible": False},
+                      {"equation": "CO* <=> CO_b + *", "reaction_energy": 1.0, "barrier": 0.5}]})
+        k = rate_constants_at(m, t, {})
+        found[convention] = -BOLTZMANN * t[0] * np.log(k.forward[0, 1] * 6.62607015e-34 / (1.380649e-23 * t[0]))
+        assert k.equilibrium[0, 1] == pytest.approx(np.exp(-0.15 / (BOLTZMANN * t[0])))
+    assert found["electronic"] == pytest.approx(1.0, abs=1e-9)
+    assert found["free_energy"] == pytest.approx(0.5, abs=1e-9)

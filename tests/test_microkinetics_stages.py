@@ -45,3 +45,76 @@ def test_steady_state_stage_options_and_failures_in_a_chain():
     # N2 dissociation on an H-covered surface: E_app ~ E_TS (2.35 eV) + the H2 adsorption enthalpy the
     # two free sites cost (~1.2 eV at 673 K with zero-point and thermal terms) - k_B T / 2 (collision theory)
     assert 3.2 < out["apparent_activation_energy"][2, 0] < 3.8
+
+
+NUMBERS_MECHANISM = """
+[mechanism]
+name = "numbers"
+products = ["CO_b"]
+
+[gas.CO_a]
+mass = 28.0
+pressure = 1.0
+[gas.CO_b]
+mass = 28.0
+
+[sites.s]
+adsorbates = ["CO*"]
+
+[[steps]]
+equation = "CO_a + * <=> CO*"
+reaction_energy = -0.5
+barrier = 0.0
+[[steps]]
+equation = "CO* <=> CO_b + *"
+reaction_energy = 0.2
+barrier = 0.9
+"""
+
+NUMBERS_WORKFLOW = """
+[workflow]
+name = "numbers"
+
+[inputs.T]
+distribution = "uniform"
+lower = 450.0
+upper = 550.0
+kind = "aleatoric"
+unit = "K"
+
+[[chain]]
+stage = "energetics.scaling"
+options = { mechanism_file = "numbers.toml" }
+
+[[chain]]
+stage = "microkinetics.steady_state"
+options = { mechanism_file = "numbers.toml", temperature = "T" }
+"""
+
+
+def test_a_mechanism_of_plain_numbers_runs_in_a_workflow(tmp_path):
+    """Its energetics stage names no batch entry, yet learns the sample count from the temperature."""
+    (tmp_path / "numbers.toml").write_text(NUMBERS_MECHANISM)
+    (tmp_path / "workflow.toml").write_text(NUMBERS_WORKFLOW)
+    run = Workflow.from_file(tmp_path / "workflow.toml").run(n=8)
+    assert (run.status.values == 0).all()
+    np.testing.assert_allclose(run.reaction_energy.values, np.tile([-0.5, 0.2], (8, 1)))
+    assert (run.tof.values > 0).all()
+
+
+def test_steps_that_give_rate_constants_leave_the_energetics_outputs_in_a_workflow(tmp_path):
+    """The energetics stage covers the steps whose rates come from energies, along energy_step."""
+    mixed = NUMBERS_MECHANISM.replace('reaction_energy = 0.2\nbarrier = 0.9\n', 'A = "A_des"\nEa = 0.9\nreversible = false\n')
+    (tmp_path / "numbers.toml").write_text(mixed)
+    (tmp_path / "workflow.toml").write_text(NUMBERS_WORKFLOW + """
+[inputs.A_des]
+distribution = "uniform"
+lower = 1e12
+upper = 1e14
+kind = "epistemic"
+unit = "1/s"
+""")
+    run = Workflow.from_file(tmp_path / "workflow.toml").run(n=8)
+    assert (run.status.values == 0).all()
+    assert run.barrier.dims == ("sample", "energy_step") and list(run.energy_step.values) == ["step0"]
+    assert run.rate.dims == ("sample", "step") and (run.tof.values > 0).all()

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 import numpy as np
 
 from uqms.models.energetics.gas import free_energy_correction
-from uqms.models.energetics.relations import bep_barrier, clip_barrier, linear_scaling, transition_state_barrier
+from uqms.models.energetics.relations import clip_barrier, linear_scaling
 from uqms.models.energetics.values import resolve
 from uqms.models.microkinetics.mechanism import Linear, Mechanism
 
@@ -32,16 +32,20 @@ def species_energies(mechanism: Mechanism, batch: Mapping[str, np.ndarray], n: i
 
 
 def step_energies(mechanism: Mechanism, batch: Mapping[str, np.ndarray], n: int) -> tuple[np.ndarray, np.ndarray]:
-    """Reaction energies and forward barriers of every step, each shaped (samples, steps), eV.
+    """Reaction energies and forward barriers of the steps whose rates come from energies
+    (``mechanism.energy_steps``), each shaped (samples, those steps), eV.
 
     A step's reaction energy is its own ``reaction_energy`` or products minus reactants
     of the species energies; its barrier comes from ``barrier``, ``bep`` or
-    ``transition_state`` and is clipped to at least ``max(0, reaction energy)``.
+    ``transition_state``, clipped to at least ``max(0, reaction energy)`` under the
+    ``"electronic"`` transition-state convention and left unclipped under ``"free_energy"``
+    (the rate constants clip the free energy of the transition state instead).
     """
     species = species_energies(mechanism, batch, n)
-    reaction = np.empty((n, len(mechanism.steps)))
-    barrier = np.empty((n, len(mechanism.steps)))
-    for j, step in enumerate(mechanism.steps):
+    steps = [mechanism.steps[j] for j in mechanism.energy_steps]
+    reaction = np.empty((n, len(steps)))
+    barrier = np.empty((n, len(steps)))
+    for j, step in enumerate(steps):
         entry = step.entry
         if entry.reaction_energy is not None:
             reaction[:, j] = energy(entry.reaction_energy, batch, n)
@@ -49,12 +53,14 @@ def step_energies(mechanism: Mechanism, batch: Mapping[str, np.ndarray], n: int)
             reaction[:, j] = (sum(c * species[s] for s, c in step.products.items())
                               - sum(c * species[s] for s, c in step.reactants.items()))
         if entry.bep is not None:
-            barrier[:, j] = bep_barrier(reaction[:, j], resolve(entry.bep.slope, batch, n),
-                                        resolve(entry.bep.intercept, batch, n))
+            barrier[:, j] = linear_scaling(reaction[:, j], resolve(entry.bep.slope, batch, n),
+                                           resolve(entry.bep.intercept, batch, n))
         elif entry.transition_state is not None:
-            barrier[:, j] = transition_state_barrier(energy(entry.transition_state, batch, n), reaction[:, j])
+            barrier[:, j] = energy(entry.transition_state, batch, n)
         else:
-            barrier[:, j] = clip_barrier(resolve(entry.barrier, batch, n), reaction[:, j])
+            barrier[:, j] = resolve(entry.barrier, batch, n)
+    if mechanism.transition_state == "electronic":
+        barrier = clip_barrier(barrier, reaction)
     return reaction, barrier
 
 

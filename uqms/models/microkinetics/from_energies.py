@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 import numpy as np
 
@@ -20,7 +20,7 @@ def rate_constants_at(
 ) -> RateConstants:
     """Rate constants (samples, steps) at ``temperature`` (K, shaped (samples,)).
 
-    Reaction energies and barriers (eV, samples x steps) are taken as given, or evaluated
+    Reaction energies and barriers (eV, samples x ``mechanism.energy_steps``) are taken as given, or evaluated
     from the mechanism's scaling and BEP relations on ``batch`` when omitted.
     """
     temperature = np.asarray(temperature, dtype=float)

@@ -24,8 +24,9 @@ file, the key path and what was expected. Example::
 
 Tokens in equations: gas species (``CO2``; ``C4H8_cis`` labels an isomer), adsorbates (``CO*``; any name with a ``*``
 listed under a site type), free sites (``*`` when there is one site type, ``*<site>``
-otherwise), each with an optional integer coefficient (``2N*``, ``2 *``). Every step is
-reversible (``<=>``) and must balance elements and the sites of each type.
+otherwise), each with an optional integer coefficient (``2N*``, ``2 *``). Equations are
+written ``<=>`` and must balance elements and the sites of each type; a step is reversible
+unless it sets ``reversible = false`` (its reverse rate constant is then zero).
 
 Energies (eV) are numbers, names of batch entries, or linear scaling relations
 ``{descriptor = "E_N", slope = 0.1, intercept = -0.44}`` whose slope and intercept may
@@ -34,6 +35,21 @@ from the energies of its species (``[adsorbates."N*"].energy``, ``[gas.NH3].ener
 Its barrier comes from exactly one of ``barrier`` (absolute), ``bep`` (Bronsted-Evans-
 Polanyi: Ea = slope dE + intercept) or ``transition_state`` (a scaling relation for the
 transition-state energy relative to the step's initial state).
+
+Instead of energies a step may give its rate constants directly: ``k`` (1/s), or
+Arrhenius parameters ``A`` (1/s), ``Ea`` (eV, default 0) and ``b`` (default 0) for
+``A T^b exp(-Ea / k_B T)`` (Cantera's form); with gas molecules on the left the unit
+carries 1/bar per molecule. The reverse of such a reversible step is ``k_reverse`` or
+``A_reverse``/``Ea_reverse``/``b_reverse``, or follows from equilibrium with the step's
+``reaction_energy``. Every one of these may be a batch name.
+
+``[mechanism] transition_state`` names how a step's barrier becomes a free-energy barrier:
+``"electronic"`` (the default, uqms's convention so far): the electronic barrier clipped to
+``max(0, dE)``, minus the free-energy corrections of the gas molecules consumed, kept at
+least ``max(0, dG)``; ``"free_energy"`` (CatMAP's): the transition state's free energy, the
+unclipped electronic barrier above the initial state without gas corrections, clipped to
+``max(G initial, G final)``; a step with ``barrier = 0`` has no transition state there, so its
+free-energy barrier is ``max(0, dG)``.
 """
 
 from __future__ import annotations
@@ -42,7 +58,7 @@ import re
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Mapping, Optional, Union
+from typing import Any, Literal, Mapping, Optional, Union
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, NonNegativeFloat, PositiveFloat, ValidationError, model_validator
@@ -128,12 +144,27 @@ class StepEntry(_Section):
     transition_state: Optional[Linear] = None
     prefactor: Optional[Value] = Field(default=None, description="1/s; default k_B T / h")
     sticking: Optional[Value] = Field(default=None, description="sticking coefficient: collision theory")
+    reversible: bool = True
+    k: Optional[Value] = Field(default=None, description="forward rate constant, 1/s")
+    A: Optional[Value] = Field(default=None, description="Arrhenius pre-exponential factor, 1/s")
+    Ea: Optional[Value] = Field(default=None, description="Arrhenius activation energy, eV")
+    b: Optional[Value] = Field(default=None, description="Arrhenius temperature exponent")
+    k_reverse: Optional[Value] = None
+    A_reverse: Optional[Value] = None
+    Ea_reverse: Optional[Value] = None
+    b_reverse: Optional[Value] = None
+
+
+RATE_KEYS = ("k", "A", "Ea", "b")
+REVERSE_KEYS = tuple(f"{key}_reverse" for key in RATE_KEYS)
+ENERGY_KEYS = ("barrier", "bep", "transition_state", "prefactor", "sticking")
 
 
 class MechanismSection(_Section):
     name: str = Field(pattern=NAME_PATTERN)
     description: str = ""
     products: list[str] = Field(min_length=1)
+    transition_state: Literal["electronic", "free_energy"] = "electronic"
 
 
 class MechanismFile(_Section):
@@ -160,6 +191,20 @@ class Step:
     def uses_collision_theory(self) -> bool:
         return self.entry.sticking is not None
 
+    @property
+    def rates_given(self) -> bool:
+        """True if the forward rate constant is given (``k`` or ``A``), not computed from energies."""
+        return self.entry.k is not None or self.entry.A is not None
+
+    @property
+    def non_activated(self) -> bool:
+        """True for ``barrier = 0`` written as a number: a step without a transition state."""
+        return not isinstance(self.entry.barrier, str) and self.entry.barrier == 0
+
+    @property
+    def reverse_given(self) -> bool:
+        return self.entry.k_reverse is not None or self.entry.A_reverse is not None
+
 
 class Mechanism:
     """A checked mechanism; build it with :func:`load_mechanism` or :meth:`Mechanism.from_dict`.
@@ -171,6 +216,8 @@ class Mechanism:
         surface_species: ``adsorbates + free_sites``, the columns of coverage arrays.
         steps: the :class:`Step` objects in file order; ``step_names`` their names.
         products: gas species whose turnover frequency is reported.
+        transition_state: the transition-state convention, ``"electronic"`` or ``"free_energy"``.
+        energy_steps: indices of the steps whose rate constants come from energies (the others give them).
         source: file the mechanism came from.
     """
 
@@ -220,6 +267,8 @@ class Mechanism:
             if not any(step.products.get(product, 0) - step.reactants.get(product, 0) for step in self.steps):
                 raise WorkflowError(source, f"mechanism.products[{i}]", f"no step produces or consumes {product!r}")
         self.products = tuple(config.mechanism.products)
+        self.transition_state = config.mechanism.transition_state
+        self.energy_steps = tuple(j for j, step in enumerate(self.steps) if not step.rates_given)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], source: str = "<dict>") -> "Mechanism":
@@ -283,17 +332,24 @@ class Mechanism:
             values += _energy_values(entry.energy)
         for entry in self.config.adsorbates.values():
             values += _energy_values(entry.energy)
-        for step in self.config.steps:
-            values += [*_energy_values(step.reaction_energy), step.barrier]
-            values += [step.bep.slope, step.bep.intercept] if step.bep else []
-            values += _energy_values(step.transition_state)
+        for step in self.steps:
+            if step.rates_given:
+                continue
+            entry = step.entry
+            values += [*_energy_values(entry.reaction_energy), entry.barrier]
+            values += [entry.bep.slope, entry.bep.intercept] if entry.bep else []
+            values += _energy_values(entry.transition_state)
         return names(values)
 
     def rate_parameter_names(self) -> list[str]:
-        """Names of batch entries read by the rate constants (prefactors, sticking, gas corrections)."""
+        """Names of batch entries read by the rate constants: prefactors, sticking, gas corrections,
+        and the rate constants, Arrhenius parameters and reaction energies of steps that give rates."""
         values: list[object] = [entry.free_energy_correction for entry in self.config.gas.values()]
-        for step in self.config.steps:
-            values += [step.prefactor, step.sticking]
+        for step in self.steps:
+            entry = step.entry
+            values += [entry.prefactor, entry.sticking, *(getattr(entry, k) for k in RATE_KEYS + REVERSE_KEYS)]
+            if step.rates_given:
+                values += _energy_values(entry.reaction_energy)
         return names(values)
 
     def __repr__(self) -> str:
@@ -306,7 +362,8 @@ class Mechanism:
         left, arrow, right = entry.equation.partition("<=>")
         if not arrow or not left.strip() or not right.strip():
             raise WorkflowError(self.source, f"{where}.equation",
-                                f"{entry.equation!r} is not an equation 'reactants <=> products'")
+                                f"{entry.equation!r} is not an equation 'reactants <=> products' "
+                                "(an irreversible step too is written '<=>', with reversible = false)")
         reactants = self._parse_side(left, f"{where}.equation")
         products = self._parse_side(right, f"{where}.equation")
         surface = set(self.adsorbates) | set(self.free_sites)
@@ -314,7 +371,10 @@ class Mechanism:
             raise WorkflowError(self.source, f"{where}.equation", f"{entry.equation!r} involves no surface species")
         self._check_balance(entry.equation, reactants, products, f"{where}.equation")
         name = entry.name or f"step{i}"
-        self._check_energy_source(entry, reactants, products, where)
+        if entry.k is not None or entry.A is not None:
+            self._check_rate_source(entry, where)
+        else:
+            self._check_energy_source(entry, reactants, products, where)
         if entry.sticking is not None:
             gas_in = {g: c for g, c in reactants.items() if g in self.gas}
             if len(gas_in) != 1 or next(iter(gas_in.values())) != 1:
@@ -394,6 +454,43 @@ class Mechanism:
         if len(given) > 1:
             raise WorkflowError(self.source, where, f"step {entry.equation!r} has several barrier sources {given}; "
                                 "give exactly one")
+        reverse = [key for key in REVERSE_KEYS if getattr(entry, key) is not None]
+        if reverse or entry.Ea is not None or entry.b is not None:
+            key = reverse[0] if reverse else ("Ea" if entry.Ea is not None else "b")
+            raise WorkflowError(self.source, f"{where}.{key}", f"{key} belongs to a step that gives its rate constant "
+                                "(k or A); this step's rates come from its energies (reverse from equilibrium)")
+
+    def _check_rate_source(self, entry: StepEntry, where: str) -> None:
+        """A step that gives its rate constants: one forward form, a reverse if reversible, no energy sources."""
+        def check_form(keys: tuple[str, ...], direction: str) -> None:
+            k, a, ea, b = (getattr(entry, key) for key in keys)
+            if k is not None and a is not None:
+                raise WorkflowError(self.source, f"{where}.{keys[0]}", f"the {direction} rate constant is given both "
+                                    f"as {keys[0]} and as Arrhenius {keys[1]}; give one")
+            if a is None and (ea is not None or b is not None):
+                extra = keys[2] if ea is not None else keys[3]
+                raise WorkflowError(self.source, f"{where}.{extra}", f"{extra} is an Arrhenius parameter and needs "
+                                    f"{keys[1]} (1/s) beside it")
+
+        check_form(RATE_KEYS, "forward")
+        check_form(REVERSE_KEYS, "reverse")
+        energy_keys = [key for key in ENERGY_KEYS if getattr(entry, key) is not None]
+        if energy_keys:
+            raise WorkflowError(self.source, f"{where}.{energy_keys[0]}", f"step {entry.equation!r} gives its rate "
+                                f"constant (k or A); {energy_keys[0]} belongs to steps whose rates come from energies")
+        reverse = [key for key in REVERSE_KEYS if getattr(entry, key) is not None]
+        if not entry.reversible:
+            if reverse or entry.reaction_energy is not None:
+                key = reverse[0] if reverse else "reaction_energy"
+                raise WorkflowError(self.source, f"{where}.{key}", f"step {entry.equation!r} is irreversible "
+                                    "(reversible = false): it has no reverse rate constant")
+        elif not reverse and entry.reaction_energy is None:
+            raise WorkflowError(self.source, where, f"reversible step {entry.equation!r} gives its forward rate "
+                                "constant: give the reverse too (k_reverse or A_reverse, 1/s), reaction_energy (eV, "
+                                "reverse from equilibrium), or reversible = false")
+        elif reverse and entry.reaction_energy is not None:
+            raise WorkflowError(self.source, f"{where}.reaction_energy", f"step {entry.equation!r} gives its reverse "
+                                "rate constant; reaction_energy would set it a second time (from equilibrium)")
 
     def _has_energy(self, species: str) -> bool:
         if species in self.free_sites:

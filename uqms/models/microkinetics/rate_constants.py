@@ -1,4 +1,4 @@
-"""Rate constants: transition-state theory, collision theory, reverse rates from equilibrium.
+"""Rate constants: transition-state theory, collision theory, Arrhenius, reverse rates from equilibrium.
 
 Units: energies eV, temperature K, site area Angstrom^2, mass amu. A rate constant of a
 step with gas species on its left carries 1/bar per gas molecule; coverages are
@@ -7,12 +7,14 @@ fractions of sites, so every rate is a turnover per site and second.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 
 import numpy as np
 from scipy import constants
 
+from uqms.models.energetics.mechanism_energies import energy
+from uqms.models.energetics.relations import clip_barrier
 from uqms.models.energetics.values import resolve
 from uqms.models.microkinetics.mechanism import Mechanism
 
@@ -46,6 +48,30 @@ def collision_rate_constant(
     return sticking * flux * np.exp(-np.asarray(barrier) / (BOLTZMANN * temperature))
 
 
+def arrhenius_rate_constant(a: np.ndarray, ea: np.ndarray, b: np.ndarray, temperature: np.ndarray) -> np.ndarray:
+    """``A T^b exp(-Ea / k_B T)`` (units of ``A``; ``Ea`` in eV, ``T`` in K), Cantera's form."""
+    temperature = np.asarray(temperature, dtype=float)
+    return a * temperature**b * np.exp(-ea / (BOLTZMANN * temperature))
+
+
+def free_energy_barrier(
+    mechanism: Mechanism, barrier: np.ndarray, free: np.ndarray, gas_consumed: np.ndarray
+) -> np.ndarray:
+    """Forward free-energy barriers of the energy steps (samples, energy steps), eV.
+
+    ``"electronic"`` convention: the (clipped) electronic barrier minus the corrections of
+    the gas molecules consumed, at least ``max(0, dG)``. ``"free_energy"`` (CatMAP's): the
+    transition state's free energy, the raw electronic barrier above the initial state with
+    no gas corrections, clipped to ``max(G initial, G final)``; steps with ``barrier = 0``
+    have no transition state and get ``max(0, dG)``.
+    """
+    lowest = np.maximum(free, 0.0)
+    if mechanism.transition_state == "electronic":
+        return np.maximum(barrier - gas_consumed, lowest)
+    no_state = np.array([mechanism.steps[j].non_activated for j in mechanism.energy_steps], dtype=bool)
+    return np.where(no_state, lowest, np.maximum(barrier - gas_consumed, lowest))
+
+
 @dataclass(frozen=True)
 class RateConstants:
     """Forward and reverse rate constants of every step, each shaped (samples, steps).
@@ -59,12 +85,16 @@ class RateConstants:
 
     @property
     def equilibrium(self) -> np.ndarray:
-        return self.forward / self.reverse
+        """forward / reverse; infinite for irreversible steps."""
+        with np.errstate(divide="ignore"):
+            return self.forward / self.reverse
 
 
-def reaction_free_energies(mechanism: Mechanism, reaction_energy: np.ndarray, gas_correction: np.ndarray) -> np.ndarray:
-    """Standard (1 bar) reaction free energies of the steps (samples, steps), eV."""
-    return reaction_energy + gas_correction @ (mechanism.product_gas - mechanism.reactant_gas).T
+def reaction_free_energies(mechanism: Mechanism, reaction_energy: np.ndarray, gas_correction: np.ndarray,
+                           steps: tuple[int, ...] | None = None) -> np.ndarray:
+    """Standard (1 bar) reaction free energies (samples, steps), eV, of ``steps`` (default all)."""
+    stoichiometry = mechanism.product_gas - mechanism.reactant_gas
+    return reaction_energy + gas_correction @ (stoichiometry if steps is None else stoichiometry[list(steps)]).T
 
 
 def rate_constants(
@@ -77,38 +107,69 @@ def rate_constants(
 ) -> RateConstants:
     """Thermodynamically consistent rate constants of all steps for a batch of samples.
 
-    Forward: collision theory for steps with a ``sticking`` coefficient (the electronic
-    barrier as activation energy), otherwise transition-state theory with the step's
-    ``prefactor`` (default k_B T / h) and the free-energy barrier: the electronic barrier
-    minus the free-energy corrections of gas molecules consumed (the transition state
-    keeps no gas-phase entropy), kept at least ``max(0, dG)``. Reverse: forward / K with
-    K = exp(-dG / k_B T) from the standard reaction free energy dG, so every cycle
-    reproduces the gas-phase equilibrium.
+    Steps whose rates come from energies: collision theory for steps with a ``sticking``
+    coefficient (the electronic barrier, clipped to ``max(0, dE)``, as activation energy),
+    otherwise transition-state theory with the step's ``prefactor`` (default k_B T / h)
+    and the free-energy barrier of the mechanism's transition-state convention
+    (:func:`free_energy_barrier`). Steps that give rate constants: ``k`` or Arrhenius
+    ``A, Ea, b``. Reverse: zero for irreversible steps; given (``k_reverse``, ``A_reverse``...);
+    otherwise forward / K with K = exp(-dG / k_B T) from the standard reaction free
+    energy dG, so every cycle of such steps reproduces the gas-phase equilibrium.
 
     Args:
         mechanism: the mechanism.
-        reaction_energy, barrier: electronic reaction energies and forward barriers (samples, steps), eV.
+        reaction_energy, barrier: electronic reaction energies and forward barriers of the
+            energy steps (samples, ``mechanism.energy_steps``), eV.
         temperature: K, shaped (samples,).
         gas_correction: G(T, 1 bar) - E of each gas species (samples, gas), eV.
-        batch: where named prefactors and sticking coefficients are read from.
+        batch: where named prefactors, sticking coefficients and rate parameters are read from.
     """
     batch = batch or {}
     temperature = np.asarray(temperature, dtype=float)
     n = len(temperature)
-    kt = BOLTZMANN * temperature[:, None]
-    free = reaction_free_energies(mechanism, reaction_energy, gas_correction)
-    free_barrier = np.maximum(barrier - gas_correction @ mechanism.reactant_gas.T, np.maximum(free, 0.0))
+    kt = BOLTZMANN * temperature
+    energy_steps = mechanism.energy_steps
+    free = reaction_free_energies(mechanism, reaction_energy, gas_correction, energy_steps)
+    gas_consumed = gas_correction @ mechanism.reactant_gas[list(energy_steps)].T
+    free_barrier = free_energy_barrier(mechanism, barrier, free, gas_consumed)
     log_forward = np.empty((n, len(mechanism.steps)))
-    for j, step in enumerate(mechanism.steps):
-        entry = step.entry
-        if step.uses_collision_theory:
-            gas = next(g for g in step.reactants if g in mechanism.gas)
-            site = next(iter(mechanism.sites_of(step.reactants)))
-            k = collision_rate_constant(resolve(entry.sticking, batch, n), mechanism.config.sites[site].site_area,
-                                        mechanism.config.gas[gas].mass, temperature, barrier[:, j])
-        else:
-            prefactor = None if entry.prefactor is None else resolve(entry.prefactor, batch, n)
-            k = tst_rate_constant(free_barrier[:, j], temperature, prefactor)
-        with np.errstate(divide="ignore"):
+    log_reverse = np.empty((n, len(mechanism.steps)))
+    with np.errstate(divide="ignore"):
+        for e, j in enumerate(energy_steps):
+            step, entry = mechanism.steps[j], mechanism.steps[j].entry
+            if step.uses_collision_theory:
+                gas = next(g for g in step.reactants if g in mechanism.gas)
+                site = next(iter(mechanism.sites_of(step.reactants)))
+                k = collision_rate_constant(resolve(entry.sticking, batch, n), mechanism.config.sites[site].site_area,
+                                            mechanism.config.gas[gas].mass, temperature,
+                                            clip_barrier(barrier[:, e], reaction_energy[:, e]))
+            else:
+                prefactor = None if entry.prefactor is None else resolve(entry.prefactor, batch, n)
+                k = tst_rate_constant(free_barrier[:, e], temperature, prefactor)
             log_forward[:, j] = np.log(k)
-    return RateConstants(np.exp(log_forward), np.exp(log_forward + free / kt))
+            log_reverse[:, j] = log_forward[:, j] + free[:, e] / kt
+        for j, step in enumerate(mechanism.steps):
+            if not step.rates_given:
+                continue
+            entry = step.entry
+            log_forward[:, j] = np.log(_given(entry.k, entry.A, entry.Ea, entry.b, temperature, batch))
+            if step.reverse_given:
+                log_reverse[:, j] = np.log(_given(entry.k_reverse, entry.A_reverse, entry.Ea_reverse, entry.b_reverse,
+                                                  temperature, batch))
+            elif entry.reversible:
+                dg = reaction_free_energies(mechanism, energy(entry.reaction_energy, batch, n)[:, None],
+                                            gas_correction, (j,))[:, 0]
+                log_reverse[:, j] = log_forward[:, j] + dg / kt
+        for j, step in enumerate(mechanism.steps):
+            if not step.entry.reversible:
+                log_reverse[:, j] = -np.inf
+    return RateConstants(np.exp(log_forward), np.exp(log_reverse))
+
+
+def _given(k, a, ea, b, temperature: np.ndarray, batch: Mapping[str, np.ndarray]) -> np.ndarray:
+    """A rate constant given as ``k`` or as Arrhenius ``A, Ea, b`` (each a number or a batch name)."""
+    n = len(temperature)
+    if k is not None:
+        return resolve(k, batch, n)
+    return arrhenius_rate_constant(resolve(a, batch, n), resolve(ea or 0.0, batch, n), resolve(b or 0.0, batch, n),
+                                   temperature)

@@ -22,8 +22,9 @@ __all__ = ["MechanismEnergies", "SteadyStateStage"]
 class SteadyStateStage:
     """Steady state of a mechanism for every sample: coverages, rates, TOF, selectivity.
 
-    Inputs: ``<prefix>reaction_energy`` and ``<prefix>barrier`` (eV, samples x steps,
-    e.g. from ``energetics.scaling``), the temperature and any pressures given as names,
+    Inputs: ``<prefix>reaction_energy`` and ``<prefix>barrier`` (eV, samples x steps whose
+    rates come from energies, e.g. from ``energetics.scaling``; none if every step gives
+    its rate constants), the temperature and any pressures given as names,
     and the names the rate options read (prefactors, sticking coefficients, gas corrections).
 
     Outputs (``<prefix>`` prepended): ``coverage`` (adsorbate), ``free_sites`` (site),
@@ -61,8 +62,8 @@ class SteadyStateStage:
         self.options = (degree_of_rate_control, reaction_orders, apparent_activation_energy)
         self.tolerance, self.prefix = tolerance, prefix
         self.name = f"microkinetics.steady_state({m.name})"
-        self.inputs = (f"{prefix}reaction_energy", f"{prefix}barrier",
-                       *names([temperature, *self.pressures.values(), *m.rate_parameter_names()]))
+        energies = (f"{prefix}reaction_energy", f"{prefix}barrier") if m.energy_steps else ()
+        self.inputs = (*energies, *names([temperature, *self.pressures.values(), *m.rate_parameter_names()]))
         p = prefix
         dims = {"coverage": (f"{p}adsorbate",), "free_sites": (f"{p}site",), "rate": (f"{p}step",),
                 "tof": (f"{p}product",), "selectivity": (f"{p}product",)}
@@ -82,8 +83,8 @@ class SteadyStateStage:
 
     def __call__(self, batch: Batch) -> Batch:
         m, p = self.mechanism, self.prefix
-        reaction, barrier = batch[f"{p}reaction_energy"], batch[f"{p}barrier"]
-        n = len(reaction)
+        reaction, barrier = batch.get(f"{p}reaction_energy"), batch.get(f"{p}barrier")
+        n = len(batch[self.inputs[0]])
         temperature = resolve(self.temperature, batch, n)
         pressures = {gas: resolve(value, batch, n) for gas, value in self.pressures.items()}
 

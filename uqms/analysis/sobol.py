@@ -12,6 +12,7 @@ whole base sample) and counted in the attrs.
 
 from __future__ import annotations
 
+import warnings
 from math import comb
 from typing import Literal
 
@@ -89,7 +90,9 @@ def pce_intervals(fit: pce_fit.PolynomialChaos, samples: np.ndarray, values: np.
     first = np.stack([sobol_pce.first_order(c, fit.multi_indices) for c in draws])
     total = np.stack([sobol_pce.total_order(c, fit.multi_indices) for c in draws])
     levels = [(1 - confidence) / 2, (1 + confidence) / 2]
-    return np.nanquantile(first, levels, axis=0), np.nanquantile(total, levels, axis=0)
+    with warnings.catch_warnings():  # an entry that does not vary has NaN indices in every resample
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return np.nanquantile(first, levels, axis=0), np.nanquantile(total, levels, axis=0)
 
 
 def pce_dataset(run: xr.Dataset, output: str, fit: pce_fit.PolynomialChaos, n_ok: int, method: str = "pce",

@@ -114,23 +114,31 @@ def calibrate(
 def analyze(
     store: Path = typer.Argument(..., help="run store (.zarr or .nc)"),
     out: Optional[Path] = typer.Option(None, "--out", help="folder for tables and figures (default: <store>_analysis)"),
+    target: Optional[list[str]] = typer.Option(None, "--target", help="target output (repeatable; default: [analysis] targets)"),
+    versus: Optional[list[str]] = typer.Option(None, "--versus", help="descriptor to draw targets against (repeatable, "
+                                               "two give a map; default: [analysis] versus)"),
 ) -> None:
-    """Write predictive distributions, Sobol indices, p-boxes and their figures for a run."""
+    """Write predictive distributions, Sobol indices, p-boxes, descriptor figures and their tables for a run."""
     from uqms.analysis.command import analyze_store
 
-    _report_analysis(lambda: analyze_store(store, out))
+    _report_analysis(lambda: analyze_store(store, out, targets=target, versus=versus))
 
 
 @app.command()
 def report(
     store: Path = typer.Argument(..., help="run store (.zarr or .nc)"),
     out: Optional[Path] = typer.Option(None, "--out", help="HTML file (default: <store>_report.html)"),
+    target: Optional[list[str]] = typer.Option(None, "--target", help="target output (repeatable; default: [analysis] targets)"),
+    versus: Optional[list[str]] = typer.Option(None, "--versus", help="descriptor to draw targets against (repeatable)"),
 ) -> None:
-    """Write a self-contained HTML report of a run: provenance, inputs, statuses, predictive distributions, Sobol indices."""
+    """Write a self-contained HTML report of a run: key results first, then the details."""
+    import shlex
+    import sys
+
     from uqms.report.command import report_store
 
     try:
-        path = report_store(store, out)
+        path = report_store(store, out, command=shlex.join(["uqms", *sys.argv[1:]]), targets=target, versus=versus)
     except (UqmsError, ValueError, FileNotFoundError, OSError) as error:
         _fail(error)
     console.print(f"report -> {path}")

@@ -21,3 +21,14 @@ def load_script(path: Path) -> ModuleType:
 def ishigami_text() -> str:
     """The text of the bundled Ishigami workflow file."""
     return (REPO / "workflows" / "ishigami.toml").read_text()
+
+
+@pytest.fixture(scope="session")
+def ammonia_calibration():
+    """A short calibration of the ammonia workflow to its bundled rates (the docs' example), shared by
+    the tests of posterior runs."""
+    from uqms.calibration import calibrate
+    from uqms.workflow import Workflow
+
+    flow = Workflow.from_file(REPO / "workflows" / "ammonia.toml")
+    return calibrate(flow, REPO / "workflows" / "ammonia_rates.csv", walkers=8, steps=40, quiet=True)

@@ -7,7 +7,6 @@ import pytest
 from typer.testing import CliRunner
 
 from tests.conftest import REPO
-from uqms.calibration import calibrate
 from uqms.calibration.posterior_inputs import posterior_workflow
 from uqms.cli import app
 from uqms.execution import open_run
@@ -25,13 +24,6 @@ WORKFLOWS = {  # workflow file: samples (outer samples of a nested design)
     "case_studies/co_oxidation/co_oxidation.toml": 256,
 }
 POSTERIOR = ("workflows/ammonia.toml", "case_studies/ammonia_synthesis/ammonia_synthesis_calibrated.toml")
-
-
-@pytest.fixture(scope="module")
-def ammonia_calibration():
-    """A short calibration of the ammonia workflow to its bundled rates (the docs' example)."""
-    flow = Workflow.from_file(REPO / "workflows" / "ammonia.toml")
-    return calibrate(flow, REPO / "workflows" / "ammonia_rates.csv", walkers=8, steps=40, quiet=True)
 
 
 def analyse_and_report(store, tmp_path):

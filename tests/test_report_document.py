@@ -25,7 +25,7 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or shuti
 
 
 def reported(path, tmp_factory, n, posterior=None):
-    """A small synchronous run of a workflow file (on posterior draws if given), its report and HTML."""
+    """A small synchronous run of a workflow file (on posterior draws if given), its report, HTML and store."""
     flow = Workflow.from_file(REPO / path)
     if posterior is not None:
         flow = posterior_workflow(flow, posterior)
@@ -33,7 +33,7 @@ def reported(path, tmp_factory, n, posterior=None):
     flow.run(n=n, store=store)
     run = open_run(store)
     report = build_report(run)
-    return run, report, render(report)
+    return run, report, render(report), store
 
 
 @pytest.fixture(scope="module")
@@ -72,7 +72,7 @@ def test_the_html_is_valid_html5(case):
 
 
 def test_key_results_come_first_and_name_the_top_input_of_the_target(case):
-    run, report, html = case
+    run, report, html, _ = case
     key = report.sections[0]
     assert key.title == "Key results"
     target = [r for r in report.sections[0].parts if getattr(r, "lead", False)]
@@ -95,7 +95,7 @@ def test_key_results_come_first_and_name_the_top_input_of_the_target(case):
 
 
 def test_every_figure_has_labelled_axes_with_units_and_no_tuple_label(case):
-    _, report, html = case
+    _, report, _, _ = case
     check_figures(report.figures)
     for figure in report.figures:
         for text in figure_texts(figure):
@@ -106,14 +106,14 @@ def test_every_figure_has_labelled_axes_with_units_and_no_tuple_label(case):
 
 
 def test_no_sobol_panel_is_drawn_twice(case):
-    _, report, _ = case
+    _, report, _, _ = case
     panels = [tuple(np.round([p.get_width() for p in axes.patches], 4))
               for figure in report.figures for axes in figure.axes if axes.patches and axes.get_xlabel() == "index [1]"]
     assert len(panels) == len(set(panels))
 
 
 def test_the_ammonia_report_is_short_and_merges_the_identical_rate_panels(ammonia):
-    _, report, html = ammonia
+    _, report, html, _ = ammonia
     sobol = [p for s in report.sections for p in s.parts if isinstance(p, Plot) and p.caption.startswith("Sobol indices")]
     panels = sum(len([a for a in p.figure.axes if a.get_visible()]) for p in sobol)
     assert panels < 20
@@ -123,7 +123,7 @@ def test_the_ammonia_report_is_short_and_merges_the_identical_rate_panels(ammoni
 
 
 def test_the_volcano_band_holds_the_median_and_matches_the_run(ammonia):
-    run, report, _ = ammonia
+    run, report, _, _ = ammonia
     bands = versus_bands(run, "tof", "E_N", bins=10, log_scale=True)
     low, median, high = bands["quantile"].values[..., 0]
     finite = np.isfinite(median)
@@ -142,7 +142,7 @@ def test_the_volcano_band_holds_the_median_and_matches_the_run(ammonia):
 
 
 def test_two_descriptors_give_a_map(ammonia):
-    run, _, _ = ammonia
+    run, _, _, _ = ammonia
     grid = versus_map(run, "tof", ["E_N", "n2_ts_intercept"], bins=4, log_scale=True)
     counts = grid["count"].values[..., 0]
     assert counts.sum() == run.sizes["sample"]
@@ -174,7 +174,7 @@ def screenshot(tmp_path, html_path, size="1280,2000"):
 def test_screenshots_of_the_report_and_the_volcano(ammonia, tmp_path):
     from matplotlib.image import imread
 
-    run, report, html = ammonia
+    _, report, html, _ = ammonia
     page = tmp_path / "ammonia_report.html"
     page.write_text(html)
     volcano = tmp_path / "volcano.html"
@@ -184,3 +184,23 @@ def test_screenshots_of_the_report_and_the_volcano(ammonia, tmp_path):
         image = imread(screenshot(tmp_path, path))
         assert image.shape[:2] == (2000, 1280)
         assert image[..., :3].std() > 0.05  # not a blank page: text and a figure were drawn
+
+
+def test_show_names_the_posterior_and_cuts_no_output_name_at_80_columns(posterior, monkeypatch):
+    from rich.console import Console
+    from typer.testing import CliRunner
+
+    from uqms import cli
+
+    store = posterior[3]
+    console = Console(width=80, record=True, file=open("/dev/null", "w"))  # noqa: SIM115
+    monkeypatch.setattr(cli, "console", console)
+    assert CliRunner().invoke(cli.app, ["show", str(store)]).exit_code == 0
+    text = console.export_text()
+    assert "posterior draws from" in text and "…" not in text
+    lines = text.splitlines()
+    assert max(map(len, lines)) <= 80
+    names = [line.split()[0] for line in lines if line.strip()]
+    assert {"tof", "drc", "rate"} <= set(names)
+    words = set(text.split())
+    assert {"[N2_dissociation,", "[NH3_formation,", "NH3]", "[H2_dissociation]"} <= words  # whole, wrapped at a space

@@ -265,7 +265,7 @@ def provenance(run: xr.Dataset, command: str = "") -> Section:
         "run date": run.attrs.get("created", recorded),
         "run host": run.attrs.get("host", recorded),
         "run command": run.attrs.get("command", recorded),
-        "report date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "report date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "report host": platform.node(),
         "report command": command or "uqms.report.build_report (Python)",
     }

@@ -15,12 +15,11 @@ import time
 import chaospy
 import numpy as np
 from SALib.analyze import sobol as salib_sobol
+from timing import best_time  # benchmarks/timing.py, beside this script
 
 from uqms.analysis import pce, sobol_pce
 from uqms.analysis.saltelli import saltelli_indices
 from uqms.sampling.saltelli import Saltelli
-
-from timing import best_time  # benchmarks/timing.py, beside this script
 
 
 def ishigami(x: np.ndarray) -> np.ndarray:
@@ -30,13 +29,13 @@ def ishigami(x: np.ndarray) -> np.ndarray:
 def pce_indices() -> None:
     joint = chaospy.J(*(chaospy.Uniform(-np.pi, np.pi) for _ in range(3)))
     x = joint.sample(1000, rule="sobol", seed=1)
-    fit = pce.fit_regression(x, ishigami(x), joint, 8)
-    coefficients, multi_indices = fit.coefficients, fit.multi_indices
+    basis, multi_indices = pce.orthonormal_basis(joint, 8)  # chaospy's polynomials and their multi-indices
+    coefficients, _ = pce.least_squares(pce.design_matrix(joint, multi_indices, x), ishigami(x)[:, None])
 
     def ours():
         return sobol_pce.first_order(coefficients, multi_indices), sobol_pce.total_order(coefficients, multi_indices)
 
-    polynomial = chaospy.sum(fit.basis * coefficients[:, 0], axis=0)
+    polynomial = chaospy.sum(basis * coefficients[:, 0], axis=0)
     start = time.perf_counter()
     theirs = chaospy.Sens_m(polynomial, joint), chaospy.Sens_t(polynomial, joint)
     chaospy_time = time.perf_counter() - start

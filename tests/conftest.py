@@ -24,7 +24,7 @@ def ishigami_text() -> str:
 
 
 @pytest.fixture(scope="session")
-def ammonia_calibration():
+def ammonia_calibration_idata():
     """A short calibration of the ammonia workflow to its bundled rates (the docs' example), shared by
     the tests of posterior runs."""
     from uqms.calibration import calibrate

@@ -51,6 +51,8 @@ def test_analyze_writes_tables_and_figures_in_every_format(tmp_path):
     path = workflow_file(tmp_path, "sobol", 256, "")
     assert runner.invoke(app, ["run", str(path)]).exit_code == 0
     assert not (tmp_path / "runs" / "ishigami_analysis").exists()  # nothing asked for
+    path = workflow_file(tmp_path, "sobol", 256, '[analysis]\nfigures = ["png", "svg"]\ndirectory = "run_analysis"\n')
+    assert runner.invoke(app, ["run", str(path)]).exit_code == 0
     out = tmp_path / "report"
     result = runner.invoke(app, ["analyze", str(tmp_path / "runs" / "ishigami.nc"), "--out", str(out)])
     assert result.exit_code == 0, result.output

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from uqms.analysis import pce, sobol_pce
+from uqms.analysis.lars import lars_ols
 from uqms.test_functions import ishigami
 
 
@@ -122,3 +123,138 @@ def test_grouped_index_of_a_group_equals_the_index_of_one_input_replacing_it():
     # a group of one input is that input
     first = sobol_pce.first_order(grouped_fit.coefficients, grouped_fit.multi_indices)
     assert closed[1, 0] == pytest.approx(first[2, 0], abs=1e-14)
+
+
+def test_multi_index_sets_total_degree_and_hyperbolic():
+    total = pce.multi_index_set(4, 5)
+    assert sorted(map(tuple, total)) == sorted(map(tuple, chaospy.glexindex(0, 6, dimensions=4)))
+    assert pce.term_count(4, 5) == len(total) == 126 and (np.diff(total.sum(axis=1)) >= 0).all()
+    # q < 1 keeps the total-degree terms of q-norm within the order, sorted by q-norm
+    full = pce.multi_index_set(4, 6)
+    kept = full[((full**0.5).sum(axis=1) ** 2 <= 6 + 1e-9)]
+    hyperbolic = pce.multi_index_set(4, 6, q=0.5)
+    assert sorted(map(tuple, hyperbolic)) == sorted(map(tuple, kept)) and pce.term_count(4, 6, 0.5) == len(kept)
+    norms = (hyperbolic**0.5).sum(axis=1) ** 2
+    assert (np.diff(norms) > -1e-9).all()
+
+
+def test_sparse_ishigami_within_1e_4_on_500_samples():
+    joint = uniform_joint(3)
+    x = joint.sample(500, rule="sobol", seed=1)
+    fit = pce.fit_sparse(x, ishigami_y(x), joint, max_order=10)
+    first, total = ishigami.sobol_indices()
+    found = sobol_pce.indices(fit)
+    np.testing.assert_allclose(found["first"][:, 0], first, atol=1e-4)
+    np.testing.assert_allclose(found["total"][:, 0], total, atol=1e-4)
+    # far fewer terms than the 286 of the full order-10 basis, which 500 samples could not support well
+    assert fit.order == 10 and len(fit.coefficients) < 100 and fit.loo[0] < 1e-5
+    assert list(fit.search.loo) == list(range(1, 11)) and fit.search.candidates[10] == 286
+
+
+def test_sparse_sobol_g_function_within_3e_3():
+    # the kinks of |4 x - 2| converge slowly: 1000 samples and order 10 give ~2e-3 (the dense
+    # order-8 fit above needs 4096 samples for 2e-3)
+    a = np.array([0.0, 1.0, 4.5, 9.0])
+    joint = uniform_joint(4, 0.0, 1.0)
+    x = joint.sample(1000, rule="sobol", seed=1)
+    fit = pce.fit_sparse(x, sobol_g(x, a), joint, max_order=10)
+    first, total = sobol_g_indices(a)
+    found = sobol_pce.indices(fit)
+    np.testing.assert_allclose(found["first"][:, 0], first, atol=3e-3)
+    np.testing.assert_allclose(found["total"][:, 0], total, atol=3e-3)
+
+
+def test_sparse_order_search_stays_within_its_memory_budget():
+    a = np.array([0.0, 1.0, 4.5, 9.0, 99.0, 99.0, 99.0, 99.0])
+    joint = uniform_joint(8, 0.0, 1.0)
+    x = joint.sample(1024, rule="sobol", seed=2)
+    budget = 24 * 2**20
+    fit = pce.fit_sparse(x, sobol_g(x, a), joint, memory_budget=budget)
+    cap = fit.search.cap
+    assert cap == pce.order_cap(8, 1024, budget) == 4  # chaospy's full basis would have gone to order 10: 43 758 terms
+    assert max(fit.search.candidates.values()) <= pce.term_count(8, cap) == 495
+    assert pce.sparse_bytes(1024, pce.term_count(8, cap), 8) <= budget < pce.sparse_bytes(1024, pce.term_count(8, cap + 1), 8)
+    assert max(fit.search.loo) <= cap and fit.loo[0] < 0.05
+    with pytest.raises(ValueError, match="too few"):
+        pce.fit_sparse(x[:, :3], sobol_g(x[:, :3], a), joint)
+
+
+def test_exactly_sparse_model_recovered_where_a_dense_fit_is_impossible():
+    joint = uniform_joint(10, -1.0, 1.0)
+
+    def model(x):
+        return x[0] ** 5 - 2 * x[3] * x[7] ** 2 + 0.5 * x[1] * x[2] * x[9] + x[4] - 3 * x[5] ** 2 * x[6] ** 3
+
+    x = joint.sample(400, rule="sobol", seed=2)
+    with pytest.raises(ValueError, match="3003 basis terms"):
+        pce.fit_regression(x, model(x), joint, 5)
+    fit = pce.fit_sparse(x, model(x), joint)
+    assert fit.order == 5 and fit.loo[0] < 1e-20 and fit.search.candidates[5] == 3003
+    # the Legendre terms of the five monomials: x^5 -> P5, P3, P1; x y^2 -> P1 P2, P1; x y z; x; x^2 y^3 -> (P2, P0) x (P3, P1)
+    # (LARS may let in a few other terms before the last true one: their OLS coefficients are round-off)
+    significant = np.abs(fit.coefficients[1:, 0]) > 1e-12
+    assert significant.sum() == 3 + 2 + 1 + 1 + 4 and len(fit.coefficients) < 20
+    check = joint.sample(200, seed=3)
+    np.testing.assert_allclose(fit(check)[:, 0], model(check), atol=1e-10)
+
+
+def test_sparse_fit_of_several_outputs_on_the_union_of_their_supports():
+    joint = uniform_joint(3, -1.0, 1.0)
+    x = joint.sample(200, rule="sobol", seed=4)
+    y = np.stack([x[0] ** 3, x[1] * x[2], np.full(200, 2.0)], axis=1)
+    fit = pce.fit_sparse(x, y, joint, max_order=4)
+    terms = {tuple(index) for index in fit.multi_indices}
+    assert terms == {(0, 0, 0), (1, 0, 0), (3, 0, 0), (0, 1, 1)}
+    check = joint.sample(50, seed=5)
+    np.testing.assert_allclose(fit(check), np.stack([check[0] ** 3, check[1] * check[2], np.full(50, 2.0)], axis=1), atol=1e-10)
+    assert fit.loo[0] < 1e-20 and fit.loo[1] < 1e-20 and np.isnan(fit.loo[2])
+    # each column is zero outside its own support
+    assert (fit.coefficients[[tuple(index) == (0, 1, 1) for index in fit.multi_indices], 0] == 0).all()
+
+
+@pytest.mark.parametrize("chapelle", [False, True])
+def test_lars_ols_loo_equals_refitting_its_prefix_without_each_sample(chapelle):
+    joint = uniform_joint(3)
+    x = joint.sample(60, seed=6)
+    y = ishigami_y(x)
+    psi = pce.design_matrix(joint, pce.multi_index_set(3, 4), x)
+    kept, coefficients, loo = lars_ols(psi, y, chapelle)
+    chosen = psi[:, kept]
+    np.testing.assert_allclose(coefficients, np.linalg.lstsq(chosen, y, rcond=None)[0], rtol=1e-9, atol=1e-12)
+    residuals = []
+    for i in range(len(y)):
+        keep = np.arange(len(y)) != i
+        residuals.append(y[i] - chosen[i] @ np.linalg.lstsq(chosen[keep], y[keep], rcond=None)[0])
+    brute = np.mean(np.square(residuals)) / y.var()
+    if chapelle:
+        n, k = chosen.shape
+        brute *= n / (n - k) * (1 + np.trace(np.linalg.inv(chosen.T @ chosen)))
+    assert 1 < len(kept) < len(psi[0]) and kept[0] == 0
+    assert loo == pytest.approx(brute, rel=1e-8)
+
+
+def test_bootstrap_intervals_of_sparse_pce_indices_cover_the_truth_and_shrink_with_samples():
+    """Bootstrap PCE (the kept terms refitted on resampled rows): the intervals of the Ishigami
+    indices cover the closed form, and quadrupling the samples roughly halves their width."""
+    from uqms.analysis.sobol import pce_intervals
+
+    first, total = ishigami.sobol_indices()
+    widths = []
+    for n in (300, 1200):
+        x = uniform_joint(3).sample(n, rule="random", seed=n)
+        fit = pce.fit_sparse(x, ishigami_y(x), uniform_joint(3), 10)
+        low_high_first, low_high_total = pce_intervals(fit, x, ishigami_y(x), resamples=200, confidence=0.99)
+        assert (low_high_first[0, :, 0] - 2e-3 <= first).all() and (first <= low_high_first[1, :, 0] + 2e-3).all()
+        assert (low_high_total[0, :, 0] - 2e-3 <= total).all() and (total <= low_high_total[1, :, 0] + 2e-3).all()
+        widths.append(np.ptp(low_high_total[:, :, 0], axis=0).max())
+    assert 0 < widths[1] < 0.7 * widths[0]
+
+
+def test_bootstrap_refits_keep_the_terms_and_centre_on_the_fit():
+    x = uniform_joint(3).sample(400, rule="random", seed=1)
+    y = np.column_stack([ishigami_y(x), np.sin(x[0])])
+    fit = pce.fit_sparse(x, y, uniform_joint(3), 8)
+    draws = pce.bootstrap_coefficients(fit, x, y, resamples=50, seed=0)
+    assert draws.shape == (50, *fit.coefficients.shape)
+    assert ((draws != 0) <= (fit.coefficients != 0) | (np.arange(len(fit.coefficients)) == 0)[:, None]).all()  # terms kept fixed
+    np.testing.assert_allclose(draws.mean(axis=0), fit.coefficients, atol=0.05 * np.abs(fit.coefficients).max())

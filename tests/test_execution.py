@@ -18,6 +18,7 @@ from distributed import Client, LocalCluster
 
 from uqms import FunctionStage, UncertainInput, Workflow
 from uqms.execution import open_run, status_messages
+from uqms.execution.dataset import BATCH_FAILED_MESSAGE, TIMED_OUT_MESSAGE
 from uqms.execution.progress import sample_progress
 from uqms.execution.run_store import StoreMismatchError
 from uqms.execution.runner import WINDOW_BYTES, auto_batch_size, tasks_in_flight
@@ -187,16 +188,12 @@ def test_a_worker_killed_during_the_run_is_replaced_and_every_sample_completes(c
     assert np.allclose(run["y"].values, run["x"].values + 1)
 
 
-def test_a_batch_that_keeps_killing_workers_is_flagged_and_the_rest_finish(cluster):
+def test_only_the_samples_that_kill_their_workers_are_flagged(cluster):
     run = _workflow(_kill_worker_on_large).run(scheduler=cluster, batch_size=250)
     status, x = run["status"].values, run["x"].values
     flagged = status != 0
-    assert {status_messages(run)[s] for s in status[flagged]} == {
-        "the batch's task failed on every try (worker lost or error outside the chain)"
-    }
-    killers = np.unique(np.flatnonzero(x > 0.9995) // 250)
-    assert np.array_equal(np.unique(np.flatnonzero(flagged) // 250), killers)
-    assert 1 <= killers.size <= 3  # the other batches are fine, and finish
+    assert np.array_equal(flagged, x > 0.9995) and flagged.any()
+    assert {status_messages(run)[s] for s in status[flagged]} == {BATCH_FAILED_MESSAGE}
     assert np.all(np.isnan(run["y"].values[flagged]))
     assert np.allclose(run["y"].values[~flagged], x[~flagged] + 1)
 
@@ -235,3 +232,59 @@ def test_results_waiting_in_the_driver_stay_bounded():
 def test_progress_bar_is_quiet_off_a_terminal():
     assert sample_progress(quiet=False).disable  # pytest captures output: not a terminal
     assert sample_progress(quiet=True).disable
+
+
+def _sleep_forever_on(x, culprit):
+    if np.any(x == culprit):
+        time.sleep(3600)
+    return x + 1
+
+
+def test_a_sample_that_hangs_is_stopped_by_the_task_timeout_and_flagged(cluster):
+    flow = _workflow(_sleep_forever_on, culprit=0.0)
+    culprit = flow.sample_inputs(0, 128, 128, 0)["x"][100]  # beyond the 64 samples of the probe
+    flow = _workflow(_sleep_forever_on, culprit=culprit)
+    flow.n, flow.task_timeout = 128, 2.0
+    run = flow.run(scheduler=cluster, batch_size=16)
+    status = run["status"].values
+    assert np.flatnonzero(status != 0).tolist() == [100]
+    assert status_messages(run)[status[100]] == TIMED_OUT_MESSAGE
+    assert np.allclose(run["y"].values[status == 0], run["x"].values[status == 0] + 1)
+
+
+def test_a_run_whose_scheduler_is_killed_stops_with_an_error_and_resumes(tmp_path, monkeypatch):
+    (tmp_path / "slow_stages.py").write_text(SLOW_STAGES)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    (tmp_path / "slow.toml").write_text(SLOW_WORKFLOW.replace("n = 4000", "n = 2000"))
+    store = tmp_path / "slow.zarr"
+    port = _free_port()
+    address = f"tcp://127.0.0.1:{port}"
+    env = {**os.environ, "PYTHONPATH": f"{tmp_path}{os.pathsep}{os.environ.get('PYTHONPATH', '')}",
+           "DASK_DISTRIBUTED__COMM__TIMEOUTS__CONNECT": "3"}
+    scheduler = subprocess.Popen(
+        [sys.executable, "-m", "dask", "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,  # it unpickles the tasks too
+    )
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "dask", "worker", address, "--nworkers", "1", "--nthreads", "1", "--no-dashboard"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
+    )
+    run = subprocess.Popen(
+        [sys.executable, "-m", "uqms.cli", "run", str(tmp_path / "slow.toml"), "--out", str(store), "--quiet",
+         "--scheduler", address], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and (not store.exists() or _batches_done(store) < 3):
+            time.sleep(0.2)
+        scheduler.kill()
+        output, _ = run.communicate(timeout=60)
+    finally:
+        for process in (run, worker, scheduler):
+            process.kill()
+            process.wait(timeout=30)
+    assert run.returncode == 2 and "lost the Dask scheduler" in output, output[-2000:]
+    assert "Traceback" not in output, output
+    assert 3 <= _batches_done(store) < 20, "the run was not interrupted mid-way"
+    flow = Workflow.from_file(tmp_path / "slow.toml")
+    assert flow.run(store=store, scheduler="synchronous").identical(flow.run(scheduler="synchronous"))

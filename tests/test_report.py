@@ -145,9 +145,10 @@ def test_report_command_writes_every_figure_and_table(tmp_path, monkeypatch):
     row = dict(zip(summary["header"], summary["rows"][0]))
     assert row["output"] == "y" and float(row["mean"]) == pytest.approx(run.y.values.mean(), rel=1e-3)
     indices = page.table("Sobol indices of y (pce")
-    assert indices["header"] == ["input", "first", "total"]
-    first = {r[0]: float(r[1]) for r in indices["rows"]}
-    np.testing.assert_allclose([first[name] for name in ("x1", "x2", "x3")], ishigami.sobol_indices()[0], atol=0.05)
+    assert indices["header"] == ["input", "first", "total", "first_lower", "first_upper", "total_lower", "total_upper"]
+    first = {r[0]: [float(v) for v in r[1:]] for r in indices["rows"]}
+    np.testing.assert_allclose([first[name][0] for name in ("x1", "x2", "x3")], ishigami.sobol_indices()[0], atol=0.05)
+    assert all(low <= value <= high for low, high, value in ((r[2], r[3], r[0]) for r in first.values()))
     grouped = page.table("grouped Sobol indices of y")
     assert [r[0] for r in grouped["rows"]] == ["arguments", "x3"]
     total_x3 = {r[0]: float(r[2]) for r in grouped["rows"]}["x3"]

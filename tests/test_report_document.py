@@ -47,8 +47,8 @@ def nested(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def posterior(tmp_path_factory, ammonia_calibration):
-    return reported("workflows/ammonia.toml", tmp_path_factory, 128, ammonia_calibration)
+def posterior(tmp_path_factory, ammonia_calibration_idata):
+    return reported("workflows/ammonia.toml", tmp_path_factory, 128, ammonia_calibration_idata)
 
 
 @pytest.fixture(params=["ammonia", "nested", "posterior"])

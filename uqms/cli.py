@@ -8,16 +8,18 @@ from typing import Optional
 import numpy as np
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
+from uqms.config import MAX_SAMPLES, MIN_STEPS
 from uqms.errors import UqmsError
 
 app = typer.Typer(help="Uncertainty quantification over multiscale simulation chains.", no_args_is_help=True)
 console = Console()
 
 
-def _fail(error: Exception) -> None:
-    console.print(f"[bold red]error:[/] {error}", highlight=False)
+def _fail(error: Exception | str) -> None:
+    console.print(f"[bold red]error:[/] {escape(str(error))}", highlight=False)
     raise typer.Exit(code=2)
 
 
@@ -28,6 +30,7 @@ def validate(workflow: Path = typer.Argument(..., help="workflow file (TOML)")) 
 
     try:
         flow = Workflow.from_file(workflow)
+        flow.check_samples(flow.n)
     except UqmsError as error:
         _fail(error)
     console.print(
@@ -39,7 +42,7 @@ def validate(workflow: Path = typer.Argument(..., help="workflow file (TOML)")) 
 @app.command()
 def run(
     workflow: Path = typer.Argument(..., help="workflow file (TOML)"),
-    n: Optional[int] = typer.Option(None, "--n", min=1, help="number of samples (default: the file's design.n)"),
+    n: Optional[int] = typer.Option(None, "--n", min=1, max=MAX_SAMPLES, help="number of samples (default: the file's design.n)"),
     seed: Optional[int] = typer.Option(None, "--seed", min=0, help="seed (default: the file's workflow.seed)"),
     out: Optional[Path] = typer.Option(
         None, "--out", help="run store: .zarr (written as batches finish, resumable) or .nc (default: output.path)"
@@ -59,6 +62,15 @@ def run(
     from uqms.execution.store import is_netcdf
     from uqms.workflow import Workflow
 
+    _quiet_dask()
+    target = out
+    if scheduler is not None:
+        from uqms.execution.scheduler import check_scheduler
+
+        try:
+            check_scheduler(scheduler)
+        except ValueError as error:
+            _fail(f"--scheduler: {error}")
     try:
         if posterior is None:
             flow = Workflow.from_file(workflow)
@@ -75,6 +87,13 @@ def run(
             result = flow.run(store=target, **options)
     except UqmsError as error:
         _fail(error)
+    except KeyboardInterrupt:
+        console.print(f"interrupted: the batches finished so far are kept in {target}; "
+                      "run the same command again to resume", highlight=False)
+        raise typer.Exit(code=130) from None
+    except OSError as error:  # the store's disk full, unwritable or gone
+        _fail(f"{target}: cannot write the run ({error.strerror or error}); the batches finished so far are "
+              "kept: make room and run the same command again to resume")
     failed = int((result.status != 0).sum())
     console.print(f"{result.sizes['sample']} samples, {failed} failed -> {target}")
     from uqms.analysis.command import analyze_if_requested
@@ -87,7 +106,7 @@ def calibrate(
     workflow: Path = typer.Argument(..., help="workflow file (TOML)"),
     data: Optional[Path] = typer.Argument(None, help="measurement table, .csv or .nc (default: calibration.data)"),
     walkers: Optional[int] = typer.Option(None, "--walkers", min=2, help="emcee walkers (default: calibration.walkers)"),
-    steps: Optional[int] = typer.Option(None, "--steps", min=1, help="steps in total (default: calibration.steps)"),
+    steps: Optional[int] = typer.Option(None, "--steps", min=MIN_STEPS, help="steps in total (default: calibration.steps)"),
     out: Optional[Path] = typer.Option(None, "--out", help="InferenceData .nc (default: calibration.output)"),
     seed: Optional[int] = typer.Option(None, "--seed", min=0, help="seed (default: the file's workflow.seed)"),
     scheduler: str = typer.Option("synchronous", "--scheduler", help="'synchronous', 'local' or a Dask scheduler address"),
@@ -96,6 +115,7 @@ def calibrate(
     """Calibrate inputs to measured data with emcee; running again resumes the chain (<out>.h5)."""
     from uqms.calibration.command import calibrate_file
 
+    _quiet_dask()
     try:
         result = calibrate_file(workflow, data, walkers, steps, out, seed, scheduler, quiet)
     except (UqmsError, OSError) as error:
@@ -144,6 +164,14 @@ def report(
     console.print(f"report -> {path}")
 
 
+def _quiet_dask() -> None:
+    """Keep Dask's own logs (tracebacks of lost connections, restarted workers) off the
+    terminal: uqms says in one line what failed and which samples it flagged."""
+    import logging
+
+    logging.getLogger("distributed").setLevel(logging.CRITICAL)
+
+
 def _report_analysis(analysis) -> None:
     """Run an analysis callable and print where its files went."""
     try:
@@ -160,8 +188,10 @@ def show(store: Path = typer.Argument(..., help="run store (.zarr or .nc)")) -> 
     import uqms.analysis.run_accessor  # noqa: F401  (registers run.uqms)
     from uqms.analysis.samples import entry_labels, flat
     from uqms.execution import open_run
+    from uqms.execution.store import verify_run
 
     try:
+        verify_run(store)
         result = open_run(store)  # lazily: one output at a time is read below
     except (FileNotFoundError, ValueError, OSError, UqmsError) as error:
         _fail(error)
@@ -208,6 +238,19 @@ def show(store: Path = typer.Argument(..., help="run store (.zarr or .nc)")) -> 
     for row in rows:
         stats.add_row(*map(escape, row))
     console.print(stats)
+
+
+@app.command()
+def verify(store: Path = typer.Argument(..., help="run store (.zarr)")) -> None:
+    """Check every batch of a run store against the checksum written with it."""
+    from uqms.execution.store import verify_run
+
+    try:
+        checked = verify_run(store)
+    except (UqmsError, FileNotFoundError, OSError) as error:
+        _fail(error)
+    console.print(f"{store}: ok - {checked} batches match their checksums" if checked
+                  else f"{store}: no batch checksums to verify (a NetCDF file or a store saved whole)", highlight=False)
 
 
 def _short(value: float) -> str:

@@ -11,7 +11,7 @@ import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PositiveInt, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PositiveInt, ValidationError, field_validator, model_validator
 
 from uqms.inputs.distributions import DistributionSpec
 from uqms.inputs.ensembles import EnsembleEntry
@@ -21,8 +21,12 @@ _INPUT_META = ("kind", "group", "unit", "description")
 _TAGS = ("normal", "lognormal", "uniform", "truncnormal", "beta", "triangular", "discrete", "categorical")
 
 
+MIN_STEPS = 100  # emcee steps below which no autocorrelation time, burn-in or convergence can be told
+MAX_SAMPLES = 2**40  # beyond any store or design uqms can fill (the design indices are int64)
+
+
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 class WorkflowSection(_Section):
@@ -85,7 +89,7 @@ class DesignSection(_Section):
     method: Literal["mc", "lhs", "sobol", "halton", "saltelli"] = Field(
         default="mc", description="Monte Carlo, Latin hypercube, Sobol or Halton QMC, or Saltelli's design for Sobol indices"
     )
-    n: PositiveInt = Field(default=1000, description="samples; outer samples of a nested design; for saltelli N x (blocks + 2)")
+    n: PositiveInt = Field(default=1000, le=MAX_SAMPLES, description="samples; outer samples of a nested design; for saltelli N x (blocks + 2)")
     by: Literal["input", "group"] = Field(
         default="input", description="saltelli: swap single inputs (indices per input) or whole input groups (indices "
         "per group, the blocks being the groups; an input without a group is its own)"
@@ -101,6 +105,17 @@ class ExecutionSection(_Section):
     batch_size: PositiveInt | None = Field(default=None, description="samples per task; timed automatically if absent")
     scheduler: str | None = Field(
         default=None, description="'synchronous', 'local' (a local cluster, the default) or a Dask scheduler address"
+    )
+
+    @field_validator("scheduler")
+    @classmethod
+    def _known_scheduler(cls, value: str | None) -> str | None:
+        from uqms.execution.scheduler import check_scheduler
+
+        return None if value is None else check_scheduler(value)
+    task_timeout: float | None = Field(
+        default=None, gt=0, allow_inf_nan=False, description="s a task may run on a Dask worker before its samples are bisected and the one "
+        "that hangs flagged; absent: max(60 s, 100 x the probed time of a batch)"
     )
 
 
@@ -143,7 +158,8 @@ class AnalysisSection(_Section):
     confidence: float = Field(default=0.95, gt=0, lt=1, description="level of the Saltelli confidence intervals")
     convergence: bool = Field(default=True, description="also write the convergence of the Sobol indices")
     tables: list[Literal["csv", "netcdf"]] = Field(default=["csv", "netcdf"], description="formats of the tables written")
-    figures: list[Literal["png", "svg"]] = Field(default=["png", "svg"], description="formats of the figures written")
+    figures: list[Literal["png", "svg"]] = Field(default=["png"], description="formats of the figures written (svg: "
+                                                 "vector figures for papers, slower to write)")
     directory: str = Field(default="", description="relative to the workflow file; empty: '<run store>_analysis' beside the store")
 
 
@@ -156,7 +172,7 @@ class CalibrationSection(_Section):
         default=None, description="prior of an inferred noise sd (decades for log10); absent: the data's '_sd' columns"
     )
     walkers: PositiveInt = Field(default=32, description="emcee walkers")
-    steps: PositiveInt = Field(default=2000, description="steps of every walker, burn-in included (a resumed chain runs up to this)")
+    steps: PositiveInt = Field(default=2000, ge=MIN_STEPS, description="steps of every walker, burn-in included (a resumed chain runs up to this)")
     data: str = Field(default="", description="measurement table (.csv, .nc), relative to the workflow file")
     output: str = Field(default="", pattern=r"^$|\.nc$", description="InferenceData file (.nc), relative to the workflow file")
 
@@ -195,6 +211,25 @@ def key_path(loc: tuple[Any, ...]) -> str:
     return ".".join(parts)
 
 
+def not_a_name(name: str) -> str:
+    """What a name that does not match ``NAME_PATTERN`` should be."""
+    return f"{name!r} is not a name: expected letters, digits and '_', not starting with a digit"
+
+
+def check_names(config: WorkflowFile, source: str) -> None:
+    """Input and constant names must be identifiers: stages receive them as keyword arguments.
+
+    Raises:
+        WorkflowError: under the key of the first bad name.
+    """
+    from uqms.errors import WorkflowError
+
+    for section in ("inputs", "constants"):
+        for name in getattr(config, section):
+            if not re.fullmatch(NAME_PATTERN, name):
+                raise WorkflowError(source, f"{section}.{name}", not_a_name(name))
+
+
 def describe_error(error: dict[str, Any]) -> str:
     """A readable 'what was expected' for one pydantic error."""
     kind = error["type"]
@@ -206,6 +241,8 @@ def describe_error(error: dict[str, Any]) -> str:
         return f"unknown distribution {error['ctx']['tag']!r}; expected one of {list(_TAGS)}"
     if kind == "union_tag_not_found":
         return f"no 'distribution' key; expected one of {list(_TAGS)}"
+    if kind == "string_pattern_mismatch" and error["ctx"]["pattern"] == NAME_PATTERN:
+        return not_a_name(error["input"])
     if kind == "value_error":
         return re.sub(r"^Value error, ", "", error["msg"])
     return f"{error['msg']} (got {error['input']!r})"
@@ -216,9 +253,13 @@ def read_toml(path: Path) -> tuple[dict[str, Any], str]:
     from uqms.errors import WorkflowError
 
     try:
-        text = path.read_text()
+        text = path.read_text(encoding="utf-8")
     except OSError as error:
         raise WorkflowError(str(path), "", f"cannot read the file ({error.strerror})") from None
+    except UnicodeDecodeError as error:
+        line = path.read_bytes()[: error.start].count(b"\n") + 1
+        raise WorkflowError(str(path), "", f"not UTF-8 text (byte {error.object[error.start]:#x} on line {line}): "
+                            "save the file as UTF-8") from None
     try:
         return tomllib.loads(text), text
     except tomllib.TOMLDecodeError as error:
@@ -230,10 +271,12 @@ def parse_workflow(data: dict[str, Any], source: str) -> WorkflowFile:
     from uqms.errors import WorkflowError
 
     try:
-        return WorkflowFile.model_validate(data)
+        config = WorkflowFile.model_validate(data)
     except ValidationError as error:
         # A misspelt key also makes the right one "missing": report the misspelling first.
         first = min(error.errors(), key=lambda e: e["type"] != "extra_forbidden")
         more = error.error_count() - 1
         suffix = f" (and {more} more problem{'s' * (more > 1)})" if more else ""
         raise WorkflowError(source, key_path(first["loc"]), describe_error(first) + suffix) from None
+    check_names(config, source)
+    return config

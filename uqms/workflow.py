@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 from typing import Sequence
 
@@ -15,6 +16,8 @@ from uqms.models.registry import resolve_stage
 from uqms.models.stage import Batch, Chain, Stage
 from uqms.sampling.designs import make_design
 from uqms.sampling.nested import INNER, NestedDesign
+
+MIN_SALTELLI_BASE = 2  # base samples below which Saltelli's estimators have no variance to divide by
 
 
 class Workflow:
@@ -33,10 +36,15 @@ class Workflow:
         seed: seed of the design; sample i depends only on (seed, i).
         batch_size: samples evaluated together (None: chosen from a timing of the first samples).
         scheduler: where ``uqms run`` evaluates batches (see :meth:`run`).
+        task_timeout: s a task may run on a Dask worker before its samples are bisected
+            and the culprit flagged (None: derived from the probed time of a batch).
         name: label of the workflow (used in stores and reports).
         output: where ``uqms run`` stores the run (``.zarr`` or ``.nc``), may be empty.
         source: file the workflow came from (for messages and provenance).
         source_text: that file's text (stored with every run).
+        files: the data files the workflow reads (mechanisms, ensembles, ``*_file``
+            options); their content hashes are kept in :attr:`files`, so a resumable
+            store notices when one is edited.
 
     Raises:
         WorkflowError: the chain cannot be wired to the inputs and constants.
@@ -55,10 +63,12 @@ class Workflow:
         seed: int = 0,
         batch_size: int | None = None,
         scheduler: str | None = None,
+        task_timeout: float | None = None,
         name: str = "workflow",
         output: str = "",
         source: str = "<python>",
         source_text: str = "",
+        files: Sequence[str] = (),
     ):
         self.chain = chain if isinstance(chain, Chain) else Chain(chain)
         if not inputs:
@@ -86,8 +96,10 @@ class Workflow:
         except ValueError as error:
             raise WorkflowError(source, "design.inner", str(error)) from None
         self.n, self.seed, self.batch_size, self.scheduler = int(n), int(seed), batch_size, scheduler
+        self.task_timeout = task_timeout
         self.name, self.output = name, output
         self.source, self.source_text = source, source_text
+        self.files = {str(path): file_digest(path) for path in files}
 
     @classmethod
     def from_file(cls, path: str | Path) -> "Workflow":
@@ -103,22 +115,43 @@ class Workflow:
         inputs, correlations = inputs_from_config(config, source, ensembles)
         constants = [Constant(name, c.value, c.unit, c.description) for name, c in config.constants.items()]
         stages = [stage for _, stage in ensembles]
+        files = [relative_to_workflow(source, entry.file) for entry in config.ensembles.values()]
         for i, entry in enumerate(config.chain):
+            options = _resolve_file_options(entry.options, source)
+            files.extend(_file_options(options))
             try:
-                stages.append(resolve_stage(entry.stage, _resolve_file_options(entry.options, source)))
+                stages.append(resolve_stage(entry.stage, options))
             except (LookupError, TypeError, ValueError) as error:
                 raise WorkflowError(source, f"chain[{i}].stage", str(error)) from None
         try:
             chain = Chain(stages, name=config.workflow.name)
-            return cls(
+            flow = cls(
                 chain, inputs, constants, correlations,
                 design=config.design.method, design_by=config.design.by, n=config.design.n, inner=config.design.inner,
                 seed=config.workflow.seed, batch_size=config.execution.batch_size,
-                scheduler=config.execution.scheduler, name=config.workflow.name,
+                scheduler=config.execution.scheduler, task_timeout=config.execution.task_timeout,
+                name=config.workflow.name,
                 output=_output_path(config.output, source), source=source, source_text=text,
+                files=files,
             )
         except (WiringError, ValueError) as error:
             raise WorkflowError(source, "chain" if isinstance(error, WiringError) else "inputs", str(error)) from None
+        return flow
+
+    def check_samples(self, n: int) -> None:
+        """Refuse a sample count the design cannot use, before any work (by :meth:`run`;
+        not when built, since a run may give its own n).
+
+        Raises:
+            WorkflowError: under ``design.n``.
+        """
+        if self.design_method != "saltelli":
+            return
+        step = len(self.design_blocks) + 2
+        if n % step or n < MIN_SALTELLI_BASE * step:
+            raise WorkflowError(self.source, "design.n", f"the saltelli design of {len(self.design_blocks)} blocks "
+                                f"takes N x {step} samples with N >= {MIN_SALTELLI_BASE} base samples, not {n} "
+                                f"(e.g. {max(MIN_SALTELLI_BASE, n // step) * step})")
 
     @property
     def sample_dims(self) -> tuple[str, ...]:
@@ -165,8 +198,9 @@ class Workflow:
         """
         from uqms.execution.runner import execute
 
+        self.check_samples(n or self.n)
         return execute(self, n or self.n, self.seed if seed is None else seed,
-                       batch_size or self.batch_size, scheduler, store, quiet)
+                       batch_size or self.batch_size, scheduler, store, quiet, self.task_timeout)
 
 
 def inputs_from_config(
@@ -181,10 +215,16 @@ def inputs_from_config(
     for ensemble, _ in ensemble_expansions(config, source) if ensembles is None else ensembles:
         inputs.extend(ensemble)
     correlations = []
+    block_of: dict[str, int] = {}
     for i, entry in enumerate(config.correlations):
         unknown = [n for n in entry.inputs if n not in config.inputs]
         if unknown:
             raise WorkflowError(source, f"correlations[{i}].inputs", f"{unknown} are not uncertain inputs")
+        again = [n for n in entry.inputs if n in block_of]
+        if again:
+            raise WorkflowError(source, f"correlations[{i}].inputs", f"{again} already in correlations"
+                                f"[{block_of[again[0]]}]: expected each input in one correlation block at most")
+        block_of.update(dict.fromkeys(entry.inputs, i))
         try:
             correlations.append(Correlation(tuple(entry.inputs), entry.matrix))
         except ValueError as error:
@@ -241,6 +281,31 @@ def _resolve_file_options(options: dict, source: str) -> dict:
         return relative_to_workflow(source, value) if key.endswith("_file") and isinstance(value, str) else value
 
     return {k: resolve(k, v) for k, v in options.items()}
+
+
+def _file_options(options: dict) -> list[str]:
+    """The paths among resolved stage options (``*_file`` keys, also nested)."""
+    def walk(key, value):
+        if isinstance(value, dict):
+            return [path for k, v in value.items() for path in walk(k, v)]
+        if isinstance(value, list):
+            return [path for v in value for path in walk("", v)]
+        return [value] if key.endswith("_file") and isinstance(value, str) else []
+
+    return walk("", options)
+
+
+def file_digest(path: str | Path) -> str:
+    """SHA-256 of a file's content (of every file below it, for a folder; "missing" if absent)."""
+    path = Path(path)
+    parts = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path] if path.is_file() else []
+    if not parts:
+        return "missing"
+    digest = hashlib.sha256()
+    for part in parts:
+        with part.open("rb") as file:
+            digest.update(hashlib.file_digest(file, "sha256").digest())
+    return digest.hexdigest()
 
 
 def _output_path(output: OutputSection, source: str) -> str:

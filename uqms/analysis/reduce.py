@@ -140,10 +140,19 @@ def method_options(plan: OutputPlan, settings) -> dict:
         return {"resamples": settings.bootstrap, "confidence": settings.confidence, "transform": plan.transform}
     if plan.sobol == "given_data":
         return {"resamples": min(settings.bootstrap, 200), "confidence": settings.confidence, "transform": plan.transform}
-    return {"order": settings.pce_order, "max_order": settings.max_pce_order, "transform": plan.transform}
+    return {"order": settings.pce_order, "max_order": settings.max_pce_order, "transform": plan.transform,
+            "resamples": min(settings.bootstrap, 200), "confidence": settings.confidence}
 
 
 def sensitivity(run: xr.Dataset, plan: OutputPlan, settings) -> tuple[OutputPlan, xr.Dataset]:
+    """Indices by the plan's method (and the plan, saying which inputs the indices could not identify)."""
+    plan, indices = indices_by_plan(run, plan, settings)
+    if "unidentified" in indices.attrs:
+        plan = replace(plan, sobol_reason=f"{plan.sobol_reason}; not identified: {indices.attrs['unidentified']}")
+    return plan, indices
+
+
+def indices_by_plan(run: xr.Dataset, plan: OutputPlan, settings) -> tuple[OutputPlan, xr.Dataset]:
     """Indices by the plan's method; a PCE that fails, or whose leave-one-out error is above
     ``settings.loo_threshold``, is replaced by the given-data estimators (the plan says why)."""
     if plan.sobol != "pce":
@@ -169,4 +178,4 @@ def convergence(run: xr.Dataset, plan: OutputPlan, settings) -> xr.Dataset:
         return saltelli_convergence(run, plan.name, **options)
     if plan.sobol == "given_data":
         return given_data_convergence(run, plan.name, **options)
-    return pce_convergence(run, plan.name, **options)
+    return pce_convergence(run, plan.name, order=options["order"], max_order=options["max_order"], transform=options["transform"])

@@ -52,10 +52,17 @@ def run_pce(run: xr.Dataset, output: str, order: int | Literal["auto"] = "auto",
     and at most ``SAMPLES_PER_TERM`` per basis term of the highest order: beyond that the
     fit costs time, not accuracy, and the LOO error says how good it is).
 
-    ``order="auto"`` picks the order in 1..max_order with the lowest LOO error. ``transform``:
-    expand the output (``"none"``) or its log10. Returns the fit, ``{order: LOO error}`` of
-    the orders tried and the number of ok samples used.
+    ``order="auto"`` fits a sparse expansion (:func:`uqms.analysis.pce.fit_sparse`, LARS with
+    orders 1..max_order tried adaptively), an integer order the full basis of that order.
+    ``transform``: expand the output (``"none"``) or its log10. Returns the fit,
+    ``{order: LOO error}`` of the orders tried and the number of ok samples used.
     """
+    fit, errors, samples, _ = _fit_pce(run, output, order, max_order, cross_truncation, n, transform)
+    return fit, errors, samples.shape[1]
+
+
+def _fit_pce(run, output, order, max_order, cross_truncation, n, transform):
+    """:func:`run_pce` and the rows it was fitted on: ``(fit, errors, samples (d, n), values (n, m))``."""
     _check_scalar_samples(run, output)
     inputs = run.uqms.input_set()
     if inputs.correlations:
@@ -65,13 +72,24 @@ def run_pce(run: xr.Dataset, output: str, order: int | Literal["auto"] = "auto",
     values = apply_transform(flat(run[output])[ok], transform)
     ok = ok[np.isfinite(values).all(axis=1)]  # log10 of a value that is not positive: left out
     samples, values = run.uqms.input_matrix(ok), apply_transform(flat(run[output])[ok], transform)
-    if order == "auto":  # no order whose basis has as many terms as there are samples is ever built
-        supported = [k for k in range(1, max_order + 1) if comb(len(inputs) + k, k) < len(ok)] or [1]
-        fit, errors = pce_fit.choose_order(samples, values, inputs.joint, supported, cross_truncation)
+    if order == "auto":
+        fit = pce_fit.fit_sparse(samples, values, inputs.joint, max_order, q=cross_truncation)
+        errors = {order: float(np.nanmean(loo)) if np.isfinite(loo).any() else np.nan for order, loo in fit.search.loo.items()}
     else:
         fit = pce_fit.fit_regression(samples, values, inputs.joint, int(order), cross_truncation)
         errors = {fit.order: float(np.mean(fit.loo))}
-    return fit, errors, len(ok)
+    return fit, errors, samples, values
+
+
+def pce_intervals(fit: pce_fit.PolynomialChaos, samples: np.ndarray, values: np.ndarray, resamples: int = 200,
+                  confidence: float = 0.95, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Percentile bootstrap intervals ``(2, d, m)`` of the first and total indices of a fit
+    (:func:`uqms.analysis.pce.bootstrap_coefficients`)."""
+    draws = pce_fit.bootstrap_coefficients(fit, samples, values, resamples, seed)
+    first = np.stack([sobol_pce.first_order(c, fit.multi_indices) for c in draws])
+    total = np.stack([sobol_pce.total_order(c, fit.multi_indices) for c in draws])
+    levels = [(1 - confidence) / 2, (1 + confidence) / 2]
+    return np.nanquantile(first, levels, axis=0), np.nanquantile(total, levels, axis=0)
 
 
 def pce_dataset(run: xr.Dataset, output: str, fit: pce_fit.PolynomialChaos, n_ok: int, method: str = "pce",
@@ -94,10 +112,17 @@ def pce_dataset(run: xr.Dataset, output: str, fit: pce_fit.PolynomialChaos, n_ok
 
 
 def sobol_pce_run(run: xr.Dataset, output: str, order: int | Literal["auto"] = "auto", max_order: int = 10,
-                  transform: str = "none") -> xr.Dataset:
-    """First, total, second-order and grouped indices of ``output`` (or its log10) from a regression PCE."""
-    fit, _, n_ok = run_pce(run, output, order, max_order, transform=transform)
-    return pce_dataset(run, output, fit, n_ok, transform=transform)
+                  transform: str = "none", resamples: int = 200, confidence: float = 0.95, seed: int = 0) -> xr.Dataset:
+    """First, total, second-order and grouped indices of ``output`` (or its log10) from a regression PCE,
+    with bootstrap intervals of the first and total ones (``resamples=0``: none)."""
+    fit, _, samples, values = _fit_pce(run, output, order, max_order, 1.0, None, transform)
+    indices = pce_dataset(run, output, fit, samples.shape[1], transform=transform)
+    if resamples:
+        var, bound = run[output], {"bound": ["lower", "upper"], "input": run.uqms.inputs}
+        first, total = pce_intervals(fit, samples, values, resamples, confidence, seed)
+        indices["first_interval"], indices["total_interval"] = unflat(first, var, bound), unflat(total, var, bound)
+        indices.attrs.update(confidence=confidence, resamples=resamples)
+    return indices
 
 
 def sobol_quadrature(workflow, output: str, order: int, sparse: bool = True, rule: str = "gaussian") -> tuple[xr.Dataset, xr.Dataset]:
@@ -186,10 +211,14 @@ def sobol_given_data_run(run: xr.Dataset, output: str, transform: str = "none", 
     values = apply_transform(flat(var)[ok], transform)
     keep = np.isfinite(values).all(axis=1)
     x, y = meta.input_matrix(ok[keep]).T, values[keep]
-    # a finite input is conditioned on each of its values once they repeat (twice on average); with more
-    # values than that (500 functionals, 128 samples) it is split into rank classes like a continuous one
-    discrete = [True if name in meta.discrete_inputs and len(np.unique(column)) <= len(y) // 2 else None
-                for name, column in zip(meta.inputs, x.T, strict=True)]
+    # a finite input (an ensemble member, a site type) is conditioned on each of its values; with fewer
+    # samples than twice its values (500 functionals, 256 samples) its index is not identified: NaN, said so
+    # (rank classes of arbitrary labels would report a near-zero index for an input that may dominate)
+    distinct = [len(np.unique(column)) for column in x.T]
+    finite = [name in meta.discrete_inputs for name in meta.inputs]
+    unidentified = [name for name, is_finite, count in zip(meta.inputs, finite, distinct, strict=True)
+                    if is_finite and count > len(y) // 2]
+    discrete = [True if is_finite and name not in unidentified else None for name, is_finite in zip(meta.inputs, finite, strict=True)]
     names = {"input": meta.inputs}
     first = given_data.first_order(x, y, discrete=discrete)
     rows = min(len(y), INTERVAL_ROWS)
@@ -197,11 +226,15 @@ def sobol_given_data_run(run: xr.Dataset, output: str, transform: str = "none", 
                                                 confidence=confidence, seed=seed)
     if rows < len(y):
         interval = first + (interval - given_data.first_order(x[:rows], y[:rows], discrete=discrete)) * np.sqrt(rows / len(y))
+    blank = np.isin(meta.inputs, unidentified)
+    first[blank], interval[:, blank] = np.nan, np.nan
     data = {"first": unflat(first, var, names), "first_interval": unflat(interval, var, {"bound": ["lower", "upper"], **names})}
     if meta.dependent_inputs and len(meta.inputs) <= SHAPLEY_INPUTS:
         data["shapley"] = unflat(shapley.shapley_effects(x, y, seed=seed), var, names)
+    more = {"unidentified": "; ".join(f"{name}: {count} values in {len(y)} samples, each needs to repeat" for name, count
+                                      in zip(meta.inputs, distinct, strict=True) if name in unidentified)} if unidentified else {}
     return xr.Dataset(data, attrs=_attrs(run, output, "given_data", len(y), transform, confidence=confidence,
-                                         resamples=resamples))
+                                         resamples=resamples, **more))
 
 
 def sobol(run: xr.Dataset, output: str, method: Literal["auto", "pce", "saltelli", "given_data"] = "auto",

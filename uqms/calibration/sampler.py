@@ -45,9 +45,11 @@ class ChainQuality:
 
 def chain_quality(sampler: emcee.EnsembleSampler) -> ChainQuality:
     """Autocorrelation times, burn-in ``2 max(tau)`` and thinning ``max(1, min(tau) / 2)``
-    (the burn-in is capped at half the chain)."""
+    (the burn-in is capped at half the chain, which it is when a chain too short gives no tau)."""
     tau = np.atleast_1d(sampler.get_autocorr_time(tol=0))
     steps = sampler.iteration
+    if not np.all(np.isfinite(tau)):
+        return ChainQuality(tau, steps // 2, 1, steps)
     burn = min(int(np.ceil(BURN_TAUS * np.max(tau))), steps // 2)
     thin = max(1, int(THIN_TAUS * np.min(tau)))
     return ChainQuality(tau, burn, thin, steps)
@@ -92,8 +94,9 @@ def _evaluate(problem: CalibrationProblem, theta: np.ndarray) -> np.ndarray:
 
 
 def fingerprint(problem: CalibrationProblem) -> str:
-    """Hash of what the chain samples: workflow text, data, calibrated names, likelihood."""
+    """Hash of what the chain samples: workflow text and files, data, calibrated names, likelihood."""
     data = problem.data
+    files = sorted(getattr(problem.workflow, "files", {}).values())
     content = json.dumps({
         "workflow": problem.workflow.source_text or problem.workflow.name,
         "parameters": list(problem.parameter_names),
@@ -102,6 +105,7 @@ def fingerprint(problem: CalibrationProblem) -> str:
         "keys": data.keys,
         "conditions": {k: v.tolist() for k, v in data.conditions.items()},
         "observed": data.observed.tolist(), "sd": np.nan_to_num(data.sd, nan=-1).tolist(),
+        **({"files": files} if files else {}),  # only when there are some: older chains still resume
     }, sort_keys=True)
     return hashlib.sha256(content.encode()).hexdigest()
 

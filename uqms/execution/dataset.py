@@ -12,7 +12,9 @@ import xarray as xr
 from uqms.inputs.distributions import describe, is_discrete
 
 BATCH_FAILED = -1
-BATCH_FAILED_MESSAGE = "the batch's task failed on every try (worker lost or error outside the chain)"
+BATCH_FAILED_MESSAGE = "the sample's task failed on every try (its worker died: a crash or its memory limit; or an error outside the chain)"
+TIMED_OUT = -2
+TIMED_OUT_MESSAGE = "the sample's task ran longer than the task timeout (execution.task_timeout) and was stopped"
 PROVENANCE_PACKAGES = ("uqms", "numpy", "scipy", "chaospy", "xarray", "dask", "distributed", "zarr", "pydantic")
 
 
@@ -35,7 +37,7 @@ def build_dataset(workflow, arrays: dict[str, np.ndarray], n: int, seed: int) ->
 
     Every variable carries ``units`` and ``role`` (input, output, constant, status) in
     its attrs; the Dataset attrs carry the workflow text, the status message table and
-    the versions of uqms and its dependencies.
+    the content digests of the files it reads and the versions of uqms and its dependencies.
     """
     chain = workflow.chain
     variables: dict[str, xr.Variable] = {}
@@ -64,7 +66,7 @@ def build_dataset(workflow, arrays: dict[str, np.ndarray], n: int, seed: int) ->
         low, high = getattr(chain, "bounds", {}).get(name, (None, None))
         attrs.update({key: float(bound) for key, bound in (("valid_min", low), ("valid_max", high)) if bound is not None})
         variables[name] = xr.Variable(dims + tuple(extra), value, attrs)
-    messages = {0: "ok", **chain.status_messages, BATCH_FAILED: BATCH_FAILED_MESSAGE}
+    messages = {0: "ok", **chain.status_messages, BATCH_FAILED: BATCH_FAILED_MESSAGE, TIMED_OUT: TIMED_OUT_MESSAGE}
     variables["status"] = xr.Variable(
         dims, arrays["status"].astype(np.int32, copy=False),
         {"role": "status", "units": "1", "flag_values": np.array(list(messages), dtype=np.int32),
@@ -74,6 +76,7 @@ def build_dataset(workflow, arrays: dict[str, np.ndarray], n: int, seed: int) ->
         "workflow": workflow.name,
         "workflow_file": workflow.source,
         "workflow_text": workflow.source_text,
+        "workflow_files": json.dumps(getattr(workflow, "files", {})),
         "design": workflow.design_method,
         "seed": int(seed),
         "input_names": json.dumps(list(workflow.inputs.names)),

@@ -1,15 +1,18 @@
 """A Zarr run store written batch by batch, so an interrupted run resumes.
 
 Layout: the template (every variable, metadata only) is written first; each finished
-batch writes its rows into every sample variable's Zarr array; ``batch_done`` records
-the batches written, and is written by the driver only, after the batch's data.
-Batches coincide with Zarr chunks along ``sample``, so no two writes share a chunk.
+batch writes its rows into every sample variable's Zarr array, then the CRC-32 of those
+rows into ``batch_checksum``; ``batch_done`` records the batches written, and is written
+by the driver only, after the batch's data. Batches coincide with Zarr chunks along
+``sample``, so no two writes share a chunk.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import shutil
+import zlib
 from pathlib import Path
 
 import dask.array
@@ -20,8 +23,10 @@ import zarr
 from uqms.errors import UqmsError
 
 DONE = "batch_done"
+CHECKSUM = "batch_checksum"
 FINGERPRINT = "store_fingerprint"
 BATCH_SIZE = "store_batch_size"
+SAMPLE_SECONDS = "store_seconds_per_sample"  # probed when the store was made; sets a resume's task timeout
 
 
 class StoreMismatchError(UqmsError):
@@ -36,7 +41,9 @@ def fingerprint(workflow, n: int, seed: int) -> str:
         + [(type(s).__qualname__, s.inputs, s.outputs) for s in workflow.chain.stages]
     )
     blocks = [workflow.design_blocks] if workflow.design_method == "saltelli" else []
-    text = json.dumps([described, workflow.design_method, int(n), int(seed), *blocks])
+    files = getattr(workflow, "files", {})
+    contents = [sorted(files.values())] if files else []  # the content, wherever the files were moved
+    text = json.dumps([described, workflow.design_method, int(n), int(seed), *blocks, *contents])
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -49,6 +56,39 @@ def batches_done(path: str | Path) -> np.ndarray:
     return np.asarray(zarr.open_array(Path(path) / DONE, mode="r")[:], dtype=bool)
 
 
+def _refuse_changed_files(path, stored: dict[str, str], files: dict[str, str]) -> None:
+    """Name the first file whose content differs from when the store was started."""
+    for name, digest in files.items():
+        if name in stored and stored[name] != digest:
+            raise StoreMismatchError(
+                f"{path}: {name} changed since this store was started (its batches were computed from the "
+                "old content, sha256 " f"{stored[name][:12]}, not {digest[:12]}); it is left untouched: "
+                "restore the file, choose another output path or delete the store"
+            )
+
+
+def is_half_made(path: str | Path) -> bool:
+    """A store whose creation was killed before it finished (by uqms before stores were
+    renamed into place): no fingerprint or no ``batch_done``, and no data written yet,
+    so nothing is lost by making it again."""
+    path = Path(path)
+    if any(p.is_file() and p.name != "zarr.json" for p in path.rglob("*")):
+        return False
+    try:
+        attrs = json.loads((path / "zarr.json").read_text()).get("attributes", {})
+    except (OSError, ValueError):
+        return True
+    return FINGERPRINT not in attrs or not (path / DONE / "zarr.json").is_file()
+
+
+def _checksum(rows: dict[str, np.ndarray]) -> int:
+    """CRC-32 of a batch's rows, variables in name order (zlib: fast, and in the standard library)."""
+    crc = 0
+    for name in sorted(rows):
+        crc = zlib.crc32(np.ascontiguousarray(rows[name]).tobytes(), crc)
+    return crc
+
+
 class RunStore:
     """The Zarr store of one run: made by :meth:`create`, reopened by :meth:`open`.
 
@@ -57,40 +97,55 @@ class RunStore:
         batch_size: samples per batch (= chunk length along ``sample``).
     """
 
-    def __init__(self, path: str | Path, batch_size: int):
-        self.path, self.batch_size = Path(path), batch_size
+    def __init__(self, path: str | Path, batch_size: int, seconds_per_sample: float = 0.0):
+        self.path, self.batch_size, self.seconds_per_sample = Path(path), batch_size, seconds_per_sample
         self._arrays = None  # the store's Zarr arrays by name, opened at first use
 
     @classmethod
-    def create(cls, path: str | Path, template: xr.Dataset, digest: str, batch_size: int) -> "RunStore":
+    def create(cls, path: str | Path, template: xr.Dataset, digest: str, batch_size: int,
+               seconds_per_sample: float = 0.0) -> "RunStore":
         """Write the metadata of ``template`` (the run with lazy arrays chunked by batch),
-        the ``digest`` of the run (:func:`fingerprint`) and an all-false ``batch_done``."""
+        the ``digest`` of the run (:func:`fingerprint`), the probed ``seconds_per_sample``
+        and an all-false ``batch_done``.
+
+        Built in a hidden sibling folder renamed into place when complete, so a process
+        killed meanwhile never leaves a half-made store at ``path``. The caller holds the
+        store's lock, so no one else uses that sibling.
+        """
+        path = Path(path)
         n_batches = -(-template.sizes["sample"] // batch_size)
         done = dask.array.zeros(n_batches, chunks=1, dtype=bool)
-        template = template.assign({DONE: ("batch", done)})
-        template.attrs.update({FINGERPRINT: digest, BATCH_SIZE: int(batch_size)})
-        template.to_zarr(path, mode="w-", compute=False, consolidated=False)
-        return cls(path, batch_size)
+        checksums = dask.array.zeros(n_batches, chunks=1, dtype=np.uint32)
+        template = template.assign({DONE: ("batch", done), CHECKSUM: ("batch", checksums)})
+        template.attrs.update({FINGERPRINT: digest, BATCH_SIZE: int(batch_size), SAMPLE_SECONDS: float(seconds_per_sample)})
+        partial = path.with_name(f".{path.name}.partial")
+        shutil.rmtree(partial, ignore_errors=True)  # left by a creation killed before its rename
+        template.to_zarr(partial, mode="w-", compute=False, consolidated=False)
+        partial.rename(path)
+        return cls(path, batch_size, seconds_per_sample)
 
     @classmethod
-    def open(cls, path: str | Path, digest: str, description: str) -> "RunStore":
-        """Open an existing store, refusing one made by anything else than this run."""
+    def open(cls, path: str | Path, digest: str, description: str, files: dict[str, str]) -> "RunStore":
+        """Open an existing store, refusing one made by anything else than this run
+        (``files``: the workflow's ``{path: content digest}``, to name an edited one)."""
         with xr.open_zarr(path, consolidated=False) as stored:
             if stored.attrs.get(FINGERPRINT) != digest:
+                _refuse_changed_files(path, json.loads(stored.attrs.get("workflow_files", "{}")), files)
                 raise StoreMismatchError(
                     f"{path}: this store holds another run (workflow {stored.attrs.get('workflow')!r}, "
                     f"n {stored.attrs.get('n_samples')}, seed {stored.attrs.get('seed')}, design "
                     f"{stored.attrs.get('design')!r}), not {description}; it is left untouched: "
                     "choose another output path or delete it"
                 )
-            return cls(path, int(stored.attrs[BATCH_SIZE]))
+            return cls(path, int(stored.attrs[BATCH_SIZE]), float(stored.attrs.get(SAMPLE_SECONDS, 0.0)))
 
     def done(self) -> np.ndarray:
         """Boolean mask of the batches already written."""
         return batches_done(self.path)
 
     def write(self, arrays: dict[str, np.ndarray], index: int) -> None:
-        """Write batch ``index`` (its rows of every sample variable, by name), then mark it done.
+        """Write batch ``index`` (its rows of every sample variable, by name), its checksum,
+        then mark it done.
 
         Straight into the Zarr arrays, opened once, rather than through xarray's region
         writes: about 1 ms an array instead of 15 ms a batch, and the one driver writing
@@ -98,9 +153,31 @@ class RunStore:
         """
         stored = self._zarr_arrays()
         start = index * self.batch_size
-        for name, values in arrays.items():
+        rows = {name: np.asarray(values, dtype=stored[name].dtype) for name, values in arrays.items()}
+        for name, values in rows.items():
             stored[name][start : start + len(values)] = values
+        stored[CHECKSUM][index] = _checksum(rows)
         stored[DONE][index] = True
+
+    def damaged(self, done: np.ndarray) -> list[int]:
+        """The batches marked done whose rows no longer match their checksum (a chunk
+        deleted, overwritten or unreadable); none for a store made without checksums."""
+        stored = self._zarr_arrays()
+        if CHECKSUM not in stored:
+            return []
+        names = sorted(name for name, array in stored.items() if (array.metadata.dimension_names or ("",))[0] == "sample")
+        checksums = stored[CHECKSUM][:]
+        bad = []
+        for index in np.flatnonzero(done).tolist():
+            start = index * self.batch_size
+            try:
+                rows = {name: stored[name][start : start + self.batch_size] for name in names}
+            except Exception:  # noqa: BLE001 - whatever a codec raises on bytes it did not write
+                bad.append(index)
+                continue
+            if _checksum(rows) != checksums[index]:
+                bad.append(index)
+        return bad
 
     def _zarr_arrays(self) -> dict[str, zarr.Array]:
         if self._arrays is None:

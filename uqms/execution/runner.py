@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import logging
+import os
+import shutil
 import time
+from collections import deque
+from concurrent.futures import CancelledError
 from pathlib import Path
 
 import dask.array
@@ -10,9 +16,10 @@ import numpy as np
 import xarray as xr
 
 from uqms.errors import UqmsError
-from uqms.execution.dataset import BATCH_FAILED, build_dataset
+from uqms.execution.dataset import BATCH_FAILED, TIMED_OUT, build_dataset
+from uqms.execution.lock import store_lock
 from uqms.execution.progress import sample_progress
-from uqms.execution.run_store import RunStore, fingerprint
+from uqms.execution.run_store import RunStore, fingerprint, is_half_made
 from uqms.execution.scheduler import connect, scheduler_address
 from uqms.execution.store import open_run
 
@@ -22,7 +29,14 @@ BATCH_BYTES = 16 * 2**20  # results of one batch, B; intermediates take a few ti
 PROBE_SAMPLES = 64
 PROBE_SECONDS = 0.05
 RETRIES = 2  # Dask retries of a task that raised
+SPLIT = 8  # parts a failed task is split into: each level of the search may cost a worker
 WINDOW_BYTES = 256 * 2**20  # results that may wait in this process for their turn to be written, B
+POLL_SECONDS = 0.005  # wait between looks for finished tasks
+WATCH_SECONDS = 1.0  # between checks of the scheduler and its workers
+NO_WORKER_SECONDS = 60.0  # without any worker before a run gives up
+MIN_TASK_TIMEOUT = 60.0  # s; the default task timeout is the larger of this and
+TIMEOUT_FACTOR = 100  # times the probed time of a batch
+log = logging.getLogger("uqms")
 
 
 def batch_bounds(n: int, batch_size: int) -> list[tuple[int, int]]:
@@ -56,6 +70,7 @@ def execute(
     scheduler: str | None = None,
     store: str | Path | None = None,
     quiet: bool = True,
+    task_timeout: float | None = None,
 ) -> xr.Dataset:
     """Run ``workflow`` on ``n`` samples and return the run Dataset.
 
@@ -67,26 +82,43 @@ def execute(
         store: a ``.zarr`` path written batch by batch as tasks finish; running again on
             it computes only the missing batches. Without a store, results are kept in memory.
         quiet: no progress bar.
+        task_timeout: s a task may run on a Dask worker before it is stopped and its
+            samples bisected (the culprit flagged); None: the larger of
+            ``MIN_TASK_TIMEOUT`` and ``TIMEOUT_FACTOR`` times the probed time of a batch.
+            Not applied to the synchronous scheduler.
 
     Returns:
         The run; backed lazily by the store when one is given.
+
+    Raises:
+        StoreLockedError: another live process is running into ``store``.
+        StoreMismatchError: ``store`` holds another run.
     """
+    with store_lock(store) if store is not None else contextlib.nullcontext():
+        return _execute(workflow, n, seed, batch_size, scheduler, store, quiet, task_timeout)
+
+
+def _execute(workflow, n, seed, batch_size, scheduler, store, quiet, task_timeout) -> xr.Dataset:
+    """The body of :func:`execute`, holding the store's lock."""
     address = scheduler_address(scheduler)
-    with connect(address) as client:
+    if store is not None and Path(store).exists() and is_half_made(store):
+        log.warning("%s: a store whose creation was interrupted, made again", store)
+        shutil.rmtree(store)
+    with connect(address) as client, _scheduler_watched(client):
         if store is not None and Path(store).exists():
             sink = _StoreSink.resume(workflow, n, seed, store)
-            batch_size = sink.store.batch_size
+            batch_size, seconds_per_sample = sink.store.batch_size, sink.store.seconds_per_sample
         else:
             timed = batch_size is None
             if client is None:
                 probe, seconds_per_sample = probe_batch(workflow, n, seed, timed)
             else:  # on a worker, so a model that crashes its process never takes this driver down
-                probe, seconds_per_sample = client.submit(probe_batch, workflow, n, seed, timed, pure=False).result()
+                probe, seconds_per_sample = _probe_on_worker(client, workflow, n, seed, timed, task_timeout)
             workers = 1 if client is None else max(1, sum(client.nthreads().values()))
             bytes_per_sample = sum(a.nbytes for a in probe.values()) / len(probe["status"])
             batch_size = batch_size or auto_batch_size(seconds_per_sample, n, workers, bytes_per_sample)
             template = _template(workflow, probe, n, seed, batch_size)
-            sink = (_StoreSink.create(workflow, n, seed, store, template, batch_size) if store
+            sink = (_StoreSink.create(workflow, n, seed, store, template, batch_size, seconds_per_sample) if store
                     else _MemorySink(workflow, n, seed, template))
         bounds = batch_bounds(n, batch_size)
         todo = [i for i in range(len(bounds)) if not sink.is_done(i)]
@@ -101,8 +133,37 @@ def execute(
                 for i in todo:
                     finished(i, evaluate_batch(workflow, *bounds[i], n, seed))
             else:
-                _run_on_dask(client, workflow, bounds, todo, n, seed, finished, sink)
+                timeout = task_timeout or max(MIN_TASK_TIMEOUT, TIMEOUT_FACTOR * seconds_per_sample * batch_size)
+                _run_on_dask(client, workflow, bounds, todo, n, seed, finished, sink, timeout)
     return sink.result()
+
+
+def _probe_on_worker(client, workflow, n, seed, timed, task_timeout) -> tuple[dict[str, np.ndarray], float]:
+    """:func:`probe_batch` as a Dask task, within ``task_timeout`` s (at least ``MIN_TASK_TIMEOUT``:
+    it also waits for a worker and its imports).
+
+    Raises:
+        UqmsError: the probe took too long or its worker died (a stage hanging or
+            crashing on one of the first samples).
+    """
+    from distributed import TimeoutError as DaskTimeoutError
+
+    future = client.submit(probe_batch, workflow, n, seed, timed, pure=False)
+    address = client.scheduler.address
+    limit = max(task_timeout or 0.0, MIN_TASK_TIMEOUT)
+    try:
+        return future.result(timeout=limit)
+    except UqmsError:
+        raise
+    except (TimeoutError, DaskTimeoutError):
+        future.cancel()
+        raise UqmsError(f"the timed probe of the first samples did not finish in {limit:g} s: a stage hangs on "
+                        "one of them (or raise execution.task_timeout)") from None
+    except Exception as error:  # noqa: BLE001 - a worker lost to a crash or its memory limit
+        if client.status != "running":
+            raise scheduler_lost(address, client.status) from None
+        raise UqmsError(f"the timed probe of the first samples failed on its worker ({type(error).__name__}: "
+                        f"{error}): a stage crashes its process on one of them") from None
 
 
 def probe_batch(workflow, n: int, seed: int, timed: bool) -> tuple[dict[str, np.ndarray], float]:
@@ -130,51 +191,196 @@ def probe_batch(workflow, n: int, seed: int, timed: bool) -> tuple[dict[str, np.
     return arrays, elapsed / size
 
 
-def _run_on_dask(client, workflow, bounds, todo, n, seed, finished, sink) -> None:
+def _run_on_dask(client, workflow, bounds, todo, n, seed, finished, sink, task_timeout: float) -> None:
     """Submit the batches as tasks, a bounded number in flight, and sink each as it completes.
 
-    Every worker gets one copy of the workflow (scattered) rather than one per task; a
-    batch that fails, e.g. because its worker died with that copy, is run once more on
-    its own with a fresh copy, and flagged only if it fails again."""
+    Every worker gets one copy of the workflow (scattered) rather than one per task. A
+    task that fails outside the chain (its worker died: a crash, its memory limit) or
+    runs longer than ``task_timeout`` s is split in ``SPLIT`` parts run as fresh tasks, down to
+    the single samples that cause it, which are flagged. A dying worker also fails the
+    tasks queued beside the culprit: a single sample whose worker died is tried again
+    alone, with nothing else in flight, and flagged only if its worker dies again.
+    The loop never waits blindly: a lost scheduler or no workers left end the run with
+    an error, the batches written so far being kept.
+    """
     from distributed import as_completed
 
     threads = max(1, sum(client.nthreads().values()))
     window = tasks_in_flight(threads, bounds[0][1] * _bytes_per_sample(sink.template))
-    pending = iter(todo)
-    index_of = {}
-
-    def submit(i, shared):
-        future = client.submit(evaluate_batch, shared, *bounds[i], n, seed, retries=RETRIES, pure=False)
-        index_of[future.key] = i
-        return future
-
-    shared = client.scatter(workflow, broadcast=True, hash=False)
-    suspects = []
+    waiting = deque((i, *bounds[i]) for i in todo)  # parts (batch, start, stop) to submit
+    suspects: deque = deque()  # single-sample parts whose worker died once: each to run alone
+    parts: dict[int, dict[int, dict[str, np.ndarray]]] = {}  # batch -> {start: arrays} of its finished parts
+    flight: dict[str, list] = {}  # key -> [future, part, time first seen executing, suspect]
+    shared = _scatter(client, workflow)
     # with_results: the event loop fetches each result as its task finishes, overlapping
     # the transfers, instead of one blocking round trip per batch from this thread.
-    running = as_completed([submit(i, shared) for _, i in zip(range(window), pending)],
-                           with_results=True, raise_errors=False)
-    for future, arrays in running:
-        i = index_of.pop(future.key)
-        if future.status == "finished":
-            finished(i, arrays)
-        elif future.status == "error" and isinstance(arrays[1], UqmsError):  # (type, error, traceback)
-            raise arrays[1]  # a contract violation in the chain: a bug to fix, not a sample to flag
-        else:  # lost workers, memory errors: try again alone below
-            suspects.append(i)
-        future.release()
-        following = next(pending, None)
-        if following is not None:
-            running.add(submit(following, shared))
-    # A dying worker also fails the innocent tasks queued beside the culprit.
-    for i in suspects:
+    running = as_completed(with_results=True, raise_errors=False)
+    watch = _Watch(client, task_timeout)
+
+    def done(part, arrays):
+        i, start = part[:2]
+        got = parts.setdefault(i, {})
+        got[start] = arrays
+        if sum(len(a["status"]) for a in got.values()) == bounds[i][1] - bounds[i][0]:
+            ordered = [got[s] for s in sorted(parts.pop(i))]
+            finished(i, ordered[0] if len(ordered) == 1 else {k: np.concatenate([o[k] for o in ordered]) for k in ordered[0]})
+
+    def failed(part, code, error, suspect):
+        i, start, stop = part
+        if stop - start > 1:
+            edges = np.unique(np.linspace(start, stop, min(SPLIT, stop - start) + 1).astype(int)).tolist()
+            waiting.extendleft([(i, a, b) for a, b in zip(edges[-2::-1], edges[:0:-1])])  # next, in order
+        elif code == BATCH_FAILED and not suspect:
+            suspects.append(part)
+        else:
+            done(part, _failed_batch(workflow, start, stop, n, seed, sink.template, code, error))
+
+    def submit(part, suspect=False):
+        nonlocal shared
+        if shared.status != "finished":  # every worker holding it died
+            shared = _scatter(client, workflow)
+        future = client.submit(evaluate_batch, shared, *part[1:], n, seed, retries=RETRIES, pure=False)
+        flight[future.key] = [future, part, None, suspect]
+        running.add(future)
+
+    while waiting or flight or suspects:
+        if suspects:  # let the tasks in flight finish, then try the suspect alone
+            if not flight:
+                submit(suspects.popleft(), suspect=True)
+        elif not any(entry[3] for entry in flight.values()):
+            while waiting and len(flight) < window:
+                submit(waiting.popleft())
+        ready = running.next_batch(block=False)
+        if not ready:
+            for key in watch(flight):
+                _, part, _, suspect = flight.pop(key)
+                failed(part, TIMED_OUT, TimeoutError(f"still running after {task_timeout:g} s"), suspect)
+            time.sleep(POLL_SECONDS)
+            continue
+        for future, result in ready:
+            entry = flight.pop(future.key, None)
+            if entry is None:  # stopped by its timeout
+                continue
+            if future.status == "finished":
+                done(entry[1], result)
+            elif future.status == "error" and isinstance(result[1], UqmsError):  # (type, error, traceback)
+                raise result[1]  # a contract violation in the chain: a bug to fix, not a sample to flag
+            elif isinstance(result, CancelledError):  # its copy of the workflow died with every worker holding it
+                waiting.appendleft(entry[1])
+            else:  # lost workers, memory errors
+                failed(entry[1], BATCH_FAILED, result[1] if future.status == "error" else result, entry[3])
+            future.release()
+
+
+def _scatter(client, workflow):
+    """A copy of ``workflow`` on every worker, once there is one (as workers restart)."""
+    deadline = time.monotonic() + NO_WORKER_SECONDS
+    while time.monotonic() < deadline:
         try:
-            arrays = submit(i, client.scatter(workflow, hash=False)).result()
-        except UqmsError:
-            raise
-        except Exception as error:  # noqa: BLE001
-            arrays = _failed_batch(workflow, *bounds[i], n, seed, sink.template, error)
-        finished(i, arrays)
+            client.wait_for_workers(1, timeout=max(1.0, deadline - time.monotonic()))
+            return client.scatter(workflow, broadcast=True, hash=False)
+        except (TimeoutError, OSError):  # no worker yet, or it died meanwhile
+            time.sleep(0.1)
+    raise SchedulerLostError(
+        f"no Dask worker left on {client.scheduler.address} for {NO_WORKER_SECONDS:g} s; the batches finished so "
+        "far are kept in the store: start workers and run the same command again to resume"
+    )
+
+
+class SchedulerLostError(UqmsError):
+    """The Dask scheduler went away, or no worker was left, in the middle of a run."""
+
+
+def scheduler_lost(address: str, status: str) -> SchedulerLostError:
+    """The error of a run whose client (now ``status``) lost its scheduler at ``address``."""
+    return SchedulerLostError(
+        f"lost the Dask scheduler {address} (client {status}); the batches finished so far are kept in the "
+        "store: run the same command again to resume"
+    )
+
+
+@contextlib.contextmanager
+def _scheduler_watched(client):
+    """Turn the errors of Dask calls made after the scheduler went away into :func:`scheduler_lost`."""
+    address = client.scheduler.address if client is not None else None
+    try:
+        yield
+    except UqmsError:
+        raise
+    except Exception:
+        if client is not None and client.status != "running":
+            raise scheduler_lost(address, client.status) from None
+        raise
+
+
+class _Watch:
+    """Checks made while no task finishes: scheduler alive, workers present, no task
+    executing for longer than its timeout (asked of the workers every ``WATCH_SECONDS``)."""
+
+    def __init__(self, client, task_timeout: float):
+        self.client, self.task_timeout, self.address = client, task_timeout, client.scheduler.address
+        self.checked = self.workers_seen = time.monotonic()
+
+    def __call__(self, flight: dict[str, list]) -> list[str]:
+        """Keys of the tasks out of time, stopped (their workers ended)."""
+        now = time.monotonic()
+        if now - self.checked < WATCH_SECONDS:
+            return []
+        self.checked = now
+        self._check_cluster(now)
+        try:
+            executing = {key for keys in self.client.run(_executing).values() for key in keys}
+        except (OSError, TimeoutError):  # a worker went away meanwhile: look again next time
+            executing = set()
+        for key in executing & flight.keys():
+            if flight[key][2] is None:
+                flight[key][2] = now
+        late = [key for key, (_, _, started, _) in flight.items() if started is not None and now - started > self.task_timeout]
+        if late:
+            self._stop([flight[key][0] for key in late])
+        return late
+
+    def _check_cluster(self, now: float) -> None:
+        address = self.address
+        try:
+            workers = self.client.status == "running" and self.client.nthreads()
+        except (OSError, TimeoutError):  # the connection broke before the client noticed
+            workers = None
+        if workers is None or self.client.status != "running":
+            raise scheduler_lost(address, self.client.status)
+        if workers:
+            self.workers_seen = now
+        elif now - self.workers_seen > NO_WORKER_SECONDS:
+            raise SchedulerLostError(
+                f"no Dask worker left on {address} for {NO_WORKER_SECONDS:g} s; the batches finished so far are "
+                "kept in the store: start workers and run the same command again to resume"
+            )
+
+    def _stop(self, futures) -> None:
+        """Cancel ``futures`` and end the worker processes running them (their nannies
+        start new ones): a thread stuck in a stage cannot be interrupted, and a graceful
+        restart would wait for it."""
+        keys = {future.key for future in futures}
+        workers = [worker for worker, running in self.client.processing().items() if keys & set(running)]
+        for future in futures:
+            future.cancel()
+        info = self.client.scheduler_info()["workers"]
+        managed = [worker for worker in workers if info.get(worker, {}).get("nanny")]
+        if managed:
+            self.client.run(_end_process, workers=managed, wait=False)
+        if len(managed) < len(workers):
+            log.warning("workers %s have no nanny to restart them after a task timeout: their threads stay busy",
+                        sorted(set(workers) - set(managed)))
+
+
+def _executing(dask_worker) -> list[str]:
+    """Keys of the tasks a worker is running now (not those queued on it)."""
+    return [ts.key for ts in dask_worker.state.executing]
+
+
+async def _end_process() -> None:
+    """Run on a worker's event loop (not behind its busy thread): end its process now."""
+    os._exit(1)
 
 
 def tasks_in_flight(threads: int, batch_bytes: int) -> int:
@@ -189,16 +395,14 @@ def _bytes_per_sample(template: xr.Dataset) -> int:
     return sum(v.dtype.itemsize * int(np.prod(v.shape[1:])) for v in template.data_vars.values() if "sample" in v.dims)
 
 
-def _failed_batch(workflow, start, stop, n, seed, template, error) -> dict[str, np.ndarray]:
-    """The rows of a batch whose task never succeeded: inputs, NaN outputs, BATCH_FAILED status."""
-    import logging
-
-    logging.getLogger("uqms").warning("batch %d:%d failed: %s: %s", start, stop, type(error).__name__, error)
+def _failed_batch(workflow, start, stop, n, seed, template, code, error) -> dict[str, np.ndarray]:
+    """The rows of samples whose task never succeeded: inputs, NaN outputs, status ``code``."""
+    log.warning("samples %d:%d failed: %s: %s", start, stop, type(error).__name__, error)
     arrays = workflow.sample_inputs(start, stop, n, seed)
     for name in workflow.chain.outputs:
         var = template[name]
         arrays[name] = np.full((stop - start,) + var.shape[1:], np.nan, dtype=var.dtype)
-    arrays["status"] = np.full((stop - start,) + template["status"].shape[1:], BATCH_FAILED, dtype=np.int32)
+    arrays["status"] = np.full((stop - start,) + template["status"].shape[1:], code, dtype=np.int32)
     return arrays
 
 
@@ -249,15 +453,20 @@ class _StoreSink(_Sink):
         self.store, self.template, self.done = store, template, done
 
     @classmethod
-    def create(cls, workflow, n, seed, path, template, batch_size):
-        store = RunStore.create(path, template, fingerprint(workflow, n, seed), batch_size)
+    def create(cls, workflow, n, seed, path, template, batch_size, seconds_per_sample):
+        store = RunStore.create(path, template, fingerprint(workflow, n, seed), batch_size, seconds_per_sample)
         return cls(store, template, np.zeros(len(batch_bounds(n, batch_size)), dtype=bool))
 
     @classmethod
     def resume(cls, workflow, n, seed, path):
         description = f"workflow {workflow.name!r}, n {n}, seed {seed}, design {workflow.design_method!r}"
-        store = RunStore.open(path, fingerprint(workflow, n, seed), description)
-        return cls(store, open_run(path, allow_incomplete=True), store.done())
+        store = RunStore.open(path, fingerprint(workflow, n, seed), description, getattr(workflow, "files", {}))
+        done = store.done()
+        damaged = store.damaged(done)
+        if damaged:
+            log.warning("%s: %d damaged batches computed again: %s", path, len(damaged), damaged)
+            done[damaged] = False
+        return cls(store, open_run(path, allow_incomplete=True), done)
 
     def is_done(self, index):
         return bool(self.done[index])

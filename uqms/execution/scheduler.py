@@ -2,12 +2,31 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from contextlib import contextmanager
 from typing import Iterator
 
+from uqms.errors import UqmsError
+
 SYNCHRONOUS = "synchronous"
 LOCAL = "local"
+
+
+SCHEMES = ("tcp", "tls", "ucx", "ws", "wss", "inproc")  # those distributed knows
+
+
+def check_scheduler(value: str) -> str:
+    """``value`` if it names a scheduler: ``"synchronous"``, ``"local"`` or ``SCHEME://HOST[:PORT]``.
+
+    Raises:
+        ValueError: saying what was expected.
+    """
+    scheme, separator, host = value.partition("://")
+    if value in (SYNCHRONOUS, LOCAL) or (separator and scheme in SCHEMES and host):
+        return value
+    raise ValueError(f"unknown scheduler {value!r}: expected 'synchronous', 'local' or a Dask scheduler address "
+                     f"such as 'tcp://host:8786' (schemes {', '.join(SCHEMES)})")
 
 
 def scheduler_address(scheduler: str | None) -> str | None:
@@ -28,13 +47,26 @@ def connect(scheduler: str | None) -> Iterator["distributed.Client | None"]:  # 
     if address == SYNCHRONOUS:
         yield None
         return
+    import dask
     from distributed import Client, LocalCluster
 
     if address and address != LOCAL:
-        with Client(address) as client:
+        try:
+            client = Client(check_scheduler(address))
+        except (OSError, TimeoutError) as error:
+            raise UqmsError(f"cannot reach the Dask scheduler {address} ({error}): start it, or choose another "
+                            "scheduler") from None
+        except ValueError as error:
+            raise UqmsError(f"scheduler: {error}") from None
+        with client:
             yield client
         return
-    with LocalCluster(
-        n_workers=os.cpu_count() or 1, threads_per_worker=1, processes=True, dashboard_address=None
+    # A task whose worker dies fails at once (uqms bisects it to the samples that kill
+    # workers) rather than after killing ``allowed-failures`` more of them; Ctrl-C is the
+    # driver's alone (see worker_setup).
+    settings = {"distributed.scheduler.allowed-failures": 0, "distributed.worker.preload": ["uqms.execution.worker_setup"]}
+    with dask.config.set(settings), LocalCluster(
+        n_workers=os.cpu_count() or 1, threads_per_worker=1, processes=True, dashboard_address=None,
+        silence_logs=logging.ERROR,  # uqms logs the samples a lost worker or timeout cost
     ) as cluster, Client(cluster) as client:
         yield client

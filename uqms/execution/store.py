@@ -5,13 +5,26 @@ from __future__ import annotations
 from pathlib import Path
 
 import xarray as xr
+import zarr
 
 from uqms.errors import UqmsError
-from uqms.execution.run_store import BATCH_SIZE, DONE, FINGERPRINT, batches_done
+from uqms.execution.run_store import (
+    BATCH_SIZE,
+    CHECKSUM,
+    DONE,
+    FINGERPRINT,
+    SAMPLE_SECONDS,
+    RunStore,
+    batches_done,
+)
 
 
 class IncompleteRunError(UqmsError):
     """A run store whose run was interrupted before every batch was written."""
+
+
+class DamagedRunError(UqmsError):
+    """A run store with batches that no longer match their checksums."""
 
 
 def is_netcdf(path: str | Path) -> bool:
@@ -50,10 +63,41 @@ def open_run(path: str | Path, allow_incomplete: bool = False) -> xr.Dataset:
                 f"{path}: the run is incomplete ({int(done.sum())} of {done.size} batches written); "
                 "run the same command again to resume it"
             )
-        run = run.drop_vars(DONE)
-        for key in (FINGERPRINT, BATCH_SIZE):
+        run = run.drop_vars([DONE, CHECKSUM], errors="ignore")
+        for key in (FINGERPRINT, BATCH_SIZE, SAMPLE_SECONDS):
             run.attrs.pop(key, None)
     return run
+
+
+def verify_run(path: str | Path) -> int:
+    """Check every written batch of a run store against its checksum; the number checked
+    (0 for a NetCDF file or a store saved whole, which have no batch checksums).
+
+    Raises:
+        FileNotFoundError: no such store.
+        DamagedRunError: naming the samples of the damaged batches.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: no such run store")
+    if is_netcdf(path):
+        return 0
+    attrs = zarr.open_group(path, mode="r").attrs
+    if BATCH_SIZE not in attrs:
+        return 0
+    size, n = int(attrs[BATCH_SIZE]), int(attrs["n_samples"])
+    try:
+        done = batches_done(path)
+    except Exception as error:  # noqa: BLE001 - whatever a codec raises on bytes it did not write
+        raise DamagedRunError(f"{path}: its record of the batches written is unreadable ({error})") from None
+    damaged = RunStore(path, size).damaged(done)
+    if damaged:
+        samples = ", ".join(f"{i * size}:{min((i + 1) * size, n)}" for i in damaged[:10]) + (", ..." if len(damaged) > 10 else "")
+        raise DamagedRunError(
+            f"{path}: {len(damaged)} of {int(done.sum())} batches written are damaged (samples {samples}): "
+            "run the same `uqms run` command again to compute them again"
+        )
+    return int(done.sum())
 
 
 def load_run(path: str | Path) -> xr.Dataset:

@@ -13,9 +13,11 @@ import chaospy
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, model_validator
 
+TAIL_STDS = 7  # truncated normals are sampled accurately up to this far into a tail
+
 
 class _Spec(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class Normal(_Spec):
@@ -66,6 +68,18 @@ class TruncatedNormal(_Bounded):
     distribution: Literal["truncnormal"] = "truncnormal"
     mean: float
     std: PositiveFloat
+
+    @model_validator(mode="after")
+    def _samplable(self):
+        # chaospy's quantile function saturates about 8.2 std from the mean: bounds beyond
+        # that would give every sample the same wrong value.
+        if self.lower >= self.mean + TAIL_STDS * self.std or self.upper <= self.mean - TAIL_STDS * self.std:
+            raise ValueError(
+                f"[{self.lower}, {self.upper}] lies more than {TAIL_STDS} std from the mean {self.mean}, where a "
+                "truncated normal cannot be sampled accurately: expected bounds overlapping mean +- "
+                f"{TAIL_STDS} std (or a uniform distribution on the bounds)"
+            )
+        return self
 
     def build(self) -> chaospy.Distribution:
         return chaospy.TruncNormal(self.lower, self.upper, mu=self.mean, sigma=self.std)

@@ -231,19 +231,28 @@ def _line_search(equations, kf, kr, xa, step, scale, merit, forward, reverse, ha
 def _continuation(equations, forward_k, reverse_k, x, rows, max_iterations, iterations) -> np.ndarray:
     """Pseudo-transient continuation on ``rows``: linearly implicit Euler in coverages.
 
-    Every surface species, free sites included, follows d(theta)/dt = N r(theta); each
-    step solves (I / dt - dF/dtheta) d(theta) = F, which keeps the site balances (the
-    columns of N sum to zero over a site type), and the time step grows by :data:`TRANSIENT_GROWTH` per
-    accepted step. A step that would shrink a coverage by more than the factor
-    :data:`TRANSIENT_FLOOR` is rejected and the time step cut to a quarter; sums are
-    renormalised against round-off. Returns, over
-    ``rows``, whether the sample came within :data:`HANDOVER` of steady state (``x`` is
-    updated in place).
+    The adsorbates follow d(theta)/dt = N r(theta) and the free sites close the site
+    balances (a differential-algebraic system): each step solves, for the relative
+    change s = d(theta) / theta,
+
+        adsorbate rows:  (theta / dt - dF/dx) s = F,  divided by the gross flux;
+        site rows:       sum over the site type of theta s = 1 - sum of theta.
+
+    In exact arithmetic this is the implicit Euler step of every species, free sites
+    included (the columns of N sum to zero over a site type, so the free sites' rows are
+    implied by the others); written that way, with absolute coverages as unknowns, the
+    system's condition grew with dt and with the spread of the coverages (1e28 at
+    coverages of 1e-13 next to free sites of 1, where the free sites' step was round-off
+    whose size the BLAS kernel decided, and continuation could stall). Here it stays near
+    that of Newton's Jacobian. The time step grows by :data:`TRANSIENT_GROWTH` per accepted
+    step. A step that would shrink a coverage by more than the factor :data:`TRANSIENT_FLOOR`
+    is rejected and the time step cut to a quarter; sums are renormalised against
+    round-off. Returns, over ``rows``, whether the sample came within :data:`HANDOVER` of
+    steady state (``x`` is updated in place).
     """
     close = np.zeros(len(rows), dtype=bool)
     active = np.arange(len(rows))
     change = equations.change
-    identity = np.eye(change.shape[0])[None]
     dt = None
     for _ in range(max_iterations):
         if active.size == 0:
@@ -263,9 +272,7 @@ def _continuation(equations, forward_k, reverse_k, x, rows, max_iterations, iter
             active, theta, dt, forward, reverse, gross = active[go], theta[go], dt[go], forward[go], reverse[go], gross[go]
         if active.size == 0:
             break
-        jacobian = equations.combined_derivatives(equations.change_operator, forward, reverse) / theta[:, None, :]
-        matrix = (identity / dt[:, None, None] - jacobian) / gross[:, :, None]
-        step = _solve(matrix, ((forward - reverse) @ change.T) / gross)
+        step = _implicit_euler_step(equations, forward, reverse, theta, dt, gross[:, : equations.net.shape[0]])
         new = np.maximum(theta + step, np.exp(LOG_FLOOR))
         accept = _all_in_row(np.isfinite(new) & (new >= TRANSIENT_FLOOR * theta))
         new = np.minimum(new[accept], 1.0)
@@ -274,6 +281,19 @@ def _continuation(equations, forward_k, reverse_k, x, rows, max_iterations, iter
         iterations[rows[active]] += 1
         dt = np.where(accept, np.minimum(dt * TRANSIENT_GROWTH, 1e250), dt / 4)
     return close
+
+
+def _implicit_euler_step(equations, forward, reverse, theta, dt, scale) -> np.ndarray:
+    """Change of the coverages (samples, surface species) in one linearly implicit Euler
+    step of length ``dt`` (samples), the adsorbate rows divided by ``scale`` (their gross
+    fluxes); see :func:`_continuation` for the system solved."""
+    adsorbates, species = equations.net.shape[0], theta.shape[1]
+    jacobian = equations.combined_derivatives(equations.balance_operator, forward, reverse)  # d/dx
+    diagonal = np.eye(adsorbates, species)[None] * (theta / dt[:, None])[:, None, :]
+    matrix = np.concatenate([(diagonal - jacobian) / scale[:, :, None], equations.sites[None] * theta[:, None, :]],
+                            axis=1)
+    rhs = np.concatenate([((forward - reverse) @ equations.net.T) / scale, 1.0 - theta @ equations.sites.T], axis=1)
+    return theta * _solve(matrix, rhs)
 
 
 def _largest_magnitude(rows: np.ndarray) -> np.ndarray:

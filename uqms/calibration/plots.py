@@ -51,11 +51,11 @@ def posterior_figure(idata: az.InferenceData):
 def pair_figure(idata: az.InferenceData):
     """Joint posterior of every pair of parameters (scatter) with the marginals."""
     axes = az.plot_pair(idata, kind="scatter", marginals=True, scatter_kwargs={"alpha": 0.2, "s": 2})
-    for ax in np.ravel(axes):
+    for ax in (a for a in np.ravel(axes) if a is not None):  # arviz leaves the upper triangle empty
         for getter, setter in ((ax.get_xlabel, ax.set_xlabel), (ax.get_ylabel, ax.set_ylabel)):
             if getter() in idata.posterior.data_vars:
                 setter(_label(idata, getter()))
-    return _figure(axes)
+    return next(a for a in np.ravel(axes) if a is not None).figure
 
 
 def prior_posterior_figure(idata: az.InferenceData):

@@ -68,3 +68,14 @@ def plugin_site(tmp_path_factory) -> Path:
     subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-index",
                     "--target", str(site), str(REPO / "tests" / "plugin_package")], check=True, capture_output=True)
     return site
+
+
+@pytest.fixture(scope="session")
+def ammonia_calibration_idata():
+    """A short calibration of the ammonia workflow to its bundled rates (the docs' example), shared by
+    the tests of posterior runs."""
+    from uqms.calibration import calibrate
+    from uqms.workflow import Workflow
+
+    flow = Workflow.from_file(REPO / "workflows" / "ammonia.toml")
+    return calibrate(flow, REPO / "workflows" / "ammonia_rates.csv", walkers=8, steps=40, quiet=True)

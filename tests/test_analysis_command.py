@@ -37,7 +37,8 @@ def test_run_performs_the_analysis_its_workflow_asks_for(tmp_path):
     assert "analysis:" in result.output and folder.is_dir()
     names = sorted(p.name for p in folder.iterdir())
     assert names == sorted(["plan.csv", "predictive.csv", "predictive.nc", "predictive_y.png", "sobol_y.csv", "sobol_y.nc", "sobol_y.png",
-                            "convergence_y.csv", "convergence_y.nc", "convergence_y.png"])
+                            "convergence_y.csv", "convergence_y.nc", "convergence_y.png",
+                            "versus_y_x2.csv", "versus_y_x2.nc", "versus_y_x2.png"])  # y (the target) against its top input
     table = pd.read_csv(folder / "sobol_y.csv", index_col="input")
     assert list(table.columns) == ["first", "total", "first_lower", "first_upper", "total_lower", "total_upper"]
     assert (table["first_lower"] <= table["first"]).all() and (table["total"] <= table["total_upper"]).all()
@@ -76,7 +77,8 @@ def test_unknown_output_is_named(tmp_path):
 
 def labelled(figure):
     axes = [a for a in figure.axes if a.get_visible()]
-    return axes and all("[" in a.get_xlabel() and "[" in a.get_ylabel() for a in axes)
+    return axes and all(("[" in a.get_xlabel() or a.get_xlabel() in plots.CATEGORICAL)
+                        and ("[" in a.get_ylabel() or a.get_ylabel() in plots.CATEGORICAL) for a in axes)
 
 
 def test_every_figure_has_labelled_axes_with_units():

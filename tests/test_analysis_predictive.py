@@ -51,7 +51,7 @@ def test_an_output_spanning_decades_is_flagged_for_a_log_scale(run):
 
 def test_summary_table_has_one_row_per_output_entry(run):
     table = summary_table(predictive(run))
-    assert table["output"].tolist() == ["tof", "theta['N*']", "theta['H*']"]
+    assert table["output"].tolist() == ["tof", "theta[N*]", "theta[H*]"]
     assert table.loc[0, "units"] == "s^-1" and table.loc[1, "n_failed"] == 35
     assert list(table.columns[-5:]) == ["mean", "std", "q0.05", "q0.5", "q0.95"]
 

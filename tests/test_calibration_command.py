@@ -106,7 +106,7 @@ def test_calibrate_writes_inference_data_chain_summary_and_figures(calibrated):
     assert "r_hat" in output and "tau" in output
     for name in ("cal.nc", "cal.h5", "cal_summary.csv"):
         assert (folder / name).exists()
-    assert {p.name for p in (folder / "cal_figures").iterdir()} == {"trace.png", "posterior.png", "pair.png", "ppc.png"}
+    assert {p.name for p in (folder / "cal_figures").iterdir()} == {"trace.png", "posterior.png", "prior_posterior.png", "pair.png", "ppc.png"}
     idata = load(folder / "cal.nc")
     attrs = idata.posterior.attrs
     assert json.loads(attrs["calibrated_inputs"]) == ["Ea", "log10_A"]
@@ -179,3 +179,20 @@ def test_calibrate_without_data_names_the_missing_key(tmp_path):
     path.write_text(WORKFLOW.replace('data = "rates.csv"\n', ""))
     result = runner.invoke(app, ["calibrate", str(path)])
     assert result.exit_code == 2 and "calibration.data" in result.output
+
+
+def test_calibration_figures_carry_units_and_show_prior_against_posterior(calibrated):
+    from uqms.calibration import plots
+
+    idata = load(calibrated[0] / "cal.nc")
+    overlay = plots.prior_posterior_figure(idata)
+    assert [a.get_xlabel() for a in overlay.axes] == [f"{n} [{idata.posterior[n].attrs.get('units') or '1'}]" for n in idata.posterior.data_vars]
+    assert all(a.get_ylabel().startswith("density [1/") for a in overlay.axes)
+    assert [t.get_text() for t in overlay.axes[0].get_legend().get_texts()] == ["prior", "posterior"]
+    ppc = plots.ppc_figure(idata)
+    axes = ppc.axes[0]
+    assert axes.get_ylabel() == "tof [1/s]" and axes.get_xlabel() == "experiment"
+    bars = [p for p in axes.patches if p.get_height() > 0]
+    assert len(bars) == 2 * idata.observed_data.sizes["experiment"]  # prior and posterior predictive intervals, drawn
+    trace = plots.trace_figure(idata)
+    assert all("[" in a.get_xlabel() and "[" in a.get_ylabel() for a in trace.axes)

@@ -9,6 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from tests.conftest import REPO
+from uqms.analysis.plots import CATEGORICAL
 from uqms.analysis.predictive import predictive
 from uqms.cli import app
 from uqms.execution import load_run, save_run, status_messages
@@ -93,13 +94,18 @@ def ishigami_workflow(tmp_path, design, analysis='[analysis]\noutputs = ["y"]\nb
 
 
 def check_figures(figures):
-    """Every axes of every figure is labelled, with a unit in brackets, on both axes."""
+    """Every axes of every figure is labelled on both axes, with a unit in brackets unless its ticks
+    are categories (input names); a colour bar's label has its unit."""
     assert figures
     for figure in figures:
         axes = [a for a in figure.axes if a.get_visible()]
         assert axes
         for a in axes:
-            assert UNIT.search(a.get_xlabel()) and UNIT.search(a.get_ylabel()), (a.get_xlabel(), a.get_ylabel())
+            if hasattr(a, "_colorbar"):
+                assert UNIT.search(a.get_ylabel() or a.get_xlabel())
+                continue
+            for text in (a.get_xlabel(), a.get_ylabel()):
+                assert UNIT.search(text) or text in CATEGORICAL, (a.get_xlabel(), a.get_ylabel())
 
 
 def check_embedded_pngs(page, count):
@@ -120,8 +126,8 @@ def test_report_command_writes_every_figure_and_table(tmp_path, monkeypatch):
     page = parse((tmp_path / "report.html").read_text())
     run = load_run(store)
 
-    check_embedded_pngs(page, 3)  # predictive, Sobol bars and convergence of y
-    assert len(embedded) == 3
+    check_embedded_pngs(page, 4)  # y against x1 (its largest total index), predictive, Sobol bars and convergence of y
+    assert len(embedded) == 4
     check_figures(embedded)
     run_facts = dict(page.table("run")["rows"])
     assert run_facts["workflow"] == "ishigami" and run_facts["design"] == "sobol"
@@ -155,7 +161,7 @@ def test_saltelli_run_reports_intervals(tmp_path):
     report = build_report(run, run.uqms.settings)
     check_figures(report.figures)
     page = parse(render(report))
-    check_embedded_pngs(page, 3)
+    check_embedded_pngs(page, 4)
     table = page.table("Sobol indices of y (saltelli")
     assert table["header"] == ["input", "first", "total", "first_lower", "first_upper", "total_lower", "total_upper"]
     for _, first, total, first_low, first_high, total_low, total_high in ([r[0], *map(float, r[1:])] for r in table["rows"]):
@@ -169,7 +175,7 @@ def test_nested_run_reports_the_variance_split_and_pboxes(tmp_path):
     check_figures(report.figures)
     page = parse(render(report))
     outputs = ["sin_x1", "sin_x2", "y"]
-    check_embedded_pngs(page, 2 * len(outputs))  # a predictive figure and a p-box each, no Sobol indices
+    check_embedded_pngs(page, 2 * len(outputs) + 1)  # a predictive figure and a p-box each, no Sobol indices; y against x1
     assert not [t for t in page.tables if t["caption"].startswith("Sobol")]
     assert page.table("run")["rows"][4] == ["inner draws per sample", "64"]
     split = page.table("variance split")
@@ -179,7 +185,7 @@ def test_nested_run_reports_the_variance_split_and_pboxes(tmp_path):
     total, epistemic, aleatoric = map(float, rows["y"][2:5])
     assert total == pytest.approx(epistemic + aleatoric, rel=1e-3)
     assert total == pytest.approx(float(run.y.var()), rel=1e-3)
-    assert [img.split(",")[0] for img in page.images] == ["data:image/png;base64"] * 6
+    assert [img.split(",")[0] for img in page.images] == ["data:image/png;base64"] * 7
 
 
 def test_failed_samples_are_counted_with_their_message(tmp_path):
@@ -197,7 +203,7 @@ def test_failed_samples_are_counted_with_their_message(tmp_path):
     assert row["n_failed"] == "10"
     expected = predictive(run.isel(sample=slice(10, None)))["y"].sel(statistic="mean")
     assert float(row["mean"]) == pytest.approx(float(expected), rel=1e-3)
-    check_embedded_pngs(page, 3)  # predictive figures only (sobol = "none")
+    check_embedded_pngs(page, 4)  # predictive figures (sobol = "none") and y against x1 (its first epistemic input)
 
 
 def test_unknown_store_is_an_error(tmp_path):

@@ -151,23 +151,31 @@ def calibrate(
 def analyze(
     store: Path = typer.Argument(..., help="run store (.zarr or .nc)"),
     out: Optional[Path] = typer.Option(None, "--out", help="folder for tables and figures (default: <store>_analysis)"),
+    target: Optional[list[str]] = typer.Option(None, "--target", help="target output (repeatable; default: [analysis] targets)"),
+    versus: Optional[list[str]] = typer.Option(None, "--versus", help="descriptor to draw targets against (repeatable, "
+                                               "two give a map; default: [analysis] versus)"),
 ) -> None:
-    """Write predictive distributions, Sobol indices, p-boxes and their figures for a run."""
+    """Write predictive distributions, Sobol indices, p-boxes, descriptor figures and their tables for a run."""
     from uqms.analysis.command import analyze_store
 
-    _report_analysis(lambda: analyze_store(store, out))
+    _report_analysis(lambda: analyze_store(store, out, targets=target, versus=versus))
 
 
 @app.command()
 def report(
     store: Path = typer.Argument(..., help="run store (.zarr or .nc)"),
     out: Optional[Path] = typer.Option(None, "--out", help="HTML file (default: <store>_report.html)"),
+    target: Optional[list[str]] = typer.Option(None, "--target", help="target output (repeatable; default: [analysis] targets)"),
+    versus: Optional[list[str]] = typer.Option(None, "--versus", help="descriptor to draw targets against (repeatable)"),
 ) -> None:
-    """Write a self-contained HTML report of a run: provenance, inputs, statuses, predictive distributions, Sobol indices."""
+    """Write a self-contained HTML report of a run: key results first, then the details."""
+    import shlex
+    import sys
+
     from uqms.report.command import report_store
 
     try:
-        path = report_store(store, out)
+        path = report_store(store, out, command=shlex.join(["uqms", *sys.argv[1:]]), targets=target, versus=versus)
     except (UqmsError, ValueError, FileNotFoundError, OSError) as error:
         _fail(error)
     console.print(f"report -> {path}")
@@ -197,6 +205,7 @@ def show(store: Path = typer.Argument(..., help="run store (.zarr or .nc)")) -> 
     import numpy as np
 
     import uqms.analysis.run_accessor  # noqa: F401  (registers run.uqms)
+    from uqms.analysis.samples import entry_labels, flat
     from uqms.execution import open_run
     from uqms.execution.store import verify_run
 
@@ -227,15 +236,26 @@ def show(store: Path = typer.Argument(..., help="run store (.zarr or .nc)")) -> 
         if count or code == 0:
             counts.add_row(str(code), str(count), message)
     console.print(counts)
-    stats = Table("output", "unit", "mean", "std", "5%", "50%", "95%", title=f"outputs over {int(ok.sum())} ok samples")
+    from rich import box
+    from rich.markup import escape
+
+    rows = []
+    core = tuple(result["status"].dims)
     for name in meta.outputs:
         var = result[name]
-        values = np.asarray(var.values)[ok].reshape(int(ok.sum()), -1)
-        for column, label in enumerate(_column_labels(var, ok.ndim)):
+        values = flat(var, core)[ok]
+        for column, entry in enumerate(entry_labels(var, core)):
             x = values[:, column]
             q = np.quantile(x, [0.05, 0.5, 0.95]) if x.size else [np.nan] * 3
-            stats.add_row(f"{name}{label}", var.attrs.get("units", ""),
-                          *(f"{v:.6g}" for v in (x.mean() if x.size else np.nan, x.std(ddof=1) if x.size > 1 else np.nan, *q)))
+            label = name if entry == name else f"{name} [{entry}]"  # a space: a long label wraps there, never cut
+            rows.append((label, var.attrs.get("units", ""),
+                         *(_short(v) for v in (x.mean() if x.size else np.nan, x.std(ddof=1) if x.size > 1 else np.nan, *q))))
+    stats = Table(title=f"outputs over {int(ok.sum())} ok samples", box=box.SIMPLE_HEAD, collapse_padding=True, pad_edge=False)
+    stats.add_column("output", min_width=max(len(word) for row in rows for word in row[0].split()))  # wraps at spaces only
+    for column in ("unit", "mean", "std", "5%", "50%", "95%"):
+        stats.add_column(column, justify="left" if column == "unit" else "right", no_wrap=True)
+    for row in rows:
+        stats.add_row(*map(escape, row))
     console.print(stats)
 
 
@@ -252,17 +272,12 @@ def verify(store: Path = typer.Argument(..., help="run store (.zarr)")) -> None:
                   else f"{store}: no batch checksums to verify (a NetCDF file or a store saved whole)", highlight=False)
 
 
-def _column_labels(var, sample_ndim: int) -> list[str]:
-    """Labels of the entries of an output beyond its ``sample_ndim`` sample dims
-    (``sample``, and ``inner`` when nested), e.g. ``['[N*]', '[H*]']``."""
-    import numpy as np
+def _short(value: float) -> str:
+    """3 significant digits, exponent without padding (``-9.29e-5``): short enough that output
+    names fit in 80 columns."""
+    import re
 
-    extra = var.dims[sample_ndim:]
-    if not extra:
-        return [""]
-    index = np.ndindex(*(var.sizes[dim] for dim in extra))
-    coords = [var[dim].values if dim in var.coords else np.arange(var.sizes[dim]) for dim in extra]
-    return ["[" + ", ".join(str(c[i]) for c, i in zip(coords, idx)) + "]" for idx in index]
+    return re.sub(r"e([+-])0*(\d)", r"e\1\2", f"{value:.3g}")
 
 
 if __name__ == "__main__":

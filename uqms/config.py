@@ -129,6 +129,16 @@ class AnalysisSection(_Section):
     """What ``uqms run`` reduces a run to (and the defaults of ``uqms analyze``)."""
 
     outputs: list[str] = Field(default=[], description="outputs to analyse; empty: every output")
+    targets: list[str] = Field(
+        default=[], description="outputs whose key results head the report; empty: the first of outputs, else the "
+        "chain's last varying output with one value per sample (a TOF, a conversion)"
+    )
+    versus: list[str] = Field(
+        default=[], max_length=2, description="one or two inputs (or per-sample outputs such as an ensemble's E_N) the "
+        "targets are drawn against (median and 5-95 % band per bin; a 2-D map for two); empty: the inputs of group "
+        "'descriptor', else per-sample energies named E_*, else the input with the largest index of the first target"
+    )
+    bins: PositiveInt = Field(default=20, ge=2, description="bins along each versus input")
     quantiles: list[Annotated[float, Field(gt=0, lt=1)]] = Field(
         default=[0.05, 0.5, 0.95], min_length=1, description="levels of the predictive quantiles"
     )

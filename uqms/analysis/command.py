@@ -7,7 +7,11 @@ not, transform, Sobol method and why, and every reduction that failed),
 ``predictive.csv|nc`` (all outputs) and for each output ``predictive_<output>.png|svg``,
 ``sobol_<output>.csv|nc|png|svg``, ``sobol_groups_<output>.csv`` (when inputs share a
 group), ``convergence_<output>.csv|nc|png|svg``; for nested runs
-``variance_split.csv|nc`` and ``pbox_<output>.csv|nc|png|svg``.
+``variance_split.csv|nc`` and ``pbox_<output>.csv|nc|png|svg``; for each target output
+(:func:`~uqms.analysis.plan.choose_targets`) against each descriptor (``[analysis] versus``,
+``uqms analyze --versus``: :mod:`uqms.analysis.descriptor`)
+``versus_<output>_<descriptor>.csv|nc|png|svg`` (median and 5-95 % band per bin), and
+``map_<output>.csv|nc|png|svg`` over two descriptors.
 """
 
 from __future__ import annotations
@@ -17,7 +21,14 @@ from pathlib import Path
 import pandas as pd
 import xarray as xr
 
-from uqms.analysis.plots import convergence_figure, distribution_figure, pbox_figure, sobol_figure
+from uqms.analysis.plots import (
+    convergence_figure,
+    distribution_figure,
+    map_figure,
+    pbox_figure,
+    sobol_figure,
+    versus_figure,
+)
 from uqms.analysis.predictive import summary_table
 from uqms.analysis.reduce import OutputReductions, reduce_run
 from uqms.analysis.sobol import index_variables
@@ -71,7 +82,7 @@ def plan_frame(reductions: list[OutputReductions]) -> pd.DataFrame:
     return pd.DataFrame([{
         "output": r.plan.name, "units": r.plan.units,
         "constant": r.plan.constant, "value": r.plan.constant_value if r.plan.constant else None,
-        "analysed_as": r.plan.label, "transform_reason": r.plan.transform_reason,
+        "analysed_as": r.plan.label, "transform_reason": r.plan.transform_reason, "target": r.plan.target,
         "sobol_method": r.plan.sobol, "sobol_reason": r.plan.sobol_reason, "problems": "; ".join(r.problems),
     } for r in reductions])
 
@@ -104,6 +115,14 @@ def write_output(writer: _Writer, result: OutputReductions) -> None:
     name = result.plan.name
     if result.distribution is not None and result.summary is not None:
         writer.figure(f"predictive_{name}", distribution_figure(result.distribution, result.summary, name))
+    for found in result.versus:
+        if "bin" in found.dims:
+            stem = f"versus_{name}_{found.attrs['versus'][0]}"
+            writer.table(stem, found, found.to_dataframe().unstack("level"))
+            writer.figure(stem, versus_figure(found))
+        else:
+            writer.table(f"map_{name}", found)
+            writer.figure(f"map_{name}", map_figure(found))
     if result.pbox is not None:
         writer.table(f"pbox_{name}", result.pbox)
         writer.figure(f"pbox_{name}", pbox_figure(result.pbox, result.plan.units or "1"))
@@ -122,11 +141,18 @@ def write_output(writer: _Writer, result: OutputReductions) -> None:
         writer.figure(f"convergence_{name}", convergence_figure(history))
 
 
-def analyze_store(store: str | Path, directory: str | Path | None = None, settings: AnalysisSection | None = None) -> list[Path]:
+def with_options(settings: AnalysisSection, **options) -> AnalysisSection:
+    """``settings`` with the command-line options given (``targets``, ``versus``: lists, None when not given)."""
+    given = {key: list(value) for key, value in options.items() if value}
+    return AnalysisSection.model_validate({**settings.model_dump(), **given}) if given else settings
+
+
+def analyze_store(store: str | Path, directory: str | Path | None = None, settings: AnalysisSection | None = None,
+                  **options) -> list[Path]:
     """``uqms analyze``: open a run store (lazily: outputs are read one at a time) and analyse it
-    as its workflow asks (or by ``settings``)."""
+    as its workflow asks (or by ``settings``), with ``options`` (:func:`with_options`) on top."""
     run = open_run(store)
-    settings = settings or run.uqms.settings
+    settings = with_options(settings or run.uqms.settings, **options)
     return analyze_run(run, directory or default_directory(store, settings, run), settings)
 
 

@@ -8,6 +8,10 @@ One rule, used by ``uqms analyze``, ``uqms report`` and ``uqms run``'s own analy
 - values are analysed through a transform: ``[analysis] transform = { tof = "log10" }``,
   or by default log10 for a positive output whose central 90 % spans more than
   :data:`~uqms.analysis.predictive.DECADES_FOR_LOG` decades;
+- target outputs (whose key results head the report, and which are drawn against
+  descriptors): ``[analysis] targets``, else the first of ``[analysis] outputs``, else the
+  chain's last varying output with one value per sample (a TOF, a conversion: a headline
+  number), else its last varying output (:func:`choose_targets`);
 - Sobol indices (``[analysis] sobol = "auto"``): Saltelli's estimators on a Saltelli run;
   the given-data estimators (first-order indices, and Shapley effects where the inputs are
   dependent) when inputs are dependent (posterior draws, correlations) or discrete (ensemble
@@ -43,6 +47,7 @@ class OutputPlan:
         bounds: known support ``(lower, upper)`` of the values (untransformed), None where unbounded.
         sobol: ``"pce"``, ``"saltelli"``, ``"given_data"`` or ``"none"``.
         sobol_reason: why that method.
+        target: why it is a target output (key results, descriptor figures); empty if it is not.
     """
 
     name: str
@@ -55,6 +60,7 @@ class OutputPlan:
     bounds: tuple[float | None, float | None] = (None, None)
     sobol: str = "none"
     sobol_reason: str = ""
+    target: str = ""
 
     @property
     def label(self) -> str:
@@ -111,19 +117,40 @@ def sobol_rule(run: xr.Dataset, asked: str) -> tuple[str, str]:
     return "pce", "independent continuous inputs: sparse polynomial chaos"
 
 
-def plan_output(run: xr.Dataset, name: str, values: np.ndarray, settings) -> OutputPlan:
+def choose_targets(run: xr.Dataset, settings, outputs: list[str]) -> tuple[list[str], str]:
+    """The target outputs among ``outputs`` and why (see the module docstring)."""
+    if settings.targets:
+        unknown = [name for name in settings.targets if name not in outputs]
+        if unknown:
+            raise ValueError(f"analysis.targets: {unknown} are not analysed outputs of this run; expected some of {outputs}")
+        return list(settings.targets), "asked for in [analysis] targets"
+    if settings.outputs:
+        return [settings.outputs[0]], "first of [analysis] outputs"
+    ok = run.uqms.ok
+    varying = []
+    for name in reversed(outputs):  # reads an output only until a scalar one varies
+        var = run[name]
+        if is_constant(var.where(ok).values)[0]:
+            continue
+        if var.ndim == ok.ndim or var.size == ok.size:
+            return [name], "the chain's last varying output with one value per sample"
+        varying.append(name)
+    return varying[:1], "the chain's last varying output"
+
+
+def plan_output(run: xr.Dataset, name: str, values: np.ndarray, settings, target: str = "") -> OutputPlan:
     """The plan of one output from its ok ``values`` (any shape) and the analysis ``settings``."""
     var = run[name]
     units = var.attrs.get("units", "")
     nested = "inner" in var.dims
     constant, value = is_constant(values)
     if constant:
-        return OutputPlan(name, units, nested, True, value, sobol_reason="constant: no indices")
+        return OutputPlan(name, units, nested, True, value, sobol_reason="constant: no indices", target=target)
     transform, why = choose_transform(name, values, settings.transform)
     bounds = declared_bounds(var, values)
     if nested:
         return OutputPlan(name, units, True, False, transform=transform, transform_reason=why, bounds=bounds,
-                          sobol="none", sobol_reason="nested run: variance split and p-box instead")
+                          sobol="none", sobol_reason="nested run: variance split and p-box instead", target=target)
     method, reason = ("none", "not asked for") if settings.sobol == "none" else sobol_rule(run, settings.sobol)
     return OutputPlan(name, units, False, False, transform=transform, transform_reason=why, bounds=bounds,
-                      sobol=method, sobol_reason=reason)
+                      sobol=method, sobol_reason=reason, target=target)

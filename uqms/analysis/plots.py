@@ -1,10 +1,13 @@
 """Figures of the reductions (matplotlib, no display needed: figures are built without pyplot).
 
-Every axis is labelled with its quantity and unit; an output that spans decades is
-drawn on a log axis.
+Every axis is labelled with its quantity and unit (``[1]`` for dimensionless quantities;
+axes of categories, such as input names, are labelled without one); an output that
+spans decades is drawn on a log axis.
 """
 
 from __future__ import annotations
+
+import textwrap
 
 import numpy as np
 import xarray as xr
@@ -15,7 +18,8 @@ from uqms.analysis.samples import entry_labels, flat, ok_mask
 from uqms.analysis.sobol import index_variables
 
 MAX_PANELS = 12  # Sobol bar panels drawn for an output with several entries
-INDEX_NAMES = {"first": "first order", "total": "total", "shapley": "Shapley effect"}
+INDEX_NAMES = {"first": "first-order index", "total": "total index", "shapley": "Shapley effect"}
+CATEGORICAL = ("input", "input group", "experiment")  # axis labels of categories, which have no unit
 
 
 def label(quantity: str, units: str) -> str:
@@ -43,9 +47,9 @@ def distribution_figure(shape: xr.Dataset, table: xr.DataArray, output: str) -> 
     figure = Figure(figsize=(10, 4), layout="constrained")
     density_axes, cdf_axes = figure.subplots(1, 2)
     for k, name in enumerate(shape["entry"].values):
-        line, = density_axes.plot(shape["value"].values[k], shape["density"].values[k], label=name)
+        line, = density_axes.plot(shape["value"].values[k], shape["density"].values[k], label=readable(name))
         steps = shape["cdf_value"].values[k]
-        cdf_axes.step(steps, shape["probability"].values, where="post", color=line.get_color(), label=name)
+        cdf_axes.step(steps, shape["probability"].values, where="post", color=line.get_color(), label=readable(name))
         for axes in (density_axes, cdf_axes):
             if quantiles:
                 axes.axvspan(levels[0, k], levels[-1, k], color=line.get_color(), alpha=0.12)
@@ -81,40 +85,93 @@ def pbox_figure(box: xr.Dataset, units: str) -> Figure:
     return figure
 
 
-def sobol_figure(indices: xr.Dataset, by: str | None = None) -> Figure:
-    """First and total Sobol indices as bars, with interval whiskers where known, per
-    input (``by="input"``) or per input group (``by="group"``: a PCE's grouped indices,
-    or a grouped Saltelli design's); by default per input where the result has them."""
+def readable(entry: str) -> str:
+    """A coordinate label as text: ``"N2_dissociation, NH3"`` -> ``"N2 dissociation, NH3"``."""
+    return str(entry).replace("_", " ")
+
+
+def index_panels(indices: xr.Dataset, by: str | None = None) -> list[tuple[tuple[str, str], xr.Dataset]]:
+    """One ``((output, entry), indices of that entry)`` per entry of an output's indices, the entry
+    named by its coordinate values (``("drc", "N2 dissociation, NH3")``, ``""`` for a scalar
+    output); ``by`` as in :func:`sobol_figure`."""
     kinds = index_variables(indices) if by is None else ("first", "total") if by == "input" else ("group_first", "group_total")
-    by = "input" if kinds[0] == "first" else "group"
-    first = indices[kinds[0]]
-    entries = [d for d in first.dims if d != by]
-    stacked = first.stack(entry=entries) if entries else first.expand_dims(entry=[indices.attrs["output"]])
-    count = min(stacked.sizes["entry"], MAX_PANELS)
-    figure = Figure(figsize=(max(5, 0.8 * first.sizes[by] + 2), 3.2 * count), layout="constrained")
-    axes_list = np.atleast_1d(figure.subplots(count, 1, squeeze=False)[:, 0])
-    names = first[by].values.tolist()
+    dim = "input" if kinds[0] == "first" else "group"
+    names = [k for k in (*kinds, *(f"{k}_interval" for k in kinds)) if k in indices]
+    data = indices[names]
+    entries = [d for d in data[kinds[0]].dims if d != dim]
+    output = indices.attrs.get("quantity", indices.attrs["output"])
+    if not entries:
+        return [((output, ""), data)]
+    stacked = data.stack(entry=entries)
+    labels = [", ".join(map(str, e)) if isinstance(e, tuple) else str(e) for e in stacked["entry"].values]
+    return [((output, readable(label)), stacked.isel(entry=k).drop_vars([*entries, "entry"]))
+            for k, label in enumerate(labels)]
+
+
+def panel_title(names: list[tuple[str, str]]) -> str:
+    """What a panel stands for: ``"log10(rate): N2 dissociation, H2 dissociation; log10(tof): NH3"``."""
+    entries: dict[str, list[str]] = {}
+    for output, entry in names:
+        entries.setdefault(output, []).append(entry)
+    return "; ".join(output + (": " + ", ".join(e) if any(e) else "") for output, e in entries.items())
+
+
+def distinct_panels(panels: list[tuple[tuple[str, str], xr.Dataset]], decimals: int = 4):
+    """Panels with the same indices (to ``decimals``) merged into one that names all the
+    ``(output, entry)`` it stands for: ``[(names, indices)]``; and the names of panels without
+    finite indices (entries that do not vary)."""
+    merged: dict[bytes, tuple[list, xr.Dataset]] = {}
+    empty = []
+    for title, data in panels:
+        values = np.concatenate([np.ravel(data[k].values) for k in sorted(data.data_vars)])
+        if not np.isfinite(values).any():
+            empty.append(title)
+            continue
+        key = np.round(np.nan_to_num(values, nan=-9.0), decimals).tobytes() + str(sorted(data.data_vars)).encode()
+        merged.setdefault(key, ([], data))[0].append(title)
+    return list(merged.values()), empty
+
+
+def panels_figure(panels: list[tuple[list[tuple[str, str]], xr.Dataset]], subtitle: str = "") -> Figure:
+    """Horizontal bars of first-order and total indices (or Shapley effects) per input (or input
+    group), whiskers for intervals where known; one panel per item of ``panels`` (titles: what
+    each panel stands for), at most :data:`MAX_PANELS`."""
+    panels = panels[:MAX_PANELS]
+    dim = "input" if "input" in panels[0][1].dims else "group"
+    names = panels[0][1][dim].values.tolist()
+    columns = min(3, len(panels))
+    rows = -(-len(panels) // columns)
+    figure = Figure(figsize=(4.4 * columns, (0.45 * len(names) + 1.6) * rows), layout="constrained")
+    axes_grid = figure.subplots(rows, columns, squeeze=False)
     position = np.arange(len(names))
-    for k, axes in enumerate(axes_list):
-        width = 0.8 / len(kinds)
-        for shift, kind in zip(width * (np.arange(len(kinds)) - (len(kinds) - 1) / 2), kinds, strict=True):
-            data = indices[kind]
-            data = (data.stack(entry=entries) if entries else data.expand_dims(entry=[0])).isel(entry=k).values
-            errors = None
-            if f"{kind}_interval" in indices:
-                interval = indices[f"{kind}_interval"]
-                interval = (interval.stack(entry=entries) if entries else interval.expand_dims(entry=[0])).isel(entry=k).values
-                errors = np.abs(interval - data)
-            axes.bar(position + shift, data, width=width, yerr=errors, capsize=3, label=INDEX_NAMES[kind.removeprefix("group_")])
-        axes.set_xticks(position, names)
-        axes.set_xlabel(label(f"input {by}" if by == "group" else "input", "-"))
-        axes.set_ylabel(label("Sobol index", "1"))
-        entry = stacked["entry"].values[k]
-        title = ", ".join(map(str, entry)) if isinstance(entry, tuple) else str(entry)
-        quantity = indices.attrs.get("quantity", indices.attrs["output"])
-        axes.set_title(f"{quantity}{': ' + title if entries else ''} ({indices.attrs['method']}, {indices.attrs['n_used']} samples)")
-        axes.legend(fontsize="small")
+    for axes, (names_of, data) in zip(axes_grid.ravel(), panels):
+        kinds = [k for k in ("first", "total", "shapley", "group_first", "group_total") if k in data]
+        height = 0.8 / len(kinds)
+        for shift, kind in zip(height * (np.arange(len(kinds)) - (len(kinds) - 1) / 2), kinds, strict=True):
+            values = data[kind].values
+            errors = np.abs(data[f"{kind}_interval"].transpose("bound", dim).values - values) if f"{kind}_interval" in data else None
+            axes.barh(position - shift, values, height=height, xerr=errors, capsize=2, label=INDEX_NAMES[kind.removeprefix("group_")])
+        axes.set_yticks(position, names)
+        axes.invert_yaxis()
+        axes.set_xlim(0, max(1.0, float(np.nanmax([data[k].values for k in kinds])) * 1.05))
+        axes.set_xlabel(label("index", "1"))
+        axes.set_ylabel("input group" if dim == "group" else "input")
+        axes.set_title(textwrap.fill(panel_title(names_of), 48), fontsize="small")
+        axes.legend(fontsize="x-small", loc="lower right")
+    for axes in axes_grid.ravel()[len(panels):]:
+        axes.set_visible(False)
+    if subtitle:
+        figure.suptitle(subtitle, fontsize="medium")
     return figure
+
+
+def sobol_figure(indices: xr.Dataset, by: str | None = None) -> Figure:
+    """First-order and total Sobol indices (or Shapley effects) of an output as horizontal bars,
+    per input (``by="input"``) or per input group (``by="group"``: a PCE's grouped indices, or a
+    grouped Saltelli design's); by default per input where the result has them. Entries with
+    the same indices share one panel; entries that do not vary get none."""
+    panels, _ = distinct_panels(index_panels(indices, by))
+    return panels_figure(panels, f"{indices.attrs['method']}, {indices.attrs['n_used']} samples")
 
 
 def convergence_figure(history: xr.Dataset) -> Figure:
@@ -147,4 +204,56 @@ def convergence_figure(history: xr.Dataset) -> Figure:
         loo_axes.set_xscale("log", base=2)
         loo_axes.set_xlabel(label("ok samples", "1"))
         loo_axes.set_ylabel(label("relative leave-one-out error", "1"))
+    return figure
+
+
+MAX_VERSUS_ENTRIES = 6  # entries of an output drawn against a descriptor (one band each)
+
+
+def versus_figure(bands: xr.Dataset) -> Figure:
+    """An output against a descriptor (:func:`~uqms.analysis.descriptor.versus_bands`): per bin
+    the median (line) and the 5-95 % band (shaded) of every entry; a log axis for an output
+    analysed as log10 (a volcano)."""
+    name, units = bands.attrs["versus"][0], bands.attrs["versus_units"][0]
+    figure = Figure(figsize=(6.4, 4.2), layout="constrained")
+    axes = figure.subplots()
+    x = bands["x"].values
+    low, median, high = bands["quantile"].values
+    several = bands.sizes["entry"] > 1
+    for k, entry in enumerate(bands["entry"].values[:MAX_VERSUS_ENTRIES]):
+        prefix = f"{readable(entry)}: " if several else ""
+        axes.fill_between(x, low[:, k], high[:, k], color=f"C{k}", alpha=0.25, lw=0, label=f"{prefix}5-95 % band")
+        axes.plot(x, median[:, k], color=f"C{k}", marker="o", ms=3, label=f"{prefix}median")
+    axes.set_xlabel(label(name, units))
+    axes.set_ylabel(label(bands.attrs["output"], bands.attrs["units"] or "1"))
+    if bands.attrs["log_scale"]:
+        axes.set_yscale("log")
+    axes.legend(fontsize="small")
+    n_ok = int(bands["count"].sum("bin").max())
+    axes.set_title(f"{bands.attrs['output']} against {name}: {bands.sizes['bin']} bins, {n_ok} ok values", fontsize="medium")
+    return figure
+
+
+def map_figure(grid: xr.Dataset, entry: int = 0) -> Figure:
+    """An output over two descriptors (:func:`~uqms.analysis.descriptor.versus_map`): the median
+    (log colours for a log-scale output) and the width of the 5-95 % band, one entry."""
+    from matplotlib.colors import LogNorm
+
+    (name_1, name_2), (units_1, units_2) = grid.attrs["versus"], grid.attrs["versus_units"]
+    output, units = grid.attrs["output"], grid.attrs["units"] or "1"
+    figure = Figure(figsize=(11, 4.4), layout="constrained")
+    median_axes, width_axes = figure.subplots(1, 2)
+    x_1, x_2 = grid["x_1"].values, grid["x_2"].values
+    median = grid["quantile"].sel(level=0.5).values[..., entry].T
+    positive = median[np.isfinite(median) & (median > 0)]
+    norm = LogNorm(positive.min(), positive.max()) if grid.attrs["log_scale"] and positive.size else None
+    shown = median_axes.pcolormesh(x_1, x_2, median, norm=norm, shading="nearest", cmap="viridis")
+    figure.colorbar(shown, ax=median_axes).set_label(label(f"median {output}", units))
+    spread = width_axes.pcolormesh(x_1, x_2, grid["width"].values[..., entry].T, shading="nearest", cmap="magma")
+    figure.colorbar(spread, ax=width_axes).set_label(label("5-95 % band width", grid.attrs["width_units"] or "1"))
+    entry_text = f" ({readable(grid['entry'].values[entry])})" if grid.sizes["entry"] > 1 else ""
+    for axes, what in ((median_axes, "median"), (width_axes, "5-95 % band width")):
+        axes.set_xlabel(label(name_1, units_1))
+        axes.set_ylabel(label(name_2, units_2))
+        axes.set_title(f"{what} of {output}{entry_text}", fontsize="medium")
     return figure

@@ -67,14 +67,15 @@ def predictive(run: xr.Dataset, quantiles: Sequence[float] = (0.05, 0.5, 0.95), 
 
 
 def summary_table(summary: xr.Dataset):
-    """The predictive summary as a pandas DataFrame: one row per output entry, one column per statistic."""
+    """The predictive summary as a pandas DataFrame: one row per output entry (``"drc[N2_dissociation, NH3]"``),
+    one column per statistic."""
     import pandas as pd
 
     frames = []
     for name, table in summary.data_vars.items():
         series = table.to_series()
         frame = series.to_frame().T if table.ndim == 1 else series.unstack("statistic")
-        labels = [name] if table.ndim == 1 else [f"{name}{list(k) if isinstance(k, tuple) else [k]}" for k in frame.index]
+        labels = [name] if table.ndim == 1 else [f"{name}[{', '.join(map(str, k)) if isinstance(k, tuple) else k}]" for k in frame.index]
         frame = frame[table["statistic"].values.tolist()].reset_index(drop=True)
         frame.columns.name = None
         frame.insert(0, "output", labels)

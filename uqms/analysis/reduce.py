@@ -21,8 +21,9 @@ import xarray as xr
 
 import uqms.analysis.run_accessor  # noqa: F401  (registers run.uqms)
 from uqms.analysis.convergence import given_data_convergence, pce_convergence, saltelli_convergence
+from uqms.analysis.descriptor import choose_versus, versus_bands, versus_map
 from uqms.analysis.pbox import pbox
-from uqms.analysis.plan import OutputPlan, plan_output
+from uqms.analysis.plan import OutputPlan, choose_targets, plan_output
 from uqms.analysis.predictive import distribution, predictive_table, sample_dims
 from uqms.analysis.samples import entry_labels, flat
 from uqms.analysis.sobol import sobol
@@ -43,6 +44,9 @@ class OutputReductions:
         pbox: p-box (scalar nested outputs).
         indices: Sobol indices (or given-data first-order indices and Shapley effects).
         convergence: the indices against sample size (scalar outputs).
+        versus: target outputs: their median and 5-95 % band against each descriptor
+            (:func:`~uqms.analysis.descriptor.versus_bands`), and a 2-D map for two
+            (:func:`~uqms.analysis.descriptor.versus_map`).
         problems: one line per reduction that failed, with the reason.
     """
 
@@ -53,6 +57,7 @@ class OutputReductions:
     pbox: xr.Dataset | None = None
     indices: xr.Dataset | None = None
     convergence: xr.Dataset | None = None
+    versus: list[xr.Dataset] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
 
     @contextmanager
@@ -78,18 +83,21 @@ def check_outputs(run: xr.Dataset, outputs) -> list[str]:
 def reduce_run(run: xr.Dataset, settings=None) -> Iterator[OutputReductions]:
     """The reductions of every output ``settings`` (default: the run's ``[analysis]``) ask for, in order."""
     settings = settings or run.uqms.settings
-    for name in check_outputs(run, settings.outputs):
-        yield reduce_output(run, name, settings)
+    outputs = check_outputs(run, settings.outputs)
+    targets, why = choose_targets(run, settings, outputs)
+    for name in outputs:
+        yield reduce_output(run, name, settings, why if name in targets else "")
 
 
-def reduce_output(run: xr.Dataset, name: str, settings) -> OutputReductions:
-    """The plan of one output and its reductions (see the module docstring)."""
+def reduce_output(run: xr.Dataset, name: str, settings, target: str = "") -> OutputReductions:
+    """The plan of one output and its reductions (see the module docstring); ``target``: why
+    it is a target output (it then gets its descriptor figures), empty if it is not."""
     meta = run.uqms
     var = run[name].compute()  # this output only, in memory while it is reduced
     ok = meta.ok
     core = tuple(sample_dims(var))
     values = flat(var.where(ok), core).reshape(-1, flat(var, core).shape[-1])
-    plan = plan_output(run, name, values, settings)
+    plan = plan_output(run, name, values, settings, target)
     result = OutputReductions(plan)
     with result.contained("predictive summary"):
         result.summary = predictive_table(var, ok, settings.quantiles, meta.failures, plan.transform == "log10")
@@ -103,14 +111,27 @@ def reduce_output(run: xr.Dataset, name: str, settings) -> OutputReductions:
         if var.ndim == 2:
             with result.contained("p-box"):
                 result.pbox = pbox(run, name, bands=settings.quantiles)
-        return result
-    if plan.sobol != "none":
+    elif plan.sobol != "none":
         with result.contained(f"Sobol indices ({plan.sobol})"):
             result.plan, result.indices = sensitivity(run, plan, settings)
         if settings.convergence and var.ndim == 1 and result.indices is not None:
             with result.contained("convergence of the indices"):
                 result.convergence = convergence(run, result.plan, settings)
+    if target:
+        with result.contained("descriptor figures"):
+            result.versus = descriptors(run, result, settings)
     return result
+
+
+def descriptors(run: xr.Dataset, result: OutputReductions, settings) -> list[xr.Dataset]:
+    """The output against each descriptor (:func:`~uqms.analysis.descriptor.choose_versus`), and
+    against both on a map when there are two."""
+    names, why = choose_versus(run, settings.versus, result.indices)
+    log_scale = result.plan.transform == "log10"
+    found = [versus_bands(run, result.plan.name, name, settings.bins, log_scale, why) for name in names]
+    if len(names) == 2:
+        found.append(versus_map(run, result.plan.name, names, settings.bins, log_scale, why))
+    return found
 
 
 def method_options(plan: OutputPlan, settings) -> dict:

@@ -44,9 +44,10 @@ def cluster():
 def fresh_cluster():
     """A cluster of its own for a test that kills workers: a nanny that fails to restart
     one (it happens on a loaded machine) must not take the other tests down with it."""
-    with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
-        with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as local:
-            yield local.scheduler_address
+    with dask.config.set({"distributed.scheduler.allowed-failures": 0}), LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    ) as local:
+        yield local.scheduler_address
 
 
 @pytest.fixture(scope="module")

@@ -40,6 +40,16 @@ def cluster():
             yield local.scheduler_address
 
 
+@pytest.fixture
+def fresh_cluster():
+    """A cluster of its own for a test that kills workers: a nanny that fails to restart
+    one (it happens on a loaded machine) must not take the other tests down with it."""
+    with dask.config.set({"distributed.scheduler.allowed-failures": 0}), LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    ) as local:
+        yield local.scheduler_address
+
+
 @pytest.fixture(scope="module")
 def ishigami():
     return Workflow.from_file(ISHIGAMI)
@@ -188,8 +198,8 @@ def test_a_worker_killed_during_the_run_is_replaced_and_every_sample_completes(c
     assert np.allclose(run["y"].values, run["x"].values + 1)
 
 
-def test_only_the_samples_that_kill_their_workers_are_flagged(cluster):
-    run = _workflow(_kill_worker_on_large).run(scheduler=cluster, batch_size=250)
+def test_only_the_samples_that_kill_their_workers_are_flagged(fresh_cluster):
+    run = _workflow(_kill_worker_on_large).run(scheduler=fresh_cluster, batch_size=250)
     status, x = run["status"].values, run["x"].values
     flagged = status != 0
     assert np.array_equal(flagged, x > 0.9995) and flagged.any()
@@ -240,12 +250,12 @@ def _sleep_forever_on(x, culprit):
     return x + 1
 
 
-def test_a_sample_that_hangs_is_stopped_by_the_task_timeout_and_flagged(cluster):
+def test_a_sample_that_hangs_is_stopped_by_the_task_timeout_and_flagged(fresh_cluster):
     flow = _workflow(_sleep_forever_on, culprit=0.0)
     culprit = flow.sample_inputs(0, 128, 128, 0)["x"][100]  # beyond the 64 samples of the probe
     flow = _workflow(_sleep_forever_on, culprit=culprit)
     flow.n, flow.task_timeout = 128, 2.0
-    run = flow.run(scheduler=cluster, batch_size=16)
+    run = flow.run(scheduler=fresh_cluster, batch_size=16)
     status = run["status"].values
     assert np.flatnonzero(status != 0).tolist() == [100]
     assert status_messages(run)[status[100]] == TIMED_OUT_MESSAGE

@@ -148,8 +148,12 @@ def _probe_on_worker(client, workflow, n, seed, timed, task_timeout) -> tuple[di
     """
     from distributed import TimeoutError as DaskTimeoutError
 
-    future = client.submit(probe_batch, workflow, n, seed, timed, pure=False)
     address = client.scheduler.address
+    try:
+        client.wait_for_workers(1, timeout=NO_WORKER_SECONDS)
+    except TimeoutError:
+        raise SchedulerLostError(f"no Dask worker on {address} for {NO_WORKER_SECONDS:g} s: start workers") from None
+    future = client.submit(probe_batch, workflow, n, seed, timed, pure=False)
     limit = max(task_timeout or 0.0, MIN_TASK_TIMEOUT)
     try:
         return future.result(timeout=limit)
@@ -198,8 +202,9 @@ def _run_on_dask(client, workflow, bounds, todo, n, seed, finished, sink, task_t
     task that fails outside the chain (its worker died: a crash, its memory limit) or
     runs longer than ``task_timeout`` s is split in ``SPLIT`` parts run as fresh tasks, down to
     the single samples that cause it, which are flagged. A dying worker also fails the
-    tasks queued beside the culprit: a single sample whose worker died is tried again
-    alone, with nothing else in flight, and flagged only if its worker dies again.
+    tasks queued beside the culprit, and a loaded machine slows them: a single sample
+    that failed is tried again alone, with nothing else in flight, and flagged only if
+    it fails again.
     The loop never waits blindly: a lost scheduler or no workers left end the run with
     an error, the batches written so far being kept.
     """
@@ -230,7 +235,7 @@ def _run_on_dask(client, workflow, bounds, todo, n, seed, finished, sink, task_t
         if stop - start > 1:
             edges = np.unique(np.linspace(start, stop, min(SPLIT, stop - start) + 1).astype(int)).tolist()
             waiting.extendleft([(i, a, b) for a, b in zip(edges[-2::-1], edges[:0:-1])])  # next, in order
-        elif code == BATCH_FAILED and not suspect:
+        elif not suspect:
             suspects.append(part)
         else:
             done(part, _failed_batch(workflow, start, stop, n, seed, sink.template, code, error))
@@ -329,15 +334,17 @@ class _Watch:
         self.checked = now
         self._check_cluster(now)
         try:
-            executing = {key for keys in self.client.run(_executing).values() for key in keys}
+            executing = {key: worker for worker, keys in self.client.run(_executing).items() for key in keys}
         except (OSError, TimeoutError):  # a worker went away meanwhile: look again next time
-            executing = set()
-        for key in executing & flight.keys():
+            executing = {}
+        for key in executing.keys() & flight.keys():
             if flight[key][2] is None:
                 flight[key][2] = now
         late = [key for key, (_, _, started, _) in flight.items() if started is not None and now - started > self.task_timeout]
         if late:
-            self._stop([flight[key][0] for key in late])
+            for key in late:
+                flight[key][0].cancel()
+            self._end({executing[key] for key in late if key in executing})
         return late
 
     def _check_cluster(self, now: float) -> None:
@@ -356,18 +363,17 @@ class _Watch:
                 "kept in the store: start workers and run the same command again to resume"
             )
 
-    def _stop(self, futures) -> None:
-        """Cancel ``futures`` and end the worker processes running them (their nannies
-        start new ones): a thread stuck in a stage cannot be interrupted, and a graceful
-        restart would wait for it."""
-        keys = {future.key for future in futures}
-        workers = [worker for worker, running in self.client.processing().items() if keys & set(running)]
-        for future in futures:
-            future.cancel()
+    def _end(self, workers: set[str]) -> None:
+        """End the processes of ``workers`` (their nannies start new ones): a thread stuck
+        in a stage cannot be interrupted, and a graceful restart would wait for it."""
         info = self.client.scheduler_info()["workers"]
         managed = [worker for worker in workers if info.get(worker, {}).get("nanny")]
         if managed:
             self.client.run(_end_process, workers=managed, wait=False)
+            deadline = time.monotonic() + WATCH_SECONDS * 10
+            # gone before anything else is submitted: a task sent to them meanwhile would die with them
+            while set(managed) & set(self.client.scheduler_info()["workers"]) and time.monotonic() < deadline:
+                time.sleep(POLL_SECONDS)
         if len(managed) < len(workers):
             log.warning("workers %s have no nanny to restart them after a task timeout: their threads stay busy",
                         sorted(set(workers) - set(managed)))

@@ -94,8 +94,8 @@ def fit_gp(u: np.ndarray, y: np.ndarray, seed: int = 0) -> tuple[GaussianProcess
 
     n, d = u.shape
     m = y.shape[1]
-    weights, length, amplitude, offset, scale, rmse = (np.empty(shape) for shape in
-                                                       ((n, m), (m, d), m, m, m, m))
+    weights, length, amplitude, offset, scale, noise, rmse = (np.empty(shape) for shape in
+                                                              ((n, m), (m, d), m, m, m, m, m))
     for column in range(m):  # a loop over entries: each gets its own hyperparameters
         kernel = ConstantKernel(1.0, (1e-3, 1e3)) * RBF(np.full(d, 0.3), (1e-2, 1e2)) + WhiteKernel(1e-6, (1e-12, 1e-1))
         gp = GaussianProcessRegressor(kernel, normalize_y=True, random_state=seed)
@@ -106,9 +106,9 @@ def fit_gp(u: np.ndarray, y: np.ndarray, seed: int = 0) -> tuple[GaussianProcess
         residual = gp.alpha_ / inverse_diagonal * gp._y_train_std
         weights[:, column], rmse[column] = gp.alpha_, np.sqrt((residual**2).mean())
         length[column] = gp.kernel_.k1.k2.length_scale
-        amplitude[column] = gp.kernel_.k1.k1.constant_value
+        amplitude[column], noise[column] = gp.kernel_.k1.k1.constant_value, gp.kernel_.k2.noise_level
         offset[column], scale[column] = gp._y_train_mean, gp._y_train_std
-    return GaussianProcess(u, weights, length, amplitude, offset, scale), rmse
+    return GaussianProcess(u, weights, length, amplitude, offset, scale, noise), rmse
 
 
 def fingerprint(run: xr.Dataset, inputs: Sequence[str], outputs: Sequence[str], x: np.ndarray, y: np.ndarray) -> str:
@@ -148,7 +148,8 @@ def fit_surrogate(run: xr.Dataset, inputs: Sequence[str], outputs: Sequence[str]
     variance = y.var(axis=0)
     cv_rmse, cv_relative = np.full((len(METHODS), m), np.nan), np.full((len(METHODS), m), np.nan)
     multi_indices, coefficients = np.zeros((0, d), dtype=int), np.zeros((0, m))
-    gp = GaussianProcess(np.zeros((0, d)), np.zeros((0, m)), np.ones((m, d)), np.zeros(m), y.mean(axis=0), np.ones(m))
+    gp = GaussianProcess(np.zeros((0, d)), np.zeros((0, m)), np.ones((m, d)), np.zeros(m), y.mean(axis=0), np.ones(m),
+                         np.zeros(m))
     if "pce" in methods:
         multi_indices, coefficients, loo = fit_pce(u, y, max_order)
         cv_relative[0] = np.where(np.isfinite(loo), loo, 0.0)  # NaN: an entry that does not vary, fitted exactly

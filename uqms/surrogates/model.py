@@ -24,6 +24,7 @@ variable                    dims                    meaning
 ``gp_length_scale``         entry, input            RBF length scales (scaled input units)
 ``gp_amplitude``            entry                   kernel variance (normalised output)
 ``gp_offset``, ``gp_scale`` entry                   mean and std of the training outputs
+``gp_noise``                entry                   white-noise variance (normalised output)
 ``cv_rmse``                 method, entry           leave-one-out RMSE (output units)
 ``cv_relative``             method, entry           LOO mean square / variance of the entry
 ``chosen``                  entry                   index into ``method`` of the model used
@@ -70,7 +71,8 @@ class OutputSpec:
 @dataclass(frozen=True)
 class GaussianProcess:
     """A GP posterior mean per entry: ``inputs (n, d)`` scaled, ``weights (n, M)``,
-    ``length_scale (M, d)``, ``amplitude``, ``offset``, ``scale`` ``(M,)``."""
+    ``length_scale (M, d)``, ``amplitude``, ``offset``, ``scale``, ``noise`` ``(M,)`` (the fitted
+    white-noise variance, normalised output: not needed by the mean, kept to describe the fit)."""
 
     inputs: np.ndarray
     weights: np.ndarray
@@ -78,6 +80,7 @@ class GaussianProcess:
     amplitude: np.ndarray
     offset: np.ndarray
     scale: np.ndarray
+    noise: np.ndarray
 
     def __call__(self, u: np.ndarray, columns: np.ndarray) -> np.ndarray:
         """Mean at scaled inputs ``u (n, d)`` of the entries ``columns``: ``(n, len(columns))``."""
@@ -182,7 +185,7 @@ class Surrogate:
             "pce_coefficients": (("term", "entry"), self.pce_coefficients),
             "gp_inputs": (("train", "input"), gp.inputs), "gp_weights": (("train", "entry"), gp.weights),
             "gp_length_scale": (("entry", "input"), gp.length_scale), "gp_amplitude": ("entry", gp.amplitude),
-            "gp_offset": ("entry", gp.offset), "gp_scale": ("entry", gp.scale),
+            "gp_offset": ("entry", gp.offset), "gp_scale": ("entry", gp.scale), "gp_noise": ("entry", gp.noise),
             "cv_rmse": (("method", "entry"), self.cv_rmse), "cv_relative": (("method", "entry"), self.cv_relative),
             "chosen": ("entry", self.chosen.astype(np.int64)),
         }
@@ -218,7 +221,7 @@ class Surrogate:
         outputs = tuple(OutputSpec(o["name"], o["units"], tuple(o["dims"]), o["coords"], tuple(o["shape"]))
                         for o in json.loads(data.attrs["outputs"]))
         gp = GaussianProcess(*(data[f"gp_{key}"].values for key in
-                               ("inputs", "weights", "length_scale", "amplitude", "offset", "scale")))
+                               ("inputs", "weights", "length_scale", "amplitude", "offset", "scale", "noise")))
         provenance = {k: v for k, v in data.attrs.items() if k not in ("format", "inputs", "input_units", "outputs")}
         return cls(tuple(json.loads(data.attrs["inputs"])), tuple(json.loads(data.attrs["input_units"])),
                    data["lower"].values, data["upper"].values, outputs, data["multi_indices"].values,

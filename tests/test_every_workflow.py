@@ -14,6 +14,7 @@ from uqms.workflow import Workflow
 runner = CliRunner()
 WORKFLOWS = {  # workflow file: samples (outer samples of a nested design)
     "workflows/ishigami.toml": 256,
+    "workflows/ishigami_surrogate.toml": 256,
     "workflows/ammonia.toml": 128,
     "workflows/ammonia_pfr.toml": 64,
     "workflows/ammonia_sites_ensemble.toml": 64,

@@ -31,7 +31,7 @@ def test_every_bundled_stage_is_registered_without_importing_it():
     code = ("import sys\nfrom uqms.models import registered_stages\nnames = registered_stages()\n"
             "print(len(names), [m for m in sys.modules if m.startswith(('uqms.models.reactor', 'uqms.models.micro'))])")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split(maxsplit=1)
-    assert out == ["8", "[]\n"]
+    assert out == ["9", "[]\n"]
 
 
 def test_a_stage_of_another_installed_package_is_named_from_a_workflow_file_and_runs(plugin_site, tmp_path, monkeypatch):

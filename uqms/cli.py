@@ -280,5 +280,73 @@ def _short(value: float) -> str:
     return re.sub(r"e([+-])0*(\d)", r"e\1\2", f"{value:.3g}")
 
 
+surrogate_app = typer.Typer(help="Fit surrogates of a run's outputs and inspect them.", no_args_is_help=True)
+app.add_typer(surrogate_app, name="surrogate")
+
+
+def _names(values: list[str]) -> list[str]:
+    """Names given repeated or comma-separated (``--inputs a,b --inputs c``)."""
+    return [name.strip() for value in values for name in value.split(",") if name.strip()]
+
+
+def _print_surrogate(model, path: Path) -> None:
+    """The cross-validated error of each output entry, per method, and the method used."""
+    from uqms.surrogates.model import METHODS
+
+    table = Table("output", "unit", "used", *(f"{m} LOO RMSE" for m in METHODS), *(f"{m} relative" for m in METHODS),
+                  title=f"{path}: {len(model.inputs)} inputs ({', '.join(model.inputs)}), "
+                        f"{model.provenance.get('n_train', '?')} training samples")
+    units = {spec.name: spec.units for spec in model.outputs}
+    for column, (output, entry) in enumerate(model.entry_labels()):
+        label = output if entry == "" else f"{output} [{entry}]"
+        table.add_row(escape(label), units[output], METHODS[model.chosen[column]],
+                      *(_short(v) for v in model.cv_rmse[:, column]), *(_short(v) for v in model.cv_relative[:, column]))
+    console.print(table)
+
+
+@surrogate_app.command("fit")
+def surrogate_fit(
+    store: Path = typer.Argument(..., help="training run (.zarr or .nc)"),
+    inputs: list[str] = typer.Option(..., "--inputs", help="inputs of the surrogate: run inputs or scalar outputs (comma-separated or repeated)"),
+    outputs: list[str] = typer.Option(..., "--outputs", help="outputs to predict (comma-separated or repeated)"),
+    out: Path = typer.Option(..., "--out", help="surrogate file (.nc)"),
+    method: list[str] = typer.Option(["pce", "gp"], "--method", help="pce and/or gp: fitted, the lower LOO error used"),
+    max_order: int | None = typer.Option(None, "--max-order", min=1, help="highest PCE order tried"),
+    max_gp_samples: int = typer.Option(1000, "--max-gp-samples", min=4, help="training rows the GP uses"),
+) -> None:
+    """Fit a surrogate of OUTPUTS as functions of INPUTS on a run; print its cross-validated error."""
+    import uqms.analysis.run_accessor  # noqa: F401  (registers run.uqms)
+    from uqms.execution import open_run
+    from uqms.surrogates import fit_surrogate
+
+    try:
+        run = open_run(store)
+        model = fit_surrogate(run, _names(inputs), _names(outputs), _names(method), max_order, max_gp_samples,
+                              source=str(store))
+        model.save(out)
+    except (UqmsError, ValueError, FileNotFoundError, OSError) as error:
+        _fail(error)
+    _print_surrogate(model, out)
+
+
+@surrogate_app.command("show")
+def surrogate_show(model_file: Path = typer.Argument(..., help="surrogate file (.nc)")) -> None:
+    """Print a surrogate's inputs, training range, provenance and cross-validated errors."""
+    from uqms.surrogates import Surrogate
+
+    try:
+        model = Surrogate.load(model_file)
+    except (ValueError, FileNotFoundError, OSError) as error:
+        _fail(error)
+    ranges = Table("input", "unit", "lower", "upper", title="training range")
+    for name, unit, low, high in zip(model.inputs, model.input_units, model.lower, model.upper, strict=True):
+        ranges.add_row(name, unit, _short(low), _short(high))
+    console.print(ranges)
+    console.print(f"trained on {model.provenance.get('training_run')} (workflow "
+                  f"{model.provenance.get('training_workflow')!r}, fingerprint "
+                  f"{str(model.provenance.get('training_fingerprint'))[:16]})", highlight=False)
+    _print_surrogate(model, model_file)
+
+
 if __name__ == "__main__":
     app()

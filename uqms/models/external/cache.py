@@ -66,6 +66,7 @@ class ResultCache:
     def _connect(self) -> Iterator[sqlite3.Connection]:
         """A connection committed (or rolled back) and closed on leaving."""
         db = sqlite3.connect(self.path, timeout=LOCK_SECONDS)
+        db.execute("PRAGMA synchronous=NORMAL")  # with WAL: a commit survives a killed process, not a power cut
         try:
             with db:
                 yield db

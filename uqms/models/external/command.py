@@ -25,6 +25,7 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Mapping, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -162,7 +163,10 @@ class CommandStage:
     def __call__(self, batch: Mapping) -> dict:
         cache = ResultCache(self.cache_path) if self.cache_path else None
         samples = batch_samples(batch, self.inputs)
-        outcomes = evaluate_samples(self.name, self.settings, samples, self.run_sample, cache, self.concurrency)
+        environment = template_environment()
+        compiled = {file_name: environment.from_string(text) for file_name, text in self.templates.items()}
+        outcomes = evaluate_samples(self.name, self.settings, samples, partial(self.run_sample, templates=compiled),
+                                    cache, self.concurrency)
         failed = [o for o in outcomes if o.status != 0]
         if failed:
             log.warning("stage %r: %d of %d samples failed; the first: %s", self.name, len(failed), len(outcomes),
@@ -174,17 +178,17 @@ class CommandStage:
         program = str(Path(self.program_file).resolve()) if self.program_file else ""
         return [part.replace("{python}", sys.executable).replace("{program_file}", program) for part in self.command]
 
-    def run_sample(self, sample: dict[str, float]) -> Outcome:
-        """Render the templates, run the program in a fresh folder and decode its outputs."""
+    def run_sample(self, sample: dict[str, float], templates: Mapping[str, jinja2.Template]) -> Outcome:
+        """Render ``templates`` (``{file name: compiled template}``), run the program in a fresh
+        folder and decode its outputs."""
         root = Path(self.work_path) if self.work_path else None
         if root is not None:
             root.mkdir(parents=True, exist_ok=True)
         folder = Path(tempfile.mkdtemp(prefix="uqms-sample-", dir=root))
         try:
-            environment = template_environment()
-            for file_name, text in self.templates.items():
+            for file_name, template in templates.items():
                 (folder / file_name).parent.mkdir(parents=True, exist_ok=True)
-                (folder / file_name).write_text(environment.from_string(text).render(sample))
+                (folder / file_name).write_text(template.render(sample))
             return self._run_in(folder)
         finally:
             if not self.keep_folders:

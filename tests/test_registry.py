@@ -29,9 +29,9 @@ def test_registered_name_and_import_path_give_the_same_stage():
 
 def test_every_bundled_stage_is_registered_without_importing_it():
     code = ("import sys\nfrom uqms.models import registered_stages\nnames = registered_stages()\n"
-            "print(len(names), [m for m in sys.modules if m.startswith(('uqms.models.reactor', 'uqms.models.micro'))])")
+            "print(len(names), [m for m in sys.modules if m.startswith(('uqms.models.reactor', 'uqms.models.micro', 'uqms.models.external'))])")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split(maxsplit=1)
-    assert out == ["9", "[]\n"]
+    assert out == ["11", "[]\n"]
 
 
 def test_a_stage_of_another_installed_package_is_named_from_a_workflow_file_and_runs(plugin_site, tmp_path, monkeypatch):

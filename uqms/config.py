@@ -80,7 +80,7 @@ class StageEntry(_Section):
     """One stage of the chain, evaluated in the order of the file."""
 
     stage: str = Field(min_length=1, description="registered name or 'package.module:object'")
-    options: dict[str, Any] = Field(default={}, description="keyword arguments; '*_file' paths are relative to the workflow file")
+    options: dict[str, Any] = Field(default={}, description="keyword arguments; '*_file' (read) and '*_path' (written) paths are relative to the workflow file")
 
 
 class DesignSection(_Section):

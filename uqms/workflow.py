@@ -277,13 +277,16 @@ def _design_blocks(inputs: InputSet, by: str) -> dict[str, list[str]]:
 
 
 def _resolve_file_options(options: dict, source: str) -> dict:
-    """Stage options named ``*_file`` are paths relative to the workflow file (also in nested options)."""
+    """Stage options named ``*_file`` (files read: part of the run's fingerprint) or ``*_path``
+    (files or folders a stage writes, such as a cache: not fingerprinted) are paths relative to
+    the workflow file (also in nested options)."""
     def resolve(key, value):
         if isinstance(value, dict):
             return _resolve_file_options(value, source)
         if isinstance(value, list):
             return [resolve("", v) for v in value]
-        return relative_to_workflow(source, value) if key.endswith("_file") and isinstance(value, str) else value
+        is_path = key.endswith(("_file", "_path")) and isinstance(value, str)
+        return relative_to_workflow(source, value) if is_path else value
 
     return {k: resolve(k, v) for k, v in options.items()}
 

@@ -9,8 +9,9 @@ from __future__ import annotations
 import hashlib
 import importlib
 import json
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import ase.db
 import numpy as np
@@ -26,12 +27,15 @@ KEY_DECIMALS = 6
 def make_calculator(name: str = DEFAULT_CALCULATOR, parameters: Mapping[str, Any] | None = None):
     """An ASE calculator: a name ASE knows (``"emt"``, ``"gpaw"``, ``"vasp"``, ``"espresso"``)
     or an import path ``"package.module:Class"`` (a machine-learned potential, a test double)."""
+    return calculator_class(name)(**dict(parameters or {}))
+
+
+def calculator_class(name: str = DEFAULT_CALCULATOR):
+    """The class (or factory) of a calculator named as :func:`make_calculator` takes it; nothing is built."""
     if ":" in name:
         module, _, attribute = name.partition(":")
-        factory = getattr(importlib.import_module(module), attribute)
-    else:
-        factory = get_calculator_class(name)
-    return factory(**dict(parameters or {}))
+        return getattr(importlib.import_module(module), attribute)
+    return get_calculator_class(name)
 
 
 def cache_key(atoms: Atoms, calculator: str, parameters: Mapping[str, Any] | None = None) -> str:

@@ -1,0 +1,188 @@
+"""The external.command stage: a program run per sample equals the same model as a Python stage on a
+local cluster; failures (exit code, hang, garbage, missing output) are flagged each with its reason
+and nothing else is lost; a killed run resumes without running any finished sample again."""
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import dask
+import numpy as np
+import pytest
+from distributed import LocalCluster
+
+from tests.conftest import REPO
+from uqms.errors import WorkflowError
+from uqms.models.external.cache import ResultCache
+from uqms.models.external.command import (
+    FAILED,
+    MISSING,
+    NOT_STARTED,
+    TIMED_OUT,
+    UNPARSABLE,
+    CommandStage,
+)
+from uqms.models.stage import Chain
+from uqms.workflow import Workflow
+
+
+def program_workflow(folder: Path) -> Path:
+    """The bundled ishigami_program workflow and its program, copied to ``folder`` with its cache there."""
+    shutil.copytree(REPO / "workflows" / "programs", folder / "programs")
+    text = (REPO / "workflows" / "ishigami_program.toml").read_text()
+    path = folder / "ishigami_program.toml"
+    path.write_text(text.replace('cache_path = "../runs/ishigami_program.sqlite"', 'cache_path = "cache.sqlite"'))
+    return path
+
+
+def test_a_program_on_a_local_cluster_equals_the_python_stages(tmp_path):
+    reference = Workflow.from_file(REPO / "workflows" / "ishigami.toml").run(n=200, scheduler="synchronous")
+    flow = Workflow.from_file(program_workflow(tmp_path))
+    with dask.config.set({"distributed.scheduler.allowed-failures": 0}), LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        run = flow.run(n=200, scheduler=cluster.scheduler_address, batch_size=50)
+    assert np.all(run["status"].values == 0)
+    for name in ("x1", "x2", "x3"):
+        np.testing.assert_array_equal(run[name].values, reference[name].values)
+    np.testing.assert_allclose(run["y"].values, reference["y"].values, rtol=1e-13, atol=1e-13)
+
+
+FLAKY = r'''
+import json, sys, time
+x = json.load(open("input.json"))["x"]
+if x < 0.2:
+    print("solver: negative pressure at step 3", file=sys.stderr)
+    sys.exit(3)
+if x < 0.3:
+    time.sleep(60)
+if x < 0.4:
+    open("output.json", "w").write("#@! not json")
+elif x >= 0.5:
+    json.dump({"y": 2 * x}, open("output.json", "w"))
+'''
+
+
+def flaky_stage(tmp_path: Path, **options) -> CommandStage:
+    (tmp_path / "flaky.py").write_text(FLAKY)
+    (tmp_path / "input.j2").write_text('{"x": {{ x }}}')
+    return CommandStage(["{python}", "{program_file}"], inputs=["x"],
+                        outputs={"y": {"decoder": "json", "file": "output.json", "key": "y"}},
+                        templates=[{"template_file": str(tmp_path / "input.j2"), "name": "input.json"}],
+                        program_file=str(tmp_path / "flaky.py"), timeout=1.0, concurrency=4,
+                        cache_path=str(tmp_path / "cache.sqlite"), **options)
+
+
+def test_failing_hanging_and_garbage_samples_are_flagged_with_their_reasons(tmp_path):
+    stage = flaky_stage(tmp_path)
+    chain = Chain([stage])
+    x = np.array([0.1, 0.25, 0.35, 0.45, 0.6, 0.7, 0.8, 0.9])
+    out = chain({"x": x})
+    expected = [FAILED, TIMED_OUT, UNPARSABLE, MISSING, 0, 0, 0, 0]
+    assert [chain.status_messages.get(c, "") for c in out["status"]] == [
+        f"stage 'external.command': {stage.status_messages[e]}" if e else "" for e in expected]
+    np.testing.assert_array_equal(out["y"][4:], 2 * x[4:])
+    assert np.all(np.isnan(out["y"][:4]))
+    failures = ResultCache(tmp_path / "cache.sqlite").failures("external.command").sort_values("x")
+    assert failures["status"].tolist() == expected[:4]
+    assert "negative pressure at step 3" in failures["text"].iloc[0] and "exit code 3" in failures["text"].iloc[0]
+    assert "killed after 1 s" in failures["text"].iloc[1]
+    assert "not JSON" in failures["text"].iloc[2] and "not written" in failures["text"].iloc[3]
+
+
+def test_a_program_that_cannot_start_is_a_status_and_nothing_is_left_in_the_work_folder(tmp_path):
+    stage = CommandStage(["./no-such-program"], inputs=["x"], outputs={"y": {"decoder": "regex", "file": "stdout",
+                         "pattern": "y = (\\S+)"}}, work_path=str(tmp_path / "work"))
+    out = stage({"x": np.array([1.0, 2.0])})
+    assert out["status"].tolist() == [NOT_STARTED] * 2
+    assert list((tmp_path / "work").iterdir()) == []
+
+
+def test_reading_a_workflow_never_runs_its_program_and_names_a_bad_template(tmp_path):
+    path = program_workflow(tmp_path)
+    marker = tmp_path / "ran"
+    (tmp_path / "programs" / "ishigami.py").write_text(f"open({str(marker)!r}, 'w')\n")
+    Workflow.from_file(path)
+    assert not marker.exists()
+    (tmp_path / "programs" / "ishigami_input.json.j2").write_text('{"x1": {{ x1 }}, "z": {{ z }}}')
+    with pytest.raises(WorkflowError, match=r"chain\[0\]\.stage.*templates\[0\]\.template_file.*uses \['z'\]"):
+        Workflow.from_file(path)
+
+
+COUNTING = r'''
+#include <stdio.h>
+#include <unistd.h>
+int main(int argc, char **argv) {
+    double x;
+    FILE *in = fopen("input.txt", "r");
+    if (!in || fscanf(in, "%lf", &x) != 1) return 2;
+    usleep(20000);
+    FILE *out = fopen("output.txt", "w");
+    fprintf(out, "y = %.17g\n", 3.0 * x);
+    fclose(out);
+    FILE *log = fopen(argv[1], "a");
+    fprintf(log, "%.17g\n", x);
+    fclose(log);
+    return 0;
+}
+'''
+
+COUNTING_WORKFLOW = '''
+[workflow]
+name = "counting"
+seed = 7
+
+[inputs.x]
+distribution = "uniform"
+lower = 0.0
+upper = 1.0
+kind = "aleatoric"
+
+[[chain]]
+stage = "external.command"
+
+[chain.options]
+command = ["{program_file}", "INVOCATIONS"]
+program_file = "counting"
+templates = [{ template_file = "input.j2", name = "input.txt" }]
+inputs = ["x"]
+outputs = { y = { decoder = "regex", file = "output.txt", pattern = "y = (\\\\S+)" } }
+cache_path = "cache.sqlite"
+
+[design]
+method = "mc"
+n = 200
+
+[execution]
+batch_size = 16
+scheduler = "synchronous"
+'''
+
+
+@pytest.mark.skipif(shutil.which("gcc") is None, reason="needs gcc to build the program")
+def test_a_killed_run_resumes_without_running_a_finished_sample_again(tmp_path):
+    (tmp_path / "counting.c").write_text(COUNTING)
+    subprocess.run(["gcc", "-O2", "-o", str(tmp_path / "counting"), str(tmp_path / "counting.c")], check=True)
+    (tmp_path / "input.j2").write_text("{{ x }}\n")
+    log = tmp_path / "invocations.log"
+    workflow = tmp_path / "counting.toml"
+    workflow.write_text(COUNTING_WORKFLOW.replace("INVOCATIONS", str(log)))
+    store = tmp_path / "counting.zarr"
+    command = [sys.executable, "-m", "uqms.cli", "run", str(workflow), "--out", str(store), "--quiet"]
+    process = subprocess.Popen(command, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and (not log.exists() or len(log.read_text().splitlines()) < 90):
+        time.sleep(0.05)
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    before = log.read_text().splitlines()
+    assert 90 <= len(before) < 200, "the run was not interrupted mid-way"
+    run = Workflow.from_file(workflow).run(store=store, scheduler="synchronous")
+    invoked = log.read_text().splitlines()
+    assert np.all(run["status"].values == 0)
+    np.testing.assert_array_equal(run["y"].values, 3.0 * run["x"].values)
+    assert len(set(invoked)) == 200
+    assert len(invoked) - 200 <= 1  # only a sample killed between its program's end and its cache write runs twice

@@ -1,0 +1,67 @@
+"""Evaluating a stage sample by sample: cache look-up, a bounded thread pool, outcomes to arrays.
+
+External programs take one sample each, so a stage wrapping them loops over samples; the loop
+costs microseconds against the milliseconds to hours of a process, and threads suffice to run
+several at once because the work happens outside Python (the threads only wait). Each outcome
+is written to the cache as its sample finishes, so a run killed mid-batch loses no finished sample.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from typing import Any
+
+import numpy as np
+
+from uqms.models.external.cache import Outcome, ResultCache, sample_key
+
+
+def evaluate_samples(
+    stage: str,
+    settings: Mapping[str, Any],
+    samples: Sequence[dict[str, float]],
+    compute: Callable[[dict[str, float]], Outcome],
+    cache: ResultCache | None,
+    concurrency: int = 1,
+) -> list[Outcome]:
+    """The outcome of every sample, read from ``cache`` or computed (at most ``concurrency`` at once).
+
+    Args:
+        stage: the stage's name (part of the cache key).
+        settings: the stage's value-deciding settings (part of the cache key).
+        samples: one ``{input: value}`` per sample.
+        compute: the outcome of one sample; must not raise for a bad sample.
+        cache: where outcomes are read and written; None to compute every sample.
+        concurrency: samples computed at once (threads).
+    """
+    keys = [sample_key(stage, settings, sample) for sample in samples]
+    known = cache.get(keys) if cache is not None else {}
+    outcomes: list[Outcome | None] = [known.get(key) for key in keys]
+    todo = [i for i, outcome in enumerate(outcomes) if outcome is None]
+    with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
+        running = {pool.submit(compute, samples[i]): i for i in todo}
+        for future in as_completed(running):
+            i = running[future]
+            outcomes[i] = future.result()
+            if cache is not None:
+                cache.put(keys[i], stage, samples[i], outcomes[i])
+    return outcomes
+
+
+def outcomes_to_batch(outcomes: Sequence[Outcome], shapes: Mapping[str, tuple[int, ...]]) -> dict[str, np.ndarray]:
+    """Arrays (samples first, NaN for failed samples) of the outputs ``shapes`` (shape of one
+    sample's value) and the ``"status"`` array of ``outcomes``."""
+    batch = {name: np.full((len(outcomes), *shape), np.nan) for name, shape in shapes.items()}
+    for i, outcome in enumerate(outcomes):
+        if outcome.status == 0:
+            for name in shapes:
+                batch[name][i] = outcome.values[name]
+    batch["status"] = np.array([outcome.status for outcome in outcomes], dtype=np.int32)
+    return batch
+
+
+def batch_samples(batch: Mapping[str, np.ndarray], inputs: Sequence[str]) -> list[dict[str, float]]:
+    """One ``{input: float}`` per sample of ``batch``."""
+    columns = [np.asarray(batch[name], dtype=float).tolist() for name in inputs]
+    return [dict(zip(inputs, values)) for values in zip(*columns)] if inputs else []

@@ -15,6 +15,8 @@ runner = CliRunner()
 WORKFLOWS = {  # workflow file: samples (outer samples of a nested design)
     "workflows/ishigami.toml": 256,
     "workflows/ishigami_surrogate.toml": 256,
+    "workflows/ishigami_program.toml": 32,
+    "workflows/atomistic_emt.toml": 16,
     "workflows/ammonia.toml": 128,
     "workflows/ammonia_pfr.toml": 64,
     "workflows/ammonia_sites_ensemble.toml": 64,

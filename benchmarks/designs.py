@@ -15,10 +15,9 @@ from __future__ import annotations
 
 import numpy as np
 from scipy.stats import qmc
+from timing import best_time  # benchmarks/timing.py, beside this script
 
 from uqms.sampling.designs import make_design
-
-from timing import best_time  # benchmarks/timing.py, beside this script
 
 N, BATCH, DIM, SEED = 10**7, 10**5, 4, 7
 

@@ -17,18 +17,22 @@ import os
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # one core each: the scipy loop cannot use more
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
-import sys  # noqa: E402
-import time  # noqa: E402
-from pathlib import Path  # noqa: E402
+import sys
+import time
+from pathlib import Path
 
-import numpy as np  # noqa: E402
-from scipy.optimize import root  # noqa: E402
+import numpy as np
+from scipy.optimize import root
 
-from uqms.models.microkinetics.from_energies import rate_constants_at  # noqa: E402
-from uqms.models.microkinetics.kinetics import RateEquations, pressure_array, pressure_weighted  # noqa: E402
-from uqms.models.microkinetics.mechanism import load_mechanism  # noqa: E402
-from uqms.models.microkinetics.rate_constants import RateConstants  # noqa: E402
-from uqms.models.microkinetics.steady_state import solve_steady_state, uniform_guess  # noqa: E402
+from uqms.models.microkinetics.from_energies import rate_constants_at
+from uqms.models.microkinetics.kinetics import (
+    RateEquations,
+    pressure_array,
+    pressure_weighted,
+)
+from uqms.models.microkinetics.mechanism import load_mechanism
+from uqms.models.microkinetics.rate_constants import RateConstants
+from uqms.models.microkinetics.steady_state import solve_steady_state, uniform_guess
 
 MECHANISM = Path(__file__).resolve().parents[1] / "workflows" / "ammonia_mechanism.toml"
 CHECK = 1e-10  # accepted |net/gross| of every adsorbate and |site sum - 1|, for both solvers
@@ -41,11 +45,11 @@ def scipy_loop(mechanism, forward_k, reverse_k, guess):
     for i in range(len(guess)):  # the per-sample loop being compared against
         kf, kr = forward_k[i : i + 1], reverse_k[i : i + 1]
 
-        def residual(x):
+        def residual(x, kf=kf, kr=kr):
             f, r = equations.rates(kf, kr, x[None])
             return equations.residual(f, r, x[None])[0][0]
 
-        def jacobian(x):
+        def jacobian(x, kf=kf, kr=kr):
             f, r = equations.rates(kf, kr, x[None])
             _, scale = equations.residual(f, r, x[None])
             return equations.jacobian(f, r, x[None], scale)[0]

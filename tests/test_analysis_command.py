@@ -8,13 +8,13 @@ import pytest
 import xarray as xr
 from typer.testing import CliRunner
 
+from tests.conftest import REPO
 from uqms.analysis import plots
 from uqms.analysis.pbox import pbox
 from uqms.analysis.predictive import predictive
 from uqms.cli import app
 from uqms.config import AnalysisSection
 from uqms.execution import load_run
-from tests.conftest import REPO
 
 runner = CliRunner()
 

@@ -58,7 +58,7 @@ def test_pbox_envelopes_are_the_extreme_shifted_cdfs():
     shifts = np.array([0.0, 0.3, 1.0, -0.4])
     box = pbox(nested_run(shifts[:, None] + inner), "y", points=64, bands=(0.25, 0.5, 0.75))
     x = box["value"].values
-    cdf = lambda t: np.searchsorted(inner, t, side="right") / len(inner)  # noqa: E731
+    cdf = lambda t: np.searchsorted(inner, t, side="right") / len(inner)
     np.testing.assert_allclose(box["upper"].values, cdf(x - shifts.min()), atol=1e-12)
     np.testing.assert_allclose(box["lower"].values, cdf(x - shifts.max()), atol=1e-12)
     assert (box["band"].sel(level=0.25).values <= box["band"].sel(level=0.75).values).all()

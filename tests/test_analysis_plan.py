@@ -15,10 +15,10 @@ from uqms.workflow import Workflow
 ISHIGAMI = (REPO / "workflows" / "ishigami.toml").read_text()
 
 
-def ishigami_run(tmp_path, replace: dict[str, str] = {}, analysis: str = "", n: int = 256):
+def ishigami_run(tmp_path, replace: dict[str, str] | None = None, analysis: str = "", n: int = 256):
     """A stored Ishigami run, its workflow text edited by ``replace`` and its [analysis] table by ``analysis``."""
     text = ISHIGAMI[: ISHIGAMI.index("[analysis]")] + analysis
-    for old, new in replace.items():
+    for old, new in (replace or {}).items():
         assert old in text
         text = text.replace(old, new)
     tmp_path.mkdir(parents=True, exist_ok=True)

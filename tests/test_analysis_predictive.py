@@ -3,9 +3,9 @@
 import json
 
 import numpy as np
-from scipy import stats
 import pytest
 import xarray as xr
+from scipy import stats
 
 from uqms.analysis.predictive import ecdf, kde, predictive, spans_decades, summary_table
 

@@ -6,16 +6,16 @@ import numpy as np
 import pytest
 from SALib.analyze import sobol as salib_sobol
 
+from tests.conftest import REPO
+from tests.test_analysis_pce import ishigami_y
+from uqms.analysis.command import analyze_run
 from uqms.analysis.convergence import pce_convergence, saltelli_convergence
 from uqms.analysis.groups import input_groups
 from uqms.analysis.saltelli import saltelli_indices
 from uqms.analysis.sobol import sobol, sobol_quadrature
-from uqms.analysis.command import analyze_run
 from uqms.config import AnalysisSection, parse_workflow
 from uqms.test_functions import ishigami
 from uqms.workflow import Workflow
-from tests.conftest import REPO
-from tests.test_analysis_pce import ishigami_y
 
 
 def ishigami_workflow(design="sobol", group_x1_x2=False, by="input"):

@@ -8,7 +8,11 @@ from ase.calculators.calculator import Calculator, all_changes
 from ase.calculators.emt import EMT
 
 from uqms.models.atomistic.beef import member_energies, member_energies_from_calculator
-from uqms.models.atomistic.calculators import CalculatorCache, cache_key, make_calculator
+from uqms.models.atomistic.calculators import (
+    CalculatorCache,
+    cache_key,
+    make_calculator,
+)
 
 
 @pytest.fixture

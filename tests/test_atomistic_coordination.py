@@ -4,7 +4,11 @@ import numpy as np
 import pytest
 from ase.build import fcc100, fcc111
 
-from uqms.models.atomistic.coordination import coordination_numbers, generalized_coordination_numbers, surface_atoms
+from uqms.models.atomistic.coordination import (
+    coordination_numbers,
+    generalized_coordination_numbers,
+    surface_atoms,
+)
 from uqms.models.atomistic.nanoparticle import build_nanoparticle
 from uqms.models.atomistic.surface_sites import plot_site_histogram, surface_site_table
 

@@ -2,9 +2,9 @@
 
 import numpy as np
 
+from tests.conftest import REPO, load_script
 from uqms.calibration import CalibrationProblem, load_measurements
 from uqms.workflow import Workflow
-from tests.conftest import REPO, load_script
 
 WORKFLOWS = REPO / "workflows"
 

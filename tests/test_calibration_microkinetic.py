@@ -8,9 +8,9 @@ through a BEP relation, the barrier of k3. Rates are generated at known energies
 10% noise; the calibration must put the known energies inside the 94% HDI.
 """
 
+import chaospy
 import numpy as np
 import pytest
-import chaospy
 
 from uqms import Constant, FunctionStage, UncertainInput, Workflow
 from uqms.calibration import calibrate, summary

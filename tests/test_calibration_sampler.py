@@ -6,7 +6,13 @@ import numpy as np
 import pytest
 
 from uqms import Constant, FunctionStage, UncertainInput, Workflow
-from uqms.calibration import CalibrationProblem, Likelihood, Prior, ensemble_correction_prior, run_sampler
+from uqms.calibration import (
+    CalibrationProblem,
+    Likelihood,
+    Prior,
+    ensemble_correction_prior,
+    run_sampler,
+)
 from uqms.calibration.data import Measurements, Observable
 from uqms.errors import UqmsError
 

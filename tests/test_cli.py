@@ -1,5 +1,7 @@
 """The uqms command line: run, show, validate."""
 
+from pathlib import Path
+
 import pytest
 from typer.testing import CliRunner
 
@@ -25,7 +27,7 @@ def test_validate_reports_the_workflow():
 
 def test_validate_names_the_problem(tmp_path):
     bad = tmp_path / "bad.toml"
-    bad.write_text(open(ISHIGAMI).read().replace('method = "sobol"', 'method = "grid"'))
+    bad.write_text(Path(ISHIGAMI).read_text().replace('method = "sobol"', 'method = "grid"'))
     result = runner.invoke(app, ["validate", str(bad)])
     assert result.exit_code == 2
     assert "design.method" in result.output and "bad.toml" in result.output
@@ -59,7 +61,7 @@ def test_a_full_disk_is_one_line_and_the_run_resumes(tmp_path, monkeypatch):
     from uqms.execution.run_store import RunStore
 
     store = tmp_path / "ishigami.zarr"
-    text = open(ISHIGAMI).read()
+    text = Path(ISHIGAMI).read_text()
     (tmp_path / "flow.toml").write_text(text[: text.index("[analysis]")])  # no analysis: the run is the point
     arguments = ["run", str(tmp_path / "flow.toml"), "--n", "512", "--batch-size", "64", "--out", str(store), "--quiet"]
     write = RunStore.write

@@ -7,9 +7,17 @@ import numpy as np
 from scipy import ndimage
 
 from uqms.models.microkinetics.from_energies import rate_constants_at
-from uqms.models.microkinetics.kinetics import TINY, RateEquations, pressure_array, pressure_weighted
+from uqms.models.microkinetics.kinetics import (
+    TINY,
+    RateEquations,
+    pressure_array,
+    pressure_weighted,
+)
 from uqms.models.microkinetics.mechanism import load_mechanism
-from uqms.models.microkinetics.steady_state import _implicit_euler_step, solve_steady_state
+from uqms.models.microkinetics.steady_state import (
+    _implicit_euler_step,
+    solve_steady_state,
+)
 from uqms.workflow import Workflow
 
 CASE = Path(__file__).resolve().parents[1] / "case_studies" / "co_oxidation"

@@ -5,7 +5,14 @@ import pytest
 from scipy import stats
 
 from uqms.inputs import (
-    Beta, Categorical, DiscreteUniform, LogNormal, Normal, Triangular, TruncatedNormal, Uniform,
+    Beta,
+    Categorical,
+    DiscreteUniform,
+    LogNormal,
+    Normal,
+    Triangular,
+    TruncatedNormal,
+    Uniform,
 )
 from uqms.sampling.designs import MonteCarlo
 

@@ -7,10 +7,15 @@ import xarray as xr
 from ase.build import bulk
 from ase.calculators.singlepoint import SinglePointCalculator
 
-from uqms.inputs import InputSet
-from uqms.inputs.ensembles import Ensemble, EnsembleEntry, ensemble_inputs, load_ensemble
-from uqms.models.atomistic.beef import member_energies
 from tests.conftest import REPO, load_script
+from uqms.inputs import InputSet
+from uqms.inputs.ensembles import (
+    Ensemble,
+    EnsembleEntry,
+    ensemble_inputs,
+    load_ensemble,
+)
+from uqms.models.atomistic.beef import member_energies
 
 
 def _correlated(members=2000, rho=0.9, sigma=(0.15, 0.25), seed=0):

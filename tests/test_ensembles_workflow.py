@@ -1,5 +1,7 @@
 """[ensembles.NAME] sections of workflow files, and sites.average with nested file options."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -14,7 +16,7 @@ class OffsetFromFile:
     """A stage adding a number read from ``offset_file`` (to test nested file options)."""
 
     def __init__(self, offset_file):
-        self.offset = float(open(offset_file).read())
+        self.offset = float(Path(offset_file).read_text())
         self.inputs, self.outputs = ("E_N",), ("shifted",)
 
     def __call__(self, batch):

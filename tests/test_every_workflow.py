@@ -90,7 +90,7 @@ def test_analyze_and_report_posterior_runs(path, ammonia_calibration, tmp_path):
 
 def test_a_failing_reduction_is_a_line_not_the_end(tmp_path, monkeypatch):
     """One output whose Sobol indices raise: the others are analysed, the failure is in plan.csv and the report."""
-    import uqms.analysis.reduce as reduce
+    from uqms.analysis import reduce
 
     store = tmp_path / "run.zarr"
     Workflow.from_file(REPO / "workflows" / "ammonia.toml").run(n=64, store=store)

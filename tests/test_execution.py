@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 from distributed import Client, LocalCluster
 
+from tests.conftest import REPO
 from uqms import FunctionStage, UncertainInput, Workflow
 from uqms.execution import open_run, status_messages
 from uqms.execution.dataset import BATCH_FAILED_MESSAGE, TIMED_OUT_MESSAGE
@@ -24,7 +25,6 @@ from uqms.execution.run_store import StoreMismatchError
 from uqms.execution.runner import WINDOW_BYTES, auto_batch_size, tasks_in_flight
 from uqms.execution.store import IncompleteRunError
 from uqms.models.stage import StageError
-from tests.conftest import REPO
 
 ISHIGAMI = REPO / "workflows" / "ishigami.toml"
 # Workers import this module's functions by value: they need not find the tests on their path.
@@ -35,9 +35,9 @@ cloudpickle.register_pickle_by_value(sys.modules[__name__])
 def cluster():
     """Two single-threaded worker processes; Dask gives up a task at its first lost worker
     (uqms then runs it once more on its own)."""
-    with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
-        with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as local:
-            yield local.scheduler_address
+    with (dask.config.set({"distributed.scheduler.allowed-failures": 0}),
+          LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as local):
+        yield local.scheduler_address
 
 
 @pytest.fixture

@@ -29,7 +29,7 @@ def _solve(e_n, pressures=None, temperature=673.0):
 
 def test_volcano_has_one_maximum_at_the_published_position():
     e_n = np.linspace(-2.5, 1.5, 801)
-    m, state, _ = _solve(e_n)
+    _, state, _ = _solve(e_n)
     assert (state.status == OK).all()
     log_tof = np.log10(state.tof()[:, 0])
     top = int(np.argmax(log_tof))

@@ -10,7 +10,10 @@ from uqms.models.energetics.mechanism_energies import gas_corrections
 from uqms.models.microkinetics.from_energies import rate_constants_at
 from uqms.models.microkinetics.mechanism import load_mechanism
 from uqms.models.microkinetics.rate_constants import (
-    BOLTZMANN, collision_rate_constant, reaction_free_energies, tst_rate_constant,
+    BOLTZMANN,
+    collision_rate_constant,
+    reaction_free_energies,
+    tst_rate_constant,
 )
 
 AMMONIA = Path(__file__).resolve().parents[1] / "workflows" / "ammonia_mechanism.toml"

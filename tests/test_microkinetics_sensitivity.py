@@ -8,7 +8,11 @@ import pytest
 from uqms.models.microkinetics.from_energies import rate_constants_at
 from uqms.models.microkinetics.mechanism import Mechanism, load_mechanism
 from uqms.models.microkinetics.rate_constants import BOLTZMANN, RateConstants
-from uqms.models.microkinetics.sensitivity import apparent_activation_energy, degree_of_rate_control, reaction_orders
+from uqms.models.microkinetics.sensitivity import (
+    apparent_activation_energy,
+    degree_of_rate_control,
+    reaction_orders,
+)
 from uqms.models.microkinetics.steady_state import solve_steady_state
 
 AMMONIA = Path(__file__).resolve().parents[1] / "workflows" / "ammonia_mechanism.toml"

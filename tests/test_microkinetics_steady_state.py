@@ -9,7 +9,12 @@ from uqms.models.microkinetics.from_energies import rate_constants_at
 from uqms.models.microkinetics.kinetics import directional_rates, pressure_array
 from uqms.models.microkinetics.mechanism import Mechanism, load_mechanism
 from uqms.models.microkinetics.rate_constants import RateConstants
-from uqms.models.microkinetics.steady_state import BAD_INPUT, NOT_CONVERGED, OK, solve_steady_state
+from uqms.models.microkinetics.steady_state import (
+    BAD_INPUT,
+    NOT_CONVERGED,
+    OK,
+    solve_steady_state,
+)
 
 AMMONIA = Path(__file__).resolve().parents[1] / "workflows" / "ammonia_mechanism.toml"
 

@@ -1,11 +1,12 @@
 """The Saltelli design: SALib's row layout, reproducible per row whatever the batching."""
 
+import itertools
+
 import chaospy
 import numpy as np
 import pytest
 
 from uqms import FunctionStage, UncertainInput, Workflow, WorkflowError
-
 from uqms.config import DesignSection
 from uqms.sampling.designs import DESIGNS, make_design
 from uqms.sampling.saltelli import Saltelli, split_blocks
@@ -56,7 +57,7 @@ def test_rows_do_not_depend_on_the_batching():
     design = make_design("saltelli")
     whole = design.unit_cube(0, N_TOTAL, N_TOTAL, DIM, seed=9)
     cuts = [0, 7, 8, 61, 200, N_TOTAL]
-    parts = [design.unit_cube(a, b, N_TOTAL, DIM, seed=9) for a, b in zip(cuts, cuts[1:])]
+    parts = [design.unit_cube(a, b, N_TOTAL, DIM, seed=9) for a, b in itertools.pairwise(cuts)]
     np.testing.assert_array_equal(np.concatenate(parts), whole)
     assert not np.array_equal(design.unit_cube(0, N_TOTAL, N_TOTAL, DIM, seed=10), whole)
 

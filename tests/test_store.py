@@ -1,11 +1,11 @@
 """Runs round-trip exactly through NetCDF and Zarr."""
 
+import chaospy
 import numpy as np
 import pytest
 
 from uqms import UncertainInput, Workflow, load_run, save_run
 from uqms.execution import input_names, output_names, status_messages
-import chaospy
 
 
 class Profile:

@@ -6,11 +6,11 @@ import chaospy
 import numpy as np
 import pytest
 
+from tests.conftest import REPO
 from uqms import Constant, FunctionStage, UncertainInput, Workflow
 from uqms.errors import UqmsError, WorkflowError
 from uqms.execution import status_messages
 from uqms.test_functions import ishigami
-from tests.conftest import REPO
 
 ISHIGAMI = REPO / "workflows" / "ishigami.toml"
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
 
 import typer
 from rich.console import Console
@@ -59,18 +58,18 @@ def validate(workflow: Path = typer.Argument(..., help="workflow file (TOML)")) 
 @app.command()
 def run(
     workflow: Path = typer.Argument(..., help="workflow file (TOML)"),
-    n: Optional[int] = typer.Option(None, "--n", min=1, max=MAX_SAMPLES, help="number of samples (default: the file's design.n)"),
-    seed: Optional[int] = typer.Option(None, "--seed", min=0, help="seed (default: the file's workflow.seed)"),
-    out: Optional[Path] = typer.Option(
+    n: int | None = typer.Option(None, "--n", min=1, max=MAX_SAMPLES, help="number of samples (default: the file's design.n)"),
+    seed: int | None = typer.Option(None, "--seed", min=0, help="seed (default: the file's workflow.seed)"),
+    out: Path | None = typer.Option(
         None, "--out", help="run store: .zarr (written as batches finish, resumable) or .nc (default: output.path)"
     ),
-    scheduler: Optional[str] = typer.Option(
+    scheduler: str | None = typer.Option(
         None, "--scheduler", envvar="DASK_SCHEDULER_ADDRESS",
         help="'synchronous', 'local' (a local cluster, the default) or a Dask scheduler address tcp://HOST:PORT",
     ),
-    batch_size: Optional[int] = typer.Option(None, "--batch-size", min=1, help="samples per task (default: timed)"),
+    batch_size: int | None = typer.Option(None, "--batch-size", min=1, help="samples per task (default: timed)"),
     quiet: bool = typer.Option(False, "--quiet", help="no progress bar"),
-    posterior: Optional[Path] = typer.Option(
+    posterior: Path | None = typer.Option(
         None, "--posterior", help="calibration (.nc from uqms calibrate): its posterior draws replace the calibrated inputs"
     ),
 ) -> None:
@@ -96,7 +95,7 @@ def run(
 
             flow = load_workflow(workflow, posterior)
         target = out or (Path(flow.output) if flow.output else Path(f"{flow.name}.zarr"))
-        options = dict(n=n, seed=seed, batch_size=batch_size, scheduler=scheduler or flow.scheduler, quiet=quiet)
+        options = {"n": n, "seed": seed, "batch_size": batch_size, "scheduler": scheduler or flow.scheduler, "quiet": quiet}
         if is_netcdf(target):
             result = flow.run(**options)
             save_run(result, target)
@@ -121,11 +120,11 @@ def run(
 @app.command()
 def calibrate(
     workflow: Path = typer.Argument(..., help="workflow file (TOML)"),
-    data: Optional[Path] = typer.Argument(None, help="measurement table, .csv or .nc (default: calibration.data)"),
-    walkers: Optional[int] = typer.Option(None, "--walkers", min=2, help="emcee walkers (default: calibration.walkers)"),
-    steps: Optional[int] = typer.Option(None, "--steps", min=MIN_STEPS, help="steps in total (default: calibration.steps)"),
-    out: Optional[Path] = typer.Option(None, "--out", help="InferenceData .nc (default: calibration.output)"),
-    seed: Optional[int] = typer.Option(None, "--seed", min=0, help="seed (default: the file's workflow.seed)"),
+    data: Path | None = typer.Argument(None, help="measurement table, .csv or .nc (default: calibration.data)"),
+    walkers: int | None = typer.Option(None, "--walkers", min=2, help="emcee walkers (default: calibration.walkers)"),
+    steps: int | None = typer.Option(None, "--steps", min=MIN_STEPS, help="steps in total (default: calibration.steps)"),
+    out: Path | None = typer.Option(None, "--out", help="InferenceData .nc (default: calibration.output)"),
+    seed: int | None = typer.Option(None, "--seed", min=0, help="seed (default: the file's workflow.seed)"),
     scheduler: str = typer.Option("synchronous", "--scheduler", help="'synchronous', 'local' or a Dask scheduler address"),
     quiet: bool = typer.Option(False, "--quiet", help="no progress bar"),
 ) -> None:
@@ -150,9 +149,9 @@ def calibrate(
 @app.command()
 def analyze(
     store: Path = typer.Argument(..., help="run store (.zarr or .nc)"),
-    out: Optional[Path] = typer.Option(None, "--out", help="folder for tables and figures (default: <store>_analysis)"),
-    target: Optional[list[str]] = typer.Option(None, "--target", help="target output (repeatable; default: [analysis] targets)"),
-    versus: Optional[list[str]] = typer.Option(None, "--versus", help="descriptor to draw targets against (repeatable, "
+    out: Path | None = typer.Option(None, "--out", help="folder for tables and figures (default: <store>_analysis)"),
+    target: list[str] | None = typer.Option(None, "--target", help="target output (repeatable; default: [analysis] targets)"),
+    versus: list[str] | None = typer.Option(None, "--versus", help="descriptor to draw targets against (repeatable, "
                                                "two give a map; default: [analysis] versus)"),
 ) -> None:
     """Write predictive distributions, Sobol indices, p-boxes, descriptor figures and their tables for a run."""
@@ -164,9 +163,9 @@ def analyze(
 @app.command()
 def report(
     store: Path = typer.Argument(..., help="run store (.zarr or .nc)"),
-    out: Optional[Path] = typer.Option(None, "--out", help="HTML file (default: <store>_report.html)"),
-    target: Optional[list[str]] = typer.Option(None, "--target", help="target output (repeatable; default: [analysis] targets)"),
-    versus: Optional[list[str]] = typer.Option(None, "--versus", help="descriptor to draw targets against (repeatable)"),
+    out: Path | None = typer.Option(None, "--out", help="HTML file (default: <store>_report.html)"),
+    target: list[str] | None = typer.Option(None, "--target", help="target output (repeatable; default: [analysis] targets)"),
+    versus: list[str] | None = typer.Option(None, "--versus", help="descriptor to draw targets against (repeatable)"),
 ) -> None:
     """Write a self-contained HTML report of a run: key results first, then the details."""
     import shlex

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
@@ -102,14 +102,14 @@ class Workflow:
         self.files = {str(path): file_digest(path) for path in files}
 
     @classmethod
-    def from_file(cls, path: str | Path) -> "Workflow":
+    def from_file(cls, path: str | Path) -> Workflow:
         """Read and validate a workflow file (TOML)."""
         path = Path(path)
         data, text = read_toml(path)
         return cls.from_config(parse_workflow(data, str(path)), str(path), text)
 
     @classmethod
-    def from_config(cls, config: WorkflowFile, source: str = "<dict>", text: str = "") -> "Workflow":
+    def from_config(cls, config: WorkflowFile, source: str = "<dict>", text: str = "") -> Workflow:
         """Build a workflow from a validated :class:`~uqms.config.WorkflowFile`."""
         ensembles = ensemble_expansions(config, source)
         inputs, correlations = inputs_from_config(config, source, ensembles)

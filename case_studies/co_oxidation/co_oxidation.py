@@ -52,9 +52,21 @@ import pandas as pd
 import tomli_w
 import xarray as xr
 
-from uqms.analysis import (pbox, pce_convergence, predictive, saltelli_convergence, sobol, summary_table,
-                           variance_split)
-from uqms.analysis.plots import convergence_figure, pbox_figure, predictive_figure, sobol_figure
+from uqms.analysis import (
+    pbox,
+    pce_convergence,
+    predictive,
+    saltelli_convergence,
+    sobol,
+    summary_table,
+    variance_split,
+)
+from uqms.analysis.plots import (
+    convergence_figure,
+    pbox_figure,
+    predictive_figure,
+    sobol_figure,
+)
 from uqms.config import parse_workflow, read_toml
 from uqms.workflow import Workflow
 

@@ -7,12 +7,19 @@ at powers of two.
 
 from __future__ import annotations
 
-from typing import Literal, Sequence
+from collections.abc import Sequence
+from typing import Literal
 
 import numpy as np
 import xarray as xr
 
-from uqms.analysis.sobol import pce_dataset, pce_sample_cap, run_pce, sobol_given_data_run, sobol_saltelli_run
+from uqms.analysis.sobol import (
+    pce_dataset,
+    pce_sample_cap,
+    run_pce,
+    sobol_given_data_run,
+    sobol_saltelli_run,
+)
 from uqms.sampling.saltelli import rows_per_base
 
 

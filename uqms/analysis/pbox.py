@@ -7,7 +7,7 @@ Every outer (epistemic) sample ``s`` has an empirical CDF ``F_s`` of its ok inne
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import xarray as xr

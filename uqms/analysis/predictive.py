@@ -9,7 +9,7 @@ values.
 from __future__ import annotations
 
 import json
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import xarray as xr

@@ -12,15 +12,19 @@ reductions of that output, and the other outputs, go on.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from typing import Iterator
 
 import numpy as np
 import xarray as xr
 
 import uqms.analysis.run_accessor  # noqa: F401  (registers run.uqms)
-from uqms.analysis.convergence import given_data_convergence, pce_convergence, saltelli_convergence
+from uqms.analysis.convergence import (
+    given_data_convergence,
+    pce_convergence,
+    saltelli_convergence,
+)
 from uqms.analysis.descriptor import choose_versus, versus_bands, versus_map
 from uqms.analysis.pbox import pbox
 from uqms.analysis.plan import OutputPlan, choose_targets, plan_output

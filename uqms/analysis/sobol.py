@@ -19,9 +19,9 @@ from typing import Literal
 import numpy as np
 import xarray as xr
 
+import uqms.analysis.run_accessor  # noqa: F401  (registers run.uqms)
 from uqms.analysis import pce as pce_fit
 from uqms.analysis import sobol_pce
-import uqms.analysis.run_accessor  # noqa: F401  (registers run.uqms)
 from uqms.analysis.groups import group_columns, has_groups
 from uqms.analysis.saltelli import saltelli_indices
 from uqms.analysis.samples import apply_transform, flat, unflat

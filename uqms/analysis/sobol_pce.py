@@ -9,7 +9,7 @@ Summing squared coefficients over masks of terms takes ~1e-4 s, where chaospy's
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 

@@ -10,10 +10,10 @@ import matplotlib
 import numpy as np
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt
 
-from uqms.calibration.data import SD_SUFFIX  # noqa: E402
-from uqms.calibration.inference_data import HDI_PROB  # noqa: E402
+from uqms.calibration.data import SD_SUFFIX
+from uqms.calibration.inference_data import HDI_PROB
 
 MAX_PPC_DRAWS = 200  # replicated data sets drawn in a predictive check
 

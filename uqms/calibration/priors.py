@@ -13,7 +13,7 @@ as a prior in two ways:
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 

@@ -3,7 +3,7 @@ for every walker at every experiment in one batch."""
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 

@@ -1,6 +1,11 @@
 """Running workflows: batches, run Datasets and their stores."""
 
-from uqms.execution.dataset import build_dataset, input_names, output_names, status_messages
+from uqms.execution.dataset import (
+    build_dataset,
+    input_names,
+    output_names,
+    status_messages,
+)
 from uqms.execution.runner import batch_bounds, evaluate_batch, execute
 from uqms.execution.store import load_run, open_run, save_run
 

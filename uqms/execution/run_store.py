@@ -103,7 +103,7 @@ class RunStore:
 
     @classmethod
     def create(cls, path: str | Path, template: xr.Dataset, digest: str, batch_size: int,
-               seconds_per_sample: float = 0.0) -> "RunStore":
+               seconds_per_sample: float = 0.0) -> RunStore:
         """Write the metadata of ``template`` (the run with lazy arrays chunked by batch),
         the ``digest`` of the run (:func:`fingerprint`), the probed ``seconds_per_sample``
         and an all-false ``batch_done``.
@@ -125,7 +125,7 @@ class RunStore:
         return cls(path, batch_size, seconds_per_sample)
 
     @classmethod
-    def open(cls, path: str | Path, digest: str, description: str, files: dict[str, str]) -> "RunStore":
+    def open(cls, path: str | Path, digest: str, description: str, files: dict[str, str]) -> RunStore:
         """Open an existing store, refusing one made by anything else than this run
         (``files``: the workflow's ``{path: content digest}``, to name an edited one)."""
         with xr.open_zarr(path, consolidated=False) as stored:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 from uqms.errors import UqmsError
 
@@ -35,7 +35,7 @@ def scheduler_address(scheduler: str | None) -> str | None:
 
 
 @contextmanager
-def connect(scheduler: str | None) -> Iterator["distributed.Client | None"]:  # noqa: F821
+def connect(scheduler: str | None) -> Iterator[distributed.Client | None]:  # noqa: F821
     """Yield a Dask client, or None for ``"synchronous"`` (evaluate in this process).
 
     Args:

@@ -8,7 +8,7 @@ by the first ``build()``, not before: checking a workflow file does not need it.
 from __future__ import annotations
 
 from functools import partial
-from typing import TYPE_CHECKING, Annotated, Literal, Union
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, model_validator
@@ -193,6 +193,6 @@ def describe(distribution: chaospy.Distribution) -> str:
 
 
 DistributionSpec = Annotated[
-    Union[Normal, LogNormal, Uniform, TruncatedNormal, Beta, Triangular, DiscreteUniform, Categorical],
+    Normal | LogNormal | Uniform | TruncatedNormal | Beta | Triangular | DiscreteUniform | Categorical,
     Field(discriminator="distribution"),
 ]

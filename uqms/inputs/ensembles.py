@@ -10,9 +10,10 @@ through its principal components as independent standard normals
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal, Mapping, Sequence
+from typing import Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt
@@ -84,7 +85,7 @@ class Ensemble:
     def members(self) -> int:
         return len(self.values)
 
-    def select(self, quantities: Sequence[str]) -> "Ensemble":
+    def select(self, quantities: Sequence[str]) -> Ensemble:
         """The ensemble restricted to ``quantities`` (in that order)."""
         missing = [q for q in quantities if q not in self.quantities]
         if missing:
@@ -109,7 +110,7 @@ class Ensemble:
         return PrincipalComponents(self.values.mean(axis=0), loadings, explained[:k])
 
     @classmethod
-    def from_file(cls, path: str | Path, quantities: Sequence[str] = (), unit: str = "eV") -> "Ensemble":
+    def from_file(cls, path: str | Path, quantities: Sequence[str] = (), unit: str = "eV") -> Ensemble:
         """Read ``.npy`` (members x quantities; ``quantities`` names the columns), ``.csv``
         (a header row of names, ``#`` comments) or NetCDF ``.nc`` (one variable per
         quantity along ``member``, or one variable with dims ``member`` x ``quantity``).
@@ -142,7 +143,7 @@ class Ensemble:
 
     @classmethod
     def from_ase_db(cls, path: str | Path, quantities: Sequence[str] | Mapping[str, Mapping[str, float]],
-                    size: int = 2000, seed: int = 0) -> "Ensemble":
+                    size: int = 2000, seed: int = 0) -> Ensemble:
         """Read an ASE database whose rows (identified by their ``name`` key) carry
         per-member energies, either as data ``member_energies`` or as BEEF-vdW basis
         contributions (data ``beef_contributions``, key ``xc``) turned into ``size`` member
@@ -186,8 +187,8 @@ def load_ensemble(path: str | Path, quantities=(), size: int = 2000, seed: int =
         if not quantities:
             raise ValueError(f"{path}: name the rows (quantities) to read from an ASE database")
         return Ensemble.from_ase_db(path, quantities, size, seed)
-    if isinstance(quantities, Mapping):
-        raise ValueError(f"{path}: reaction-energy quantities (tables) need an ASE database")
+    if isinstance(quantities, Mapping):  # a ValueError: callers report bad workflow values as one
+        raise ValueError(f"{path}: reaction-energy quantities (tables) need an ASE database")  # noqa: TRY004
     return Ensemble.from_file(path, quantities, unit)
 
 

@@ -7,7 +7,8 @@ binding energy on every (sample, site) pair in one call and returns the weighted
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 

@@ -17,7 +17,12 @@ batch. Optional attributes a stage may carry:
 from __future__ import annotations
 
 import logging
-from typing import Any, Callable, Iterable, Mapping, Protocol, Sequence, runtime_checkable
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import (
+    Any,
+    Protocol,
+    runtime_checkable,
+)
 
 import numpy as np
 

@@ -1,5 +1,12 @@
 """Designs: how the uncertain inputs are sampled."""
 
-from uqms.sampling.designs import DESIGNS, Halton, LatinHypercube, MonteCarlo, Sobol, make_design
+from uqms.sampling.designs import (
+    DESIGNS,
+    Halton,
+    LatinHypercube,
+    MonteCarlo,
+    Sobol,
+    make_design,
+)
 
 __all__ = ["DESIGNS", "Halton", "LatinHypercube", "MonteCarlo", "Sobol", "make_design"]

@@ -8,7 +8,7 @@ Each outer sample thus carries a whole distribution over the aleatoric inputs.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 

@@ -14,7 +14,7 @@ the convergence diagnostics use. A run made with this design is recognised from 
 from __future__ import annotations
 
 import warnings
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 

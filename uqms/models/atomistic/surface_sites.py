@@ -7,7 +7,10 @@ import pandas as pd
 from ase import Atoms
 from matplotlib.figure import Figure
 
-from uqms.models.atomistic.coordination import coordination_numbers, generalized_coordination_numbers
+from uqms.models.atomistic.coordination import (
+    coordination_numbers,
+    generalized_coordination_numbers,
+)
 
 GCN_DECIMALS = 3  # atoms whose GCN agree to this many decimals are one site type
 

@@ -7,7 +7,8 @@ can be an uncertain input or the output of an upstream stage.
 
 from __future__ import annotations
 
-from typing import Annotated, Iterable, Mapping, Union
+from collections.abc import Iterable, Mapping
+from typing import Annotated
 
 import numpy as np
 from pydantic import Field
@@ -15,7 +16,7 @@ from pydantic import Field
 NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
 
 #: A number, or the name of a batch entry holding one value per sample.
-Value = Union[float, Annotated[str, Field(pattern=NAME_PATTERN)]]
+Value = float | Annotated[str, Field(pattern=NAME_PATTERN)]
 
 
 def resolve(value: float | str, batch: Mapping[str, np.ndarray], n: int) -> np.ndarray:

@@ -8,7 +8,7 @@ are shaped (samples, gas) in bar. The steady-state solver works in log-coverages
 
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 import numpy as np
 

@@ -55,13 +55,22 @@ free-energy barrier is ``max(0, dG)``.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Literal, Mapping, Optional, Union
+from typing import Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, NonNegativeFloat, PositiveFloat, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    NonNegativeFloat,
+    PositiveFloat,
+    ValidationError,
+    model_validator,
+)
 
 from uqms.config import describe_error, key_path, read_toml
 from uqms.errors import WorkflowError
@@ -86,7 +95,7 @@ class Linear(_Section):
     intercept: Value = 0.0
 
 
-Energy = Union[Value, Linear]
+Energy = Value | Linear
 
 
 class BEP(_Section):
@@ -116,9 +125,9 @@ class GasEntry(_Section):
 
     mass: PositiveFloat
     pressure: NonNegativeFloat = 0.0
-    energy: Optional[Energy] = None
+    energy: Energy | None = None
     zero_point_energy: float = 0.0
-    shomate: Optional[Shomate] = None
+    shomate: Shomate | None = None
     free_energy_correction: Value = 0.0
 
 
@@ -126,7 +135,7 @@ class SiteEntry(_Section):
     """A site type: the adsorbates it holds and its area (Angstrom^2, for collision theory)."""
 
     adsorbates: list[str] = Field(min_length=1)
-    site_area: Optional[PositiveFloat] = None
+    site_area: PositiveFloat | None = None
 
 
 class AdsorbateEntry(_Section):
@@ -138,21 +147,21 @@ class StepEntry(_Section):
 
     name: str = Field(default="", pattern=r"^$|" + NAME_PATTERN)
     equation: str
-    reaction_energy: Optional[Energy] = None
-    barrier: Optional[Value] = None
-    bep: Optional[BEP] = None
-    transition_state: Optional[Linear] = None
-    prefactor: Optional[Value] = Field(default=None, description="1/s; default k_B T / h")
-    sticking: Optional[Value] = Field(default=None, description="sticking coefficient: collision theory")
+    reaction_energy: Energy | None = None
+    barrier: Value | None = None
+    bep: BEP | None = None
+    transition_state: Linear | None = None
+    prefactor: Value | None = Field(default=None, description="1/s; default k_B T / h")
+    sticking: Value | None = Field(default=None, description="sticking coefficient: collision theory")
     reversible: bool = True
-    k: Optional[Value] = Field(default=None, description="forward rate constant, 1/s")
-    A: Optional[Value] = Field(default=None, description="Arrhenius pre-exponential factor, 1/s")
-    Ea: Optional[Value] = Field(default=None, description="Arrhenius activation energy, eV")
-    b: Optional[Value] = Field(default=None, description="Arrhenius temperature exponent")
-    k_reverse: Optional[Value] = None
-    A_reverse: Optional[Value] = None
-    Ea_reverse: Optional[Value] = None
-    b_reverse: Optional[Value] = None
+    k: Value | None = Field(default=None, description="forward rate constant, 1/s")
+    A: Value | None = Field(default=None, description="Arrhenius pre-exponential factor, 1/s")
+    Ea: Value | None = Field(default=None, description="Arrhenius activation energy, eV")
+    b: Value | None = Field(default=None, description="Arrhenius temperature exponent")
+    k_reverse: Value | None = None
+    A_reverse: Value | None = None
+    Ea_reverse: Value | None = None
+    b_reverse: Value | None = None
 
 
 RATE_KEYS = ("k", "A", "Ea", "b")
@@ -271,7 +280,7 @@ class Mechanism:
         self.energy_steps = tuple(j for j, step in enumerate(self.steps) if not step.rates_given)
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any], source: str = "<dict>") -> "Mechanism":
+    def from_dict(cls, data: Mapping[str, Any], source: str = "<dict>") -> Mechanism:
         """Validate the content of a mechanism file given as a dict."""
         try:
             config = MechanismFile.model_validate(data)

@@ -7,7 +7,7 @@ solved for all samples and parameters at once with the analytic Jacobian; no re-
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 

@@ -7,12 +7,16 @@
 
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 from uqms.models.energetics.stage import MechanismEnergies, mechanism_from_options
 from uqms.models.energetics.values import Value, names, resolve
 from uqms.models.microkinetics.from_energies import rate_constants_at
-from uqms.models.microkinetics.sensitivity import apparent_activation_energy, degree_of_rate_control, reaction_orders
+from uqms.models.microkinetics.sensitivity import (
+    apparent_activation_energy,
+    degree_of_rate_control,
+    reaction_orders,
+)
 from uqms.models.microkinetics.steady_state import STATUS_MESSAGES, solve_steady_state
 from uqms.models.stage import Batch
 

@@ -21,7 +21,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from uqms.models.microkinetics.kinetics import TINY, RateEquations, pressure_array, pressure_weighted, production_rates
+from uqms.models.microkinetics.kinetics import (
+    TINY,
+    RateEquations,
+    pressure_array,
+    pressure_weighted,
+    production_rates,
+)
 from uqms.models.microkinetics.mechanism import Mechanism
 from uqms.models.microkinetics.rate_constants import RateConstants
 

@@ -87,6 +87,14 @@ output = "cal.nc"
 """
 
 
+@pytest.fixture(scope="module", autouse=True)
+def trust_this_module():
+    """The workflow names stages of this test module (``tests.…``): trusted explicitly, as a user would."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("UQMS_ALLOW_IMPORT", "tests")
+        yield
+
+
 @pytest.fixture(scope="module")
 def calibrated(tmp_path_factory):
     folder = tmp_path_factory.mktemp("calibration")

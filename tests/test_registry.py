@@ -1,5 +1,6 @@
 """Stages referenced by registered name (entry points) or by import path."""
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -82,9 +83,9 @@ def test_stage_instance_by_import_path(tmp_path, monkeypatch):
         "def double(x):\n    return 2 * x\n"
     )
     monkeypatch.syspath_prepend(str(tmp_path))
-    assert resolve_stage("my_models:double").outputs == ("y",)
+    assert resolve_stage("my_models:double", folder=tmp_path).outputs == ("y",)
     with pytest.raises(TypeError, match="already a stage and takes no options"):
-        resolve_stage("my_models:double", {"scale": 2})
+        resolve_stage("my_models:double", {"scale": 2}, folder=tmp_path)
 
 
 def test_an_import_path_finds_a_module_beside_the_workflow_file(tmp_path, monkeypatch):
@@ -99,6 +100,7 @@ def test_an_import_path_finds_a_module_beside_the_workflow_file(tmp_path, monkey
                     'kind = "aleatoric"\n[[chain]]\nstage = "beside_the_flow:triple"\n')
     run = Workflow.from_file(flow).run(n=8)
     np.testing.assert_allclose(run.y, 3 * run.x)
+    monkeypatch.setenv("UQMS_ALLOW_IMPORT", "nowhere_xyz")  # trusted, but found nowhere
     with pytest.raises(LookupError, match=r"cannot import module 'nowhere_xyz' \(installed, or in "):
         resolve_stage("nowhere_xyz:thing", folder=tmp_path)
 
@@ -108,7 +110,8 @@ def test_an_import_path_finds_a_module_beside_the_workflow_file(tmp_path, monkey
     [
         ("nope.stage", LookupError, "no stage registered as 'nope.stage'"),
         ("os.system", LookupError, "no stage registered as 'os.system'"),  # a dotted name is never imported
-        ("no_such_module_xyz:thing", LookupError, "cannot import module"),
+        ("no_such_module_xyz:thing", LookupError, "imports only modules beside it and packages that register"),
+        ("os:system", LookupError, "not 'os'; to trust it, run with --allow-import os"),
         ("uqms.test_functions.ishigami:Nothing", LookupError, "has no attribute 'Nothing'"),
         ("uqms.test_functions.ishigami:mean", TypeError, "not a stage"),
     ],
@@ -121,3 +124,32 @@ def test_bad_references(reference, error, message):
 def test_options_go_to_the_factory():
     with pytest.raises(TypeError):
         resolve_stage("ishigami.sines", {"unexpected": 1})
+
+
+EVIL = """[workflow]
+name = "evil"
+[inputs.x]
+distribution = "uniform"
+lower = 0.0
+upper = 1.0
+kind = "aleatoric"
+[[chain]]
+stage = "shutil:rmtree"
+options = { path = "VICTIM" }
+"""
+
+
+def test_validating_a_workflow_file_never_imports_modules_it_was_not_allowed(tmp_path):
+    """``shutil:rmtree`` in a workflow file: refused before ``shutil`` is imported or anything
+    called; only ``--allow-import shutil`` lets the user trust it (then it is called, and is no stage)."""
+    victim = tmp_path / "victim"
+    victim.mkdir()
+    flow = tmp_path / "evil.toml"
+    flow.write_text(EVIL.replace("VICTIM", str(victim)))
+    command = [sys.executable, "-m", "uqms", "validate", str(flow)]
+    refused = subprocess.run(command, check=False, capture_output=True, text=True, env={**os.environ, "COLUMNS": "200"})
+    assert refused.returncode == 2 and "not 'shutil'; to trust it, run with --allow-import shutil" in refused.stdout
+    assert victim.is_dir()
+    trusted = subprocess.run([*command[:3], "--allow-import", "shutil", *command[3:]], check=False, capture_output=True,
+                             text=True, env={**os.environ, "COLUMNS": "200"})
+    assert trusted.returncode == 2 and "which is not a stage" in trusted.stdout and not victim.exists()

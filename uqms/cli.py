@@ -30,8 +30,19 @@ def _print_version(value: bool) -> None:
 @app.callback()
 def main(
     version: bool = typer.Option(False, "--version", callback=_print_version, is_eager=True, help="print the version and exit"),
+    allow_import: list[str] = typer.Option(
+        [], "--allow-import", metavar="PACKAGE",
+        help="let workflow files import stages from this top-level package (repeatable; '*' for any); by default "
+             "only modules beside the workflow file and packages that register uqms stages",
+    ),
 ) -> None:
     """Uncertainty quantification over multiscale simulation chains."""
+    if allow_import:  # in the environment, so Dask worker processes started later see it too
+        import os
+
+        from uqms.models.registry import ALLOW_IMPORT
+
+        os.environ[ALLOW_IMPORT] = ",".join(filter(None, [os.environ.get(ALLOW_IMPORT, ""), *allow_import]))
 
 
 def _fail(error: Exception | str) -> None:

@@ -10,16 +10,20 @@ Only the entry point of the name asked for is loaded (imported), the way xarray 
 its backends. A name declared by two installed packages is refused, naming both.
 
 What a workflow file may import: resolving a name imports and calls only the object a
-``uqms.stages`` entry point of an installed package declares; an import path imports
-the module it names (an installed one, or ``module.py`` or a package in the workflow
-file's folder) and calls the object it names there. A workflow file is thus trusted like
-a Python script: it can run any installed code its author names, but nothing else.
+``uqms.stages`` entry point of an installed package declares; an import path may name a
+module beside the workflow file (``module.py`` or a package in its folder) or of a package
+that registers uqms stages (uqms itself, installed plugins). Any other module (``os``,
+``shutil``, a package that happens to be installed) is refused before it is imported,
+unless the user trusts it explicitly: ``uqms --allow-import PACKAGE ...`` or the
+environment variable ``UQMS_ALLOW_IMPORT`` (comma-separated top-level packages, ``*`` for
+any). So validating a workflow file from elsewhere never runs code the user has not chosen.
 """
 
 from __future__ import annotations
 
 import importlib
 import importlib.util
+import os
 import sys
 from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
@@ -28,6 +32,7 @@ from typing import Any
 from uqms.models.stage import Stage
 
 GROUP = "uqms.stages"
+ALLOW_IMPORT = "UQMS_ALLOW_IMPORT"  # environment variable: top-level packages a workflow file may import from
 
 
 def stage_entry_points() -> dict[str, list[EntryPoint]]:
@@ -71,10 +76,29 @@ def _registered(name: str) -> Any:
         raise LookupError(f"stage {name!r} of {_declared_by(points[0])} cannot be loaded: {error}") from error
 
 
+def _beside(top: str, folder: str | Path | None) -> bool:
+    """Whether a module or package named ``top`` lies in ``folder``."""
+    return folder is not None and ((Path(folder) / f"{top}.py").is_file() or (Path(folder) / top / "__init__.py").is_file())
+
+
+def importable(top: str, folder: str | Path | None) -> bool:
+    """Whether a workflow file (in ``folder``) may import the top-level package ``top`` (see the module docstring)."""
+    trusted = {name.strip() for name in os.environ.get(ALLOW_IMPORT, "").split(",") if name.strip()}
+    plugins = {point.value.partition(":")[0].partition(".")[0] for points in stage_entry_points().values() for point in points}
+    return "*" in trusted or top in trusted or top in plugins or _beside(top, folder)
+
+
 def _imported(reference: str, folder: str | Path | None) -> Any:
-    """The object of an import path ``module:object``; the module is an installed one or
-    found in ``folder`` (appended to ``sys.path``, so worker processes started later find it too)."""
+    """The object of an import path ``module:object``; the module is one a workflow file may
+    import (:func:`importable`), found in ``folder`` (appended to ``sys.path``, so worker
+    processes started later find it too) or installed."""
     module_name, _, attribute = reference.partition(":")
+    top = module_name.partition(".")[0]
+    if not importable(top, folder):
+        raise LookupError(
+            f"{reference!r}: a workflow file imports only modules beside it and packages that register uqms stages, "
+            f"not {top!r}; to trust it, run with --allow-import {top} (or set {ALLOW_IMPORT}={top})"
+        )
     if folder is not None and importlib.util.find_spec(module_name.partition(".")[0]) is None:
         folder = str(Path(folder).resolve())
         if folder not in sys.path:

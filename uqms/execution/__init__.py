@@ -1,12 +1,50 @@
-"""Running workflows: batches, run Datasets and their stores."""
+"""Running workflows: batches, run Datasets and their stores.
 
-from uqms.execution.dataset import (
-    build_dataset,
-    input_names,
-    output_names,
-    status_messages,
-)
-from uqms.execution.runner import batch_bounds, evaluate_batch, execute
-from uqms.execution.store import load_run, open_run, save_run
+The names below are imported when first used: ``uqms validate`` checks a scheduler
+address through :mod:`uqms.execution.scheduler` without paying for Dask, xarray and Zarr.
+"""
 
-__all__ = ["batch_bounds", "build_dataset", "evaluate_batch", "execute", "input_names", "load_run", "open_run", "output_names", "save_run", "status_messages"]
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+_PUBLIC = {
+    "batch_bounds": "uqms.execution.runner",
+    "build_dataset": "uqms.execution.dataset",
+    "evaluate_batch": "uqms.execution.runner",
+    "execute": "uqms.execution.runner",
+    "input_names": "uqms.execution.dataset",
+    "load_run": "uqms.execution.store",
+    "open_run": "uqms.execution.store",
+    "output_names": "uqms.execution.dataset",
+    "save_run": "uqms.execution.store",
+    "status_messages": "uqms.execution.dataset",
+}
+
+__all__ = [
+    "batch_bounds", "build_dataset", "evaluate_batch", "execute", "input_names", "load_run", "open_run",
+    "output_names", "save_run", "status_messages",
+]
+
+if TYPE_CHECKING:
+    from uqms.execution.dataset import (
+        build_dataset,
+        input_names,
+        output_names,
+        status_messages,
+    )
+    from uqms.execution.runner import batch_bounds, evaluate_batch, execute
+    from uqms.execution.store import load_run, open_run, save_run
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _PUBLIC:
+        raise AttributeError(f"module 'uqms.execution' has no attribute {name!r}")
+    value = getattr(importlib.import_module(_PUBLIC[name]), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return [*globals(), *_PUBLIC]

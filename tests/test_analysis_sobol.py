@@ -10,7 +10,6 @@ from tests.conftest import REPO
 from tests.test_analysis_pce import ishigami_y
 from uqms.analysis.command import analyze_run
 from uqms.analysis.convergence import pce_convergence, saltelli_convergence
-from uqms.analysis.groups import input_groups
 from uqms.analysis.saltelli import saltelli_indices
 from uqms.analysis.sobol import sobol, sobol_quadrature
 from uqms.config import AnalysisSection, parse_workflow
@@ -94,7 +93,7 @@ def test_saltelli_design_swapping_input_groups_gives_grouped_indices(tmp_path):
 def test_pce_of_a_sobol_run_with_grouped_inputs():
     run = ishigami_run("sobol", 1024, group_x1_x2=True)
     run["status"].values[:10] = 1
-    assert input_groups(run) == {"sines": ["x1", "x2"], "x3": ["x3"]}
+    assert run.uqms.groups == {"sines": ["x1", "x2"], "x3": ["x3"]}
     found = sobol(run, "y", max_order=12)
     first, total = ishigami.sobol_indices()
     assert found.attrs["method"] == "pce" and found.attrs["n_used"] == 1014 and found.attrs["grouped"]

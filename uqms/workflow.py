@@ -244,17 +244,6 @@ def ensemble_expansions(config: WorkflowFile, source: str) -> list[tuple[list[Un
     return expansions
 
 
-def run_input_set(run) -> InputSet:
-    """The joint distribution of a run's inputs, rebuilt from the workflow text it stores."""
-    import tomllib
-
-    source = run.attrs.get("workflow_file", "<run>")
-    if not run.attrs.get("workflow_text"):
-        raise WorkflowError(source, "", "the run stores no workflow text (made from Python?): pass its InputSet")
-    config = parse_workflow(tomllib.loads(run.attrs["workflow_text"]), source)
-    return InputSet(*inputs_from_config(config, source))
-
-
 def _folder(source: str) -> Path | None:
     """The folder of the workflow file ``source`` (None for a workflow not read from a file)."""
     return None if source.startswith("<") else Path(source).parent

@@ -2,7 +2,6 @@
 
 from uqms.analysis.command import analyze_run, analyze_store
 from uqms.analysis.convergence import pce_convergence, saltelli_convergence
-from uqms.analysis.groups import input_groups
 from uqms.analysis.pbox import pbox
 from uqms.analysis.pce import (
     PolynomialChaos,
@@ -23,6 +22,6 @@ from uqms.analysis.variance_split import variance_split
 
 __all__ = [
     "PolynomialChaos", "analyze_run", "analyze_store", "choose_order", "ecdf", "fit_quadrature", "fit_regression", "fit_sparse",
-    "input_groups", "kde", "pbox", "pce_convergence", "predictive", "saltelli_convergence", "saltelli_indices",
+    "kde", "pbox", "pce_convergence", "predictive", "saltelli_convergence", "saltelli_indices",
     "sobol", "sobol_pce_run", "sobol_quadrature", "sobol_saltelli_run", "summary_table", "variance_split",
 ]

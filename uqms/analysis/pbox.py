@@ -12,8 +12,8 @@ from collections.abc import Sequence
 import numpy as np
 import xarray as xr
 
+import uqms.analysis.run_accessor  # noqa: F401  (registers run.uqms)
 from uqms.analysis.predictive import spans_decades
-from uqms.analysis.samples import ok_mask
 
 
 def inner_cdfs(values: np.ndarray, grid: np.ndarray) -> np.ndarray:
@@ -42,7 +42,7 @@ def pbox(run: xr.Dataset, output: str, points: int = 200, bands: Sequence[float]
     var = run[output]
     if set(var.dims) != {"sample", "inner"}:
         raise ValueError(f"{output!r} has dims {var.dims}: the p-box needs a scalar output of a nested run (sample x inner)")
-    values = var.where(ok_mask(run)).transpose("sample", "inner").values
+    values = var.where(run.uqms.ok).transpose("sample", "inner").values
     finite = values[np.isfinite(values)]
     log_scale = spans_decades(finite)
     grid = np.geomspace(finite.min(), finite.max(), points) if log_scale else np.linspace(finite.min(), finite.max(), points)
@@ -55,5 +55,5 @@ def pbox(run: xr.Dataset, output: str, points: int = 200, bands: Sequence[float]
             "band": (("level", "value"), np.quantile(cdfs, bands, axis=0), {"units": "1", "description": "quantiles of the inner CDFs over outer samples"}),
         },
         coords={**coords, "level": list(bands)},
-        attrs={"output": output, "log_scale": int(log_scale), "n_outer": values.shape[0], "n_failed": int((~ok_mask(run)).sum())},
+        attrs={"output": output, "log_scale": int(log_scale), "n_outer": values.shape[0], "n_failed": run.uqms.n_failed},
     )

@@ -1,23 +1,9 @@
-"""Which samples a reduction uses: rows with status 0 only, failures counted by message."""
+"""Values of outputs as reductions take them: entries flattened to columns and back, labelled, transformed."""
 
 from __future__ import annotations
 
 import numpy as np
 import xarray as xr
-
-from uqms.execution import status_messages
-
-
-def ok_mask(run: xr.Dataset) -> xr.DataArray:
-    """True where a sample (or a nested sample's inner draw) finished with status 0."""
-    return run["status"] == 0
-
-
-def failures(run: xr.Dataset) -> dict[str, int]:
-    """``{message: count}`` of the samples left out of every reduction (status != 0)."""
-    codes, counts = np.unique(run["status"].values[run["status"].values != 0], return_counts=True)
-    messages = status_messages(run)
-    return {messages.get(int(c), f"status {int(c)}"): int(k) for c, k in zip(codes, counts)}
 
 
 def entry_dims(var: xr.DataArray, core: tuple[str, ...]) -> list[str]:

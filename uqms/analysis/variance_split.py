@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import xarray as xr
 
-from uqms.analysis.samples import ok_mask
+import uqms.analysis.run_accessor  # noqa: F401  (registers run.uqms)
 
 
 def variance_split(run: xr.Dataset, output: str) -> xr.Dataset:
@@ -25,7 +25,7 @@ def variance_split(run: xr.Dataset, output: str) -> xr.Dataset:
     var = run[output]
     if "inner" not in var.dims or "sample" not in var.dims:
         raise ValueError(f"{output!r} has dims {var.dims}: the variance split needs a nested run (sample x inner)")
-    values = var.where(ok_mask(run))
+    values = var.where(run.uqms.ok)
     count = values.count("inner")
     weight = count / count.sum("sample")
     inner_mean = values.mean("inner")
@@ -44,5 +44,5 @@ def variance_split(run: xr.Dataset, output: str) -> xr.Dataset:
             "epistemic_share": (epistemic / total).assign_attrs(units="1"),
             "n_ok": count.sum("sample").assign_attrs(units="1"),
         },
-        attrs={"output": output, "n_failed": int((~ok_mask(run)).sum())},
+        attrs={"output": output, "n_failed": run.uqms.n_failed},
     )

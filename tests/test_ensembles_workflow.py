@@ -55,6 +55,12 @@ n = 64
 """
 
 
+@pytest.fixture(autouse=True)
+def trust_this_module(monkeypatch):
+    """The workflows name stages of this test module by import path: trusted explicitly, as a user would."""
+    monkeypatch.setenv("UQMS_ALLOW_IMPORT", __name__.partition(".")[0])
+
+
 def test_member_mode_adds_an_index_input_and_a_lookup_stage(tmp_path):
     values = np.random.default_rng(0).normal(size=(12, 2))
     workflow = Workflow.from_file(_write(tmp_path, ENSEMBLE_FLOW.format(mode="member"), values))

@@ -466,12 +466,17 @@ class _StoreSink(_Sink):
     @classmethod
     def resume(cls, workflow, n, seed, path):
         description = f"workflow {workflow.name!r}, n {n}, seed {seed}, design {workflow.design_method!r}"
-        store = RunStore.open(path, fingerprint(workflow, n, seed), description, getattr(workflow, "files", {}))
+        store = RunStore.open(path, workflow, n, seed, description)
         done = store.done()
         damaged = store.damaged(done)
         if damaged:
             log.warning("%s: %d damaged batches computed again: %s", path, len(damaged), damaged)
             done[damaged] = False
+            for index in damaged:  # rows kept from before an extension would be damaged ones
+                store.kept.pop(index, None)
+        if n > store.n_samples:
+            log.info("%s: extended from %d to %d samples", path, store.n_samples, n)
+            done = store.extend(n, done)
         return cls(store, open_run(path, allow_incomplete=True), done)
 
     def is_done(self, index):

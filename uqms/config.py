@@ -115,6 +115,11 @@ class ExecutionSection(_Section):
         default=None, description="'synchronous', 'local' (a local cluster, the default) or a Dask scheduler address"
     )
 
+    tls: dict[Literal["ca_file", "cert_file", "key_file"], str] | None = Field(
+        default=None, description="TLS settings of a tls:// scheduler: {ca_file, cert_file, key_file}, paths relative "
+        "to the workflow file (absent: Dask's distributed.comm.tls configuration)"
+    )
+
     @field_validator("scheduler")
     @classmethod
     def _known_scheduler(cls, value: str | None) -> str | None:

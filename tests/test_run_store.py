@@ -118,3 +118,75 @@ def test_damaged_batches_are_found_and_computed_again(scaled, tmp_path):
         assert "2 of 4 batches written are damaged" in result.output
     assert Workflow.from_file(scaled).run(store=store).identical(reference)
     assert verify_run(store) == 4
+
+
+def _ishigami(tmp_path, design: str):
+    """The bundled Ishigami workflow with another design, written beside the store."""
+    from tests.conftest import REPO
+
+    path = tmp_path / f"ishigami_{design}.toml"
+    path.write_text((REPO / "workflows" / "ishigami.toml").read_text().replace('method = "sobol"', f'method = "{design}"'))
+    return Workflow.from_file(path)
+
+
+def _bits(run) -> dict[str, bytes]:
+    return {name: run[name].values.tobytes() for name in run.data_vars}
+
+
+@pytest.mark.parametrize(("design", "n", "batch_size"), [
+    ("mc", 256, 64), ("sobol", 256, 64), ("halton", 256, 64), ("sobol", 256, 96), ("saltelli", 320, 64),
+])
+def test_a_finished_store_extended_to_2n_equals_a_fresh_2n_run(tmp_path, design, n, batch_size):
+    from uqms.execution import open_run
+
+    flow, store = _ishigami(tmp_path, design), tmp_path / "run.zarr"
+    first = flow.run(n=n, batch_size=batch_size, store=store).load()
+    extended = flow.run(n=2 * n, batch_size=batch_size, store=store).load()
+    fresh = flow.run(n=2 * n, batch_size=batch_size)
+    assert extended.sizes["sample"] == 2 * n and extended.attrs["n_samples"] == 2 * n
+    assert _bits(extended.isel(sample=slice(n))) == _bits(first)  # the first n kept bit for bit
+    assert extended.identical(fresh)
+    assert verify_run(store) == -(-2 * n // batch_size)
+    assert open_run(store).identical(fresh)
+    assert flow.run(n=2 * n, store=store).identical(fresh)  # run again: nothing left to do
+
+
+def test_an_extension_interrupted_resumes(tmp_path):
+    import zarr
+
+    from uqms.execution import open_run
+    from uqms.execution.store import IncompleteRunError
+
+    flow, store = _ishigami(tmp_path, "halton"), tmp_path / "run.zarr"
+    flow.run(n=256, batch_size=64, store=store)
+    extended = flow.run(n=512, batch_size=64, store=store).load()
+    done = zarr.open_array(store / "batch_done", mode="r+")
+    done[5:] = False  # as if killed after the first new batch was written
+    with pytest.raises(IncompleteRunError, match="5 of 8 batches"):
+        open_run(store)
+    assert flow.run(n=512, store=store).identical(extended)
+    assert verify_run(store) == 8
+
+
+def test_a_run_of_a_design_whose_samples_depend_on_n_is_not_extended(tmp_path):
+    from uqms.execution import open_run
+
+    flow, store = _ishigami(tmp_path, "lhs"), tmp_path / "run.zarr"
+    first = flow.run(n=256, batch_size=64, store=store).load()
+    with pytest.raises(StoreMismatchError, match=r"256 samples of this run and cannot be extended to n 512: a Latin "
+                       r"hypercube's strata depend on n .*design 'lhs'.*left untouched"):
+        flow.run(n=512, batch_size=64, store=store)
+    with pytest.raises(StoreMismatchError, match="more than the n 128 asked for"):
+        flow.run(n=128, store=store)
+    assert open_run(store).identical(first)
+
+
+def test_a_store_fingerprinted_before_runs_could_be_extended_still_resumes_and_extends(tmp_path):
+    import zarr
+
+    from uqms.execution.run_store import FINGERPRINT, fingerprint
+
+    flow, store = _ishigami(tmp_path, "mc"), tmp_path / "run.zarr"
+    flow.run(n=256, batch_size=64, store=store)
+    zarr.open_group(store, mode="r+").attrs[FINGERPRINT] = fingerprint(flow, 256, flow.seed, legacy=True)
+    assert flow.run(n=512, batch_size=64, store=store).identical(flow.run(n=512, batch_size=64))

@@ -43,3 +43,36 @@ def test_dask_scheduler_address_sends_the_batches_to_that_scheduler(ishigami, mo
     monkeypatch.setenv("DASK_SCHEDULER_ADDRESS", "synchronous")
     with connect(None) as client:
         assert client is None
+
+
+def test_a_run_through_a_tls_scheduler_equals_the_synchronous_run(tmp_path):
+    import dask
+    from distributed import LocalCluster
+    from distributed.security import Security
+
+    from tests.conftest import REPO
+    from uqms import Workflow
+
+    flow = Workflow.from_file(REPO / "workflows" / "ishigami.toml")
+    security = Security.temporary()  # in-memory CA and certificates
+    with dask.config.set({"distributed.scheduler.allowed-failures": 0}), LocalCluster(
+        n_workers=1, threads_per_worker=1, processes=False, protocol="tls://", security=security, dashboard_address=None,
+    ) as cluster:
+        assert cluster.scheduler_address.startswith("tls://")
+        run = flow.run(n=256, batch_size=64, scheduler=cluster.scheduler_address, tls=security)
+    assert run.identical(flow.run(n=256, batch_size=64, scheduler="synchronous"))
+
+
+def test_a_tls_scheduler_without_tls_settings_is_refused_clearly(monkeypatch):
+    import pytest
+
+    from uqms.errors import UqmsError
+    from uqms.execution.scheduler import security_for
+
+    for name in ("DASK_DISTRIBUTED__COMM__TLS__CA_FILE", "DASK_DISTRIBUTED__COMM__TLS__CLIENT__CERT"):
+        monkeypatch.delenv(name, raising=False)
+    with pytest.raises(UqmsError, match="tls:// scheduler needs TLS settings and none were found: give --tls-ca-file"):
+        security_for("tls://127.0.0.1:8786")
+    with pytest.raises(UqmsError, match="execution.tls.key_file: missing"):
+        security_for("tls://127.0.0.1:8786", {"ca_file": "ca.pem", "cert_file": "c.pem"})
+    assert security_for("tcp://127.0.0.1:8786") is None

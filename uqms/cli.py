@@ -83,6 +83,9 @@ def run(
     posterior: Path | None = typer.Option(
         None, "--posterior", help="calibration (.nc from uqms calibrate): its posterior draws replace the calibrated inputs"
     ),
+    tls_ca_file: Path | None = typer.Option(None, "--tls-ca-file", help="tls:// scheduler: the CA certificate (PEM)"),
+    tls_cert: Path | None = typer.Option(None, "--tls-cert", help="tls:// scheduler: this client's certificate (PEM)"),
+    tls_key: Path | None = typer.Option(None, "--tls-key", help="tls:// scheduler: this client's private key (PEM)"),
 ) -> None:
     """Run a workflow and store the result; running again on a .zarr store resumes it."""
     from uqms.execution import save_run
@@ -107,6 +110,9 @@ def run(
             flow = load_workflow(workflow, posterior)
         target = out or (Path(flow.output) if flow.output else Path(f"{flow.name}.zarr"))
         options = {"n": n, "seed": seed, "batch_size": batch_size, "scheduler": scheduler or flow.scheduler, "quiet": quiet}
+        given = {"ca_file": tls_ca_file, "cert_file": tls_cert, "key_file": tls_key}
+        if any(given.values()):
+            options["tls"] = {key: str(value) if value else "" for key, value in given.items()}
         if is_netcdf(target):
             result = flow.run(**options)
             save_run(result, target)

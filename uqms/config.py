@@ -115,6 +115,11 @@ class ExecutionSection(_Section):
         default=None, description="'synchronous', 'local' (a local cluster, the default) or a Dask scheduler address"
     )
 
+    tls: dict[Literal["ca_file", "cert_file", "key_file"], str] | None = Field(
+        default=None, description="TLS settings of a tls:// scheduler: {ca_file, cert_file, key_file}, paths relative "
+        "to the workflow file (absent: Dask's distributed.comm.tls configuration)"
+    )
+
     @field_validator("scheduler")
     @classmethod
     def _known_scheduler(cls, value: str | None) -> str | None:
@@ -238,8 +243,9 @@ def check_names(config: WorkflowFile, source: str) -> None:
                 raise WorkflowError(source, f"{section}.{name}", not_a_name(name))
 
 
-def describe_error(error: dict[str, Any]) -> str:
-    """A readable 'what was expected' for one pydantic error."""
+def describe_error(error: dict[str, Any], echo: bool = True) -> str:
+    """A readable 'what was expected' for one pydantic error; ``echo``: quote the value
+    found (not for files named by ``*_file`` options, which may be any file: then its type)."""
     kind = error["type"]
     if kind == "extra_forbidden":
         return "unknown key (check its spelling and the section it is in)"
@@ -250,10 +256,15 @@ def describe_error(error: dict[str, Any]) -> str:
     if kind == "union_tag_not_found":
         return f"no 'distribution' key; expected one of {list(_TAGS)}"
     if kind == "string_pattern_mismatch" and error["ctx"]["pattern"] == NAME_PATTERN:
-        return not_a_name(error["input"])
+        return not_a_name(error["input"]) if echo else "expected a name (letters, digits and _, not starting with a digit)"
     if kind == "value_error":
         return re.sub(r"^Value error, ", "", error["msg"])
-    return f"{error['msg']} (got {error['input']!r})"
+    return f"{error['msg']} (got {found(error['input'], echo)})"
+
+
+def found(value: Any, echo: bool = True) -> str:
+    """``value`` quoted for a message, or only its type when it comes from a file that may not be the user's."""
+    return repr(value) if echo else f"a value of type {type(value).__name__}"
 
 
 def read_toml(path: Path) -> tuple[dict[str, Any], str]:

@@ -96,7 +96,7 @@ class Workflow:
         except ValueError as error:
             raise WorkflowError(source, "design.inner", str(error)) from None
         self.n, self.seed, self.batch_size, self.scheduler = int(n), int(seed), batch_size, scheduler
-        self.task_timeout = task_timeout
+        self.task_timeout, self.tls = task_timeout, None
         self.name, self.output = name, output
         self.source, self.source_text = source, source_text
         self.files = {str(path): file_digest(path) for path in files}
@@ -136,6 +136,8 @@ class Workflow:
             )
         except (WiringError, ValueError) as error:
             raise WorkflowError(source, "chain" if isinstance(error, WiringError) else "inputs", str(error)) from None
+        if config.execution.tls:  # paths relative to the workflow file
+            flow.tls = {key: relative_to_workflow(source, value) for key, value in config.execution.tls.items()}
         return flow
 
     def check_samples(self, n: int) -> None:
@@ -186,6 +188,7 @@ class Workflow:
         scheduler: str | None = "synchronous",
         store: str | Path | None = None,
         quiet: bool = True,
+        tls=None,
     ):
         """Evaluate the chain on the design and return the run as an xarray Dataset.
 
@@ -195,12 +198,16 @@ class Workflow:
                 scheduler address, or None for ``DASK_SCHEDULER_ADDRESS`` or a local cluster.
             store: a ``.zarr`` store written as batches finish, resumed if it exists.
             quiet: no progress bar.
+            tls: TLS settings of a ``tls://`` scheduler (a ``distributed.security.Security``
+                or ``{ca_file, cert_file, key_file}``); default: the workflow file's
+                ``[execution] tls``, else Dask's configuration.
         """
         from uqms.execution.runner import execute
 
         self.check_samples(n or self.n)
         return execute(self, n or self.n, self.seed if seed is None else seed,
-                       batch_size or self.batch_size, scheduler, store, quiet, self.task_timeout)
+                       batch_size or self.batch_size, scheduler, store, quiet, self.task_timeout,
+                       tls or getattr(self, "tls", None))
 
 
 def inputs_from_config(

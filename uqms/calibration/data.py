@@ -117,16 +117,17 @@ def _read_csv(path: Path) -> dict[str, tuple[str | None, np.ndarray]]:
     if frame.empty:
         raise WorkflowError(source, "", "no rows: expected one row per experiment")
     columns: dict[str, tuple[str | None, np.ndarray]] = {}
-    for header in frame.columns:
+    for position, header in enumerate(frame.columns, start=1):
         text = str(header).strip()
         if text == LABEL_COLUMN:
             columns[text] = (None, frame[header].astype(str).to_numpy())
             continue
         match = _HEADER.match(text)
-        if match is None:
+        if match is None:  # a header that is no name is named by position: the file may not be a table at all
+            key = text if re.fullmatch(r"[A-Za-z_]\w*(\[[\w ,.\-]*\])?\w*", text) else f"header column {position}"
             raise WorkflowError(
-                source, text, "expected 'name [unit]' (e.g. 'T [K]', 'tof[NH3] [1/s]', 'tof[NH3]_sd [1/s]'); "
-                "every column needs its unit in brackets"
+                source, key, "expected 'name [unit]' (e.g. 'T [K]', 'tof[NH3] [1/s]', "
+                "'tof[NH3]_sd [1/s]'); every column needs its unit in brackets"
             )
         name = text[: match.start("unit") - 1].rstrip()
         columns[name] = (match["unit"].strip(), frame[header].to_numpy())
@@ -223,10 +224,10 @@ def _check(source: str, columns, workflow, positive: bool) -> Measurements:
 
 def _numbers(source: str, column: str, raw: np.ndarray) -> np.ndarray:
     """The column as finite floats."""
-    try:
-        values = np.asarray(raw, dtype=float)
-    except (TypeError, ValueError):
-        raise WorkflowError(source, column, "expected numbers") from None
+    values = pd.to_numeric(pd.Series(raw), errors="coerce").to_numpy(dtype=float)
+    text = pd.isna(values) & pd.notna(pd.Series(raw)).to_numpy()
+    if text.any():  # the cell named by its row, not quoted
+        raise WorkflowError(source, column, f"row {np.flatnonzero(text)[0] + 1} is not a number; expected numbers")
     bad = np.flatnonzero(~np.isfinite(values))
     if bad.size:
         raise WorkflowError(source, column, f"row {bad[0] + 1} is {values[bad[0]]} (missing or not finite); expected a finite number")

@@ -5,6 +5,11 @@ batch writes its rows into every sample variable's Zarr array, then the CRC-32 o
 rows into ``batch_checksum``; ``batch_done`` records the batches written, and is written
 by the driver only, after the batch's data. Batches coincide with Zarr chunks along
 ``sample``, so no two writes share a chunk.
+
+A finished (or interrupted) store of a design whose sample i does not depend on n grows
+when run with a larger n (:meth:`RunStore.extend`): its arrays are resized, the batches
+written are kept, and a last batch that was cut short by the old n is computed whole with
+its old rows kept as they were (``store_kept_rows`` names it until it is written).
 """
 
 from __future__ import annotations
@@ -27,14 +32,23 @@ CHECKSUM = "batch_checksum"
 FINGERPRINT = "store_fingerprint"
 BATCH_SIZE = "store_batch_size"
 SAMPLE_SECONDS = "store_seconds_per_sample"  # probed when the store was made; sets a resume's task timeout
+KEPT_ROWS = "store_kept_rows"  # {batch index: leading rows to keep}: batches cut short by an extended n
 
 
 class StoreMismatchError(UqmsError):
     """An existing store was made by another workflow, seed, sample count or batch layout."""
 
 
-def fingerprint(workflow, n: int, seed: int) -> str:
-    """A digest of everything that decides the values of a run."""
+def fixed_n(workflow) -> str | None:
+    """Why the samples of ``workflow``'s design depend on the sample count n (None: they do
+    not, and a run of it can be extended to more samples)."""
+    return getattr(workflow.design, "fixed_n", "its design does not say whether its samples depend on n")
+
+
+def fingerprint(workflow, n: int, seed: int, legacy: bool = False) -> str:
+    """A digest of everything that decides the values of a run: n only for a design whose
+    samples depend on it (:func:`fixed_n`); ``legacy``: n always, as stores made before
+    runs could be extended were fingerprinted."""
     described = workflow.source_text or repr(
         [(i.name, str(i.distribution)) for i in workflow.inputs.inputs]
         + [(k, c.value) for k, c in workflow.constants.items()]
@@ -43,7 +57,8 @@ def fingerprint(workflow, n: int, seed: int) -> str:
     blocks = [workflow.design_blocks] if workflow.design_method == "saltelli" else []
     files = getattr(workflow, "files", {})
     contents = [sorted(files.values())] if files else []  # the content, wherever the files were moved
-    text = json.dumps([described, workflow.design_method, int(n), int(seed), *blocks, *contents])
+    counted = int(n) if legacy or fixed_n(workflow) else None
+    text = json.dumps([described, workflow.design_method, counted, int(seed), *blocks, *contents])
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -97,8 +112,10 @@ class RunStore:
         batch_size: samples per batch (= chunk length along ``sample``).
     """
 
-    def __init__(self, path: str | Path, batch_size: int, seconds_per_sample: float = 0.0):
+    def __init__(self, path: str | Path, batch_size: int, seconds_per_sample: float = 0.0,
+                 n_samples: int | None = None, kept: dict[int, int] | None = None):
         self.path, self.batch_size, self.seconds_per_sample = Path(path), batch_size, seconds_per_sample
+        self.n_samples, self.kept = n_samples, dict(kept or {})
         self._arrays = None  # the store's Zarr arrays by name, opened at first use
 
     @classmethod
@@ -125,19 +142,72 @@ class RunStore:
         return cls(path, batch_size, seconds_per_sample)
 
     @classmethod
-    def open(cls, path: str | Path, digest: str, description: str, files: dict[str, str]) -> RunStore:
-        """Open an existing store, refusing one made by anything else than this run
-        (``files``: the workflow's ``{path: content digest}``, to name an edited one)."""
-        with xr.open_zarr(path, consolidated=False) as stored:
-            if stored.attrs.get(FINGERPRINT) != digest:
-                _refuse_changed_files(path, json.loads(stored.attrs.get("workflow_files", "{}")), files)
-                raise StoreMismatchError(
-                    f"{path}: this store holds another run (workflow {stored.attrs.get('workflow')!r}, "
-                    f"n {stored.attrs.get('n_samples')}, seed {stored.attrs.get('seed')}, design "
-                    f"{stored.attrs.get('design')!r}), not {description}; it is left untouched: "
-                    "choose another output path or delete it"
-                )
-            return cls(path, int(stored.attrs[BATCH_SIZE]), float(stored.attrs.get(SAMPLE_SECONDS, 0.0)))
+    def open(cls, path: str | Path, workflow, n: int, seed: int, description: str) -> RunStore:
+        """Open an existing store, refusing one made by anything else than this run of
+        ``workflow`` (naming an edited file of it), or by this run with more samples, or
+        with fewer when its design cannot be extended (:func:`fixed_n`)."""
+        attrs = dict(zarr.open_group(path, mode="r").attrs)
+        stored_n = int(attrs.get("n_samples", n))
+        accepted = {fingerprint(workflow, stored_n, seed), fingerprint(workflow, stored_n, seed, legacy=True)}
+        if attrs.get(FINGERPRINT) not in accepted:
+            _refuse_changed_files(path, json.loads(attrs.get("workflow_files", "{}")), getattr(workflow, "files", {}))
+            raise StoreMismatchError(
+                f"{path}: this store holds another run (workflow {attrs.get('workflow')!r}, "
+                f"n {attrs.get('n_samples')}, seed {attrs.get('seed')}, design "
+                f"{attrs.get('design')!r}), not {description}; it is left untouched: "
+                "choose another output path or delete it"
+            )
+        if n < stored_n:
+            raise StoreMismatchError(
+                f"{path}: this store holds {stored_n} samples of this run, more than the n {n} asked for; it is "
+                f"left untouched: run it with n {stored_n} (or more, to extend it), or choose another output path"
+            )
+        reason = fixed_n(workflow)
+        if n > stored_n and reason:
+            raise StoreMismatchError(
+                f"{path}: this store holds {stored_n} samples of this run and cannot be extended to n {n}: "
+                f"{reason} (design {workflow.design_method!r}). It is left untouched: run it with n {stored_n}, "
+                "or n {n} into another output path; runs of designs mc, sobol, halton and saltelli can be extended"
+                .replace("{n}", str(n))
+            )
+        kept = {int(k): int(v) for k, v in json.loads(attrs.get(KEPT_ROWS, "{}")).items()}
+        return cls(path, int(attrs[BATCH_SIZE]), float(attrs.get(SAMPLE_SECONDS, 0.0)), stored_n, kept)
+
+    def extend(self, n: int, done: np.ndarray) -> np.ndarray:
+        """Grow the store to ``n`` samples; the mask of the batches done in the grown store.
+
+        Args:
+            done: the batches written and intact (not damaged) in the store as it is.
+
+        The sample arrays are resized, the done mask and checksums extended with
+        not-done entries, then ``n_samples`` set: a resize interrupted is made again by
+        the next run. A last batch cut short by the old n (a batch is one Zarr chunk) is
+        marked not done and its old rows recorded in ``store_kept_rows``, to be kept as
+        they are when it is written whole.
+        """
+        group = zarr.open_group(self.path, mode="r+")
+        old, size = int(self.n_samples), self.batch_size
+        for name in sorted(group.array_keys()):
+            array = group[name]
+            if (array.metadata.dimension_names or ("",))[0] == "sample":
+                array.resize((n, *array.shape[1:]))
+        batches = -(-n // size)
+        for name in (CHECKSUM, DONE):
+            if name in group:
+                array = group[name]
+                written = array.shape[0]
+                array.resize((batches,))
+                array[written:] = 0
+        done = np.concatenate([done, np.zeros(batches - len(done), dtype=bool)])
+        last = (old - 1) // size
+        if old % size and done[last]:
+            self.kept[last] = old - last * size
+            self._record_kept()
+            group[DONE][last] = False
+            done[last] = False
+        group.attrs["n_samples"] = int(n)
+        self.n_samples, self._arrays = int(n), None
+        return done
 
     def done(self) -> np.ndarray:
         """Boolean mask of the batches already written."""
@@ -154,10 +224,16 @@ class RunStore:
         stored = self._zarr_arrays()
         start = index * self.batch_size
         rows = {name: np.asarray(values, dtype=stored[name].dtype) for name, values in arrays.items()}
+        keep = self.kept.get(index, 0)
+        if keep:  # rows written before the run was extended stay as they were
+            rows = {name: np.concatenate([stored[name][start : start + keep], values[keep:]]) for name, values in rows.items()}
         for name, values in rows.items():
             stored[name][start : start + len(values)] = values
         stored[CHECKSUM][index] = _checksum(rows)
         stored[DONE][index] = True
+        if keep:
+            del self.kept[index]
+            self._record_kept()
 
     def damaged(self, done: np.ndarray) -> list[int]:
         """The batches marked done whose rows no longer match their checksum (a chunk
@@ -178,6 +254,13 @@ class RunStore:
             if _checksum(rows) != checksums[index]:
                 bad.append(index)
         return bad
+
+    def _record_kept(self) -> None:
+        attrs = zarr.open_group(self.path, mode="r+").attrs
+        if self.kept:
+            attrs[KEPT_ROWS] = json.dumps({str(k): v for k, v in self.kept.items()})
+        elif KEPT_ROWS in attrs:
+            del attrs[KEPT_ROWS]
 
     def _zarr_arrays(self) -> dict[str, zarr.Array]:
         if self._arrays is None:

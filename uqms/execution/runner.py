@@ -71,6 +71,7 @@ def execute(
     store: str | Path | None = None,
     quiet: bool = True,
     task_timeout: float | None = None,
+    tls=None,
 ) -> xr.Dataset:
     """Run ``workflow`` on ``n`` samples and return the run Dataset.
 
@@ -86,6 +87,8 @@ def execute(
             samples bisected (the culprit flagged); None: the larger of
             ``MIN_TASK_TIMEOUT`` and ``TIMEOUT_FACTOR`` times the probed time of a batch.
             Not applied to the synchronous scheduler.
+        tls: TLS settings of a ``tls://`` scheduler: a ``distributed.security.Security``,
+            ``{ca_file, cert_file, key_file}``, or None for Dask's configuration.
 
     Returns:
         The run; backed lazily by the store when one is given.
@@ -95,16 +98,16 @@ def execute(
         StoreMismatchError: ``store`` holds another run.
     """
     with store_lock(store) if store is not None else contextlib.nullcontext():
-        return _execute(workflow, n, seed, batch_size, scheduler, store, quiet, task_timeout)
+        return _execute(workflow, n, seed, batch_size, scheduler, store, quiet, task_timeout, tls)
 
 
-def _execute(workflow, n, seed, batch_size, scheduler, store, quiet, task_timeout) -> xr.Dataset:
+def _execute(workflow, n, seed, batch_size, scheduler, store, quiet, task_timeout, tls=None) -> xr.Dataset:
     """The body of :func:`execute`, holding the store's lock."""
     address = scheduler_address(scheduler)
     if store is not None and Path(store).exists() and is_half_made(store):
         log.warning("%s: a store whose creation was interrupted, made again", store)
         shutil.rmtree(store)
-    with connect(address) as client, _scheduler_watched(client):
+    with connect(address, tls) as client, _scheduler_watched(client):
         if store is not None and Path(store).exists():
             sink = _StoreSink.resume(workflow, n, seed, store)
             batch_size, seconds_per_sample = sink.store.batch_size, sink.store.seconds_per_sample
@@ -466,12 +469,17 @@ class _StoreSink(_Sink):
     @classmethod
     def resume(cls, workflow, n, seed, path):
         description = f"workflow {workflow.name!r}, n {n}, seed {seed}, design {workflow.design_method!r}"
-        store = RunStore.open(path, fingerprint(workflow, n, seed), description, getattr(workflow, "files", {}))
+        store = RunStore.open(path, workflow, n, seed, description)
         done = store.done()
         damaged = store.damaged(done)
         if damaged:
             log.warning("%s: %d damaged batches computed again: %s", path, len(damaged), damaged)
             done[damaged] = False
+            for index in damaged:  # rows kept from before an extension would be damaged ones
+                store.kept.pop(index, None)
+        if n > store.n_samples:
+            log.info("%s: extended from %d to %d samples", path, store.n_samples, n)
+            done = store.extend(n, done)
         return cls(store, open_run(path, allow_incomplete=True), done)
 
     def is_done(self, index):

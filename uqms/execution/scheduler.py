@@ -6,6 +6,7 @@ import logging
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 from uqms.errors import UqmsError
 
@@ -34,14 +35,54 @@ def scheduler_address(scheduler: str | None) -> str | None:
     return scheduler or os.environ.get("DASK_SCHEDULER_ADDRESS") or None
 
 
+TLS_KEYS = ("ca_file", "cert_file", "key_file")
+
+
+def security_for(address: str, tls=None):
+    """The ``distributed.security.Security`` of a ``tls://`` address (None for other schemes).
+
+    Args:
+        tls: a ``Security``, or ``{ca_file, cert_file, key_file}`` (paths), or None for
+            Dask's own configuration (``distributed.comm.tls.ca-file``, ``.client.cert``,
+            ``.client.key``, from its YAML files or ``DASK_DISTRIBUTED__COMM__TLS__...``).
+
+    Raises:
+        UqmsError: no TLS settings found, or a file missing, naming the key.
+    """
+    if not address.startswith("tls://"):
+        return None
+    from distributed.security import Security
+
+    if isinstance(tls, Security):
+        return tls
+    if tls:
+        for key in TLS_KEYS:
+            if not tls.get(key):
+                raise UqmsError(f"execution.tls.{key}: missing; a tls:// scheduler needs ca_file, cert_file and key_file")
+        for key in TLS_KEYS:
+            if not Path(tls[key]).is_file():
+                raise UqmsError(f"execution.tls.{key}: no such file {tls[key]}")
+        return Security(tls_ca_file=str(tls["ca_file"]), tls_client_cert=str(tls["cert_file"]),
+                        tls_client_key=str(tls["key_file"]), require_encryption=True)
+    security = Security()
+    if not (security.tls_ca_file and security.tls_client_cert):
+        raise UqmsError(
+            f"scheduler {address}: a tls:// scheduler needs TLS settings and none were found: give --tls-ca-file, "
+            "--tls-cert and --tls-key, or [execution] tls = {ca_file, cert_file, key_file} in the workflow file, or "
+            "Dask's distributed.comm.tls.ca-file / .client.cert / .client.key configuration"
+        )
+    return security
+
+
 @contextmanager
-def connect(scheduler: str | None) -> Iterator[distributed.Client | None]:  # noqa: F821
+def connect(scheduler: str | None, tls=None) -> Iterator[distributed.Client | None]:  # noqa: F821
     """Yield a Dask client, or None for ``"synchronous"`` (evaluate in this process).
 
     Args:
         scheduler: ``"synchronous"``, a scheduler address such as ``"tcp://host:8786"``,
             or ``"local"`` (or None) for a ``LocalCluster`` of one single-threaded worker
             process per core (model code is Python-heavy: threads would share the GIL).
+        tls: the TLS settings of a ``tls://`` address (see :func:`security_for`).
     """
     address = scheduler_address(scheduler)
     if address == SYNCHRONOUS:
@@ -52,7 +93,7 @@ def connect(scheduler: str | None) -> Iterator[distributed.Client | None]:  # no
 
     if address and address != LOCAL:
         try:
-            client = Client(check_scheduler(address))
+            client = Client(check_scheduler(address), security=security_for(address, tls))
         except (OSError, TimeoutError) as error:
             raise UqmsError(f"cannot reach the Dask scheduler {address} ({error}): start it, or choose another "
                             "scheduler") from None

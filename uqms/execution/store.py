@@ -13,6 +13,7 @@ from uqms.execution.run_store import (
     CHECKSUM,
     DONE,
     FINGERPRINT,
+    KEPT_ROWS,
     SAMPLE_SECONDS,
     RunStore,
     batches_done,
@@ -64,7 +65,7 @@ def open_run(path: str | Path, allow_incomplete: bool = False) -> xr.Dataset:
                 "run the same command again to resume it"
             )
         run = run.drop_vars([DONE, CHECKSUM], errors="ignore")
-        for key in (FINGERPRINT, BATCH_SIZE, SAMPLE_SECONDS):
+        for key in (FINGERPRINT, BATCH_SIZE, SAMPLE_SECONDS, KEPT_ROWS):
             run.attrs.pop(key, None)
     return run
 

@@ -10,6 +10,7 @@ through its principal components as independent standard normals
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +21,8 @@ from pydantic import BaseModel, ConfigDict, Field, PositiveInt
 
 from uqms.inputs.distributions import DiscreteUniform, Normal
 from uqms.inputs.parameters import UncertainInput
+
+NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"  # a quantity name in a CSV header (as uqms.config's)
 
 log = logging.getLogger("uqms")
 MEMBER = "member"  # dimension of an ensemble's members
@@ -122,9 +125,8 @@ class Ensemble:
                 raise ValueError(f"{path}: name the columns of a .npy file (quantities)")
             return cls(np.load(path), list(quantities), unit, str(path))
         if suffix == ".csv":
-            import pandas as pd
 
-            table = pd.read_csv(path, comment="#", skipinitialspace=True)
+            table = _read_table(path)
             ensemble = cls(table.to_numpy(dtype=float), list(table.columns), unit, str(path))
         elif suffix == ".nc":
             import xarray as xr
@@ -177,6 +179,33 @@ class Ensemble:
             raise ValueError(f"{path}: rows have different numbers of members: {lengths}")
         values = np.column_stack([sum(c * rows[n] for n, c in combination.items()) for combination in terms.values()])
         return cls(values, list(terms), "eV", str(path))
+
+
+def _read_table(path: Path):
+    """The numbers of a CSV ensemble file under its header of quantity names.
+
+    Errors name the file and the position of the cell, never its content: an ensemble
+    file is a ``file`` option, which may point at any file readable by the user.
+    """
+    import pandas as pd
+
+    try:
+        table = pd.read_csv(path, comment="#", skipinitialspace=True, dtype=str)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
+        reason = str(error) if isinstance(error, pd.errors.ParserError) else type(error).__name__
+        raise ValueError(f"{path}: not a readable CSV table ({reason}); expected a header row of quantity names "
+                         "and one row of numbers per member") from None
+    for column, name in enumerate(table.columns, start=1):
+        if not re.fullmatch(NAME_PATTERN, str(name)):
+            raise ValueError(f"{path}: column {column} of the header row is not a quantity name; expected a header row "
+                             "of names (letters, digits and _, not starting with a digit)")
+    numbers = table.apply(pd.to_numeric, errors="coerce")
+    bad = numbers.isna().to_numpy() & table.notna().to_numpy()
+    if bad.any():
+        row, column = np.argwhere(bad)[0]
+        raise ValueError(f"{path}: row {row + 1} (after the header), column {table.columns[column]!r} is not a number; "
+                         "expected one number per quantity and member")
+    return numbers
 
 
 def load_ensemble(path: str | Path, quantities=(), size: int = 2000, seed: int = 0, unit: str = "eV") -> Ensemble:

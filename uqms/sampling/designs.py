@@ -4,6 +4,12 @@ Every design returns rows ``start:stop`` of an ``n_total x dim`` point set that 
 only on the seed, so sample i is the same whatever the batch size or worker count.
 Inputs are obtained from these points through the inverse Rosenblatt transform of the
 joint distribution (:meth:`uqms.inputs.InputSet.from_unit_cube`).
+
+Most designs also leave sample i unchanged when ``n_total`` changes (the Philox stream,
+the scrambled Sobol' and Halton sequences, whose scrambling is drawn from the seed alone
+and whose point i is reached by a jump, and Saltelli's rows, which follow the Sobol'
+sequence base sample by base sample), so a finished run can be extended with more
+samples. A design whose points depend on ``n_total`` says why in ``fixed_n``.
 """
 
 from __future__ import annotations
@@ -34,6 +40,7 @@ class MonteCarlo:
     """Independent uniform points (pseudo-random, Philox counter-based stream)."""
 
     name = "mc"
+    fixed_n = None  # sample i depends on (seed, i) only: a run can be extended
 
     def unit_cube(self, start: int, stop: int, n_total: int, dim: int, seed: int) -> np.ndarray:
         return _philox_uniforms(seed, 0, start, stop, dim)
@@ -48,6 +55,8 @@ class LatinHypercube:
     """
 
     name = "lhs"
+    fixed_n = ("a Latin hypercube's strata depend on n (each of the n samples takes one of n strata per axis), "
+               "so its first samples change with n")
 
     def unit_cube(self, start: int, stop: int, n_total: int, dim: int, seed: int) -> np.ndarray:
         index = np.arange(start, stop, dtype=np.uint64)
@@ -102,6 +111,7 @@ class _QuasiMonteCarlo:
     index (:meth:`skip`), which is what a batched, resumable run needs.
     """
 
+    fixed_n = None  # the scrambling is drawn from the seed alone, point i reached by a jump
     engine: str  # the name of the scipy.stats.qmc engine, imported when sampling (it costs ~0.5 s)
 
     def unit_cube(self, start: int, stop: int, n_total: int, dim: int, seed: int) -> np.ndarray:

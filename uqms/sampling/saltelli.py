@@ -54,6 +54,7 @@ class Saltelli:
     """
 
     name = "saltelli"
+    fixed_n = None  # row i follows base sample i // (k+2) of the Sobol' sequence: a longer run extends a shorter one
 
     def __init__(self, blocks: Sequence[Sequence[int]] | None = None):
         self.blocks = None if blocks is None else [list(b) for b in blocks]

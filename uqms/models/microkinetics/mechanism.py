@@ -72,7 +72,7 @@ from pydantic import (
     model_validator,
 )
 
-from uqms.config import describe_error, key_path, read_toml
+from uqms.config import describe_error, found, key_path, read_toml
 from uqms.errors import WorkflowError
 from uqms.models.energetics.values import NAME_PATTERN, Value, names
 
@@ -536,9 +536,9 @@ def _first_problem(errors: list[dict[str, Any]]) -> tuple[str, str]:
     branches = [e for e in errors if _without_branches(e["loc"]) == loc]
     if len(branches) > 1 and loc != first["loc"]:
         table = " or a table {descriptor, slope, intercept}" if any("Linear" in e["loc"] for e in branches) else ""
-        message = f"expected a number or the name of a batch entry such as 'E_N'{table} (got {first['input']!r})"
+        message = f"expected a number or the name of a batch entry such as 'E_N'{table} (got {found(first['input'], echo=False)})"
     else:
-        message = describe_error(first)
+        message = describe_error(first, echo=False)  # a mechanism_file may point at any file
     more = len(errors) - len(branches) if len(branches) > 1 else len(errors) - 1
     suffix = f" (and {more} more problem{'s' * (more > 1)})" if more else ""
     return key_path(loc), message + suffix

@@ -8,7 +8,7 @@ from pathlib import Path
 import uqms
 
 PACKAGE = Path(uqms.__file__).parent
-HEAVY = ("chaospy", "scipy.stats", "xarray", "dask", "distributed", "pandas", "zarr", "matplotlib")
+HEAVY = ("chaospy", "scipy.stats", "xarray", "dask", "distributed", "pandas", "zarr", "matplotlib", "pint")
 
 
 def _run(code: str) -> subprocess.CompletedProcess:

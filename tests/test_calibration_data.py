@@ -63,6 +63,15 @@ def test_netcdf_table_reads_like_the_csv(tmp_path, flow):
     np.testing.assert_array_equal(nc.sd, csv.sd)
 
 
+def test_columns_in_other_units_of_the_same_quantity_are_converted(tmp_path, flow):
+    text = "T [degC], tof[A] [1/h], tof[A]_sd [1/min]\n226.85, 360, 0.6\n"
+    data = load_measurements(_write(tmp_path, text), flow)
+    np.testing.assert_allclose(data.conditions["T"], [500.0])
+    np.testing.assert_allclose(data.observed, [[0.1]])
+    np.testing.assert_allclose(data.sd, [[0.01]])
+    assert data.units["T"] == "K" and data.units["tof[A]"] == data.units["tof[A]_sd"] == "1/s"
+
+
 @pytest.mark.parametrize(
     ("text", "column", "expected"),
     [
@@ -70,13 +79,14 @@ def test_netcdf_table_reads_like_the_csv(tmp_path, flow):
         ("T [K], tof[A] [1/s]\n500, \n", "tof[A]", "row 1 is nan"),
         ("T [K], tof[A] [1/s]\n500, abc\n", "tof[A]", "expected numbers"),
         ("T [K], pressure [bar], tof[A] [1/s]\n500, 1, 0.1\n", "pressure", "unknown column"),
-        ("T [degC], tof[A] [1/s]\n227, 0.1\n", "T", "unit 'degC', but the workflow declares 'K'"),
-        ("T [K], tof[A] [1/h]\n500, 0.1\n", "tof[A]", "unit '1/h', but the chain gives '1/s'"),
+        ("T [bar], tof[A] [1/s]\n227, 0.1\n", "T", "unit 'bar' measures [mass] / [length] / [time] ** 2, but 'K'"),
+        ("T [K], tof[A] [K]\n500, 0.1\n", "tof[A]", "(the chain gives '1/s')"),
+        ("T [K], tof[A] [1/sec0nd]\n500, 0.1\n", "tof[A]", "'1/sec0nd' is not a unit pint knows"),
         ("T [K], tof[C] [1/s]\n500, 0.1\n", "tof[C]", "unknown product 'C'; expected one of ['A', 'B']"),
         ("T [K], tof [1/s]\n500, 0.1\n", "tof", "expected 'tof[product]'"),
         ("T [K], tof[A] [1/s], tof[A]_sd [1/s]\n500, 0.1, 0\n", "tof[A]_sd", "must be > 0"),
         ("T [K], tof[A] [1/s], tof[B]_sd [1/s]\n500, 0.1, 0.1\n", "tof[B]_sd", "not an observed column"),
-        ("T [K], tof[A] [1/s], tof[A]_sd [1/h]\n500, 0.1, 0.1\n", "tof[A]_sd", "expected '1/s'"),
+        ("T [K], tof[A] [1/s], tof[A]_sd [bar]\n500, 0.1, 0.1\n", "tof[A]_sd", "('tof[A]' is in '1/s')"),
         ("T [K], tof[A] [1/s]\n500, -0.1\n", "tof[A]", "must be > 0 for a log10 likelihood"),
         ("T [K], p [bar]\n500, 1\n", "", "no observed output"),
     ],

@@ -9,7 +9,7 @@ import uqms
 from tests.conftest import REPO
 
 PACKAGE = Path(uqms.__file__).parent
-HEAVY = ("chaospy", "scipy.stats", "xarray", "dask", "distributed", "pandas", "zarr", "matplotlib")
+HEAVY = ("chaospy", "scipy.stats", "xarray", "dask", "distributed", "pandas", "zarr", "matplotlib", "pint")
 
 
 def _run(code: str) -> subprocess.CompletedProcess:

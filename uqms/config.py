@@ -50,7 +50,10 @@ class InputEntry(_Section):
 
     kind: Literal["aleatoric", "epistemic"] = Field(description="inherent variability or lack of knowledge")
     group: str = Field(default="", description="label for grouped Sobol indices; empty: the input's own name")
-    unit: str = Field(default="1", description="unit of the input's values")
+    unit: str | None = Field(
+        default=None, description="unit of the input's values, converted to the unit the stage reading it expects "
+        "(refused if of another quantity); not given: the values are in the unit the stage expects"
+    )
     description: str = ""
     distribution: DistributionSpec
 
@@ -68,7 +71,10 @@ class ConstantEntry(_Section):
     """A fixed value handed to the stages; ``NAME = 7.0`` is short for ``NAME = { value = 7.0 }``."""
 
     value: float
-    unit: str = Field(default="1", description="unit of the value")
+    unit: str | None = Field(
+        default=None, description="unit of the value, converted to the unit the stage reading it expects "
+        "(refused if of another quantity); not given: the value is in the unit the stage expects"
+    )
     description: str = ""
 
     @model_validator(mode="before")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -16,6 +17,9 @@ from uqms.models.registry import resolve_stage
 from uqms.models.stage import Batch, Chain, Stage
 from uqms.sampling.designs import make_design
 from uqms.sampling.nested import INNER, NestedDesign
+
+if TYPE_CHECKING:
+    from uqms.units import Conversion
 
 MIN_SALTELLI_BASE = 2  # base samples below which Saltelli's estimators have no variance to divide by
 
@@ -82,6 +86,7 @@ class Workflow:
             self.chain.check_wiring([*self.inputs.names, *self.constants], source)
         except WiringError as error:
             raise WorkflowError(source, "chain", str(error).removeprefix(f"{source}: ")) from None
+        self._convert_units(source)
         if design_by != "input" and design != "saltelli":
             raise WorkflowError(source, "design.by", f"swapping input groups applies to the saltelli design, not {design!r}")
         self.design_method, self.design_by = design, design_by
@@ -100,6 +105,62 @@ class Workflow:
         self.name, self.output = name, output
         self.source, self.source_text = source, source_text
         self.files = {str(path): file_digest(path) for path in files}
+
+    def _convert_units(self, source: str) -> None:
+        """Match the unit of every input and constant to the one the stage reading it expects.
+
+        A unit not given is taken to be the expected one (``"1"`` if no stage declares one);
+        a unit of the same quantity gets a :class:`~uqms.units.Conversion` (inputs keep the
+        unit they were given, in :attr:`inputs` and in stored runs; the stages see converted
+        values); a unit of another quantity, or one pint does not know, is refused.
+
+        Raises:
+            WorkflowError: naming the key (``inputs.T.unit``), the unit given and the one expected.
+        """
+        from uqms.units import DIMENSIONLESS, UnitError, conversion, parse
+
+        expected, expecting = self.chain.input_units, self.chain.input_unit_stage
+        self.conversions: dict[str, Conversion] = {}
+        self.model_units: dict[str, str] = {}
+
+        def check(name: str, unit: str | None, key: str) -> str:
+            want = expected.get(name)
+            if unit is None:
+                return want or "1"
+            try:
+                if want is None:
+                    if unit.strip() not in DIMENSIONLESS:
+                        parse(unit)
+                    return unit
+                change = conversion(unit, want)
+            except UnitError as error:
+                reader = f" (stage {expecting[name]!r} reads {name!r} in {want!r})" if want else ""
+                raise WorkflowError(source, key, f"{error}{reader}") from None
+            self.model_units[name] = want
+            if not change.identity:
+                self.conversions[name] = change
+            return unit
+
+        inputs = [
+            UncertainInput(spec.name, spec.specification, spec.kind, spec.group,
+                                check(spec.name, spec.unit, f"inputs.{spec.name}.unit"), spec.description)
+            for spec in self.inputs.inputs
+        ]
+        self.inputs = InputSet(inputs, self.inputs.correlations)
+        self.constants = {
+            name: Constant(name, c.value, check(name, c.unit, f"constants.{name}.unit"), c.description)
+            for name, c in self.constants.items()
+        }
+        self.constant_values = {
+            name: float(self.conversions[name](c.value)) if name in self.conversions else float(c.value)
+            for name, c in self.constants.items()
+        }
+
+    def to_model_units(self, batch: Batch) -> Batch:
+        """The batch with every input or constant given in another unit converted to the unit
+        its stage expects (others unchanged)."""
+        return {name: self.conversions[name](values) if name in self.conversions else values
+                for name, values in batch.items()}
 
     @classmethod
     def from_file(cls, path: str | Path) -> Workflow:
@@ -171,12 +232,13 @@ class Workflow:
         return self.inputs.from_unit_cube(u)
 
     def evaluate(self, inputs: Batch) -> Batch:
-        """Run the chain on a batch of input values; returns outputs and ``status``
+        """Run the chain on a batch of input values (in the units the inputs were given: they
+        are converted to the stages' units here); returns outputs and ``status``
         (nested: shaped samples x inner, the chain seeing every draw in one flat batch)."""
-        batch = self.nested.flatten(inputs) if self.nested else dict(inputs)
+        batch = self.to_model_units(self.nested.flatten(inputs) if self.nested else dict(inputs))
         n = len(next(iter(batch.values())))
-        for name, constant in self.constants.items():
-            batch[name] = np.broadcast_to(np.float64(constant.value), (n,))
+        for name, value in self.constant_values.items():
+            batch[name] = np.broadcast_to(np.float64(value), (n,))
         result = self.chain(batch)
         return self.nested.unflatten(result) if self.nested else result
 

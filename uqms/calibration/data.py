@@ -191,11 +191,11 @@ def _check(source: str, columns, workflow, positive: bool) -> Measurements:
             units[name] = unit
             continue
         if match["name"] in declared and not match["labels"]:
-            _same_unit(source, name, unit, declared[name], "the workflow declares")
+            values, unit = _to_unit(source, name, values, unit, declared[name], "the workflow declares")
             conditions[name] = values
         elif match["name"] in chain.outputs:
             observable = _observable(source, name, match["name"], match["labels"], chain)
-            _same_unit(source, name, unit, chain.units.get(observable.output, ""), "the chain gives")
+            values, unit = _to_unit(source, name, values, unit, chain.units.get(observable.output, ""), "the chain gives")
             if positive and np.any(values <= 0):
                 raise WorkflowError(source, name, f"observations must be > 0 for a log10 likelihood, got {values.min():g}")
             observed[name] = (observable, values)
@@ -210,9 +210,9 @@ def _check(source: str, columns, workflow, positive: bool) -> Measurements:
     orphans = sorted(set(sds) - set(observed))
     if orphans:
         raise WorkflowError(source, f"{orphans[0]}{SD_SUFFIX}", f"standard deviation of {orphans[0]!r}, which is not an observed column")
-    for key in sds:
-        if units[f"{key}{SD_SUFFIX}"] != units[key]:
-            raise WorkflowError(source, f"{key}{SD_SUFFIX}", f"unit {units[f'{key}{SD_SUFFIX}']!r}; expected {units[key]!r} like {key!r}")
+    for key, sd in list(sds.items()):
+        column = f"{key}{SD_SUFFIX}"
+        sds[key], units[column] = _to_unit(source, column, sd, units[column], units[key], f"{key!r} is in", spread=True)
     keys = list(observed)
     return Measurements(
         source=source, labels=np.asarray(labels, dtype=str), conditions=conditions,
@@ -234,9 +234,23 @@ def _numbers(source: str, column: str, raw: np.ndarray) -> np.ndarray:
     return values
 
 
-def _same_unit(source: str, column: str, unit: str, expected: str, who: str) -> None:
-    if expected and unit != expected:
-        raise WorkflowError(source, column, f"unit {unit!r}, but {who} {expected!r}")
+def _to_unit(source: str, column: str, values: np.ndarray, unit: str, expected: str, who: str,
+             spread: bool = False) -> tuple[np.ndarray, str]:
+    """A column's values converted from its ``unit`` to ``expected`` (nothing expected: kept as
+    given); ``spread``: a standard deviation, scaled without the offset of units such as degC.
+
+    Raises:
+        WorkflowError: a unit pint does not know, or of another quantity than ``expected``.
+    """
+    if not expected or unit == expected:
+        return values, unit
+    from uqms.units import UnitError, conversion
+
+    try:
+        change = conversion(unit, expected)
+    except UnitError as error:
+        raise WorkflowError(source, column, f"{error} ({who} {expected!r})") from None
+    return (change.spread(values) if spread else change(values)), expected
 
 
 def _observable(source: str, column: str, output: str, labels: str | None, chain) -> Observable:

@@ -72,7 +72,8 @@ class CalibrationProblem:
         return self.data.observed.shape
 
     def batch(self, theta: np.ndarray) -> dict[str, np.ndarray]:
-        """The chain's batch for walkers x experiments: row ``w * experiments + e``."""
+        """The chain's batch for walkers x experiments: row ``w * experiments + e`` (converted to
+        the stages' units: parameters, constants and conditions are in the units the workflow gives)."""
         walkers, experiments = len(theta), len(self.data)
         rows = walkers * experiments
         batch = {name: np.broadcast_to(np.float64(c.value), (rows,)) for name, c in self.workflow.constants.items()}
@@ -80,7 +81,7 @@ class CalibrationProblem:
         batch.update({name: np.tile(values, walkers) for name, values in self.data.conditions.items()})
         for j, name in enumerate(self.calibrated):
             batch[name] = np.repeat(theta[:, j], experiments)
-        return batch
+        return self.workflow.to_model_units(batch)
 
     def predict(self, theta: np.ndarray) -> np.ndarray:
         """Chain outputs at the measured entries, ``(walkers, experiments, observables)``;

@@ -49,11 +49,12 @@ def build_dataset(workflow, arrays: dict[str, np.ndarray], n: int, seed: int) ->
             dims[: arrays[spec.name].ndim], arrays[spec.name],
             {"role": "input", "units": spec.unit, "kind": spec.kind, "group": spec.group,
              "description": spec.description, "distribution": drawn or describe(spec.distribution),
-             "discrete": int(is_discrete(spec.distribution))},
+             "discrete": int(is_discrete(spec.distribution)), **_model_units(workflow, spec.name)},
         )
     for name, constant in workflow.constants.items():
         variables[name] = xr.Variable((), np.float64(constant.value),
-                                      {"role": "constant", "units": constant.unit, "description": constant.description})
+                                      {"role": "constant", "units": constant.unit, "description": constant.description,
+                                       **_model_units(workflow, name)})
     coords: dict[str, np.ndarray] = {}
     for name in chain.outputs:
         value = arrays[name]
@@ -109,3 +110,10 @@ def output_names(run: xr.Dataset) -> list[str]:
 def status_messages(run: xr.Dataset) -> dict[int, str]:
     """The ``{code: message}`` table of a run."""
     return {int(k): v for k, v in json.loads(run.attrs["status_messages"]).items()}
+
+
+def _model_units(workflow, name: str) -> dict[str, str]:
+    """``{"model_units": unit}`` for an input or constant stored in the unit it was given but
+    converted to another one for the stages (nothing otherwise)."""
+    change = getattr(workflow, "conversions", {}).get(name)
+    return {"model_units": change.expected} if change is not None else {}

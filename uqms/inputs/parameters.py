@@ -27,7 +27,9 @@ class UncertainInput:
             checking a workflow does not import chaospy.
         kind: ``"aleatoric"`` (inherent variability) or ``"epistemic"`` (lack of knowledge).
         group: label used for grouped Sobol indices (defaults to the name).
-        unit: physical unit, e.g. ``"eV"``.
+        unit: physical unit of the values drawn, e.g. ``"eV"`` or ``"degC"`` (a workflow converts
+            them to the unit the stage reading them expects); None: not given, taken to be that
+            unit (a workflow fills it in).
         description: one line for reports.
     """
 
@@ -35,10 +37,10 @@ class UncertainInput:
     specification: Any = field(repr=False)
     kind: Kind = "epistemic"
     group: str = ""
-    unit: str = "1"
+    unit: str | None = None
     description: str = ""
 
-    def __init__(self, name: str, distribution: Any, kind: Kind = "epistemic", group: str = "", unit: str = "1",
+    def __init__(self, name: str, distribution: Any, kind: Kind = "epistemic", group: str = "", unit: str | None = None,
                  description: str = ""):
         fields = {"name": name, "specification": distribution, "kind": kind, "group": group or name, "unit": unit,
                   "description": description}
@@ -58,11 +60,12 @@ class UncertainInput:
 
 @dataclass(frozen=True)
 class Constant:
-    """A fixed value handed to the stages like an input (broadcast over samples)."""
+    """A fixed value handed to the stages like an input (broadcast over samples), in ``unit``
+    (None: not given, taken to be the unit the stage reading it expects)."""
 
     name: str
     value: float
-    unit: str = "1"
+    unit: str | None = None
     description: str = ""
 
 

@@ -70,6 +70,8 @@ class SiteAverage:
         self.turnover, self.top_fraction = turnover, float(top_fraction)
         self.name = f"sites.average({stage_name(self.stage)})"
         self.inputs = tuple(dict.fromkeys([*self.stage.inputs, *self.sites.inputs]))
+        # the wrapped stage's expectations, and the site scale in eV per unit coordinate
+        self.input_units = {**dict.fromkeys(self.sites.inputs, "eV"), **self.stage.input_units}
         dims = {k: tuple(self.stage.output_dims.get(k, ())) for k in self.averaged}
         units = {k: self.stage.units[k] for k in self.averaged if k in self.stage.units}
         bounds = {k: v for k, v in getattr(self.stage, "bounds", {}).items() if k in self.averaged}  # averages stay inside

@@ -6,6 +6,9 @@ batch. Optional attributes a stage may carry:
 
 - ``name``: label used in messages (defaults to the class name);
 - ``units``: unit of each output, e.g. ``{"tof": "1/s"}``;
+- ``input_units``: the unit the stage expects for inputs it reads, e.g. ``{"T": "K", "p_N2": "bar"}``;
+  a workflow converts an input or constant given in another unit of the same quantity before
+  the stage sees it, and refuses one of another quantity (names without an entry are passed as given);
 - ``output_dims``: names of the axes after the sample axis, e.g. ``{"theta": ("adsorbate",)}``;
 - ``output_coords``: labels along those axes, e.g. ``{"adsorbate": ["N*", "H*"]}`` (they also size
   the NaN rows of samples that fail before the stage);
@@ -59,6 +62,7 @@ class FunctionStage:
         inputs, outputs: names read and written.
         units: unit of each output.
         name: label used in messages (defaults to the function's name).
+        input_units: unit the function expects for each input (see the module's docstring).
     """
 
     def __init__(
@@ -68,10 +72,12 @@ class FunctionStage:
         outputs: Sequence[str],
         units: Mapping[str, str] | None = None,
         name: str | None = None,
+        input_units: Mapping[str, str] | None = None,
     ):
         self.function = function
         self.inputs, self.outputs = tuple(inputs), tuple(outputs)
         self.units = dict(units or {})
+        self.input_units = dict(input_units or {})
         self.name = name or getattr(function, "__name__", "function")
 
     def __call__(self, batch: Batch) -> Batch:
@@ -83,11 +89,12 @@ class FunctionStage:
         return dict(zip(self.outputs, result, strict=True))
 
 
-def stage(inputs: Sequence[str], outputs: Sequence[str], units: Mapping[str, str] | None = None):
+def stage(inputs: Sequence[str], outputs: Sequence[str], units: Mapping[str, str] | None = None,
+          input_units: Mapping[str, str] | None = None):
     """Decorator turning a function of arrays into a :class:`FunctionStage`."""
 
     def wrap(function: Callable[..., Any]) -> FunctionStage:
-        return FunctionStage(function, inputs, outputs, units)
+        return FunctionStage(function, inputs, outputs, units, input_units=input_units)
 
     return wrap
 
@@ -106,8 +113,12 @@ class Chain:
         stages: the members, in evaluation order.
         name: label used in messages.
 
+    ``input_units`` collects the units members expect for the chain's external inputs
+    (``{name: unit}``), and ``input_unit_stage`` the member that declared each.
+
     Raises:
-        WiringError: a name produced twice, or read before the member producing it runs.
+        WiringError: a name produced twice, or read before the member producing it runs, or
+            read by two members expecting different units.
     """
 
     def __init__(self, stages: Sequence[Stage], name: str = "chain"):
@@ -142,6 +153,19 @@ class Chain:
             produced.update(member.outputs)
         self.inputs = tuple(external)
         self.outputs = tuple(producer)
+        self.input_units: dict[str, str] = {}
+        self.input_unit_stage: dict[str, str] = {}
+        for member in self.stages:
+            for name_in, unit in getattr(member, "input_units", {}).items():
+                if name_in not in self.inputs or name_in not in member.inputs:
+                    continue
+                if name_in in self.input_units and self.input_units[name_in] != unit:
+                    raise WiringError(
+                        f"{name_in!r} is read in {self.input_units[name_in]!r} by stage "
+                        f"{self.input_unit_stage[name_in]!r} and in {unit!r} by stage {stage_name(member)!r}"
+                    )
+                self.input_units[name_in] = str(unit)
+                self.input_unit_stage.setdefault(name_in, stage_name(member))
         self.units = {k: v for m in self.stages for k, v in getattr(m, "units", {}).items()}
         self.output_dims = {k: tuple(v) for m in self.stages for k, v in getattr(m, "output_dims", {}).items()}
         self.bounds = {k: tuple(v) for m in self.stages for k, v in getattr(m, "bounds", {}).items()}

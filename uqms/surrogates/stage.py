@@ -52,6 +52,10 @@ class SurrogateStage:
         self.inputs = self.model.inputs + ((error_input,) if error_input else ())
         self.outputs = tuple(spec.name for spec in self.model.outputs)
         self.units = {spec.name: spec.units for spec in self.model.outputs}
+        # inputs in the units of the training run (a unit of "1" or none, as in runs made before
+        # units were checked, is passed as given)
+        self.input_units = {name: unit for name, unit in zip(self.model.inputs, self.model.input_units, strict=True)
+                            if unit.strip() not in ("", "1")}
         self.output_dims = {spec.name: spec.dims for spec in self.model.outputs if spec.dims}
         self.output_coords = {d: c for spec in self.model.outputs for d, c in spec.coords.items()}
 

@@ -34,6 +34,7 @@ class Sines:
     """Stage 1: the sines of x1 and x2."""
 
     inputs = ("x1", "x2")
+    input_units = {"x1": "rad", "x2": "rad"}
     outputs = ("sin_x1", "sin_x2")
     units = {"sin_x1": "1", "sin_x2": "1"}
     name = "ishigami.sines"
@@ -46,6 +47,7 @@ class Combine:
     """Stage 2: y = sin_x1 + a sin_x2^2 + b x3^4 sin_x1 (a, b read from the batch)."""
 
     inputs = ("sin_x1", "sin_x2", "x3", "a", "b")
+    input_units = {"x3": "rad", "a": "1", "b": "1"}
     outputs = ("y",)
     units = {"y": "1"}
     name = "ishigami.combine"

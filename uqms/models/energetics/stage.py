@@ -42,6 +42,8 @@ class MechanismEnergies:
         self.prefix = prefix
         self.name = f"energetics.scaling({self.mechanism.name})"
         self.inputs = tuple(self.mechanism.energy_parameter_names()) or (samples_from,)
+        declared = self.mechanism.parameter_units()
+        self.input_units = {name: declared[name] for name in self.inputs if name in declared}
         self.outputs = (f"{prefix}reaction_energy", f"{prefix}barrier")
         self.units = {name: "eV" for name in self.outputs}
         m = self.mechanism

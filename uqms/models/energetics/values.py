@@ -36,3 +36,19 @@ def names(values: Iterable[object]) -> list[str]:
         if isinstance(value, str) and value not in found:
             found.append(value)
     return found
+
+
+def expected_units(inputs: Iterable[str], declared: Mapping[str, str],
+                   options: Iterable[tuple[object, str]] = ()) -> dict[str, str]:
+    """A stage's ``input_units``: ``declared`` units plus the unit of each option that names a
+    batch entry (``(value, unit)`` pairs; numbers are skipped), restricted to ``inputs``. A name
+    given two different units (say one used both as a temperature and as an energy) is left
+    out: its values are passed as given."""
+    found = dict(declared)
+    ambiguous: set[str] = set()
+    for value, unit in options:
+        if isinstance(value, str):
+            if found.get(value, unit) != unit:
+                ambiguous.add(value)
+            found[value] = unit
+    return {name: found[name] for name in inputs if name in found and name not in ambiguous}

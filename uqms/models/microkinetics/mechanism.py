@@ -361,6 +361,40 @@ class Mechanism:
                 values += _energy_values(entry.reaction_energy)
         return names(values)
 
+    def parameter_units(self) -> dict[str, str]:
+        """``{batch name: unit}`` of the names the energy relations and rate options read, where
+        the role fixes the unit: energies, intercepts, barriers, ``Ea`` and gas corrections in eV,
+        slopes, sticking coefficients and ``b`` dimensionless, prefactors in 1/s. Rate constants
+        ``k`` and ``A`` (whose unit depends on the step) and names read in two roles of different
+        units are left out (passed as given)."""
+        found: dict[str, set[str]] = {}
+
+        def add(value: object, unit: str) -> None:
+            if isinstance(value, str):
+                found.setdefault(value, set()).add(unit)
+
+        def energy(value: Energy | None) -> None:
+            if isinstance(value, Linear):
+                add(value.descriptor, "eV"), add(value.slope, "1"), add(value.intercept, "eV")
+            else:
+                add(value, "eV")
+
+        for entry in [*self.config.gas.values(), *self.config.adsorbates.values()]:
+            energy(entry.energy)
+        for entry in self.config.gas.values():
+            add(entry.free_energy_correction, "eV")
+        for step in self.steps:
+            entry = step.entry
+            energy(entry.reaction_energy)
+            energy(entry.transition_state)
+            add(entry.barrier, "eV")
+            if entry.bep:
+                add(entry.bep.slope, "1"), add(entry.bep.intercept, "eV")
+            add(entry.prefactor, "1/s"), add(entry.sticking, "1")
+            for key, unit in (("Ea", "eV"), ("b", "1")):
+                add(getattr(entry, key), unit), add(getattr(entry, f"{key}_reverse"), unit)
+        return {name: units.pop() for name, units in found.items() if len(units) == 1}
+
     def __repr__(self) -> str:
         return (f"Mechanism({self.name!r}: {len(self.gas)} gas, {len(self.adsorbates)} adsorbates on "
                 f"{len(self.sites)} site type(s), {len(self.steps)} steps)")

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from uqms.models.energetics.stage import MechanismEnergies, mechanism_from_options
-from uqms.models.energetics.values import Value, names, resolve
+from uqms.models.energetics.values import Value, expected_units, names, resolve
 from uqms.models.microkinetics.from_energies import rate_constants_at
 from uqms.models.microkinetics.sensitivity import (
     apparent_activation_energy,
@@ -68,6 +68,8 @@ class SteadyStateStage:
         self.name = f"microkinetics.steady_state({m.name})"
         energies = (f"{prefix}reaction_energy", f"{prefix}barrier") if m.energy_steps else ()
         self.inputs = (*energies, *names([temperature, *self.pressures.values(), *m.rate_parameter_names()]))
+        self.input_units = expected_units(self.inputs, {**m.parameter_units(), **dict.fromkeys(energies, "eV")},
+                                          [(temperature, "K"), *((v, "bar") for v in self.pressures.values())])
         p = prefix
         dims = {"coverage": (f"{p}adsorbate",), "free_sites": (f"{p}site",), "rate": (f"{p}step",),
                 "tof": (f"{p}product",), "selectivity": (f"{p}product",)}

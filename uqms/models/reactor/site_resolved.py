@@ -93,6 +93,9 @@ class SiteResolvedPFRStage(PFRStage):
         p = self.prefix
         reactor = [name for name in self.inputs if name not in (f"{p}reaction_energy", f"{p}barrier")]
         self.inputs = tuple(dict.fromkeys([*energy, *reactor, *self.site_distribution.inputs]))
+        declared = {**self.mechanism.parameter_units(), **self.input_units,
+                    **dict.fromkeys(self.site_distribution.inputs, "eV")}  # the scale: eV per unit coordinate
+        self.input_units = {name: declared[name] for name in self.inputs if name in declared}
 
     def conditions(self, batch: Batch) -> SiteResolvedConditions:
         """Conditions of a batch with rate constants of every (sample, site type)."""

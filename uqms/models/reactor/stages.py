@@ -7,7 +7,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from uqms.models.energetics.stage import mechanism_from_options
-from uqms.models.energetics.values import Value, names, resolve
+from uqms.models.energetics.values import Value, expected_units, names, resolve
 from uqms.models.microkinetics.from_energies import rate_constants_at
 from uqms.models.reactor.conditions import ReactorConditions
 from uqms.models.reactor.cstr import solve_cstr
@@ -64,6 +64,10 @@ class _ReactorStage:
         self.inputs = (f"{prefix}reaction_energy", f"{prefix}barrier",
                        *names([temperature, pressure, *self.inlet.values(), sites, catalyst_mass, site_density,
                                *m.rate_parameter_names()]))
+        self.input_units = expected_units(
+            self.inputs, {**m.parameter_units(), f"{prefix}reaction_energy": "eV", f"{prefix}barrier": "eV"},
+            [(temperature, "K"), (pressure, "bar"), *((v, "mol/s") for v in self.inlet.values()), (sites, "mol"),
+             (catalyst_mass, "g"), (site_density, "mol/g")])
         p = prefix
         dims = {"conversion": (), "equilibrium_conversion": (), "yield": (f"{p}product",),
                 "mole_fraction": (f"{p}gas",), "outlet_flow": (f"{p}gas",), "approach_to_equilibrium": ()}

@@ -5,11 +5,12 @@ from __future__ import annotations
 import numpy as np
 
 from uqms.models.reactor.reaction import OverallReaction
+from uqms.models.reactor.reactions import OverallReactions
 
 BALANCE_TOLERANCE = 1e-10  # largest accepted relative imbalance of any element
 
 
-def element_imbalance(reaction: OverallReaction, inlet: np.ndarray, outlet: np.ndarray) -> np.ndarray:
+def element_imbalance(reaction: OverallReaction | OverallReactions, inlet: np.ndarray, outlet: np.ndarray) -> np.ndarray:
     """Largest |atoms out - atoms in| / (atoms in) over the elements, per sample (samples,).
 
     Flows are (samples, gas) in mol/s; an element absent from the inlet is measured

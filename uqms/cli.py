@@ -305,17 +305,24 @@ def _names(values: list[str]) -> list[str]:
     return [name.strip() for value in values for name in value.split(",") if name.strip()]
 
 
+def _transforms(log10: list[str], raw: list[str]) -> dict[str, str]:
+    """``{output: "log10" | "none"}`` from ``--log10`` and ``--raw``."""
+    return {**dict.fromkeys(_names(log10), "log10"), **dict.fromkeys(_names(raw), "none")}
+
+
 def _print_surrogate(model, path: Path) -> None:
     """The cross-validated error of each output entry, per method, and the method used."""
     from uqms.surrogates.model import METHODS
 
-    table = Table("output", "unit", "used", *(f"{m} LOO RMSE" for m in METHODS), *(f"{m} relative" for m in METHODS),
+    table = Table("output", "unit", "fitted in", "used", *(f"{m} LOO RMSE" for m in METHODS), *(f"{m} relative" for m in METHODS),
                   title=f"{path}: {len(model.inputs)} inputs ({', '.join(model.inputs)}), "
                         f"{model.provenance.get('n_train', '?')} training samples")
     units = {spec.name: spec.units for spec in model.outputs}
+    transforms = {spec.name: "log10 (RMSE in decades)" if spec.transform == "log10" else "values"
+                  for spec in model.outputs}
     for column, (output, entry) in enumerate(model.entry_labels()):
         label = output if entry == "" else f"{output} [{entry}]"
-        table.add_row(escape(label), units[output], METHODS[model.chosen[column]],
+        table.add_row(escape(label), units[output], transforms[output], METHODS[model.chosen[column]],
                       *(_short(v) for v in model.cv_rmse[:, column]), *(_short(v) for v in model.cv_relative[:, column]))
     console.print(table)
 
@@ -329,6 +336,8 @@ def surrogate_fit(
     method: list[str] = typer.Option(["pce", "gp"], "--method", help="pce and/or gp: fitted, the lower LOO error used"),
     max_order: int | None = typer.Option(None, "--max-order", min=1, help="highest PCE order tried"),
     max_gp_samples: int = typer.Option(1000, "--max-gp-samples", min=4, help="training rows the GP uses"),
+    log10: list[str] = typer.Option([], "--log10", help="outputs fitted in log10 (default: positive ones spanning > 2 decades)"),
+    raw: list[str] = typer.Option([], "--raw", help="outputs fitted as they are, never in log10"),
 ) -> None:
     """Fit a surrogate of OUTPUTS as functions of INPUTS on a run; print its cross-validated error."""
     import uqms.analysis.run_accessor  # noqa: F401  (registers run.uqms)
@@ -338,7 +347,7 @@ def surrogate_fit(
     try:
         run = open_run(store)
         model = fit_surrogate(run, _names(inputs), _names(outputs), _names(method), max_order, max_gp_samples,
-                              source=str(store))
+                              source=str(store), transform=_transforms(log10, raw))
         model.save(out)
     except (UqmsError, ValueError, FileNotFoundError, OSError) as error:
         _fail(error)

@@ -51,3 +51,23 @@ def test_bad_settings_are_refused_naming_them():
         train_adaptively(flow, ["a", "b"], ["y"], 0.01, methods=["pce"])
     with pytest.raises(ValueError, match="initial=30, step=5, max_samples=20"):
         train_adaptively(flow, ["a", "b"], ["y"], 0.01, initial=30, max_samples=20)
+
+
+def test_train_command_writes_the_surrogate_and_the_run(tmp_path):
+    from pathlib import Path
+
+    from typer.testing import CliRunner
+
+    from uqms.cli import app
+    from uqms.execution import open_run
+    from uqms.surrogates import Surrogate
+
+    workflow = Path(__file__).resolve().parents[1] / "workflows" / "ishigami.toml"
+    result = CliRunner().invoke(app, ["surrogate", "train", str(workflow), "--inputs", "x1,x2,x3", "--outputs", "y",
+                                      "--target", "1e-6", "--initial", "12", "--step", "6", "--max-samples", "24",
+                                      "--method", "gp", "--out", str(tmp_path / "y.nc"),
+                                      "--run-out", str(tmp_path / "train.nc")])
+    assert result.exit_code == 0, result.output
+    assert "adaptive training" in result.output and "budget spent" in result.output
+    assert Surrogate.load(tmp_path / "y.nc").provenance["n_train"] == 24
+    assert open_run(tmp_path / "train.nc").sizes["sample"] == 24

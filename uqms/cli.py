@@ -354,6 +354,46 @@ def surrogate_fit(
     _print_surrogate(model, out)
 
 
+@surrogate_app.command("train")
+def surrogate_train(
+    workflow_file: Path = typer.Argument(..., help="workflow file (TOML) whose chain is run"),
+    inputs: list[str] = typer.Option(..., "--inputs", help="uncertain inputs of the surrogate (comma-separated or repeated)"),
+    outputs: list[str] = typer.Option(..., "--outputs", help="outputs to predict (comma-separated or repeated)"),
+    target: float = typer.Option(..., "--target", min=0.0, help="largest relative LOO error (mean square / variance) to stop at"),
+    out: Path = typer.Option(..., "--out", help="surrogate file (.nc)"),
+    initial: int = typer.Option(20, "--initial", min=4, help="samples of the initial design"),
+    step: int = typer.Option(10, "--step", min=1, help="samples added per round"),
+    max_samples: int = typer.Option(200, "--max-samples", min=4, help="most samples run"),
+    pool: int = typer.Option(2000, "--pool", min=1, help="candidates drawn from the inputs' distribution"),
+    method: list[str] = typer.Option(["pce", "gp"], "--method", help="pce and/or gp (gp needed): the lower LOO error used"),
+    log10: list[str] = typer.Option([], "--log10", help="outputs fitted in log10 (default: positive ones spanning > 2 decades)"),
+    raw: list[str] = typer.Option([], "--raw", help="outputs fitted as they are, never in log10"),
+    run_out: Path | None = typer.Option(None, "--run-out", help="also save the training run (.nc or .zarr)"),
+) -> None:
+    """Train a surrogate by running WORKFLOW's chain where the surrogate is least certain, until its
+    cross-validated error is below TARGET or MAX_SAMPLES have run; print the history and the errors."""
+    from uqms.execution import save_run
+    from uqms.surrogates import train_adaptively
+    from uqms.workflow import Workflow
+
+    try:
+        flow = Workflow.from_file(workflow_file)
+        trained = train_adaptively(flow, _names(inputs), _names(outputs), target, initial, step, max_samples, pool,
+                                   _names(method), transform=_transforms(log10, raw))
+        trained.surrogate.save(out)
+        if run_out is not None:
+            save_run(trained.run, run_out)
+    except (UqmsError, ValueError, FileNotFoundError, OSError) as error:
+        _fail(error)
+    history = Table("samples", "largest relative LOO error", title="adaptive training")
+    for n, error in trained.history:
+        history.add_row(str(n), _short(error))
+    console.print(history)
+    console.print("target reached" if trained.reached else f"target {_short(target)} not reached: budget spent",
+                  highlight=False)
+    _print_surrogate(trained.surrogate, out)
+
+
 @surrogate_app.command("show")
 def surrogate_show(model_file: Path = typer.Argument(..., help="surrogate file (.nc)")) -> None:
     """Print a surrogate's inputs, training range, provenance and cross-validated errors."""

@@ -144,6 +144,10 @@ def test_the_gp_reproduces_scikit_learn_and_its_loo_error():
         residuals.append(y[i, 0] - (ref._y_train_mean + ref._y_train_std * left_out.predict(u[i:i + 1])[0]))
     assert rmse[0] == pytest.approx(np.sqrt(np.mean(np.square(residuals))), rel=1e-3)
     np.testing.assert_allclose(gp(test, np.array([0]))[:, 0], ref.predict(test), rtol=1e-6, atol=1e-8)
+    # the variance in numpy is scikit-learn's less the white noise, in normalised units
+    _, std = ref.predict(test, return_std=True)
+    np.testing.assert_allclose((gp.variance(test, 0) + gp.noise[0]) * gp.scale[0] ** 2, std**2, rtol=1e-5, atol=1e-10)
+    np.testing.assert_allclose(gp.loo_residuals(0) * gp.scale[0], residuals, rtol=1e-2, atol=1e-3 * np.abs(residuals).max())
 
 
 def test_fit_command_writes_the_file_and_prints_the_error(hidden_input, tmp_path):

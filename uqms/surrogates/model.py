@@ -58,6 +58,8 @@ READABLE = (FORMAT, "uqms.surrogate/1")
 take a log10 output's predictions for the values themselves, hence the new format)."""
 TRANSFORMS = ("none", "log10")
 METHODS = ("pce", "gp")
+JITTER = 1e-10
+"""Added to the GP kernel's diagonal on fitting: scikit-learn's default ``alpha``, part of ``K`` in ``K^-1 y``."""
 GP_CHUNK = 4096
 """Rows of a GP prediction evaluated at a time (each holds a ``(rows, train)`` kernel block)."""
 
@@ -123,7 +125,7 @@ class GaussianProcess:
             distance = (a**2).sum(axis=1)[:, None] + (b**2).sum(axis=1)[None] - 2 * a @ b.T
             return amplitude * np.exp(-0.5 * np.maximum(distance, 0.0))
 
-        matrix = kernel(train, train) + (self.noise[column] + 1e-10) * np.eye(len(train))
+        matrix = kernel(train, train) + (self.noise[column] + JITTER) * np.eye(len(train))
         factor = linalg.cho_factor(matrix, lower=True)
         cross = kernel(train, u)
         return np.maximum(amplitude - (cross * linalg.cho_solve(factor, cross)).sum(axis=0), 0.0)
@@ -136,7 +138,8 @@ class GaussianProcess:
         length = self.length_scale[column]
         a = self.inputs / length
         distance = (a**2).sum(axis=1)[:, None] + (a**2).sum(axis=1)[None] - 2 * a @ a.T
-        matrix = self.amplitude[column] * np.exp(-0.5 * np.maximum(distance, 0.0)) + self.noise[column] * np.eye(len(a))
+        matrix = (self.amplitude[column] * np.exp(-0.5 * np.maximum(distance, 0.0))
+                  + (self.noise[column] + JITTER) * np.eye(len(a)))
         inverse = linalg.cho_solve(linalg.cho_factor(matrix, lower=True), np.eye(len(a)))
         return self.weights[:, column] / inverse.diagonal()
 

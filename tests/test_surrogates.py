@@ -204,8 +204,14 @@ def test_an_output_spanning_decades_is_fitted_in_log10_by_default_and_reloads(de
     np.testing.assert_allclose(out["tof"], logged.predict(x[:3])[:, 0] * 10 ** logged.rmse[0])
 
 
-def test_a_bad_transform_is_refused_naming_it(decades_run, hidden_input):
+def test_a_bad_transform_is_refused_naming_it(decades_run, hidden_input, tmp_path):
     run, _, _ = decades_run
+    save_run(run, tmp_path / "tof_run.nc")
+    for flag, shown in (("--raw", "values"), ("--log10", "log10")):
+        result = CliRunner().invoke(app, ["surrogate", "fit", str(tmp_path / "tof_run.nc"), "--inputs", "a,b",
+                                          "--outputs", "tof", "--method", "gp", flag, "tof", "--out", str(tmp_path / "t.nc")],
+                                    terminal_width=200)
+        assert result.exit_code == 0 and shown in result.output, result.output
     with pytest.raises(ValueError, match="'rate', which is not among the outputs"):
         fit_surrogate(run, ["a", "b"], ["tof"], transform={"rate": "log10"})
     with pytest.raises(ValueError, match="transform 'ln' of 'tof'"):

@@ -61,10 +61,15 @@ def main(n_train: int = 300, n_eval: int = 20_000) -> None:
     truth = np.concatenate([exact[o][ok].reshape(int(ok.sum()), -1) for o in OUTPUTS], axis=1)
     found = np.concatenate([approx[o][ok].reshape(int(ok.sum()), -1) for o in OUTPUTS], axis=1)
     test_rmse = np.sqrt(((truth - found) ** 2).mean(axis=0))
-    print(f"{'entry':32s} {'used':4s} {'LOO RMSE':>10s} {'test RMSE':>10s} {'std':>10s}")
+    logs = model.log10_columns  # LOO RMSE of these is in decades: compare with the test RMSE of log10
+    with np.errstate(divide="ignore", invalid="ignore"):
+        test_fitted = np.where(logs, np.sqrt(((np.log10(truth) - np.log10(found)) ** 2).mean(axis=0)), test_rmse)
+    print(f"{'entry':32s} {'used':4s} {'fitted':6s} {'LOO RMSE':>10s} {'test RMSE':>10s} "
+          f"{'(values)':>10s} {'std':>10s}")
     for column, (output, entry) in enumerate(model.entry_labels()):
         print(f"{output + ' [' + entry + ']':32s} {('pce', 'gp')[model.chosen[column]]:4s} "
-              f"{model.rmse[column]:10.3g} {test_rmse[column]:10.3g} {truth[:, column].std():10.3g}")
+              f"{'log10' if logs[column] else 'values':6s} {model.rmse[column]:10.3g} {test_fitted[column]:10.3g} "
+              f"{test_rmse[column]:10.3g} {truth[:, column].std():10.3g}")
 
 
 if __name__ == "__main__":

@@ -144,6 +144,10 @@ def test_the_gp_reproduces_scikit_learn_and_its_loo_error():
         residuals.append(y[i, 0] - (ref._y_train_mean + ref._y_train_std * left_out.predict(u[i:i + 1])[0]))
     assert rmse[0] == pytest.approx(np.sqrt(np.mean(np.square(residuals))), rel=1e-3)
     np.testing.assert_allclose(gp(test, np.array([0]))[:, 0], ref.predict(test), rtol=1e-6, atol=1e-8)
+    # the variance in numpy is scikit-learn's less the white noise, in normalised units
+    _, std = ref.predict(test, return_std=True)
+    np.testing.assert_allclose((gp.variance(test, 0) + gp.noise[0]) * gp.scale[0] ** 2, std**2, rtol=1e-5, atol=1e-10)
+    np.testing.assert_allclose(gp.loo_residuals(0) * gp.scale[0], residuals, rtol=1e-2, atol=1e-3 * np.abs(residuals).max())
 
 
 def test_fit_command_writes_the_file_and_prints_the_error(hidden_input, tmp_path):
@@ -165,5 +169,52 @@ def test_bad_names_and_files_are_refused_naming_them(hidden_input, tmp_path):
     with pytest.raises(ValueError, match="expected a non-empty subset"):
         fit_surrogate(run, ["x1"], ["y"], methods=["kriging"])
     save_run(run, tmp_path / "run.nc")
-    with pytest.raises(ValueError, match=r"run.nc: attribute 'format' is None, expected 'uqms.surrogate/1'"):
+    with pytest.raises(ValueError, match=r"run.nc: attribute 'format' is None, expected 'uqms.surrogate/2'"):
         Surrogate.load(tmp_path / "run.nc")
+
+
+@pytest.fixture(scope="module")
+def decades_run():
+    """A positive output spanning 6 decades, ``y = 10 ** (3 a + 1.5 b^2 - 1) (1 + a b / 10)``, a, b ~ U(-1, 1)."""
+    def tof(a, b):
+        return 10.0 ** (3 * a + 1.5 * b**2 - 1) * (1 + a * b / 10)
+
+    flow = Workflow([FunctionStage(tof, ["a", "b"], ["tof"], {"tof": "1/s"})],
+                    [UncertainInput(n, chaospy.Uniform(-1, 1)) for n in ("a", "b")], design="sobol", n=64)
+    test = np.random.default_rng(11).uniform(-0.95, 0.95, (400, 2))
+    return flow.run(), test, tof(test[:, 0], test[:, 1])
+
+
+def test_an_output_spanning_decades_is_fitted_in_log10_by_default_and_reloads(decades_run, tmp_path):
+    """Fitted raw, the small values are lost under the large ones; in log10 the relative error
+    is far smaller. The transform is chosen by the analysis' rule when not asked for, and stored."""
+    run, x, y = decades_run
+    raw = fit_surrogate(run, ["a", "b"], ["tof"], methods=["gp"], transform={"tof": "none"})
+    logged = fit_surrogate(run, ["a", "b"], ["tof"], methods=["gp"])
+    assert raw.outputs[0].transform == "none" and logged.outputs[0].transform == "log10"
+    raw_error = np.median(np.abs(raw.predict(x)[:, 0] / y - 1))
+    log_error = np.median(np.abs(logged.predict(x)[:, 0] / y - 1))
+    assert log_error < 0.02 and raw_error / log_error > 20, (raw_error, log_error)
+    logged.save(tmp_path / "tof.nc")
+    loaded = Surrogate.load(tmp_path / "tof.nc")
+    assert loaded.outputs == logged.outputs
+    np.testing.assert_array_equal(loaded.predict(x), logged.predict(x))
+    # the error term is multiplicative: z = 1 multiplies by 10 ** rmse (rmse in decades)
+    out = SurrogateStage(tmp_path / "tof.nc")({"a": x[:3, 0], "b": x[:3, 1], "surrogate_error": np.ones(3)})
+    np.testing.assert_allclose(out["tof"], logged.predict(x[:3])[:, 0] * 10 ** logged.rmse[0])
+
+
+def test_a_bad_transform_is_refused_naming_it(decades_run, hidden_input, tmp_path):
+    run, _, _ = decades_run
+    save_run(run, tmp_path / "tof_run.nc")
+    for flag, shown in (("--raw", "values"), ("--log10", "log10")):
+        result = CliRunner().invoke(app, ["surrogate", "fit", str(tmp_path / "tof_run.nc"), "--inputs", "a,b",
+                                          "--outputs", "tof", "--method", "gp", flag, "tof", "--out", str(tmp_path / "t.nc")],
+                                    terminal_width=200)
+        assert result.exit_code == 0 and shown in result.output, result.output
+    with pytest.raises(ValueError, match="'rate', which is not among the outputs"):
+        fit_surrogate(run, ["a", "b"], ["tof"], transform={"rate": "log10"})
+    with pytest.raises(ValueError, match="transform 'ln' of 'tof'"):
+        fit_surrogate(run, ["a", "b"], ["tof"], transform={"tof": "ln"})
+    with pytest.raises(ValueError, match="'y': log10 asked for, but .* values are not positive"):
+        fit_surrogate(hidden_input[0], ["x1"], ["y"], transform={"y": "log10"})

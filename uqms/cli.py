@@ -305,17 +305,24 @@ def _names(values: list[str]) -> list[str]:
     return [name.strip() for value in values for name in value.split(",") if name.strip()]
 
 
+def _transforms(log10: list[str], raw: list[str]) -> dict[str, str]:
+    """``{output: "log10" | "none"}`` from ``--log10`` and ``--raw``."""
+    return {**dict.fromkeys(_names(log10), "log10"), **dict.fromkeys(_names(raw), "none")}
+
+
 def _print_surrogate(model, path: Path) -> None:
     """The cross-validated error of each output entry, per method, and the method used."""
     from uqms.surrogates.model import METHODS
 
-    table = Table("output", "unit", "used", *(f"{m} LOO RMSE" for m in METHODS), *(f"{m} relative" for m in METHODS),
+    table = Table("output", "unit", "fitted in", "used", *(f"{m} LOO RMSE" for m in METHODS), *(f"{m} relative" for m in METHODS),
                   title=f"{path}: {len(model.inputs)} inputs ({', '.join(model.inputs)}), "
                         f"{model.provenance.get('n_train', '?')} training samples")
     units = {spec.name: spec.units for spec in model.outputs}
+    transforms = {spec.name: "log10 (RMSE in decades)" if spec.transform == "log10" else "values"
+                  for spec in model.outputs}
     for column, (output, entry) in enumerate(model.entry_labels()):
         label = output if entry == "" else f"{output} [{entry}]"
-        table.add_row(escape(label), units[output], METHODS[model.chosen[column]],
+        table.add_row(escape(label), units[output], transforms[output], METHODS[model.chosen[column]],
                       *(_short(v) for v in model.cv_rmse[:, column]), *(_short(v) for v in model.cv_relative[:, column]))
     console.print(table)
 
@@ -329,6 +336,8 @@ def surrogate_fit(
     method: list[str] = typer.Option(["pce", "gp"], "--method", help="pce and/or gp: fitted, the lower LOO error used"),
     max_order: int | None = typer.Option(None, "--max-order", min=1, help="highest PCE order tried"),
     max_gp_samples: int = typer.Option(1000, "--max-gp-samples", min=4, help="training rows the GP uses"),
+    log10: list[str] = typer.Option([], "--log10", help="outputs fitted in log10 (default: positive ones spanning > 2 decades)"),
+    raw: list[str] = typer.Option([], "--raw", help="outputs fitted as they are, never in log10"),
 ) -> None:
     """Fit a surrogate of OUTPUTS as functions of INPUTS on a run; print its cross-validated error."""
     import uqms.analysis.run_accessor  # noqa: F401  (registers run.uqms)
@@ -338,11 +347,51 @@ def surrogate_fit(
     try:
         run = open_run(store)
         model = fit_surrogate(run, _names(inputs), _names(outputs), _names(method), max_order, max_gp_samples,
-                              source=str(store))
+                              source=str(store), transform=_transforms(log10, raw))
         model.save(out)
     except (UqmsError, ValueError, FileNotFoundError, OSError) as error:
         _fail(error)
     _print_surrogate(model, out)
+
+
+@surrogate_app.command("train")
+def surrogate_train(
+    workflow_file: Path = typer.Argument(..., help="workflow file (TOML) whose chain is run"),
+    inputs: list[str] = typer.Option(..., "--inputs", help="uncertain inputs of the surrogate (comma-separated or repeated)"),
+    outputs: list[str] = typer.Option(..., "--outputs", help="outputs to predict (comma-separated or repeated)"),
+    target: float = typer.Option(..., "--target", min=0.0, help="largest relative LOO error (mean square / variance) to stop at"),
+    out: Path = typer.Option(..., "--out", help="surrogate file (.nc)"),
+    initial: int = typer.Option(20, "--initial", min=4, help="samples of the initial design"),
+    step: int = typer.Option(10, "--step", min=1, help="samples added per round"),
+    max_samples: int = typer.Option(200, "--max-samples", min=4, help="most samples run"),
+    pool: int = typer.Option(2000, "--pool", min=1, help="candidates drawn from the inputs' distribution"),
+    method: list[str] = typer.Option(["pce", "gp"], "--method", help="pce and/or gp (gp needed): the lower LOO error used"),
+    log10: list[str] = typer.Option([], "--log10", help="outputs fitted in log10 (default: positive ones spanning > 2 decades)"),
+    raw: list[str] = typer.Option([], "--raw", help="outputs fitted as they are, never in log10"),
+    run_out: Path | None = typer.Option(None, "--run-out", help="also save the training run (.nc or .zarr)"),
+) -> None:
+    """Train a surrogate by running WORKFLOW's chain where the surrogate is least certain, until its
+    cross-validated error is below TARGET or MAX_SAMPLES have run; print the history and the errors."""
+    from uqms.execution import save_run
+    from uqms.surrogates import train_adaptively
+    from uqms.workflow import Workflow
+
+    try:
+        flow = Workflow.from_file(workflow_file)
+        trained = train_adaptively(flow, _names(inputs), _names(outputs), target, initial, step, max_samples, pool,
+                                   _names(method), transform=_transforms(log10, raw))
+        trained.surrogate.save(out)
+        if run_out is not None:
+            save_run(trained.run, run_out)
+    except (UqmsError, ValueError, FileNotFoundError, OSError) as error:
+        _fail(error)
+    history = Table("samples", "largest relative LOO error", title="adaptive training")
+    for n, error in trained.history:
+        history.add_row(str(n), _short(error))
+    console.print(history)
+    console.print("target reached" if trained.reached else f"target {_short(target)} not reached: budget spent",
+                  highlight=False)
+    _print_surrogate(trained.surrogate, out)
 
 
 @surrogate_app.command("show")

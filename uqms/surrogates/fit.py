@@ -14,6 +14,12 @@ basis is Legendre. The regression stays a least-squares fit whatever the inputs'
 distribution; only reading Sobol indices off the surrogate's coefficients would need
 the true one, and uqms reads them off the runs the surrogate stands in for instead.
 
+Outputs that span decades (turnover frequencies) are fitted in log10: asked for per
+output (``transform={"tof": "log10"}``, or ``"none"`` to keep one raw), and by default for
+a positive output whose 5-95 % quantiles span more than two decades, the rule the
+analysis uses (:func:`uqms.analysis.plan.choose_transform`). The models then predict
+``log10 y``, the errors are in decades and the prediction is transformed back.
+
 The training range is the observed one widened on each side by one mean sample spacing,
 ``(max - min) / (n - 1)``: a design of ``n`` samples stops about that far short of the
 bounds of a bounded input, which a later, larger run reaches.
@@ -24,13 +30,20 @@ from __future__ import annotations
 import hashlib
 import json
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 
 import numpy as np
 import xarray as xr
 from scipy import linalg
 
-from uqms.surrogates.model import METHODS, GaussianProcess, OutputSpec, Surrogate
+from uqms.surrogates.model import (
+    METHODS,
+    TRANSFORMS,
+    GaussianProcess,
+    OutputSpec,
+    Surrogate,
+)
 
 MAX_GP_SAMPLES = 1000
 """Most training rows a GP uses (its fit costs ``O(n^3)``); the PCE uses all."""
@@ -91,6 +104,7 @@ def fit_gp(u: np.ndarray, y: np.ndarray, seed: int = 0) -> tuple[GaussianProcess
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.gaussian_process import GaussianProcessRegressor
     from sklearn.gaussian_process.kernels import RBF, ConstantKernel, WhiteKernel
+    from threadpoolctl import threadpool_limits
 
     n, d = u.shape
     m = y.shape[1]
@@ -99,7 +113,9 @@ def fit_gp(u: np.ndarray, y: np.ndarray, seed: int = 0) -> tuple[GaussianProcess
     for column in range(m):  # a loop over entries: each gets its own hyperparameters
         kernel = ConstantKernel(1.0, (1e-3, 1e3)) * RBF(np.full(d, 0.3), (1e-2, 1e2)) + WhiteKernel(1e-6, (1e-12, 1e-1))
         gp = GaussianProcessRegressor(kernel, normalize_y=True, random_state=seed)
-        with warnings.catch_warnings():  # a hyperparameter at its bound is reported by the LOO error instead
+        # one BLAS thread: the optimiser's many small solves ran 5-8x slower threaded on 2 cores
+        with warnings.catch_warnings(), threadpool_limits(1, user_api="blas"):
+            # a hyperparameter at its bound is reported by the LOO error instead
             warnings.simplefilter("ignore", ConvergenceWarning)
             gp.fit(u, y[:, column])
         inverse_diagonal = (linalg.cho_solve((gp.L_, True), np.eye(n))).diagonal()
@@ -120,9 +136,37 @@ def fingerprint(run: xr.Dataset, inputs: Sequence[str], outputs: Sequence[str], 
     return digest.hexdigest()
 
 
+def choose_transforms(y: np.ndarray, specs: Sequence[OutputSpec], asked: Mapping[str, str] | None,
+                      source: str = "<run>") -> tuple[OutputSpec, ...]:
+    """``specs`` with the transform of each output: asked for, or log10 for a positive output
+    spanning decades (:func:`uqms.analysis.plan.choose_transform`, all its entries pooled).
+
+    Raises:
+        ValueError: a transform asked for an output not fitted, one not in
+            :data:`~uqms.surrogates.model.TRANSFORMS`, or log10 of values that are not all positive.
+    """
+    from uqms.analysis.plan import choose_transform
+
+    asked = dict(asked or {})
+    names = [spec.name for spec in specs]
+    for name, transform in asked.items():
+        if name not in names:
+            raise ValueError(f"{source}: transform asked for {name!r}, which is not among the outputs {names}")
+        if transform not in TRANSFORMS:
+            raise ValueError(f"{source}: transform {transform!r} of {name!r}: expected one of {list(TRANSFORMS)}")
+    bounds = np.cumsum([0, *(spec.size for spec in specs)])
+    chosen = []
+    for spec, start, stop in zip(specs, bounds[:-1], bounds[1:], strict=True):
+        transform, why = choose_transform(spec.name, y[:, start:stop].ravel(), asked)
+        if asked.get(spec.name, transform) != transform:
+            raise ValueError(f"{source}: output {spec.name!r}: {why}")
+        chosen.append(replace(spec, transform=transform))
+    return tuple(chosen)
+
+
 def fit_surrogate(run: xr.Dataset, inputs: Sequence[str], outputs: Sequence[str], methods: Sequence[str] = METHODS,
                   max_order: int | None = None, max_gp_samples: int = MAX_GP_SAMPLES, seed: int = 0,
-                  source: str = "<run>") -> Surrogate:
+                  source: str = "<run>", transform: Mapping[str, str] | None = None) -> Surrogate:
     """Fit ``outputs`` of ``run`` as functions of ``inputs`` (run inputs or scalar upstream outputs).
 
     Args:
@@ -133,14 +177,22 @@ def fit_surrogate(run: xr.Dataset, inputs: Sequence[str], outputs: Sequence[str]
         max_gp_samples: the GP is fitted on the first this many training rows.
         seed: seed of the GP's optimiser.
         source: the run's path, for messages and provenance.
+        transform: ``{output: "log10" or "none"}``; outputs not named get log10 when positive and
+            spanning more than two decades (see :func:`choose_transforms`).
 
     Raises:
-        ValueError: unknown method, or a name the run lacks (see :func:`training_data`).
+        ValueError: unknown method, a name the run lacks (see :func:`training_data`), or a bad
+            transform (see :func:`choose_transforms`).
     """
     unknown = sorted(set(methods) - set(METHODS))
     if unknown or not methods:
         raise ValueError(f"surrogate methods {list(methods)}: expected a non-empty subset of {list(METHODS)}")
-    x, y, specs = training_data(run, inputs, outputs, source)
+    x, raw, specs = training_data(run, inputs, outputs, source)
+    specs = choose_transforms(raw, specs, transform, source)
+    y = raw.copy()
+    for column, spec in enumerate(s for s in specs for _ in range(s.size)):
+        if spec.transform == "log10":
+            y[:, column] = np.log10(y[:, column])
     lower, upper = training_range(x)
     u = (x - lower) / (upper - lower)
     n, d = x.shape
@@ -160,7 +212,7 @@ def fit_surrogate(run: xr.Dataset, inputs: Sequence[str], outputs: Sequence[str]
         cv_relative[1] = np.divide(cv_rmse[1] ** 2, y[rows].var(axis=0), out=np.zeros(m), where=y[rows].var(axis=0) > 0)
     chosen = np.nanargmin(np.where(np.isfinite(cv_rmse), cv_rmse, np.inf), axis=0)
     provenance = {"training_run": source, "training_workflow": str(run.attrs.get("workflow", "")),
-                  "training_fingerprint": fingerprint(run, inputs, outputs, x, y), "n_train": int(n)}
+                  "training_fingerprint": fingerprint(run, inputs, outputs, x, raw), "n_train": int(n)}
     units = tuple(str(run[name].attrs.get("units", "")) for name in inputs)
     return Surrogate(tuple(inputs), units, lower, upper, specs, multi_indices, coefficients, gp, cv_rmse, cv_relative,
                      chosen, provenance)

@@ -4,7 +4,8 @@ Its outputs (names, units, dims, labels) are those of the training run. The surr
 own error enters as model discrepancy, an additive Gaussian term: with ``error_input`` a
 standard-normal input of the workflow, every output entry is ``prediction + z * rmse``
 (``rmse`` its cross-validated RMSE, one ``z`` shared by all entries, so the discrepancy
-of all entries is fully correlated). A workflow file declares the input and names it::
+of all entries is fully correlated). An output fitted in log10 gets a multiplicative
+term instead, ``prediction * 10 ** (z * rmse)``, its rmse being in decades (additive in log10). A workflow file declares the input and names it::
 
     [inputs.surrogate_error]
     distribution = "normal"
@@ -65,5 +66,5 @@ class SurrogateStage:
         values = np.full((len(x), len(self.model.chosen)), np.nan)
         values[inside] = self.model.predict(x[inside])
         if self.error_input:
-            values += np.asarray(batch[self.error_input], dtype=float)[:, None] * self.model.rmse
+            values = self.model.with_error(values, batch[self.error_input])
         return {**self.model.split(values), "status": np.where(inside, 0, OUT_OF_RANGE)}

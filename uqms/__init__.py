@@ -6,8 +6,9 @@ The public names below are imported when first used, so that ``import uqms`` (an
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING, Any
+
+from uqms._lazy import lazy_attributes
 
 _PUBLIC = {
     "Chain": "uqms.models.stage",
@@ -39,6 +40,9 @@ if TYPE_CHECKING:
     from uqms.workflow import Workflow
 
 
+_lazy_getattr, _lazy_dir = lazy_attributes(__name__, globals(), _PUBLIC)
+
+
 def __getattr__(name: str) -> Any:
     if name == "__version__":
         from importlib.metadata import PackageNotFoundError, version
@@ -47,12 +51,8 @@ def __getattr__(name: str) -> Any:
             return version("uqms")
         except PackageNotFoundError:  # a source tree that is not installed
             return "0.0.0"
-    if name not in _PUBLIC:
-        raise AttributeError(f"module 'uqms' has no attribute {name!r}")
-    value = getattr(importlib.import_module(_PUBLIC[name]), name)
-    globals()[name] = value
-    return value
+    return _lazy_getattr(name)
 
 
 def __dir__() -> list[str]:
-    return [*globals(), *_PUBLIC, "__version__"]
+    return [*_lazy_dir(), "__version__"]

@@ -6,8 +6,9 @@ address through :mod:`uqms.execution.scheduler` without paying for Dask, xarray 
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from uqms._lazy import lazy_attributes
 
 _PUBLIC = {
     "batch_bounds": "uqms.execution.runner",
@@ -38,13 +39,4 @@ if TYPE_CHECKING:
     from uqms.execution.store import load_run, open_run, save_run
 
 
-def __getattr__(name: str) -> Any:
-    if name not in _PUBLIC:
-        raise AttributeError(f"module 'uqms.execution' has no attribute {name!r}")
-    value = getattr(importlib.import_module(_PUBLIC[name]), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return [*globals(), *_PUBLIC]
+__getattr__, __dir__ = lazy_attributes(__name__, globals(), _PUBLIC)

@@ -55,6 +55,7 @@
 # %matplotlib inline
 import os
 import shutil
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -79,10 +80,9 @@ N_GRID, N_MEMBERS = (13, 40) if SMALL else (41, 500)  # volcano: E_N grid points
 WALKERS, STEPS = (16, 150) if SMALL else (32, 2000)  # emcee calibration
 N_POSTERIOR = 24 if SMALL else 512  # calibrated prediction
 
-HERE = Path.cwd()
+HERE = Path(__file__).resolve().parent if "__file__" in globals() else Path.cwd()  # a script, or a kernel started beside the notebook (as Jupyter does)
 REPO = HERE.parents[1]
-RUNS = REPO / "runs"
-RUNS.mkdir(exist_ok=True)
+RUNS = Path(os.environ.get("UQMS_CASE_STUDY_OUT") or tempfile.mkdtemp(prefix="uqms_ammonia_"))  # never inside the repository
 flat_flow = Workflow.from_file(HERE / "ammonia_synthesis.toml")
 nested_flow = Workflow.from_file(HERE / "ammonia_synthesis_nested.toml")
 calibrated_flow = Workflow.from_file(HERE / "ammonia_synthesis_calibrated.toml")
@@ -198,7 +198,8 @@ for a, b, sa, sb, sd, share in rows:
 #
 # The whole chain on a Sobol quasi-Monte Carlo design: ensemble principal components
 # (functional), `sigma_sites` (sites) and the bed temperature T (conditions). The run is written to
-# `runs/ammonia_synthesis.zarr` (rewritten on every execution of this notebook).
+# `ammonia_synthesis.zarr` in a temporary folder, or in `$UQMS_CASE_STUDY_OUT` if set (rewritten on
+# every execution of this notebook; nothing is written into the repository).
 
 # %%
 store = RUNS / "ammonia_synthesis.zarr"
@@ -301,7 +302,7 @@ for run, name in ((flat, "ensemble"), (posterior_run, "calibrated")):
 # The numbers printed above are those of this run (the ensemble is synthetic; see the
 # introduction). To turn the flat run into an HTML report:
 #
-#     uqms report runs/ammonia_synthesis.zarr --out report.html
+#     uqms report $UQMS_CASE_STUDY_OUT/ammonia_synthesis.zarr --out report.html
 #
 # and to repeat the runs from the command line (from the repository root):
 #

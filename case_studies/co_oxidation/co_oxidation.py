@@ -80,7 +80,8 @@ MAX_PCE_ORDER = 3 if SMALL else 5
 pd.set_option("display.width", 160)
 pd.set_option("display.max_columns", 12)
 
-WORKFLOW = Path("co_oxidation.toml")
+HERE = Path(__file__).resolve().parent if "__file__" in globals() else Path.cwd()  # a script, or a kernel started beside the notebook (as Jupyter does)
+WORKFLOW = HERE / "co_oxidation.toml"
 E_O_RANGE, E_CO_RANGE = (-2.5, 1.0), (-2.5, 0.5)  # eV, the plotted range (tests/test_co_oxidation.py checks it)
 started = time.perf_counter()
 workflow = Workflow.from_file(WORKFLOW)

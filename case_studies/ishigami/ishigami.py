@@ -38,6 +38,7 @@ N_OUTER, N_INNER = (32, 128) if SMALL else (128, 1024)  # epistemic x aleatoric 
 RESAMPLES = 200 if SMALL else 1000  # bootstrap resamples of the Saltelli intervals
 
 # %%
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -66,7 +67,8 @@ from uqms.sampling.saltelli import rows_per_base
 from uqms.test_functions import ishigami
 from uqms.workflow import Workflow
 
-REPO = Path.cwd().parents[1]
+HERE = Path(__file__).resolve().parent if "__file__" in globals() else Path.cwd()  # a script, or a kernel started beside the notebook (as Jupyter does)
+REPO = HERE.parents[1]
 WORKFLOW = REPO / "workflows" / "ishigami.toml"
 INPUTS = ["x1", "x2", "x3"]
 EXACT_FIRST, EXACT_TOTAL = ishigami.sobol_indices()
@@ -220,8 +222,7 @@ figure
 # page; here for the QMC run.
 
 # %%
-runs = REPO / "runs"
-runs.mkdir(exist_ok=True)
+runs = Path(os.environ.get("UQMS_CASE_STUDY_OUT") or tempfile.mkdtemp(prefix="uqms_ishigami_"))  # never inside the repository
 save_run(run, runs / "ishigami_case_study.nc")
 report_path = report_store(runs / "ishigami_case_study.nc", runs / "ishigami_case_study_report.html")
 print(f"{report_path}: {report_path.stat().st_size / 1e6:.1f} MB")

@@ -199,10 +199,12 @@ def report(
 
 def _quiet_dask() -> None:
     """Keep Dask's own logs (tracebacks of lost connections, restarted workers) off the
-    terminal: uqms says in one line what failed and which samples it flagged."""
+    terminal: uqms says in one line what failed and which samples it flagged. Tornado,
+    Dask's event loop, logs the traceback of a gather cut by a lost scheduler itself."""
     import logging
 
-    logging.getLogger("distributed").setLevel(logging.CRITICAL)
+    for name in ("distributed", "tornado"):
+        logging.getLogger(name).setLevel(logging.CRITICAL)
 
 
 def _report_analysis(analysis) -> None:

@@ -28,7 +28,7 @@ import pandas as pd
 import xarray as xr
 
 from uqms.analysis.predictive import sample_dims
-from uqms.analysis.samples import entry_labels, flat
+from uqms.analysis.samples import entry_labels, ok_rows
 
 BAND = (0.05, 0.5, 0.95)  # lower edge, median, upper edge of the band drawn
 MIN_COUNT = 5  # ok values a bin needs for its quantiles (else NaN)
@@ -87,7 +87,7 @@ def _columns(run: xr.Dataset, output: str, names: list[str]) -> tuple[list[np.nd
     var = run[output]
     core = tuple(sample_dims(var))
     ok = run.uqms.ok
-    values = flat(var.where(ok), core).reshape(-1, flat(var, core).shape[-1])
+    values = ok_rows(var, ok, core)
     xs = [run[name].where(ok).broadcast_like(ok).transpose(*core).values.ravel() for name in names]
     return xs, values, entry_labels(var, core)
 

@@ -28,7 +28,7 @@ import numpy as np
 import xarray as xr
 
 from uqms.analysis.predictive import spans_decades
-from uqms.analysis.samples import apply_transform
+from uqms.analysis.samples import transformed_name
 
 CONSTANT_SPREAD = 1e-9  # relative spread (max - min) / max |x| below which an output is a constant
 
@@ -65,11 +65,7 @@ class OutputPlan:
     @property
     def label(self) -> str:
         """The analysed quantity: ``log10(tof)`` or ``tof``."""
-        return f"log10({self.name})" if self.transform == "log10" else self.name
-
-    def apply(self, values: np.ndarray) -> np.ndarray:
-        """The transform of ``values`` (non-positive values become NaN under log10)."""
-        return apply_transform(values, self.transform)
+        return transformed_name(self.name, self.transform)
 
 
 def is_constant(values: np.ndarray) -> tuple[bool, float]:

@@ -14,7 +14,7 @@ import xarray as xr
 from matplotlib.figure import Figure
 
 from uqms.analysis.predictive import distribution
-from uqms.analysis.samples import entry_labels, flat
+from uqms.analysis.samples import entry_labels, ok_rows
 from uqms.analysis.sobol import index_variables
 
 MAX_PANELS = 12  # Sobol bar panels drawn for an output with several entries
@@ -32,7 +32,7 @@ def predictive_figure(run: xr.Dataset, output: str, summary: xr.Dataset) -> Figu
     var = run[output]
     table = summary[output]
     core = tuple(d for d in ("sample", "inner") if d in var.dims)
-    values = flat(var.where(run.uqms.ok), core).reshape(-1, flat(var, core).shape[-1])
+    values = ok_rows(var, run.uqms.ok, core)
     shape = distribution(values, entry_labels(var, core), bool(table.attrs["log_scale"]))
     return distribution_figure(shape, table, output)
 

@@ -29,7 +29,7 @@ from uqms.analysis.descriptor import choose_versus, versus_bands, versus_map
 from uqms.analysis.pbox import pbox
 from uqms.analysis.plan import OutputPlan, choose_targets, plan_output
 from uqms.analysis.predictive import distribution, predictive_table, sample_dims
-from uqms.analysis.samples import entry_labels, flat
+from uqms.analysis.samples import entry_labels, ok_rows
 from uqms.analysis.sobol import sobol
 from uqms.analysis.variance_split import variance_split
 
@@ -100,7 +100,7 @@ def reduce_output(run: xr.Dataset, name: str, settings, target: str = "") -> Out
     var = run[name].compute()  # this output only, in memory while it is reduced
     ok = meta.ok
     core = tuple(sample_dims(var))
-    values = flat(var.where(ok), core).reshape(-1, flat(var, core).shape[-1])
+    values = ok_rows(var, ok, core)
     plan = plan_output(run, name, values, settings, target)
     result = OutputReductions(plan)
     with result.contained("predictive summary"):
@@ -110,11 +110,12 @@ def reduce_output(run: xr.Dataset, name: str, settings, target: str = "") -> Out
     with result.contained("density"):
         result.distribution = distribution(values, entry_labels(var, core), plan.transform == "log10", plan.bounds)
     if plan.nested:
+        loaded = run.assign({name: var})  # the split and the p-box read the output already in memory
         with result.contained("variance split"):
-            result.split = variance_split(run, name)
+            result.split = variance_split(loaded, name)
         if var.ndim == 2:
             with result.contained("p-box"):
-                result.pbox = pbox(run, name, bands=settings.quantiles)
+                result.pbox = pbox(loaded, name, bands=settings.quantiles)
     elif plan.sobol != "none":
         with result.contained(f"Sobol indices ({plan.sobol})"):
             result.plan, result.indices = sensitivity(run, plan, settings)

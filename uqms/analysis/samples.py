@@ -35,6 +35,18 @@ def entry_labels(var: xr.DataArray, core: tuple[str, ...] = ("sample",)) -> list
     return [", ".join(str(c[i]) for c, i in zip(coords, index, strict=True)) for index in np.ndindex(*(var.sizes[d] for d in extra))]
 
 
+def ok_rows(var: xr.DataArray, ok: xr.DataArray, core: tuple[str, ...] = ("sample",)) -> np.ndarray:
+    """Values ``(draws, m)`` of an output, NaN where ``ok`` is false: one row per sample (per
+    sample and inner draw of a nested run), one column per entry (:func:`flat`)."""
+    values = flat(var.where(ok), core)
+    return values.reshape(-1, values.shape[-1])
+
+
+def transformed_name(name: str, transform: str = "none") -> str:
+    """The quantity :func:`apply_transform` makes of output ``name``: ``log10(tof)`` or ``tof``."""
+    return f"log10({name})" if transform == "log10" else name
+
+
 def apply_transform(values: np.ndarray, transform: str = "none") -> np.ndarray:
     """``values`` as analysed: unchanged (``"none"``) or their log10 (``"log10"``; NaN where not positive)."""
     if transform == "none":

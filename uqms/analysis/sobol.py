@@ -24,7 +24,7 @@ from uqms.analysis import pce as pce_fit
 from uqms.analysis import sobol_pce
 from uqms.analysis.groups import group_columns, has_groups
 from uqms.analysis.saltelli import saltelli_indices
-from uqms.analysis.samples import apply_transform, flat, unflat
+from uqms.analysis.samples import apply_transform, flat, transformed_name, unflat
 from uqms.sampling.saltelli import rows_per_base
 
 
@@ -43,7 +43,7 @@ def pce_sample_cap(dim: int, order: int) -> int:
 
 def _attrs(run: xr.Dataset, output: str, method: str, n_ok: int, transform: str = "none", **more) -> dict:
     return {"output": output, "units": "1", "method": method, "n_used": int(n_ok), "transform": transform,
-            "quantity": f"log10({output})" if transform == "log10" else output, "n_failed": run.uqms.n_failed, **more}
+            "quantity": transformed_name(output, transform), "n_failed": run.uqms.n_failed, **more}
 
 
 def run_pce(run: xr.Dataset, output: str, order: int | Literal["auto"] = "auto", max_order: int = 10,
@@ -71,8 +71,8 @@ def _fit_pce(run, output, order, max_order, cross_truncation, n, transform):
     cap = pce_sample_cap(len(inputs), max_order if order == "auto" else int(order))
     ok = np.flatnonzero(run.uqms.status == 0)[: min(n or cap, cap)]
     values = apply_transform(flat(run[output])[ok], transform)
-    ok = ok[np.isfinite(values).all(axis=1)]  # log10 of a value that is not positive: left out
-    samples, values = run.uqms.input_matrix(ok), apply_transform(flat(run[output])[ok], transform)
+    keep = np.isfinite(values).all(axis=1)  # log10 of a value that is not positive: left out
+    samples, values = run.uqms.input_matrix(ok[keep]), values[keep]
     if order == "auto":
         fit = pce_fit.fit_sparse(samples, values, inputs.joint, max_order, q=cross_truncation)
         errors = {order: float(np.nanmean(loo)) if np.isfinite(loo).any() else np.nan for order, loo in fit.search.loo.items()}

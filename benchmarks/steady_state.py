@@ -24,13 +24,13 @@ from pathlib import Path
 import numpy as np
 from scipy.optimize import root
 
+from uqms.chemistry.mechanism import load_mechanism
 from uqms.models.microkinetics.from_energies import rate_constants_at
 from uqms.models.microkinetics.kinetics import (
     RateEquations,
     pressure_array,
     pressure_weighted,
 )
-from uqms.models.microkinetics.mechanism import load_mechanism
 from uqms.models.microkinetics.rate_constants import RateConstants
 from uqms.models.microkinetics.steady_state import solve_steady_state, uniform_guess
 

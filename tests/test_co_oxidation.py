@@ -6,6 +6,7 @@ from pathlib import Path
 import numpy as np
 from scipy import ndimage
 
+from uqms.chemistry.mechanism import load_mechanism
 from uqms.models.microkinetics.from_energies import rate_constants_at
 from uqms.models.microkinetics.kinetics import (
     TINY,
@@ -13,7 +14,6 @@ from uqms.models.microkinetics.kinetics import (
     pressure_array,
     pressure_weighted,
 )
-from uqms.models.microkinetics.mechanism import load_mechanism
 from uqms.models.microkinetics.steady_state import (
     _implicit_euler_step,
     solve_steady_state,

@@ -5,11 +5,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from uqms.models.energetics.gas import free_energy_correction, shomate_entropy
+from uqms.chemistry.gas import free_energy_correction, shomate_entropy
+from uqms.chemistry.mechanism import Shomate, load_mechanism
 from uqms.models.energetics.mechanism_energies import step_energies
 from uqms.models.energetics.relations import clip_barrier, linear_scaling
 from uqms.models.energetics.stage import MechanismEnergies
-from uqms.models.microkinetics.mechanism import Shomate, load_mechanism
 
 AMMONIA = Path(__file__).resolve().parents[1] / "workflows" / "ammonia_mechanism.toml"
 

@@ -8,9 +8,9 @@ import pytest
 from tests.conftest import REPO
 from uqms import Workflow
 from uqms.calibration.data import load_measurements
+from uqms.chemistry.mechanism import load_mechanism
 from uqms.errors import UqmsError
 from uqms.inputs.ensembles import load_ensemble
-from uqms.models.microkinetics.mechanism import load_mechanism
 
 SECRETS = ["password=hunter2\n", 'password = "hunter2"\n', "[mechanism]\nname = 'hunter2'\npassword = 'hunter2'\n",
            "[mechanism]\nname = ['hunter2']\n"]

@@ -5,9 +5,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from uqms.chemistry.mechanism import load_mechanism
 from uqms.models.energetics.mechanism_energies import gas_corrections
 from uqms.models.microkinetics.from_energies import rate_constants_at
-from uqms.models.microkinetics.mechanism import load_mechanism
 from uqms.models.microkinetics.rate_constants import BOLTZMANN
 from uqms.models.microkinetics.sensitivity import degree_of_rate_control
 from uqms.models.microkinetics.steady_state import OK, solve_steady_state

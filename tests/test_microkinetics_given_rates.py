@@ -4,10 +4,10 @@ transition-state conventions: against closed forms and Cantera's surface steady 
 import numpy as np
 import pytest
 
+from uqms.chemistry.mechanism import Mechanism
 from uqms.errors import WorkflowError
 from uqms.models.energetics.mechanism_energies import gas_corrections, step_energies
 from uqms.models.microkinetics.from_energies import rate_constants_at
-from uqms.models.microkinetics.mechanism import Mechanism
 from uqms.models.microkinetics.rate_constants import BOLTZMANN, reaction_free_energies
 from uqms.models.microkinetics.stages import SteadyStateStage
 from uqms.models.microkinetics.steady_state import solve_steady_state

@@ -5,8 +5,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from uqms.chemistry.mechanism import Mechanism, load_mechanism
 from uqms.errors import WorkflowError
-from uqms.models.microkinetics.mechanism import Mechanism, load_mechanism
 
 AMMONIA = Path(__file__).resolve().parents[1] / "workflows" / "ammonia_mechanism.toml"
 

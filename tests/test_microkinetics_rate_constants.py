@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from scipy import constants
 
+from uqms.chemistry.mechanism import load_mechanism
 from uqms.models.energetics.mechanism_energies import gas_corrections
 from uqms.models.microkinetics.from_energies import rate_constants_at
-from uqms.models.microkinetics.mechanism import load_mechanism
 from uqms.models.microkinetics.rate_constants import (
     BOLTZMANN,
     collision_rate_constant,

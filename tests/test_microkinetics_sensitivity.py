@@ -5,8 +5,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from uqms.chemistry.mechanism import Mechanism, load_mechanism
 from uqms.models.microkinetics.from_energies import rate_constants_at
-from uqms.models.microkinetics.mechanism import Mechanism, load_mechanism
 from uqms.models.microkinetics.rate_constants import BOLTZMANN, RateConstants
 from uqms.models.microkinetics.sensitivity import (
     apparent_activation_energy,

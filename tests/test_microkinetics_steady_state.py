@@ -5,9 +5,9 @@ from pathlib import Path
 import numpy as np
 from scipy.integrate import solve_ivp
 
+from uqms.chemistry.mechanism import Mechanism, load_mechanism
 from uqms.models.microkinetics.from_energies import rate_constants_at
 from uqms.models.microkinetics.kinetics import directional_rates, pressure_array
-from uqms.models.microkinetics.mechanism import Mechanism, load_mechanism
 from uqms.models.microkinetics.rate_constants import RateConstants
 from uqms.models.microkinetics.steady_state import (
     BAD_INPUT,

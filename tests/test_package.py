@@ -87,6 +87,25 @@ def test_no_import_cycle():
             visit(name, [name])
 
 
+def test_chemistry_is_a_leaf_package():
+    """Mechanisms and thermochemistry import no stage package: every scale builds on them."""
+    graph = _import_graph()
+    outside = {t for name, targets in graph.items() if name.startswith("uqms.chemistry") for t in targets
+               if not t.startswith("uqms.chemistry")}
+    assert outside <= {"uqms", "uqms.config", "uqms.errors"}
+
+
+def test_stage_packages_do_not_import_each_other_in_a_cycle():
+    """Package level (``uqms.models.energetics`` -> ``uqms.models.microkinetics`` and back was one)."""
+    packages: dict[str, set[str]] = {}
+    for name, targets in _import_graph().items():
+        package = ".".join(name.split(".")[:3])
+        packages.setdefault(package, set()).update(".".join(t.split(".")[:3]) for t in targets)
+    for package, targets in packages.items():
+        for target in targets - {package}:
+            assert package not in packages.get(target, set()), f"{package} <-> {target}"
+
+
 def test_the_registry_is_a_leaf():
     assert _import_graph()["uqms.models.registry"] <= {"uqms", "uqms.models", "uqms.models.stage", "uqms.errors"}
 

@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 from scipy.integrate import solve_ivp
 
+from uqms.chemistry.mechanism import load_mechanism
 from uqms.models.microkinetics.from_energies import rate_constants_at
 from uqms.models.microkinetics.kinetics import production_rates
-from uqms.models.microkinetics.mechanism import load_mechanism
 from uqms.models.microkinetics.rate_constants import RateConstants
 from uqms.models.microkinetics.steady_state import solve_steady_state
 from uqms.models.reactor.balance import BALANCE_TOLERANCE, element_imbalance

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 from scipy import constants
 
+from uqms.chemistry.mechanism import Mechanism
 from uqms.models.microkinetics.from_energies import rate_constants_at
-from uqms.models.microkinetics.mechanism import Mechanism
 from uqms.models.reactor.conditions import ReactorConditions
 from uqms.models.reactor.cstr import solve_cstr
 from uqms.models.reactor.pfr import integrate_pfr

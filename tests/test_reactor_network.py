@@ -14,8 +14,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from uqms.chemistry.mechanism import Mechanism, load_mechanism
 from uqms.models.microkinetics.from_energies import rate_constants_at
-from uqms.models.microkinetics.mechanism import Mechanism, load_mechanism
 from uqms.models.reactor.network import NetworkConditions
 from uqms.models.reactor.network_reactors import (
     integrate_network_pfr,

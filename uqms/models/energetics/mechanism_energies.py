@@ -6,10 +6,10 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from uqms.models.energetics.gas import free_energy_correction
+from uqms.chemistry.gas import free_energy_correction
+from uqms.chemistry.mechanism import Linear, Mechanism
+from uqms.chemistry.values import resolve
 from uqms.models.energetics.relations import clip_barrier, linear_scaling
-from uqms.models.energetics.values import resolve
-from uqms.models.microkinetics.mechanism import Linear, Mechanism
 
 
 def energy(spec, batch: Mapping[str, np.ndarray], n: int) -> np.ndarray:

@@ -2,21 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
+from uqms.chemistry.mechanism import mechanism_from_options
 from uqms.models.energetics.mechanism_energies import step_energies
-from uqms.models.microkinetics.mechanism import Mechanism, load_mechanism
 from uqms.models.stage import Batch
-
-
-def mechanism_from_options(mechanism_file: str | None, mechanism: Mechanism | Mapping[str, Any] | None) -> Mechanism:
-    """The mechanism a stage is built on: a file path, a :class:`Mechanism` or its dict."""
-    if (mechanism_file is None) == (mechanism is None):
-        raise TypeError("give exactly one of mechanism_file and mechanism")
-    if mechanism_file is not None:
-        return load_mechanism(mechanism_file)
-    return mechanism if isinstance(mechanism, Mechanism) else Mechanism.from_dict(mechanism)
 
 
 class MechanismEnergies:

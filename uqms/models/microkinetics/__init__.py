@@ -2,7 +2,7 @@
 
 The entry points other scales call (import them from their modules)::
 
-    from uqms.models.microkinetics.mechanism import load_mechanism
+    from uqms.chemistry.mechanism import load_mechanism
     from uqms.models.microkinetics.from_energies import rate_constants_at
     from uqms.models.microkinetics.steady_state import solve_steady_state
     from uqms.models.microkinetics.sensitivity import degree_of_rate_control
@@ -12,6 +12,6 @@ The entry points other scales call (import them from their modules)::
     state = solve_steady_state(mechanism, k, pressures, guess=None)    # all samples at once
     state.coverages, state.tof(), degree_of_rate_control(state)
 
-(The package imports nothing itself: the energetics package builds on the mechanism
-module, and rate constants build on the energetics.)
+(The package imports nothing itself. Mechanisms live in the leaf package
+``uqms.chemistry``, on which energetics, micro-kinetics and reactors all build.)
 """

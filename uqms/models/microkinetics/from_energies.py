@@ -6,8 +6,8 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from uqms.chemistry.mechanism import Mechanism
 from uqms.models.energetics.mechanism_energies import gas_corrections, step_energies
-from uqms.models.microkinetics.mechanism import Mechanism
 from uqms.models.microkinetics.rate_constants import RateConstants, rate_constants
 
 

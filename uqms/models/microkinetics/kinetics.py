@@ -12,7 +12,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from uqms.models.microkinetics.mechanism import Mechanism
+from uqms.chemistry.mechanism import Mechanism
 from uqms.models.microkinetics.rate_constants import RateConstants
 
 TINY = 1e-300  # keeps relative residuals finite where a species carries no flux at all

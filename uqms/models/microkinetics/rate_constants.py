@@ -13,10 +13,10 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import constants
 
+from uqms.chemistry.mechanism import Mechanism
+from uqms.chemistry.values import resolve
 from uqms.models.energetics.mechanism_energies import energy
 from uqms.models.energetics.relations import clip_barrier
-from uqms.models.energetics.values import resolve
-from uqms.models.microkinetics.mechanism import Mechanism
 
 BOLTZMANN = constants.k / constants.e  # eV/K
 PLANCK = constants.h / constants.e  # eV s

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from uqms.models.energetics.stage import MechanismEnergies, mechanism_from_options
-from uqms.models.energetics.values import Value, expected_units, names, resolve
+from uqms.chemistry.mechanism import mechanism_from_options
+from uqms.chemistry.values import Value, expected_units, names, resolve
+from uqms.models.energetics.stage import MechanismEnergies
 from uqms.models.microkinetics.from_energies import rate_constants_at
 from uqms.models.microkinetics.sensitivity import (
     apparent_activation_energy,

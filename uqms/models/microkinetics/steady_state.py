@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from uqms.chemistry.mechanism import Mechanism
 from uqms.models.microkinetics.kinetics import (
     TINY,
     RateEquations,
@@ -28,7 +29,6 @@ from uqms.models.microkinetics.kinetics import (
     pressure_weighted,
     production_rates,
 )
-from uqms.models.microkinetics.mechanism import Mechanism
 from uqms.models.microkinetics.rate_constants import RateConstants
 
 OK, NOT_CONVERGED, BAD_INPUT = 0, 1, 2

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from uqms.models.microkinetics.mechanism import Mechanism
+from uqms.chemistry.mechanism import Mechanism
 from uqms.models.microkinetics.rate_constants import RateConstants
 from uqms.models.microkinetics.steady_state import solve_steady_state, uniform_guess
 from uqms.models.reactor.equilibrium import equilibrium_extent

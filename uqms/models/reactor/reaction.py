@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.linalg import null_space
 
-from uqms.models.microkinetics.mechanism import Mechanism, _formula
+from uqms.chemistry.mechanism import Mechanism, _formula
 from uqms.models.microkinetics.rate_constants import RateConstants
 
 

@@ -15,9 +15,9 @@ from typing import Any
 
 import numpy as np
 
+from uqms.chemistry.values import resolve
 from uqms.inputs import sites as site_types
 from uqms.inputs.sites import SiteDistribution
-from uqms.models.energetics.values import resolve
 from uqms.models.microkinetics.from_energies import rate_constants_at
 from uqms.models.microkinetics.rate_constants import RateConstants
 from uqms.models.microkinetics.steady_state import solve_steady_state, uniform_guess

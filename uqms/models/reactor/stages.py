@@ -6,8 +6,8 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from uqms.models.energetics.stage import mechanism_from_options
-from uqms.models.energetics.values import Value, expected_units, names, resolve
+from uqms.chemistry.mechanism import mechanism_from_options
+from uqms.chemistry.values import Value, expected_units, names, resolve
 from uqms.models.microkinetics.from_energies import rate_constants_at
 from uqms.models.reactor.conditions import ReactorConditions
 from uqms.models.reactor.cstr import solve_cstr

@@ -72,9 +72,9 @@ from pydantic import (
     model_validator,
 )
 
+from uqms.chemistry.values import NAME_PATTERN, Value, names
 from uqms.config import describe_error, found, key_path, read_toml
 from uqms.errors import WorkflowError
-from uqms.models.energetics.values import NAME_PATTERN, Value, names
 
 _GAS = re.compile(r"^([A-Z][A-Za-z0-9]*)(_[A-Za-z0-9]+)?$")
 _ADSORBATE = re.compile(r"^([A-Z][A-Za-z0-9]*)\*([A-Za-z0-9_]*)$")
@@ -548,6 +548,15 @@ def load_mechanism(path: str | Path) -> Mechanism:
     path = Path(path)
     data, _ = read_toml(path)
     return Mechanism.from_dict(data, str(path))
+
+
+def mechanism_from_options(mechanism_file: str | None, mechanism: Mechanism | Mapping[str, Any] | None) -> Mechanism:
+    """The mechanism a stage is built on: a file path, a :class:`Mechanism` or its dict."""
+    if (mechanism_file is None) == (mechanism is None):
+        raise TypeError("give exactly one of mechanism_file and mechanism")
+    if mechanism_file is not None:
+        return load_mechanism(mechanism_file)
+    return mechanism if isinstance(mechanism, Mechanism) else Mechanism.from_dict(mechanism)
 
 
 def _formula(text: str) -> dict[str, int] | None:

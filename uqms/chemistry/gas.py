@@ -37,7 +37,7 @@ def free_energy_correction(
     Args:
         temperature: K, one value per sample.
         zero_point_energy: eV.
-        shomate: a :class:`~uqms.models.microkinetics.mechanism.Shomate` entry (coefficients,
+        shomate: a :class:`~uqms.chemistry.mechanism.Shomate` entry (coefficients,
             temperature range, H(298.15) - H(0) in kJ/mol), or ``None`` for no thermal terms.
         extra: any further correction (eV), e.g. an uncertain offset.
 

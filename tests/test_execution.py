@@ -298,3 +298,26 @@ def test_a_run_whose_scheduler_is_killed_stops_with_an_error_and_resumes(tmp_pat
     assert 3 <= _batches_done(store) < 20, "the run was not interrupted mid-way"
     flow = Workflow.from_file(tmp_path / "slow.toml")
     assert flow.run(store=store, scheduler="synchronous").identical(flow.run(scheduler="synchronous"))
+
+
+def test_a_sample_that_hangs_in_process_is_interrupted_and_flagged():
+    flow = _workflow(_sleep_forever_on, culprit=0.0)
+    culprit = flow.sample_inputs(0, 128, 128, 0)["x"][100]  # beyond the 64 samples of the probe
+    flow = _workflow(_sleep_forever_on, culprit=culprit)
+    flow.n, flow.task_timeout = 128, 0.5
+    run = flow.run(scheduler="synchronous", batch_size=16)
+    status = run["status"].values
+    assert np.flatnonzero(status != 0).tolist() == [100]
+    assert status_messages(run)[status[100]] == TIMED_OUT_MESSAGE
+    assert np.allclose(run["y"].values[status == 0], run["x"].values[status == 0] + 1)
+
+
+def test_a_probe_that_hangs_in_process_is_one_clear_error(monkeypatch):
+    from uqms.errors import UqmsError
+    from uqms.execution import runner
+
+    monkeypatch.setattr(runner, "MIN_TASK_TIMEOUT", 0.5)
+    flow = _workflow(_sleep_forever_on, culprit=0.0)
+    flow = _workflow(_sleep_forever_on, culprit=flow.sample_inputs(0, 128, 128, 0)["x"][10])
+    with pytest.raises(UqmsError, match="the timed probe of the first samples did not finish in 0.5 s"):
+        flow.run(n=128, scheduler="synchronous", batch_size=16)

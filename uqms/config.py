@@ -133,8 +133,8 @@ class ExecutionSection(_Section):
 
         return None if value is None else check_scheduler(value)
     task_timeout: float | None = Field(
-        default=None, gt=0, allow_inf_nan=False, description="s a task may run on a Dask worker before its samples are bisected and the one "
-        "that hangs flagged; absent: max(60 s, 100 x the probed time of a batch)"
+        default=None, gt=0, allow_inf_nan=False, description="s a task may run (on a Dask worker, or interrupted in-process by the synchronous "
+        "scheduler) before its samples are bisected and the one that hangs flagged; absent: max(60 s, 100 x the probed time of a batch)"
     )
 
 

@@ -40,8 +40,9 @@ class Workflow:
         seed: seed of the design; sample i depends only on (seed, i).
         batch_size: samples evaluated together (None: chosen from a timing of the first samples).
         scheduler: where ``uqms run`` evaluates batches (see :meth:`run`).
-        task_timeout: s a task may run on a Dask worker before its samples are bisected
-            and the culprit flagged (None: derived from the probed time of a batch).
+        task_timeout: s a task may run (on a Dask worker, or in this process under the
+            synchronous scheduler) before its samples are bisected and the culprit flagged
+            (None: derived from the probed time of a batch).
         name: label of the workflow (used in stores and reports).
         output: where ``uqms run`` stores the run (``.zarr`` or ``.nc``), may be empty.
         source: file the workflow came from (for messages and provenance).

@@ -9,6 +9,7 @@ import shutil
 import time
 from collections import deque
 from concurrent.futures import CancelledError
+from itertools import pairwise
 from pathlib import Path
 
 import dask.array
@@ -22,6 +23,7 @@ from uqms.execution.progress import sample_progress
 from uqms.execution.run_store import RunStore, fingerprint, is_half_made
 from uqms.execution.scheduler import connect, scheduler_address
 from uqms.execution.store import open_run
+from uqms.execution.time_limit import TaskTimeout, time_limit
 
 TASK_SECONDS = 0.5  # aim for tasks long against Dask's ~2-3 ms overhead, short for balance
 MAX_TASKS = 10_000
@@ -86,7 +88,8 @@ def execute(
         task_timeout: s a task may run on a Dask worker before it is stopped and its
             samples bisected (the culprit flagged); None: the larger of
             ``MIN_TASK_TIMEOUT`` and ``TIMEOUT_FACTOR`` times the probed time of a batch.
-            Not applied to the synchronous scheduler.
+            The synchronous scheduler interrupts the stage instead (see
+            :mod:`uqms.execution.time_limit` for what cannot be interrupted so).
         tls: TLS settings of a ``tls://`` scheduler: a ``distributed.security.Security``,
             ``{ca_file, cert_file, key_file}``, or None for Dask's configuration.
 
@@ -114,7 +117,7 @@ def _execute(workflow, n, seed, batch_size, scheduler, store, quiet, task_timeou
         else:
             timed = batch_size is None
             if client is None:
-                probe, seconds_per_sample = probe_batch(workflow, n, seed, timed)
+                probe, seconds_per_sample = _probe_in_process(workflow, n, seed, timed, task_timeout)
             else:  # on a worker, so a model that crashes its process never takes this driver down
                 probe, seconds_per_sample = _probe_on_worker(client, workflow, n, seed, timed, task_timeout)
             workers = 1 if client is None else max(1, sum(client.nthreads().values()))
@@ -132,11 +135,11 @@ def _execute(workflow, n, seed, batch_size, scheduler, store, quiet, task_timeou
                 sink.write(index, arrays)
                 progress.advance(task, bounds[index][1] - bounds[index][0])
 
+            timeout = task_timeout or max(MIN_TASK_TIMEOUT, TIMEOUT_FACTOR * seconds_per_sample * batch_size)
             if client is None:
                 for i in todo:
-                    finished(i, evaluate_batch(workflow, *bounds[i], n, seed))
+                    finished(i, _evaluate_in_time(workflow, *bounds[i], n, seed, sink.template, timeout))
             else:
-                timeout = task_timeout or max(MIN_TASK_TIMEOUT, TIMEOUT_FACTOR * seconds_per_sample * batch_size)
                 _run_on_dask(client, workflow, bounds, todo, n, seed, finished, sink, timeout)
     return sink.result()
 
@@ -164,13 +167,55 @@ def _probe_on_worker(client, workflow, n, seed, timed, task_timeout) -> tuple[di
         raise
     except (TimeoutError, DaskTimeoutError):
         future.cancel()
-        raise UqmsError(f"the timed probe of the first samples did not finish in {limit:g} s: a stage hangs on "
-                        "one of them (or raise execution.task_timeout)") from None
+        raise _probe_out_of_time(limit) from None
     except Exception as error:  # noqa: BLE001 - a worker lost to a crash or its memory limit
         if client.status != "running":
             raise scheduler_lost(address, client.status) from None
         raise UqmsError(f"the timed probe of the first samples failed on its worker ({type(error).__name__}: "
                         f"{error}): a stage crashes its process on one of them") from None
+
+
+def _probe_in_process(workflow, n, seed, timed, task_timeout) -> tuple[dict[str, np.ndarray], float]:
+    """:func:`probe_batch` here, within ``task_timeout`` s (at least ``MIN_TASK_TIMEOUT``).
+
+    Raises:
+        UqmsError: the probe took too long (a stage hanging on one of the first samples).
+    """
+    limit = max(task_timeout or 0.0, MIN_TASK_TIMEOUT)
+    try:
+        with time_limit(limit):
+            return probe_batch(workflow, n, seed, timed)
+    except TaskTimeout:
+        raise _probe_out_of_time(limit) from None
+
+
+def _probe_out_of_time(limit: float) -> UqmsError:
+    return UqmsError(f"the timed probe of the first samples did not finish in {limit:g} s: a stage hangs on one of "
+                     "them (or raise execution.task_timeout)")
+
+
+def _evaluate_in_time(workflow, start, stop, n, seed, template, task_timeout: float) -> dict[str, np.ndarray]:
+    """:func:`evaluate_batch` in this process, interrupted after ``task_timeout`` s; a batch
+    out of time is split in ``SPLIT`` parts, each given the timeout again, down to the
+    samples that hang, whose rows get status ``TIMED_OUT`` (as on Dask)."""
+    try:
+        with time_limit(task_timeout):
+            return evaluate_batch(workflow, start, stop, n, seed)
+    except TaskTimeout as error:
+        if stop - start == 1:
+            return _failed_batch(workflow, start, stop, n, seed, template, TIMED_OUT, error)
+        return _joined([_evaluate_in_time(workflow, a, b, n, seed, template, task_timeout) for a, b in _split(start, stop)])
+
+
+def _split(start: int, stop: int) -> list[tuple[int, int]]:
+    """``start:stop`` cut in ``SPLIT`` parts (fewer for fewer samples), in order."""
+    edges = np.unique(np.linspace(start, stop, min(SPLIT, stop - start) + 1).astype(int)).tolist()
+    return list(pairwise(edges))
+
+
+def _joined(parts: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    """Consecutive parts of a batch, as one."""
+    return parts[0] if len(parts) == 1 else {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
 
 
 def probe_batch(workflow, n: int, seed: int, timed: bool) -> tuple[dict[str, np.ndarray], float]:
@@ -230,14 +275,12 @@ def _run_on_dask(client, workflow, bounds, todo, n, seed, finished, sink, task_t
         got = parts.setdefault(i, {})
         got[start] = arrays
         if sum(len(a["status"]) for a in got.values()) == bounds[i][1] - bounds[i][0]:
-            ordered = [got[s] for s in sorted(parts.pop(i))]
-            finished(i, ordered[0] if len(ordered) == 1 else {k: np.concatenate([o[k] for o in ordered]) for k in ordered[0]})
+            finished(i, _joined([got[s] for s in sorted(parts.pop(i))]))
 
     def failed(part, code, error, suspect):
         i, start, stop = part
         if stop - start > 1:
-            edges = np.unique(np.linspace(start, stop, min(SPLIT, stop - start) + 1).astype(int)).tolist()
-            waiting.extendleft([(i, a, b) for a, b in zip(edges[-2::-1], edges[:0:-1])])  # next, in order
+            waiting.extendleft([(i, a, b) for a, b in reversed(_split(start, stop))])  # next, in order
         elif not suspect:
             suspects.append(part)
         else:

@@ -321,3 +321,75 @@ def test_a_probe_that_hangs_in_process_is_one_clear_error(monkeypatch):
     flow = _workflow(_sleep_forever_on, culprit=flow.sample_inputs(0, 128, 128, 0)["x"][10])
     with pytest.raises(UqmsError, match="the timed probe of the first samples did not finish in 0.5 s"):
         flow.run(n=128, scheduler="synchronous", batch_size=16)
+
+
+def _abort_on(x, culprits):
+    if np.any(np.isin(x, culprits)):
+        os.abort()
+    return x + 1
+
+
+def _allocate_on(x, culprits, nbytes):
+    if np.any(np.isin(x, culprits)):
+        block = np.ones(nbytes // 8)  # touched: resident
+        time.sleep(5)  # for the nanny's memory monitor to see it
+        x = x + block[0] - 1
+    return x + 1
+
+
+def _flagged_run_equals_the_clean_run(run, function, rows, n, **constants):
+    """Only ``rows`` flagged, as lost workers; every other row equals a run in this process
+    of ``function`` sparing every sample."""
+    status = run["status"].values
+    assert np.flatnonzero(status).tolist() == rows
+    assert {status_messages(run)[s] for s in status[rows]} == {BATCH_FAILED_MESSAGE}
+    expected = _workflow(function, culprits=[], **constants).run(n=n, scheduler="synchronous", batch_size=8)
+    expected["y"][rows] = np.nan
+    expected["status"][rows] = status[rows]
+    assert run.identical(expected)
+
+
+def test_aborting_samples_on_uqms_own_cluster_are_the_only_ones_flagged(tmp_path, monkeypatch):
+    """Workers aborted again and again (their restarts slow under load) must not leave the
+    run without workers: uqms replaces the ones its cluster gives up on."""
+    import uqms.execution.scheduler
+
+    monkeypatch.setattr(uqms.execution.scheduler.os, "cpu_count", lambda: 2)
+    n, rows = 256, [100, 170, 250]  # in three batches, beyond the 64 samples of the probe
+    culprits = _workflow(_abort_on, culprits=[]).sample_inputs(0, n, n, 0)["x"][rows]
+    store = tmp_path / "run.zarr"
+    _workflow(_abort_on, culprits=culprits).run(n=n, scheduler="local", batch_size=8, store=store)
+    _flagged_run_equals_the_clean_run(open_run(store), _abort_on, rows, n)
+
+
+def test_samples_over_the_worker_memory_limit_are_the_only_ones_flagged():
+    limit = 500 * 2**20
+    n, rows = 128, [70, 120]
+    culprits = _workflow(_abort_on, culprits=[]).sample_inputs(0, n, n, 0)["x"][rows]
+    settings = {"distributed.scheduler.allowed-failures": 0, "distributed.deploy.lost-worker-timeout": "45s"}
+    with dask.config.set(settings), LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None, memory_limit=limit,
+    ) as local:
+        run = _workflow(_allocate_on, culprits=culprits, nbytes=2 * limit).run(
+            n=n, scheduler=local.scheduler_address, batch_size=8)
+    _flagged_run_equals_the_clean_run(run, _allocate_on, rows, n, nbytes=2 * limit)
+
+
+def test_a_nanny_that_gave_up_is_replaced_on_uqms_own_cluster(monkeypatch):
+    import uqms.execution.scheduler
+    from uqms.execution.scheduler import LostWorkerReplacer, connect
+
+    monkeypatch.setattr(uqms.execution.scheduler.os, "cpu_count", lambda: 2)
+    with connect("local") as client:
+        client.wait_for_workers(2, timeout=120)
+        cluster, replace = client.cluster, LostWorkerReplacer(client)
+        lost = next(iter(cluster.workers.values()))
+        cluster.sync(lost.close)  # as a nanny does when its worker fails to start
+        deadline = time.monotonic() + 120
+        while len(client.nthreads()) > 1 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        while len(client.nthreads()) < 2 and time.monotonic() < deadline:
+            replace()
+            time.sleep(0.5)
+        assert len(client.nthreads()) == 2 and lost not in cluster.workers.values()
+    assert LostWorkerReplacer(Client.__new__(Client)).cluster is None  # not uqms's cluster: left alone

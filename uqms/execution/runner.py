@@ -21,7 +21,7 @@ from uqms.execution.dataset import BATCH_FAILED, TIMED_OUT, build_dataset
 from uqms.execution.lock import store_lock
 from uqms.execution.progress import sample_progress
 from uqms.execution.run_store import RunStore, fingerprint, is_half_made
-from uqms.execution.scheduler import connect, scheduler_address
+from uqms.execution.scheduler import LostWorkerReplacer, connect, scheduler_address
 from uqms.execution.store import open_run
 from uqms.execution.time_limit import TaskTimeout, time_limit
 
@@ -264,11 +264,11 @@ def _run_on_dask(client, workflow, bounds, todo, n, seed, finished, sink, task_t
     suspects: deque = deque()  # single-sample parts whose worker died once: each to run alone
     parts: dict[int, dict[int, dict[str, np.ndarray]]] = {}  # batch -> {start: arrays} of its finished parts
     flight: dict[str, list] = {}  # key -> [future, part, time first seen executing, suspect]
-    shared = _scatter(client, workflow)
+    watch = _Watch(client, task_timeout)
+    shared = _scatter(client, workflow, watch)
     # with_results: the event loop fetches each result as its task finishes, overlapping
     # the transfers, instead of one blocking round trip per batch from this thread.
     running = as_completed(with_results=True, raise_errors=False)
-    watch = _Watch(client, task_timeout)
 
     def done(part, arrays):
         i, start = part[:2]
@@ -289,7 +289,7 @@ def _run_on_dask(client, workflow, bounds, todo, n, seed, finished, sink, task_t
     def submit(part, suspect=False):
         nonlocal shared
         if shared.status != "finished":  # every worker holding it died
-            shared = _scatter(client, workflow)
+            shared = _scatter(client, workflow, watch)
         future = client.submit(evaluate_batch, shared, *part[1:], n, seed, retries=RETRIES, pure=False)
         flight[future.key] = [future, part, None, suspect]
         running.add(future)
@@ -323,19 +323,19 @@ def _run_on_dask(client, workflow, bounds, todo, n, seed, finished, sink, task_t
             future.release()
 
 
-def _scatter(client, workflow):
-    """A copy of ``workflow`` on every worker, once there is one (as workers restart)."""
-    deadline = time.monotonic() + NO_WORKER_SECONDS
-    while time.monotonic() < deadline:
+def _scatter(client, workflow, watch: _Watch):
+    """A copy of ``workflow`` on every worker, once there is one (as workers restart).
+
+    Raises:
+        SchedulerLostError: no worker for ``NO_WORKER_SECONDS``, or the scheduler lost.
+    """
+    while True:
+        watch.check_cluster(time.monotonic())
         try:
-            client.wait_for_workers(1, timeout=max(1.0, deadline - time.monotonic()))
+            client.wait_for_workers(1, timeout=WATCH_SECONDS)
             return client.scatter(workflow, broadcast=True, hash=False)
         except (TimeoutError, OSError):  # no worker yet, or it died meanwhile
-            time.sleep(0.1)
-    raise SchedulerLostError(
-        f"no Dask worker left on {client.scheduler.address} for {NO_WORKER_SECONDS:g} s; the batches finished so "
-        "far are kept in the store: start workers and run the same command again to resume"
-    )
+            continue
 
 
 class SchedulerLostError(UqmsError):
@@ -365,12 +365,14 @@ def _scheduler_watched(client):
 
 
 class _Watch:
-    """Checks made while no task finishes: scheduler alive, workers present, no task
-    executing for longer than its timeout (asked of the workers every ``WATCH_SECONDS``)."""
+    """Checks made while no task finishes: scheduler alive, workers present (the lost ones
+    of uqms's own cluster replaced), no task executing for longer than its timeout (asked
+    of the workers every ``WATCH_SECONDS``)."""
 
     def __init__(self, client, task_timeout: float):
         self.client, self.task_timeout, self.address = client, task_timeout, client.scheduler.address
         self.checked = self.workers_seen = time.monotonic()
+        self.replace_lost = LostWorkerReplacer(client)
 
     def __call__(self, flight: dict[str, list]) -> list[str]:
         """Keys of the tasks out of time, stopped (their workers ended)."""
@@ -378,7 +380,7 @@ class _Watch:
         if now - self.checked < WATCH_SECONDS:
             return []
         self.checked = now
-        self._check_cluster(now)
+        self.check_cluster(now)
         try:
             executing = {key: worker for worker, keys in self.client.run(_executing).items() for key in keys}
         except (OSError, TimeoutError):  # a worker went away meanwhile: look again next time
@@ -393,8 +395,11 @@ class _Watch:
             self._end({executing[key] for key in late if key in executing})
         return late
 
-    def _check_cluster(self, now: float) -> None:
+    def check_cluster(self, now: float) -> None:
+        """Raise :class:`SchedulerLostError` if the scheduler is gone, or no worker was seen
+        for ``NO_WORKER_SECONDS``; replace the lost workers of uqms's own cluster."""
         address = self.address
+        self.replace_lost()
         try:
             workers = self.client.status == "running" and self.client.nthreads()
         except (OSError, TimeoutError):  # the connection broke before the client noticed

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import multiprocessing
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -12,6 +13,8 @@ from uqms.errors import UqmsError
 
 SYNCHRONOUS = "synchronous"
 LOCAL = "local"
+LOST_WORKER_SECONDS = 45  # a worker of uqms's own cluster missing this long has its nanny replaced
+log = logging.getLogger("uqms")
 
 
 SCHEMES = ("tcp", "tls", "ucx", "ws", "wss", "inproc")  # those distributed knows
@@ -104,10 +107,51 @@ def connect(scheduler: str | None, tls=None) -> Iterator[distributed.Client | No
         return
     # A task whose worker dies fails at once (uqms bisects it to the samples that kill
     # workers) rather than after killing ``allowed-failures`` more of them; Ctrl-C is the
-    # driver's alone (see worker_setup).
-    settings = {"distributed.scheduler.allowed-failures": 0, "distributed.worker.preload": ["uqms.execution.worker_setup"]}
+    # driver's alone (see worker_setup). Workers forked from a server that has imported
+    # distributed restart in ~0.5 s instead of ~4 s when spawned afresh (2 loaded cores):
+    # a run whose samples kill workers pays that at every death.
+    # A nanny gets LOST_WORKER_SECONDS to restart its worker before its cluster closes it
+    # (Dask's 15 s is short on loaded machines, and the close races with a late restart,
+    # killing the task just given to it); LostWorkerReplacer starts a new one then.
+    settings = {"distributed.scheduler.allowed-failures": 0, "distributed.worker.preload": ["uqms.execution.worker_setup"],
+                "distributed.deploy.lost-worker-timeout": f"{LOST_WORKER_SECONDS}s"}
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        settings["distributed.worker.multiprocessing-method"] = "forkserver"
     with dask.config.set(settings), LocalCluster(
         n_workers=os.cpu_count() or 1, threads_per_worker=1, processes=True, dashboard_address=None,
         silence_logs=logging.ERROR,  # uqms logs the samples a lost worker or timeout cost
     ) as cluster, Client(cluster) as client:
         yield client
+
+
+class LostWorkerReplacer:
+    """Keeps the local cluster uqms started at its size.
+
+    Its nannies restart a worker process that dies, but one that restarts slower than
+    Dask's ``distributed.deploy.lost-worker-timeout`` (``LOST_WORKER_SECONDS``) is closed by
+    its cluster and never started again, and one whose start fails stays failed: a run whose samples kill workers
+    would end with none. Called now and then, this starts a new nanny for each closed or
+    failed one. A client of a scheduler uqms did not start gets a replacer that does nothing.
+    """
+
+    def __init__(self, client):
+        cluster = getattr(client, "cluster", None)
+        self.cluster = cluster if hasattr(cluster, "worker_spec") else None
+        self.starting: set = set()  # names of the workers being started again
+
+    def __call__(self) -> None:
+        cluster = self.cluster
+        if cluster is None or cluster.status.name != "running":
+            return
+        size = len(cluster.worker_spec)
+        failed = [name for name, nanny in cluster.workers.items() if nanny.status.name in ("failed", "closed")]
+        for name in failed:  # renamed: its old nanny is closed and a new one started
+            del cluster.worker_spec[name]
+        closed = set(cluster.worker_spec) - set(cluster.workers)  # started again under their names
+        self.starting &= closed
+        if failed or closed - self.starting:
+            log.warning("the local cluster lost workers %s (their nannies could not restart them): starting new ones",
+                        sorted(map(str, [*failed, *closed - self.starting])))
+            self.starting |= closed
+        if failed or closed:
+            cluster.scale(size)

@@ -200,10 +200,16 @@ def report(
 def _quiet_dask() -> None:
     """Keep Dask's own logs (tracebacks of lost connections, restarted workers) off the
     terminal: uqms says in one line what failed and which samples it flagged. Tornado,
-    Dask's event loop, logs the traceback of a gather cut by a lost scheduler itself."""
+    Dask's event loop, logs the traceback of a gather cut by a lost scheduler itself.
+    Importing distributed sets its loggers' levels from Dask's ``logging`` configuration
+    (``distributed`` at INFO): it is set there too, for distributed imported later."""
     import logging
 
-    for name in ("distributed", "tornado"):
+    import dask
+
+    names = ("distributed", "distributed.client", "tornado", "tornado.application")
+    dask.config.set({"logging": dict.fromkeys(names, "critical")})
+    for name in names:
         logging.getLogger(name).setLevel(logging.CRITICAL)
 
 

@@ -9,13 +9,16 @@ by the driver only, after the batch's data. Batches coincide with Zarr chunks al
 A finished (or interrupted) store of a design whose sample i does not depend on n grows
 when run with a larger n (:meth:`RunStore.extend`): its arrays are resized, the batches
 written are kept, and a last batch that was cut short by the old n is computed whole with
-its old rows kept as they were (``store_kept_rows`` names it until it is written).
+its old rows kept as they were (``store_kept_rows`` names it until it is written). An
+extension killed while resizing is finished by a run with the larger n, or rolled back by
+a run with the store's n.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import shutil
 import zlib
 from pathlib import Path
@@ -33,6 +36,7 @@ FINGERPRINT = "store_fingerprint"
 BATCH_SIZE = "store_batch_size"
 SAMPLE_SECONDS = "store_seconds_per_sample"  # probed when the store was made; sets a resume's task timeout
 KEPT_ROWS = "store_kept_rows"  # {batch index: leading rows to keep}: batches cut short by an extended n
+log = logging.getLogger("uqms")
 
 
 class StoreMismatchError(UqmsError):
@@ -94,6 +98,22 @@ def is_half_made(path: str | Path) -> bool:
     except (OSError, ValueError):
         return True
     return FINGERPRINT not in attrs or not (path / DONE / "zarr.json").is_file()
+
+
+def resize_interrupted(path: str | Path) -> bool:
+    """Whether the store at ``path`` was left by an extension killed while it resized its
+    arrays: one of them is not the length its ``n_samples`` says."""
+    group = zarr.open_group(path, mode="r")
+    n, size = int(group.attrs.get("n_samples", 0)), int(group.attrs.get(BATCH_SIZE, 0))
+    if not size:
+        return False
+    lengths = {"sample": n, "batch": -(-n // size)}
+    for name in group.array_keys():
+        array = group[name]
+        dim = (array.metadata.dimension_names or ("",))[0]
+        if dim in lengths and array.shape[0] != lengths[dim]:
+            return True
+    return False
 
 
 def _checksum(rows: dict[str, np.ndarray]) -> int:
@@ -171,7 +191,38 @@ class RunStore:
                 .replace("{n}", str(n))
             )
         kept = {int(k): int(v) for k, v in json.loads(attrs.get(KEPT_ROWS, "{}")).items()}
-        return cls(path, int(attrs[BATCH_SIZE]), float(attrs.get(SAMPLE_SECONDS, 0.0)), stored_n, kept)
+        store = cls(path, int(attrs[BATCH_SIZE]), float(attrs.get(SAMPLE_SECONDS, 0.0)), stored_n, kept)
+        if n == stored_n and resize_interrupted(path):
+            store._roll_back()
+        return store
+
+    def _roll_back(self) -> None:
+        """Undo an extension killed while it resized the arrays: back to ``n_samples``, a last
+        batch whose rows were kept marked done again."""
+        log.warning("%s: an extension to more samples was interrupted; rolled back to its %d samples",
+                    self.path, self.n_samples)
+        self._resize(self.n_samples)
+        group, size = zarr.open_group(self.path, mode="r+"), self.batch_size
+        for index, rows in list(self.kept.items()):
+            if rows == min(size, self.n_samples - index * size):  # the whole batch, as it was before
+                group[DONE][index] = True
+                del self.kept[index]
+        self._record_kept()
+
+    def _resize(self, n: int) -> None:
+        """Resize every sample array to ``n`` rows and the batch arrays to its batches (new
+        entries not done); idempotent, so a resize killed half-way is made again."""
+        group, batches = zarr.open_group(self.path, mode="r+"), -(-n // self.batch_size)
+        for name in sorted(group.array_keys()):
+            array = group[name]
+            dim, length = (array.metadata.dimension_names or ("",))[0], array.shape[0] if array.shape else 0
+            if dim == "sample" and length != n:
+                array.resize((n, *array.shape[1:]))
+            elif dim == "batch" and length != batches:
+                array.resize((batches,))
+                if batches > length:
+                    array[length:] = 0
+        self._arrays = None
 
     def extend(self, n: int, done: np.ndarray) -> np.ndarray:
         """Grow the store to ``n`` samples; the mask of the batches done in the grown store.
@@ -185,28 +236,18 @@ class RunStore:
         marked not done and its old rows recorded in ``store_kept_rows``, to be kept as
         they are when it is written whole.
         """
-        group = zarr.open_group(self.path, mode="r+")
         old, size = int(self.n_samples), self.batch_size
-        for name in sorted(group.array_keys()):
-            array = group[name]
-            if (array.metadata.dimension_names or ("",))[0] == "sample":
-                array.resize((n, *array.shape[1:]))
-        batches = -(-n // size)
-        for name in (CHECKSUM, DONE):
-            if name in group:
-                array = group[name]
-                written = array.shape[0]
-                array.resize((batches,))
-                array[written:] = 0
-        done = np.concatenate([done, np.zeros(batches - len(done), dtype=bool)])
+        self._resize(n)
+        done = np.concatenate([done[: -(-old // size)], np.zeros(-(-n // size) - -(-old // size), dtype=bool)])
         last = (old - 1) // size
+        group = zarr.open_group(self.path, mode="r+")
         if old % size and done[last]:
             self.kept[last] = old - last * size
             self._record_kept()
             group[DONE][last] = False
             done[last] = False
         group.attrs["n_samples"] = int(n)
-        self.n_samples, self._arrays = int(n), None
+        self.n_samples = int(n)
         return done
 
     def done(self) -> np.ndarray:
@@ -246,8 +287,9 @@ class RunStore:
         bad = []
         for index in np.flatnonzero(done).tolist():
             start = index * self.batch_size
+            stop = start + self.batch_size if self.n_samples is None else min(start + self.batch_size, self.n_samples)
             try:
-                rows = {name: stored[name][start : start + self.batch_size] for name in names}
+                rows = {name: stored[name][start:stop] for name in names}
             except Exception:  # noqa: BLE001 - whatever a codec raises on bytes it did not write
                 bad.append(index)
                 continue

@@ -17,6 +17,7 @@ from uqms.execution.run_store import (
     SAMPLE_SECONDS,
     RunStore,
     batches_done,
+    resize_interrupted,
 )
 
 
@@ -56,7 +57,11 @@ def open_run(path: str | Path, allow_incomplete: bool = False) -> xr.Dataset:
         raise FileNotFoundError(f"{path}: no such run store")
     if is_netcdf(path):
         return xr.open_dataset(path, engine="h5netcdf")
-    run = xr.open_zarr(path, consolidated=False)
+    try:
+        run = xr.open_zarr(path, consolidated=False)
+    except ValueError:
+        _refuse_interrupted_resize(path)
+        raise
     if DONE in run:
         done = None if allow_incomplete else batches_done(path)  # a resume reads the mask itself
         if done is not None and not done.all():
@@ -70,12 +75,23 @@ def open_run(path: str | Path, allow_incomplete: bool = False) -> xr.Dataset:
     return run
 
 
+def _refuse_interrupted_resize(path: Path) -> None:
+    """Raise :class:`IncompleteRunError` for a store left by an extension killed while resizing."""
+    if resize_interrupted(path):
+        raise IncompleteRunError(
+            f"{path}: an extension of this run to more samples was interrupted while resizing its arrays; run "
+            f"`uqms run` again with the larger n to finish it, or with n {zarr.open_group(path, mode='r').attrs['n_samples']} "
+            "to roll it back"
+        )
+
+
 def verify_run(path: str | Path) -> int:
     """Check every written batch of a run store against its checksum; the number checked
     (0 for a NetCDF file or a store saved whole, which have no batch checksums).
 
     Raises:
         FileNotFoundError: no such store.
+        IncompleteRunError: an extension of the run was killed while resizing its arrays.
         DamagedRunError: naming the samples of the damaged batches.
     """
     path = Path(path)
@@ -87,11 +103,12 @@ def verify_run(path: str | Path) -> int:
     if BATCH_SIZE not in attrs:
         return 0
     size, n = int(attrs[BATCH_SIZE]), int(attrs["n_samples"])
+    _refuse_interrupted_resize(path)
     try:
         done = batches_done(path)
     except Exception as error:  # noqa: BLE001 - whatever a codec raises on bytes it did not write
         raise DamagedRunError(f"{path}: its record of the batches written is unreadable ({error})") from None
-    damaged = RunStore(path, size).damaged(done)
+    damaged = RunStore(path, size, n_samples=n).damaged(done)
     if damaged:
         samples = ", ".join(f"{i * size}:{min((i + 1) * size, n)}" for i in damaged[:10]) + (", ..." if len(damaged) > 10 else "")
         raise DamagedRunError(

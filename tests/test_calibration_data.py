@@ -89,6 +89,8 @@ def test_columns_in_other_units_of_the_same_quantity_are_converted(tmp_path, flo
         ("T [K], tof[A] [1/s], tof[A]_sd [bar]\n500, 0.1, 0.1\n", "tof[A]_sd", "('tof[A]' is in '1/s')"),
         ("T [K], tof[A] [1/s]\n500, -0.1\n", "tof[A]", "must be > 0 for a log10 likelihood"),
         ("T [K], p [bar]\n500, 1\n", "", "no observed output"),
+        ("T [degC], tof[A] [1/s]\n-300, 0.1\n", "T", "row 1 is -26.85 K: an absolute temperature must be > 0 K"),
+        ("T [K], p [bar], tof[A] [1/s]\n500, 1, 0.1\n500, -2, 0.1\n", "p", "row 2 is -2 bar: a pressure must be >= 0"),
     ],
 )
 def test_bad_tables_name_the_file_the_column_and_what_was_expected(tmp_path, flow, text, column, expected):
@@ -144,3 +146,11 @@ def test_calibration_table_of_a_workflow_file_is_checked(ishigami_text):
     data["calibration"].update(likelihood="linear", sigma={"distribution": "lognormal", "mu": -2.0, "sigma": 0.5})
     section = parse_workflow(data, "flow.toml").calibration
     assert section.walkers == 8 and section.steps == 2000 and np.all(section.sigma.build().lower >= 0)
+
+
+def test_a_row_given_twice_is_warned_of(tmp_path, flow, caplog):
+    load_measurements(_write(tmp_path, GOOD + "run3, 500, 1, 0.1, 0.01, 0.01\n"), flow, positive=True)
+    assert "experiments run1, run3 are the same row" in caplog.text
+    caplog.clear()
+    load_measurements(_write(tmp_path, GOOD), flow, positive=True)
+    assert "same row" not in caplog.text

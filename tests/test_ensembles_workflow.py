@@ -122,3 +122,16 @@ n = 8
     out = workflow.evaluate(workflow.sample_inputs(0, 8))
     e_n = workflow.sample_inputs(0, 8)["E_N"]
     np.testing.assert_allclose(out["shifted"], e_n + 0.25 + 0.75 * 0.4)
+
+
+def test_a_db_ensemble_that_is_not_a_database_is_named(tmp_path):
+    from tests.conftest import REPO
+
+    text = (REPO / "workflows" / "ammonia_sites_ensemble.toml").read_text()
+    (tmp_path / "bad.db").write_bytes(b"not an SQLite file")
+    (tmp_path / "ammonia_mechanism.toml").write_text((REPO / "workflows" / "ammonia_mechanism.toml").read_text())
+    path = tmp_path / "flow.toml"
+    path.write_text(text.replace('file = "data/ammonia_beef_ensemble.csv"', 'file = "bad.db"'))
+    with pytest.raises(WorkflowError) as caught:
+        Workflow.from_file(path)
+    assert caught.value.key == "ensembles.functional" and "bad.db: not an ASE database" in caught.value.message

@@ -31,11 +31,15 @@ ISHIGAMI = REPO / "workflows" / "ishigami.toml"
 cloudpickle.register_pickle_by_value(sys.modules[__name__])
 
 
+# Dask gives up a task at its first lost worker (uqms then runs it once more on its own); a
+# nanny slow to restart its worker on a loaded machine is not closed by its cluster after 15 s.
+KILLED_WORKERS = {"distributed.scheduler.allowed-failures": 0, "distributed.deploy.lost-worker-timeout": "45s"}
+
+
 @pytest.fixture(scope="module")
 def cluster():
-    """Two single-threaded worker processes; Dask gives up a task at its first lost worker
-    (uqms then runs it once more on its own)."""
-    with (dask.config.set({"distributed.scheduler.allowed-failures": 0}),
+    """Two single-threaded worker processes (see KILLED_WORKERS)."""
+    with (dask.config.set(KILLED_WORKERS),
           LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as local):
         yield local.scheduler_address
 
@@ -44,7 +48,7 @@ def cluster():
 def fresh_cluster():
     """A cluster of its own for a test that kills workers: a nanny that fails to restart
     one (it happens on a loaded machine) must not take the other tests down with it."""
-    with dask.config.set({"distributed.scheduler.allowed-failures": 0}), LocalCluster(
+    with dask.config.set(KILLED_WORKERS), LocalCluster(
         n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
     ) as local:
         yield local.scheduler_address
@@ -366,8 +370,7 @@ def test_samples_over_the_worker_memory_limit_are_the_only_ones_flagged():
     limit = 500 * 2**20
     n, rows = 128, [70, 120]
     culprits = _workflow(_abort_on, culprits=[]).sample_inputs(0, n, n, 0)["x"][rows]
-    settings = {"distributed.scheduler.allowed-failures": 0, "distributed.deploy.lost-worker-timeout": "45s"}
-    with dask.config.set(settings), LocalCluster(
+    with dask.config.set(KILLED_WORKERS), LocalCluster(
         n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None, memory_limit=limit,
     ) as local:
         run = _workflow(_allocate_on, culprits=culprits, nbytes=2 * limit).run(

@@ -110,6 +110,8 @@ barrier = 0.4
          "several barrier sources ['barrier', 'bep']"),
         ('barrier = 1.0\n', 'barrier = 1.0\nsticking = 0.5\n', "steps[2].sticking",
          "collision theory needs exactly one gas molecule on the left"),
+        ('barrier = 1.0\n', 'barrier = 1.0\nsticking = 1.5\n', "steps[2].sticking",
+         "a sticking coefficient is a probability: expected a number in [0, 1], not 1.5"),
         ('equation = "CO + * <=> CO*"\n', 'equation = "CO + * <=> CO*"\nsticking = 1.0\n', "sites.s.site_area",
          "needs the site area"),
         ('adsorbates = ["CO*", "O*"]', 'adsorbates = ["CO*", "O*", "C*"]', "sites.s.adsorbates",

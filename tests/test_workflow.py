@@ -124,3 +124,17 @@ def test_a_chain_in_which_every_sample_fails_early_is_refused_before_the_run():
     flow = Workflow([_FailsBelow(2.0), _coverage_stage()], [UncertainInput("x", chaospy.Uniform(0, 1))])
     with pytest.raises(UqmsError, match="every one of the first .* samples failed: stage 'first' raised an exception"):
         flow.run(n=64, batch_size=4)
+
+
+@pytest.mark.parametrize(("section", "key", "expected"), [
+    ('[analysis]\noutputs = ["y", "nope"]\n', "analysis.outputs", "['nope'] not among the workflow's outputs"),
+    ('[calibration]\ninputs = ["x4"]\n', "calibration.inputs", "['x4'] not among the workflow's inputs"),
+])
+def test_unknown_names_to_analyse_or_calibrate_are_refused_when_read(tmp_path, ishigami_text, section, key, expected):
+    from uqms.errors import WorkflowError
+
+    text = ishigami_text[: ishigami_text.index("# Reductions")] + section
+    (tmp_path / "flow.toml").write_text(text)
+    with pytest.raises(WorkflowError) as caught:
+        Workflow.from_file(tmp_path / "flow.toml")
+    assert caught.value.key == key and expected in caught.value.message

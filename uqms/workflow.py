@@ -200,6 +200,7 @@ class Workflow:
             raise WorkflowError(source, "chain" if isinstance(error, WiringError) else "inputs", str(error)) from None
         if config.execution.tls:  # paths relative to the workflow file
             flow.tls = {key: relative_to_workflow(source, value) for key, value in config.execution.tls.items()}
+        _refuse_unknown_names(config, flow, source)
         return flow
 
     def check_samples(self, n: int) -> None:
@@ -312,6 +313,17 @@ def ensemble_expansions(config: WorkflowFile, source: str) -> list[tuple[list[Un
             raise WorkflowError(source, f"ensembles.{name}", str(error)) from None
         expansions.append((inputs, stage))
     return expansions
+
+
+def _refuse_unknown_names(config: WorkflowFile, flow: Workflow, source: str) -> None:
+    """Refuse names in ``[analysis] outputs`` and ``[calibration] inputs`` the workflow does
+    not have, when the file is read rather than after a run."""
+    analysis, calibration = config.analysis, config.calibration
+    for key, given, known in (("analysis.outputs", analysis.outputs if analysis else [], list(flow.chain.outputs)),
+                              ("calibration.inputs", calibration.inputs if calibration else [], list(flow.inputs.names))):
+        unknown = [name for name in given if name not in known]
+        if unknown:
+            raise WorkflowError(source, key, f"{unknown} not among the workflow's {key.split('.')[1]}: expected some of {known}")
 
 
 def _folder(source: str) -> Path | None:

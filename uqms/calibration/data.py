@@ -19,6 +19,7 @@ Units must match those the workflow declares. Every problem is raised as a
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +28,8 @@ import numpy as np
 import pandas as pd
 
 from uqms.errors import WorkflowError
+
+log = logging.getLogger("uqms")
 
 LABEL_COLUMN = "experiment"
 SD_SUFFIX = "_sd"
@@ -192,6 +195,7 @@ def _check(source: str, columns, workflow, positive: bool) -> Measurements:
             continue
         if match["name"] in declared and not match["labels"]:
             values, unit = _to_unit(source, name, values, unit, declared[name], "the workflow declares")
+            _refuse_impossible(source, name, values, unit)
             conditions[name] = values
         elif match["name"] in chain.outputs:
             observable = _observable(source, name, match["name"], match["labels"], chain)
@@ -213,6 +217,7 @@ def _check(source: str, columns, workflow, positive: bool) -> Measurements:
     for key, sd in list(sds.items()):
         column = f"{key}{SD_SUFFIX}"
         sds[key], units[column] = _to_unit(source, column, sd, units[column], units[key], f"{key!r} is in", spread=True)
+    _warn_duplicates(source, labels, [*conditions.values(), *(values for _, values in observed.values())])
     keys = list(observed)
     return Measurements(
         source=source, labels=np.asarray(labels, dtype=str), conditions=conditions,
@@ -220,6 +225,31 @@ def _check(source: str, columns, workflow, positive: bool) -> Measurements:
         observed=np.column_stack([observed[k][1] for k in keys]),
         sd=np.column_stack([sds.get(k, np.full(n, np.nan)) for k in keys]), units=units,
     )
+
+
+def _refuse_impossible(source: str, column: str, values: np.ndarray, unit: str) -> None:
+    """Refuse an absolute temperature at or below 0 K, or a negative pressure, naming the row."""
+    from uqms.units import UnitError, conversion
+
+    for physical, least, strict, what in (("K", 0.0, True, "an absolute temperature must be > 0 K"),
+                                          ("bar", 0.0, False, "a pressure must be >= 0")):
+        try:
+            base = conversion(unit, physical)(values)
+        except UnitError:  # another quantity
+            continue
+        bad = np.flatnonzero(base <= least if strict else base < least)
+        if bad.size:
+            raise WorkflowError(source, column, f"row {bad[0] + 1} is {values[bad[0]]:g} {unit}: {what}")
+
+
+def _warn_duplicates(source: str, labels: np.ndarray, columns: list[np.ndarray]) -> None:
+    """Warn of rows equal in every condition and observation: a row pasted twice counts double."""
+    table = np.column_stack(columns)
+    _, first, counts = np.unique(table, axis=0, return_index=True, return_counts=True)
+    for row in first[counts > 1]:
+        same = [str(labels[i]) for i in np.flatnonzero((table == table[row]).all(axis=1))]
+        log.warning("%s: experiments %s are the same row (conditions and observations); a row repeated by "
+                    "mistake counts twice in the likelihood", source, ", ".join(same))
 
 
 def _numbers(source: str, column: str, raw: np.ndarray) -> np.ndarray:

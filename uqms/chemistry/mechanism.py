@@ -419,6 +419,9 @@ class Mechanism:
         else:
             self._check_energy_source(entry, reactants, products, where)
         if entry.sticking is not None:
+            if isinstance(entry.sticking, float) and not 0.0 <= entry.sticking <= 1.0:
+                raise WorkflowError(self.source, f"{where}.sticking", "a sticking coefficient is a probability: "
+                                    f"expected a number in [0, 1], not {entry.sticking:g}")
             gas_in = {g: c for g, c in reactants.items() if g in self.gas}
             if len(gas_in) != 1 or next(iter(gas_in.values())) != 1:
                 raise WorkflowError(self.source, f"{where}.sticking", "collision theory needs exactly one gas "

@@ -156,6 +156,8 @@ class Ensemble:
                 ``{quantity: {row name: coefficient}}`` for reaction energies, e.g.
                 ``{"E_N": {"N_slab": 1, "slab": -1, "N2": -0.5}}``.
         """
+        import sqlite3
+
         import ase.db
 
         from uqms.models.atomistic.beef import member_energies
@@ -164,7 +166,11 @@ class Ensemble:
         rows: dict[str, np.ndarray] = {}
         with ase.db.connect(path) as db:
             for name in dict.fromkeys(n for combination in terms.values() for n in combination):
-                found = list(db.select(name=name))
+                try:
+                    found = list(db.select(name=name))
+                except sqlite3.DatabaseError as error:
+                    raise ValueError(f"{path}: not an ASE database ({error}): expected an SQLite file written by "
+                                     "ase.db") from None
                 if len(found) != 1:
                     raise ValueError(f"{path}: expected one row with name={name!r}, found {len(found)}")
                 row = found[0]

@@ -18,6 +18,7 @@ from distributed import Client, LocalCluster
 
 from tests.conftest import REPO
 from uqms import FunctionStage, UncertainInput, Workflow
+from uqms.errors import UqmsError
 from uqms.execution import open_run, status_messages
 from uqms.execution.dataset import BATCH_FAILED_MESSAGE, TIMED_OUT_MESSAGE
 from uqms.execution.progress import sample_progress
@@ -396,3 +397,26 @@ def test_a_nanny_that_gave_up_is_replaced_on_uqms_own_cluster(monkeypatch):
             time.sleep(0.5)
         assert len(client.nthreads()) == 2 and lost not in cluster.workers.values()
     assert LostWorkerReplacer(Client.__new__(Client)).cluster is None  # not uqms's cluster: left alone
+
+
+def test_a_scheduler_whose_workers_lack_the_stage_module_is_one_clear_error(tmp_path, monkeypatch):
+    (tmp_path / "slow_stages.py").write_text(SLOW_STAGES)
+    (tmp_path / "slow.toml").write_text(SLOW_WORKFLOW)
+    monkeypatch.syspath_prepend(str(tmp_path))  # here only: not on the scheduler's and worker's path
+    port = _free_port()
+    address = f"tcp://127.0.0.1:{port}"
+    scheduler = subprocess.Popen(
+        [sys.executable, "-m", "dask", "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "dask", "worker", address, "--nworkers", "1", "--nthreads", "1", "--no-dashboard"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    try:
+        with pytest.raises(UqmsError, match=r"cannot load the workflow's stages \(No module named 'slow_stages'\)"):
+            Workflow.from_file(tmp_path / "slow.toml").run(n=200, scheduler=address)
+    finally:
+        for process in (worker, scheduler):
+            process.terminate()
+            process.wait(timeout=30)

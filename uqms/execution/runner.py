@@ -171,6 +171,10 @@ def _probe_on_worker(client, workflow, n, seed, timed, task_timeout) -> tuple[di
     except Exception as error:  # noqa: BLE001 - a worker lost to a crash or its memory limit
         if client.status != "running":
             raise scheduler_lost(address, client.status) from None
+        if isinstance(error.__cause__, ImportError):  # the task could not be unpickled there
+            raise UqmsError(f"the Dask scheduler {address} or its workers cannot load the workflow's stages "
+                            f"({error.__cause__}): install that module where they run, or put its folder on their "
+                            "PYTHONPATH") from None
         raise UqmsError(f"the timed probe of the first samples failed on its worker ({type(error).__name__}: "
                         f"{error}): a stage crashes its process on one of them") from None
 

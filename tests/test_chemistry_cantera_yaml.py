@@ -1,0 +1,285 @@
+"""Cantera YAML surface mechanisms read into uqms and uqms mechanisms written for Cantera: rates,
+coverages and turnover frequencies against Cantera itself, and round trips."""
+
+import sys
+from pathlib import Path
+
+import cantera as ct  # the peer, in the test extras
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from uqms.chemistry.cantera_yaml import (
+    cantera_yaml_content,
+    load_cantera_mechanism,
+    read_cantera,
+    write_cantera_yaml,
+)
+from uqms.chemistry.mechanism import Mechanism, load_mechanism
+from uqms.cli import app
+from uqms.errors import WorkflowError
+from uqms.models.microkinetics.from_energies import rate_constants_at
+from uqms.models.microkinetics.kinetics import directional_rates, pressure_array
+from uqms.models.microkinetics.steady_state import solve_steady_state
+
+# CO oxidation written for this test in the units real files use (cm, mol, kJ/mol): sticking
+# adsorption (one and two sites, one with a temperature-dependent coefficient), Arrhenius
+# desorption, and a reversible surface reaction whose reverse comes from species thermochemistry.
+CO_OXIDATION = """
+units: {length: cm, quantity: mol, activation-energy: kJ/mol}
+phases:
+- name: gas
+  thermo: ideal-gas
+  elements: [O, C, Ar]
+  species: [CO, O2, CO2, AR]
+  state: {T: 600.0, P: 1 atm, X: {CO: 0.04, O2: 0.1, CO2: 0.01, AR: 0.85}}
+- name: Pt_surf
+  thermo: ideal-surface
+  adjacent-phases: [gas]
+  elements: [Pt, O, C]
+  species: [PT(S), CO(S), O(S), CO2(S)]
+  site-density: 2.7063e-09
+  kinetics: surface
+  reactions: all
+  state: {T: 600.0, coverages: {PT(S): 1.0}}
+species:
+- {name: CO, composition: {C: 1, O: 1}, thermo: {model: constant-cp, T0: 298.15, h0: -110.5 kJ/mol, s0: 197.7 J/mol/K}}
+- {name: O2, composition: {O: 2}, thermo: {model: constant-cp, T0: 298.15, h0: 0, s0: 205.2 J/mol/K}}
+- {name: CO2, composition: {C: 1, O: 2}, thermo: {model: constant-cp, T0: 298.15, h0: -393.5 kJ/mol, s0: 213.8 J/mol/K}}
+- {name: AR, composition: {Ar: 1}, thermo: {model: constant-cp, T0: 298.15, h0: 0, s0: 154.8 J/mol/K}}
+- {name: PT(S), composition: {Pt: 1}, thermo: {model: constant-cp}}
+- {name: CO(S), composition: {C: 1, O: 1, Pt: 1}, thermo: {model: constant-cp, h0: -250 kJ/mol, s0: 40 J/mol/K}}
+- {name: O(S), composition: {O: 1, Pt: 1}, thermo: {model: constant-cp, h0: -220 kJ/mol, s0: 20 J/mol/K}}
+- {name: CO2(S), composition: {C: 1, O: 2, Pt: 1}, thermo: {model: constant-cp, h0: -420 kJ/mol, s0: 60 J/mol/K}}
+reactions:
+- equation: CO + PT(S) => CO(S)
+  sticking-coefficient: {A: 0.84, b: 0, Ea: 0}
+- equation: CO(S) => CO + PT(S)
+  rate-constant: {A: 1.0e+13, b: 0, Ea: 125.5}
+- equation: O2 + 2 PT(S) => 2 O(S)
+  sticking-coefficient: {A: 0.07, b: 0.1, Ea: 2.0}
+- equation: 2 O(S) => O2 + 2 PT(S)
+  rate-constant: {A: 3.7e+21, b: 0, Ea: 213.2}
+- equation: CO(S) + O(S) <=> CO2(S) + PT(S)
+  rate-constant: {A: 3.7e+21, b: 0, Ea: 105.0}
+- equation: CO2(S) => CO2 + PT(S)
+  rate-constant: {A: 1.0e+13, b: 0.2, Ea: 20.5}
+- equation: CO2 + PT(S) => CO2(S)
+  sticking-coefficient: {A: 0.005, b: 0, Ea: 0}
+"""
+CANTERA_DATA = Path(ct.__file__).parent / "data"
+
+
+@pytest.fixture
+def co_oxidation(tmp_path) -> Path:
+    path = tmp_path / "co_oxidation.yaml"
+    path.write_text(CO_OXIDATION)
+    return path
+
+
+def cantera_surface(path: Path, temperature: float, phase: str = "Pt_surf"):
+    surface = ct.Interface(str(path), phase)
+    gas = surface.adjacent["gas"]
+    gas.TP = temperature, gas.P
+    surface.TP = temperature, gas.P
+    return surface, gas
+
+
+def cantera_steady_state(surface) -> None:
+    """Cantera's steady state by integrating the coverages in time (LIBRARY-NOTES: a tiny first step)."""
+    surface.advance_coverages(1e-9)
+    surface.advance_coverages(1e4, rtol=1e-12, atol=1e-20)
+
+
+def test_reading_keeps_species_sites_and_states_what_it_renamed(co_oxidation):
+    content = read_cantera(co_oxidation, temperature=600.0, products=["CO2"])
+    m = Mechanism.from_dict(content, str(co_oxidation))
+    assert m.gas == ("CO", "O2", "CO2") and m.adsorbates == ("CO*", "O*", "CO2*") and m.free_sites == ("*",)
+    assert m.steps[2].equation == "O2 + 2 * <=> 2 O*" and not m.steps[2].entry.reversible
+    assert m.steps[4].entry.reversible and m.steps[4].entry.reaction_energy is not None
+    assert content["gas"]["CO"] == {"mass": pytest.approx(28.01), "pressure": pytest.approx(0.04 * 1.01325)}
+    assert content["sites"]["Pt_surf"]["density"] == pytest.approx(2.7063e-5)  # mol/m^2
+    assert "CO(S) -> CO*" in m.description and "PT(S) -> *" in m.description
+
+
+@pytest.mark.parametrize("temperature", [600.0, 750.0])
+def test_every_rate_read_from_cantera_yaml_equals_cantera_s_at_any_coverage(co_oxidation, temperature):
+    """Forward and reverse rates of every step at arbitrary coverages: uqms per site = Cantera's
+    rates of progress per area / site density (sticking, two-site sticking, Arrhenius, a reverse
+    from Cantera's thermochemistry)."""
+    m = load_cantera_mechanism(co_oxidation, temperature=temperature, products=["CO2"])
+    k = rate_constants_at(m, np.array([temperature]), {})
+    surface, _ = cantera_surface(co_oxidation, temperature)
+    theta = {"PT(S)": 0.31, "CO(S)": 0.42, "O(S)": 0.2, "CO2(S)": 0.07}
+    surface.coverages = theta
+    uqms_theta = np.array([[theta["CO(S)"], theta["O(S)"], theta["CO2(S)"], theta["PT(S)"]]])
+    forward, reverse = directional_rates(m, k, pressure_array(m, None, 1), uqms_theta)
+    density = surface.site_density
+    np.testing.assert_allclose(forward[0], surface.forward_rates_of_progress / density, rtol=1e-12)
+    np.testing.assert_allclose(reverse[0], surface.reverse_rates_of_progress / density, rtol=1e-12)
+
+
+@pytest.mark.parametrize("temperature", [600.0, 750.0])
+def test_mechanism_read_from_cantera_yaml_reaches_cantera_s_steady_state(co_oxidation, temperature):
+    m = load_cantera_mechanism(co_oxidation, temperature=temperature, products=["CO2"])
+    state = solve_steady_state(m, rate_constants_at(m, np.array([temperature]), {}))
+    assert state.status[0] == 0
+    surface, gas = cantera_surface(co_oxidation, temperature)
+    cantera_steady_state(surface)
+    coverage = dict(zip(surface.species_names, surface.coverages))
+    np.testing.assert_allclose(state.coverages[0], [coverage[s] for s in ("CO(S)", "O(S)", "CO2(S)")], rtol=1e-6)
+    np.testing.assert_allclose(state.free_sites[0, 0], coverage["PT(S)"], rtol=1e-6)
+    tof = surface.get_net_production_rates(gas)[gas.species_index("CO2")] / surface.site_density
+    np.testing.assert_allclose(state.tof()[0, 0], tof, rtol=1e-6)
+
+
+def test_motz_wise_correction_is_read_where_the_file_asks_for_it(tmp_path):
+    """Off by default (the rates above match without it); on, gamma / (1 - gamma / 2)."""
+    path = tmp_path / "motz_wise.yaml"
+    path.write_text(CO_OXIDATION.replace("site-density: 2.7063e-09", "site-density: 2.7063e-09\n  Motz-Wise: true")
+                    .replace("{A: 0.07, b: 0.1, Ea: 2.0}", "{A: 0.07, b: 0, Ea: 0}"))
+    m = load_cantera_mechanism(path, products=["CO2"])
+    k = rate_constants_at(m, np.array([600.0]), {})
+    surface, _ = cantera_surface(path, 600.0)
+    assert surface.reaction(0).rate.motz_wise_correction
+    surface.coverages = {"PT(S)": 1.0}
+    forward, _ = directional_rates(m, k, pressure_array(m, None, 1), np.array([[0.0, 0.0, 0.0, 1.0]]))
+    np.testing.assert_allclose(forward[0, [0, 2, 6]], surface.forward_rates_of_progress[[0, 2, 6]]
+                               / surface.site_density, rtol=1e-12)
+    bad = tmp_path / "motz_wise_t.yaml"
+    bad.write_text(path.read_text().replace("{A: 0.005, b: 0, Ea: 0}", "{A: 0.005, b: 0.5, Ea: 0}"))
+    with pytest.raises(WorkflowError, match=r"reactions\[6\].*Motz-Wise correction of a temperature-dependent"):
+        read_cantera(bad)
+
+
+MECHANISM = {
+    "mechanism": {"name": "co_ox", "products": ["CO2"]},
+    "gas": {"CO": {"mass": 28.01, "pressure": 0.1, "energy": 0.0, "free_energy_correction": -0.6},
+            "O2": {"mass": 32.0, "pressure": 0.2}, "CO2": {"mass": 44.01, "pressure": 0.01}},
+    "sites": {"s": {"adsorbates": ["CO*", "O*"], "site_area": 6.5}},
+    "adsorbates": {"CO*": {"energy": {"descriptor": "E_CO", "slope": 1.0}}},
+    "steps": [
+        {"name": "co_ads", "equation": "CO + * <=> CO*", "barrier": 0.0},       # energies: TST, reverse from K
+        {"name": "o2_ads", "equation": "O2 + 2 * <=> 2 O*", "A": "A_O2", "b": -0.5, "Ea": 0.1,
+         "A_reverse": 1e13, "Ea_reverse": 2.0},                                  # Arrhenius both ways
+        {"name": "ox", "equation": "CO* + O* <=> CO2 + 2 *", "A": 1e13, "Ea": "Ea_ox", "reaction_energy": -0.3},
+    ],
+}
+
+
+def test_round_trip_through_cantera_yaml_gives_the_same_rate_constants(tmp_path):
+    """uqms -> Cantera YAML (Cantera's own writer) -> uqms: rate constants equal to 1e-12 at the
+    temperature written; steps given as Arrhenius parameters stay equal at other temperatures."""
+    m = Mechanism.from_dict(MECHANISM)
+    sample = {"E_CO": -1.4, "A_O2": 3e8, "Ea_ox": 0.8}
+    batch = {name: np.array([value]) for name, value in sample.items()}
+    t = 550.0
+    k = rate_constants_at(m, np.array([t]), batch)
+    path = write_cantera_yaml(cantera_yaml_content(m, t, k.forward[0], k.reverse[0], sample), tmp_path / "m.yaml")
+    back = load_cantera_mechanism(path, products=["CO2"])
+    assert back.step_names == m.step_names and back.adsorbates == m.adsorbates
+    assert [s.entry.reversible for s in back.steps] == [True] * 3
+    k_back = rate_constants_at(back, np.array([t]), {})
+    np.testing.assert_allclose(k_back.forward, k.forward, rtol=1e-12)
+    np.testing.assert_allclose(k_back.reverse, k.reverse, rtol=1e-12)
+    hotter = np.array([t + 150.0])
+    k_hot, k_back_hot = rate_constants_at(m, hotter, batch), rate_constants_at(back, hotter, {})
+    np.testing.assert_allclose(k_back_hot.forward[:, 1:], k_hot.forward[:, 1:], rtol=1e-12)
+    np.testing.assert_allclose(k_back_hot.reverse[:, 1], k_hot.reverse[:, 1], rtol=1e-12)
+    # steady states of the original and the round-tripped mechanism agree with Cantera's on the written file
+    state, state_back = solve_steady_state(m, k), solve_steady_state(back, k_back)
+    np.testing.assert_allclose(state_back.coverages, state.coverages, rtol=1e-10)
+    surface, gas = cantera_surface(path, t, phase="s")
+    cantera_steady_state(surface)
+    coverage = dict(zip(surface.species_names, surface.coverages))
+    np.testing.assert_allclose(state.coverages[0], [coverage["CO*"], coverage["O*"]], rtol=1e-6)
+    tof = surface.get_net_production_rates(gas)[gas.species_index("CO2")] / surface.site_density
+    np.testing.assert_allclose(state.tof()[0, 0], tof, rtol=1e-6)
+
+
+def test_an_irreversible_step_writes_one_reaction_and_reads_back_irreversible(tmp_path):
+    irreversible = {"name": "ox", "equation": "CO* + O* <=> CO2 + 2 *", "k": 5.0, "reversible": False}
+    m = Mechanism.from_dict(dict(MECHANISM, steps=[*MECHANISM["steps"][:2], irreversible]))
+    sample = {"E_CO": -1.4, "A_O2": 3e8}
+    k = rate_constants_at(m, np.array([500.0]), {n: np.array([v]) for n, v in sample.items()})
+    content = cantera_yaml_content(m, 500.0, k.forward[0], k.reverse[0], sample)
+    assert [r["id"] for r in content["reactions"]] == ["co_ads", "co_ads_reverse", "o2_ads", "o2_ads_reverse", "ox"]
+    back = load_cantera_mechanism(write_cantera_yaml(content, tmp_path / "m.yaml"), products=["CO2"])
+    assert not back.steps[2].entry.reversible and back.steps[2].entry.A == pytest.approx(5.0)
+    np.testing.assert_allclose(rate_constants_at(back, np.array([500.0]), {}).reverse[0, 2], 0.0)
+
+
+def test_a_missing_sample_value_and_a_gas_without_pressure_are_named():
+    m = Mechanism.from_dict(MECHANISM)
+    k = np.ones(3)
+    with pytest.raises(WorkflowError, match="'A_O2' needs a value"):
+        cantera_yaml_content(m, 500.0, k, k, {"E_CO": -1.0, "Ea_ox": 0.8})
+    with pytest.raises(WorkflowError, match="positive total pressure"):
+        cantera_yaml_content(m, 500.0, k, k, {"A_O2": 1.0, "Ea_ox": 0.8}, {"CO": 0.0, "O2": 0.0, "CO2": 0.0})
+
+
+def test_a_bundled_cantera_mechanism_beyond_uqms_names_file_reaction_and_feature():
+    path = CANTERA_DATA / "ptcombust.yaml"
+    with pytest.raises(WorkflowError) as caught:
+        read_cantera(path)
+    error = caught.value
+    assert error.source == str(path) and "reactions[0] (H2 + 2 PT(S) => 2 H(S))" in error.key
+    assert "reaction orders" in error.message and "mass action" in error.message
+
+
+def test_bad_files_are_named(tmp_path):
+    two = tmp_path / "two.yaml"
+    two.write_text(CO_OXIDATION.replace("- name: Pt_surf", "- name: Pt_b\n  thermo: ideal-surface\n  species: [PT(S)]\n"
+                                        "  site-density: 1e-9\n- name: Pt_surf"))
+    with pytest.raises(WorkflowError, match="expected one surface phase.*'Pt_b', 'Pt_surf'"):
+        read_cantera(two)
+    assert read_cantera(two, phase="Pt_surf")["mechanism"]["name"] == "Pt_surf"
+    with pytest.raises(WorkflowError, match="phases.nowhere: Cantera cannot load the phase"):
+        read_cantera(two, phase="nowhere")
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("phases: [{name: s, thermo: ideal-surface\n")
+    with pytest.raises(WorkflowError, match="broken.yaml: not valid YAML"):
+        read_cantera(broken)
+
+
+def test_without_cantera_the_error_says_how_to_install_it(monkeypatch, co_oxidation):
+    monkeypatch.setitem(sys.modules, "cantera", None)
+    with pytest.raises(ImportError, match=r"needs Cantera: pip install"):
+        read_cantera(co_oxidation)
+
+
+runner = CliRunner()
+
+
+def test_cli_imports_and_exports_mechanisms(tmp_path, co_oxidation):
+    toml = tmp_path / "co.toml"
+    result = runner.invoke(app, ["mechanism", "import", str(co_oxidation), "--out", str(toml), "--temperature", "600",
+                                 "--products", "CO2"])
+    assert result.exit_code == 0, result.output
+    m = load_mechanism(toml)
+    assert m.products == ("CO2",) and len(m.steps) == 7
+    yaml = tmp_path / "back.yaml"
+    result = runner.invoke(app, ["mechanism", "export", str(toml), "--out", str(yaml), "--temperature", "600",
+                                 "--pressure", "CO=0.05"], env={"COLUMNS": "300"})
+    assert result.exit_code == 0, result.output
+    assert "8 Cantera reactions" in result.output
+    back = load_cantera_mechanism(yaml, products=["CO2"])
+    assert back.config.gas["CO"].pressure == pytest.approx(0.05)
+    t = np.array([600.0])
+    np.testing.assert_allclose(rate_constants_at(back, t, {}).forward, rate_constants_at(m, t, {}).forward, rtol=1e-12)
+
+
+def test_cli_export_names_what_the_sample_lacks(tmp_path):
+    import tomli_w
+
+    path = tmp_path / "m.toml"
+    path.write_text(tomli_w.dumps(MECHANISM))
+    result = runner.invoke(app, ["mechanism", "export", str(path), "--out", str(tmp_path / "m.yaml"), "--temperature",
+                                 "500", "--sample", "E_CO=-1.2"], env={"COLUMNS": "200"})
+    assert result.exit_code == 2 and "A_O2" in result.output and "Ea_ox" in result.output
+    result = runner.invoke(app, ["mechanism", "export", str(path), "--out", str(tmp_path / "m.yaml"), "--temperature",
+                                 "500", "--sample", "E_CO=-1.2,A_O2=1e8,Ea_ox=0.8"])
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(app, ["mechanism", "export", str(path), "--out", str(tmp_path / "m.yaml"), "--temperature",
+                                 "500", "--sample", "E_CO"])
+    assert result.exit_code == 2 and "NAME=NUMBER" in result.output

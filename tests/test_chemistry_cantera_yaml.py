@@ -283,3 +283,67 @@ def test_cli_export_names_what_the_sample_lacks(tmp_path):
     result = runner.invoke(app, ["mechanism", "export", str(path), "--out", str(tmp_path / "m.yaml"), "--temperature",
                                  "500", "--sample", "E_CO"])
     assert result.exit_code == 2 and "NAME=NUMBER" in result.output
+
+
+TWO_SITES = {
+    "mechanism": {"name": "two_sites", "products": ["CO_b"]},
+    "gas": {"CO_a": {"mass": 28.0, "pressure": 0.5}, "CO_b": {"mass": 28.0, "pressure": 0.01}},
+    "sites": {"t": {"adsorbates": ["CO*t"], "density": 1.35e-5}, "s": {"adsorbates": ["CO*s"], "density": "rho_s"}},
+    "interactions": {"CO*s": {"CO*s": 0.3, "CO*t": "eps"}},
+    "steps": [
+        {"name": "ads", "equation": "CO_a + *t <=> CO*t", "k": 50.0, "k_reverse": 20.0,
+         "coverage_dependencies": {"CO*t": {"a": 0.2, "E": 0.1}}},
+        {"name": "spill", "equation": "CO*t + *s <=> *t + CO*s", "k": 1e3, "reaction_energy": -0.1},
+        {"name": "des", "equation": "CO*s <=> CO_b + *s", "A": 1e13, "Ea": 1.0, "reversible": False,
+         "interaction_fraction": 0.8},
+    ],
+}
+TWO_SITES_SAMPLE = {"rho_s": 0.15e-5, "eps": 0.05}
+
+
+def two_sites_in_cantera(tmp_path, temperature=600.0):
+    m = Mechanism.from_dict(TWO_SITES)
+    batch = {n: np.array([v]) for n, v in TWO_SITES_SAMPLE.items()}
+    k = rate_constants_at(m, np.array([temperature]), batch)
+    content = cantera_yaml_content(m, temperature, k.forward[0], k.reverse[0], TWO_SITES_SAMPLE)
+    return m, k, write_cantera_yaml(content, tmp_path / "two_sites.yaml")
+
+
+def test_two_site_types_and_their_coverage_dependence_survive_the_round_trip(tmp_path):
+    """Site types, densities, per-site counting and coverage dependencies (given ones, and the ones
+    lateral interactions imply) come back; rate constants at zero coverage equal to 1e-12."""
+    m, k, path = two_sites_in_cantera(tmp_path)
+    back = load_cantera_mechanism(path, products=["CO_b"])
+    assert back.sites == ("t", "s") and back.free_sites == ("*t", "*s") and back.adsorbates == ("CO*t", "CO*s")
+    assert [s.site for s in back.steps] == [s.site for s in m.steps] == ["t", "t", "s"]
+    assert back.config.sites["s"].density == pytest.approx(0.15e-5, rel=1e-14)
+    k_back = rate_constants_at(back, np.array([600.0]), {})
+    np.testing.assert_allclose(k_back.forward, k.forward, rtol=1e-12)
+    np.testing.assert_allclose(k_back.reverse[:, :2], k.reverse[:, :2], rtol=1e-12)
+    ads, spill, des = (s.entry for s in back.steps)
+    assert ads.coverage_dependencies["CO*t"].a == pytest.approx(0.2) and ads.coverage_dependencies["CO*t"].E == \
+        pytest.approx(0.1)
+    assert not ads.coverage_dependencies_reverse  # the given reverse has none
+    # des: dE(theta) = -(eps_s,s theta_s + eps_s,t theta_t); forward barrier moves by 0.8 dE
+    assert des.coverage_dependencies["CO*s"].E == pytest.approx(-0.8 * 0.3)
+    assert des.coverage_dependencies["CO*t"].E == pytest.approx(-0.8 * 0.05)
+    # spill: dE = +(0.3 theta_s + 0.05 theta_t), alpha 0.5 both ways; its reverse from equilibrium is given now
+    assert spill.coverage_dependencies["CO*s"].E == pytest.approx(0.5 * 0.3)
+    assert spill.coverage_dependencies_reverse["CO*s"].E == pytest.approx(-0.5 * 0.3)
+    # in Cantera each dependency is on the coverage of all sites, f theta: E / f (J/kmol)
+    surface = ct.Interface(str(path), "two_sites")
+    ev = 96485332.12331  # J/kmol of 1 eV per molecule
+    np.testing.assert_allclose(surface.reaction(4).rate.coverage_dependencies["CO*s"]["E"], -0.8 * 0.3 / 0.1 * ev,
+                               rtol=1e-12)
+    np.testing.assert_allclose(surface.reaction(0).rate.coverage_dependencies["CO*t"]["a"], 0.2 / 0.9, rtol=1e-12)
+
+
+def test_a_bundled_cantera_mechanism_uqms_can_express_is_read_whole():
+    """Cantera's Ru-Ba/YSZ ammonia mechanism (example_data): sticking and Arrhenius reactions with
+    coverage-dependent activation energies."""
+    path = CANTERA_DATA / "example_data" / "ammonia-Ru-Ba-YSZ-CSM-2019.yaml"
+    m = load_cantera_mechanism(path, products=["NH3"])
+    assert m.gas == ("H2", "NH3", "N2") and m.adsorbates == ("N*", "H*", "NH*", "NH2*", "NH3*")
+    assert len(m.steps) == 12 and not any(s.entry.reversible for s in m.steps)
+    dependency = m.steps[1].entry.coverage_dependencies["N*"]
+    assert dependency.E == pytest.approx(-14.0 / 96.48533212331)  # kJ/mol -> eV

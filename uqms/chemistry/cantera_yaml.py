@@ -49,8 +49,9 @@ Several site types are written as one Cantera surface phase holding every type's
 (Cantera ties a phase to one site type; reactions between two phases would need an edge phase),
 with the phase's site density the sum of the types' and each type's free site starting at its
 share: the reactions conserve each type's sites, so its coverages keep summing to its share.
-The phase records ``uqms-site-densities`` and each species its ``uqms-site``, which the reader
-uses to restore the site types.
+The phase records ``uqms-site-densities`` (kmol/m^2), each species its ``uqms-site`` and each
+reaction the site type its rate constant counts per (``uqms-per-site``), which the reader uses
+to restore the site types.
 """
 
 from __future__ import annotations
@@ -81,6 +82,7 @@ SURFACE_THERMO = ("ideal-surface", "surface")
 REVERSE_OF = "uqms-reverse-of"
 SITE = "uqms-site"
 SITE_DENSITIES = "uqms-site-densities"
+PER_SITE = "uqms-per-site"
 _NO_THERMO = {"model": "constant-cp", "T0": 298.15, "h0": 0.0, "s0": 0.0, "cp0": 0.0}
 
 
@@ -289,7 +291,11 @@ class _Reader:
 
     def _step(self, i: int, reaction) -> tuple[dict[str, Any], str]:
         reactants, products = self._side(i, reaction, reaction.reactants), self._side(i, reaction, reaction.products)
-        per_site = self.sites.site_of[next(k for k in reaction.reactants if k not in self.gas_names)]
+        per_site = reaction.input_data.get(PER_SITE) or self.sites.site_of[
+            next(k for k in reaction.reactants if k not in self.gas_names)]
+        if per_site not in self.sites.densities:
+            raise WorkflowError(self.source, f"{self._where(i, reaction)}.{PER_SITE}", f"expected one of the site "
+                                f"types {list(self.sites.densities)}, got {per_site!r}")
         name = reaction.ID if re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", reaction.ID or "") else f"r{i}"
         step: dict[str, Any] = {"name": name, "equation": f"{_text(reactants)} <=> {_text(products)}"}
         if len(self.sites.densities) > 1:
@@ -516,6 +522,8 @@ def _reaction(sites: _Surface, gas: set[str], name: str, reactants: Mapping[str,
                 "rate-constant": {"A": a * math.exp(-log_factor), "b": b + n_gas, "Ea": ea}, "id": name, "note": note}
     if cantera_dependencies:
         reaction["coverage-dependencies"] = cantera_dependencies
+    if len(sites.densities) > 1:
+        reaction[PER_SITE] = per_site
     if reverse_of is not None:
         reaction[REVERSE_OF] = reverse_of
     return reaction

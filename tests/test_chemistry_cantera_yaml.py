@@ -19,7 +19,12 @@ from uqms.chemistry.mechanism import Mechanism, load_mechanism
 from uqms.cli import app
 from uqms.errors import WorkflowError
 from uqms.models.microkinetics.from_energies import rate_constants_at
-from uqms.models.microkinetics.kinetics import directional_rates, pressure_array
+from uqms.models.microkinetics.kinetics import (
+    RateEquations,
+    directional_rates,
+    pressure_array,
+    pressure_weighted,
+)
 from uqms.models.microkinetics.steady_state import solve_steady_state
 
 # CO oxidation written for this test in the units real files use (cm, mol, kJ/mol): sticking
@@ -85,10 +90,21 @@ def cantera_surface(path: Path, temperature: float, phase: str = "Pt_surf"):
     return surface, gas
 
 
-def cantera_steady_state(surface) -> None:
-    """Cantera's steady state by integrating the coverages in time (LIBRARY-NOTES: a tiny first step)."""
+def cantera_steady_state(surface, newton: bool = True) -> None:
+    """Cantera's steady state: its Newton solver after a tiny time step (LIBRARY-NOTES), or, for a
+    phase holding two site types (two conserved site totals where that solver enforces one), time
+    integration over growing intervals until the coverages change by less than 1e-8 relative (at
+    steady state the integrator's renormalisation keeps them moving at ~1e-9 per interval)."""
     surface.advance_coverages(1e-9)
-    surface.advance_coverages(1e4, rtol=1e-12, atol=1e-20)
+    if newton:
+        surface.advance_coverages_to_steady_state()
+        return
+    for interval in 10.0 ** np.arange(-8, 4):
+        before = surface.coverages
+        surface.advance_coverages(interval, rtol=1e-12, atol=1e-20, max_steps=100_000)
+        if np.max(np.abs(surface.coverages - before) / surface.coverages) < 1e-8:
+            return
+    raise AssertionError("Cantera's coverages did not settle")
 
 
 def test_reading_keeps_species_sites_and_states_what_it_renamed(co_oxidation):
@@ -296,6 +312,7 @@ TWO_SITES = {
         {"name": "spill", "equation": "CO*t + *s <=> *t + CO*s", "k": 1e3, "reaction_energy": -0.1},
         {"name": "des", "equation": "CO*s <=> CO_b + *s", "A": 1e13, "Ea": 1.0, "reversible": False,
          "interaction_fraction": 0.8},
+        {"name": "ads_s", "equation": "CO_a + *s <=> CO*s", "reaction_energy": -1.3, "barrier": 0.6},
     ],
 }
 TWO_SITES_SAMPLE = {"rho_s": 0.15e-5, "eps": 0.05}
@@ -315,12 +332,12 @@ def test_two_site_types_and_their_coverage_dependence_survive_the_round_trip(tmp
     m, k, path = two_sites_in_cantera(tmp_path)
     back = load_cantera_mechanism(path, products=["CO_b"])
     assert back.sites == ("t", "s") and back.free_sites == ("*t", "*s") and back.adsorbates == ("CO*t", "CO*s")
-    assert [s.site for s in back.steps] == [s.site for s in m.steps] == ["t", "t", "s"]
+    assert [s.site for s in back.steps] == [s.site for s in m.steps] == ["t", "t", "s", "s"]
     assert back.config.sites["s"].density == pytest.approx(0.15e-5, rel=1e-14)
     k_back = rate_constants_at(back, np.array([600.0]), {})
     np.testing.assert_allclose(k_back.forward, k.forward, rtol=1e-12)
-    np.testing.assert_allclose(k_back.reverse[:, :2], k.reverse[:, :2], rtol=1e-12)
-    ads, spill, des = (s.entry for s in back.steps)
+    np.testing.assert_allclose(k_back.reverse[:, [0, 1, 3]], k.reverse[:, [0, 1, 3]], rtol=1e-12)
+    ads, spill, des, _ = (s.entry for s in back.steps)
     assert ads.coverage_dependencies["CO*t"].a == pytest.approx(0.2) and ads.coverage_dependencies["CO*t"].E == \
         pytest.approx(0.1)
     assert not ads.coverage_dependencies_reverse  # the given reverse has none
@@ -347,3 +364,63 @@ def test_a_bundled_cantera_mechanism_uqms_can_express_is_read_whole():
     assert len(m.steps) == 12 and not any(s.entry.reversible for s in m.steps)
     dependency = m.steps[1].entry.coverage_dependencies["N*"]
     assert dependency.E == pytest.approx(-14.0 / 96.48533212331)  # kJ/mol -> eV
+
+
+def test_two_site_types_with_coverage_dependence_reach_cantera_s_steady_state(tmp_path):
+    """The written file in Cantera (one phase holding both site types) and the mechanism in uqms's
+    solver: coverages and TOF equal to 1e-6; each type's coverages sum to its share in Cantera."""
+    m, k, path = two_sites_in_cantera(tmp_path)
+    state = solve_steady_state(m, k)
+    assert state.status[0] == 0
+    surface = ct.Interface(str(path), "two_sites")
+    gas = surface.adjacent["gas"]
+    # every rate at arbitrary coverages (uqms's per type, Cantera's of all sites: times the share)
+    theta = np.array([[0.3, 0.6, 0.7, 0.4]])  # CO*t, CO*s, *t, *s
+    surface.coverages = {"CO*t": 0.27, "CO*s": 0.06, "*t": 0.63, "*s": 0.04}
+    forward, reverse = RateEquations(m).rates(*pressure_weighted(m, k, pressure_array(m, None, 1)), np.log(theta),
+                                              k.coverage)
+    cantera = surface.forward_rates_of_progress / surface.site_density  # reactions: steps, each reverse after it
+    np.testing.assert_allclose(forward[0], cantera[[0, 2, 4, 5]], rtol=1e-12)
+    np.testing.assert_allclose(reverse[0, [0, 1, 3]], cantera[[1, 3, 6]], rtol=1e-12)
+    cantera_steady_state(surface, newton=False)
+    coverage = dict(zip(surface.species_names, surface.coverages))
+    share = {"t": 0.9, "s": 0.1}
+    np.testing.assert_allclose(coverage["*t"] + coverage["CO*t"], share["t"], rtol=1e-9)
+    np.testing.assert_allclose(state.coverages[0], [coverage["CO*t"] / share["t"], coverage["CO*s"] / share["s"]],
+                               rtol=1e-6)
+    np.testing.assert_allclose(state.free_sites[0], [coverage["*t"] / share["t"], coverage["*s"] / share["s"]],
+                               rtol=1e-6)
+    tof = surface.get_net_production_rates(gas)[gas.species_index("CO_b")] / surface.site_density
+    np.testing.assert_allclose(state.tof()[0, 0], tof, rtol=1e-6)
+
+
+AMMONIA_GAS = {"H2": 0.6, "N2": 0.2, "NH3": 0.02}  # bar
+
+
+@pytest.mark.parametrize("temperature", [650.0, 750.0])
+def test_bundled_ammonia_mechanism_reaches_cantera_s_steady_state(temperature):
+    """Cantera's Ru-Ba/YSZ ammonia mechanism read by uqms and solved by its batched solver, against
+    Cantera's own steady state on the same file: coverages and NH3 turnover to 1e-6, and every
+    rate at arbitrary coverages (coverage-dependent activation energies included) to 1e-12."""
+    path = CANTERA_DATA / "example_data" / "ammonia-Ru-Ba-YSZ-CSM-2019.yaml"
+    m = load_cantera_mechanism(path, temperature=temperature, products=["NH3"])
+    k = rate_constants_at(m, np.array([temperature]), {})
+    state = solve_steady_state(m, k, AMMONIA_GAS)
+    assert state.status[0] == 0
+    surface = ct.Interface(str(path), "Ru_surface")
+    gas = surface.adjacent["gas"]
+    total = sum(AMMONIA_GAS.values())
+    gas.TPX = temperature, total * 1e5, {g: p / total for g, p in AMMONIA_GAS.items()}
+    surface.TP = temperature, gas.P
+    names = {"N*": "N(s)", "H*": "H(s)", "NH*": "NH(s)", "NH2*": "NH2(s)", "NH3*": "NH3(s)", "*": "Ru(s)"}
+    theta = np.array([[0.21, 0.13, 0.05, 0.08, 0.11, 0.42]])  # uqms's columns: adsorbates, then the free site
+    surface.coverages = {names[s]: v for s, v in zip(m.surface_species, theta[0])}
+    forward, _ = RateEquations(m).rates(*pressure_weighted(m, k, pressure_array(m, AMMONIA_GAS, 1)),
+                                        np.log(theta), k.coverage)
+    np.testing.assert_allclose(forward[0], surface.forward_rates_of_progress / surface.site_density, rtol=1e-12)
+    cantera_steady_state(surface)
+    coverage = dict(zip(surface.species_names, surface.coverages))
+    np.testing.assert_allclose(state.coverages[0], [coverage[names[a]] for a in m.adsorbates], rtol=1e-6)
+    np.testing.assert_allclose(state.free_sites[0, 0], coverage["Ru(s)"], rtol=1e-6)
+    tof = surface.get_net_production_rates(gas)[gas.species_index("NH3")] / surface.site_density
+    np.testing.assert_allclose(state.tof()[0, 0], tof, rtol=1e-6)

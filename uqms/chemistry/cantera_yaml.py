@@ -413,7 +413,7 @@ def cantera_yaml_content(mechanism: Mechanism, temperature: float, forward: np.n
         mechanism: the mechanism.
         temperature: K, the state written and where steps whose rates come from energies are evaluated.
         forward, reverse: rate constants of every step at ``temperature`` and zero coverage for this
-            sample (uqms units: 1/s, times 1/bar per gas reactant), as
+            sample, per site of the whole surface (1/s, times 1/bar per gas reactant), as
             ``uqms.models.microkinetics.from_energies.rate_constants_at`` gives them.
         sample: values of the batch names the mechanism reads.
         pressures: bar, per gas species; default the mechanism's.
@@ -446,7 +446,8 @@ def cantera_yaml_content(mechanism: Mechanism, temperature: float, forward: np.n
     for j, step in enumerate(m.steps):
         entry = step.entry
         given = step.rates_given
-        ahead = _given(value, entry.k, entry.A, entry.b, entry.Ea) if given else (float(forward[j]), 0.0, 0.0)
+        share = sites.densities[step.site] / sites.total  # of all sites: k per site of the step's type is k / share
+        ahead = _given(value, entry.k, entry.A, entry.b, entry.Ea) if given else (float(forward[j]) / share, 0.0, 0.0)
         note = "Arrhenius parameters as given" if given else f"rate constant at {t:g} K"
         dependencies = {s: {k: value(getattr(d, k)) for k in ("a", "m", "E")}
                         for s, d in entry.coverage_dependencies.items()}
@@ -462,7 +463,7 @@ def cantera_yaml_content(mechanism: Mechanism, temperature: float, forward: np.n
                                  for s, d in entry.coverage_dependencies_reverse.items()}
         else:
             free = BOLTZMANN * t * math.log(float(reverse[j]) / float(forward[j]))  # dG(T), eV
-            back = (ahead[0], ahead[1], ahead[2] - free) if given else (float(reverse[j]), 0.0, 0.0)
+            back = (ahead[0], ahead[1], ahead[2] - free) if given else (float(reverse[j]) / share, 0.0, 0.0)
             note = f"forward Arrhenius parameters over the equilibrium constant at {t:g} K" if given else \
                 f"rate constant at {t:g} K"
             back_dependencies = dependencies

@@ -67,6 +67,7 @@ reactions:
   rate-constant: {A: 3.7e+21, b: 0, Ea: 213.2}
 - equation: CO(S) + O(S) <=> CO2(S) + PT(S)
   rate-constant: {A: 3.7e+21, b: 0, Ea: 105.0}
+  coverage-dependencies: {CO(S): {a: 0.3, m: 0.5, E: -20.0}}
 - equation: CO2(S) => CO2 + PT(S)
   rate-constant: {A: 1.0e+13, b: 0.2, Ea: 20.5}
 - equation: CO2 + PT(S) => CO2(S)
@@ -122,14 +123,15 @@ def test_reading_keeps_species_sites_and_states_what_it_renamed(co_oxidation):
 def test_every_rate_read_from_cantera_yaml_equals_cantera_s_at_any_coverage(co_oxidation, temperature):
     """Forward and reverse rates of every step at arbitrary coverages: uqms per site = Cantera's
     rates of progress per area / site density (sticking, two-site sticking, Arrhenius, a reverse
-    from Cantera's thermochemistry)."""
+    from Cantera's thermochemistry with the forward's coverage dependence)."""
     m = load_cantera_mechanism(co_oxidation, temperature=temperature, products=["CO2"])
     k = rate_constants_at(m, np.array([temperature]), {})
     surface, _ = cantera_surface(co_oxidation, temperature)
     theta = {"PT(S)": 0.31, "CO(S)": 0.42, "O(S)": 0.2, "CO2(S)": 0.07}
     surface.coverages = theta
     uqms_theta = np.array([[theta["CO(S)"], theta["O(S)"], theta["CO2(S)"], theta["PT(S)"]]])
-    forward, reverse = directional_rates(m, k, pressure_array(m, None, 1), uqms_theta)
+    forward, reverse = RateEquations(m).rates(*pressure_weighted(m, k, pressure_array(m, None, 1)),
+                                              np.log(uqms_theta), k.coverage)
     density = surface.site_density
     np.testing.assert_allclose(forward[0], surface.forward_rates_of_progress / density, rtol=1e-12)
     np.testing.assert_allclose(reverse[0], surface.reverse_rates_of_progress / density, rtol=1e-12)
@@ -394,33 +396,50 @@ def test_two_site_types_with_coverage_dependence_reach_cantera_s_steady_state(tm
     np.testing.assert_allclose(state.tof()[0, 0], tof, rtol=1e-6)
 
 
-AMMONIA_GAS = {"H2": 0.6, "N2": 0.2, "NH3": 0.02}  # bar
+BUNDLED = {  # file: surface phase, gas (bar; None: the file's state), products, temperatures (K)
+    "example_data/ammonia-Ru-Ba-YSZ-CSM-2019.yaml": ("Ru_surface", {"H2": 0.6, "N2": 0.2, "NH3": 0.02}, ["NH3"],
+                                                     (650.0, 750.0)),
+    "methane_pox_on_pt.yaml": ("Pt_surf", None, ["CO", "H2", "CO2", "H2O"], (800.0, 900.0)),
+}
 
 
-@pytest.mark.parametrize("temperature", [650.0, 750.0])
-def test_bundled_ammonia_mechanism_reaches_cantera_s_steady_state(temperature):
-    """Cantera's Ru-Ba/YSZ ammonia mechanism read by uqms and solved by its batched solver, against
-    Cantera's own steady state on the same file: coverages and NH3 turnover to 1e-6, and every
-    rate at arbitrary coverages (coverage-dependent activation energies included) to 1e-12."""
-    path = CANTERA_DATA / "example_data" / "ammonia-Ru-Ba-YSZ-CSM-2019.yaml"
-    m = load_cantera_mechanism(path, temperature=temperature, products=["NH3"])
-    k = rate_constants_at(m, np.array([temperature]), {})
-    state = solve_steady_state(m, k, AMMONIA_GAS)
-    assert state.status[0] == 0
-    surface = ct.Interface(str(path), "Ru_surface")
+@pytest.mark.parametrize("file, temperature", [(f, t) for f, case in BUNDLED.items() for t in case[3]])
+def test_bundled_cantera_mechanisms_reach_cantera_s_steady_state(file, temperature):
+    """Mechanisms shipped with Cantera (Ru-Ba/YSZ ammonia synthesis; CH4 partial oxidation on Pt, 36
+    reactions) read by uqms and solved by its batched solver, against Cantera's own steady state on
+    the same file: coverages and turnover frequencies to 1e-6, and every rate at arbitrary coverages
+    (sticking, coverage-dependent activation energies and orders) to 1e-12."""
+    phase, pressures, products, _ = BUNDLED[file]
+    path = CANTERA_DATA / file
+    m = load_cantera_mechanism(path, temperature=temperature, products=products)
+    surface = ct.Interface(str(path), phase)
     gas = surface.adjacent["gas"]
-    total = sum(AMMONIA_GAS.values())
-    gas.TPX = temperature, total * 1e5, {g: p / total for g, p in AMMONIA_GAS.items()}
+    if pressures is not None:
+        total = sum(pressures.values())
+        gas.TPX = temperature, total * 1e5, {g: p / total for g, p in pressures.items()}
+    gas.TP = temperature, gas.P
     surface.TP = temperature, gas.P
-    names = {"N*": "N(s)", "H*": "H(s)", "NH*": "NH(s)", "NH2*": "NH2(s)", "NH3*": "NH3(s)", "*": "Ru(s)"}
-    theta = np.array([[0.21, 0.13, 0.05, 0.08, 0.11, 0.42]])  # uqms's columns: adsorbates, then the free site
+    renamed = {name: cantera_name for cantera_name, name in _renaming(m.description).items()}
+    names = {s: renamed.get(s, s) for s in (*m.gas, *m.surface_species)}
+    k = rate_constants_at(m, np.array([temperature]), {})
+    rng = np.random.default_rng(5)
+    theta = rng.uniform(0.05, 1.0, (1, len(m.surface_species)))
+    theta /= theta.sum()
     surface.coverages = {names[s]: v for s, v in zip(m.surface_species, theta[0])}
-    forward, _ = RateEquations(m).rates(*pressure_weighted(m, k, pressure_array(m, AMMONIA_GAS, 1)),
-                                        np.log(theta), k.coverage)
+    forward, _ = RateEquations(m).rates(*pressure_weighted(m, k, pressure_array(m, pressures, 1)), np.log(theta),
+                                        k.coverage)
     np.testing.assert_allclose(forward[0], surface.forward_rates_of_progress / surface.site_density, rtol=1e-12)
+    state = solve_steady_state(m, k, pressures)
+    assert state.status[0] == 0
     cantera_steady_state(surface)
     coverage = dict(zip(surface.species_names, surface.coverages))
-    np.testing.assert_allclose(state.coverages[0], [coverage[names[a]] for a in m.adsorbates], rtol=1e-6)
-    np.testing.assert_allclose(state.free_sites[0, 0], coverage["Ru(s)"], rtol=1e-6)
-    tof = surface.get_net_production_rates(gas)[gas.species_index("NH3")] / surface.site_density
-    np.testing.assert_allclose(state.tof()[0, 0], tof, rtol=1e-6)
+    np.testing.assert_allclose(state.theta[0], [coverage[names[s]] for s in m.surface_species], rtol=1e-6)
+    production = surface.get_net_production_rates(gas) / surface.site_density
+    np.testing.assert_allclose(state.tof()[0], [production[gas.species_index(names[p])] for p in m.products],
+                               rtol=1e-6)
+
+
+def _renaming(description: str) -> dict[str, str]:
+    """``{Cantera name: uqms name}`` from the description :func:`read_cantera` writes."""
+    listed = description.split("species renamed: ")[1].split(";")[0]
+    return dict(pair.split(" -> ") for pair in listed.split(", "))

@@ -264,11 +264,14 @@ class _Reader:
                         "density": density * 1e3}  # mol/m^2
                  for site, density in self.sites.densities.items()}
         renamed = [f"{k} -> {n}" for k, n in self.names.items() if k != n]
+        unused = [k for k in self.surface.species_names if k not in self.names]
         description = (f"read from {Path(self.source).name}, phase {self.surface.name!r} (site density "
                        f"{self.surface.site_density:.6g} kmol/m^2); reverse rates of reversible reactions from "
                        f"Cantera's thermochemistry at {self.temperature:g} K")
         if renamed:
             description += "; species renamed: " + ", ".join(renamed)
+        if unused:
+            description += "; surface species in no reaction, left out: " + ", ".join(unused)
         return {"mechanism": {"name": _name(self.surface.name), "description": description,
                               "products": products or list(gas)},
                 "gas": gas, "sites": sites, "steps": steps}
@@ -291,8 +294,11 @@ class _Reader:
 
     def _step(self, i: int, reaction) -> tuple[dict[str, Any], str]:
         reactants, products = self._side(i, reaction, reaction.reactants), self._side(i, reaction, reaction.products)
-        per_site = reaction.input_data.get(PER_SITE) or self.sites.site_of[
-            next(k for k in reaction.reactants if k not in self.gas_names)]
+        surface_reactants = [k for k in reaction.reactants if k not in self.gas_names]
+        if not surface_reactants:
+            raise WorkflowError(self.source, self._where(i, reaction), "no surface species on the left; a uqms step "
+                                "counts its rate per site of a site type on its left")
+        per_site = reaction.input_data.get(PER_SITE) or self.sites.site_of[surface_reactants[0]]
         if per_site not in self.sites.densities:
             raise WorkflowError(self.source, f"{self._where(i, reaction)}.{PER_SITE}", f"expected one of the site "
                                 f"types {list(self.sites.densities)}, got {per_site!r}")
@@ -385,8 +391,8 @@ def _uqms_name(species: str, composition: Mapping[str, float], separator: str) -
 
 
 def _rounded(value: float) -> float:
-    """``value`` to 12 significant digits: 0.5, not 0.5000000000000001 from Cantera's X * P."""
-    return float(f"{value:.12g}")
+    """``value`` to 15 significant digits: 0.5, not 0.5000000000000001 from Cantera's X * P."""
+    return float(f"{value:.15g}")
 
 
 def _name(text: str) -> str:
@@ -470,7 +476,13 @@ def cantera_yaml_content(mechanism: Mechanism, temperature: float, forward: np.n
         reactions.append(_reaction(sites, gas, f"{step.name}_reverse", step.products, step.reactants, back, step.site,
                                    _combined(back_dependencies, shift[1]) if shift else back_dependencies, note,
                                    reverse_of=step.name))
-    return _content(m, t, pressure, total, sites, reactions)
+    content = _content(m, t, pressure, total, sites, reactions)
+    ct = cantera()
+    try:
+        cantera_interface(content)
+    except ct.CanteraError as error:
+        raise WorkflowError(m.source, "", f"Cantera rejects the mechanism written: {_first_line(error)}") from None
+    return content
 
 
 def _given(value, k, a, b, ea) -> tuple[float, float, float]:

@@ -435,18 +435,21 @@ def _assignments(values: list[str], option: str) -> dict[str, float]:
 def mechanism_import(
     source: Path = typer.Argument(..., help="Cantera YAML file with a surface phase"),
     out: Path = typer.Option(..., "--out", help="uqms mechanism file to write (TOML)"),
-    phase: str | None = typer.Option(None, "--phase", help="the surface phase (needed if the file has several)"),
+    phase: str | None = typer.Option(None, "--phase", help="the surface phase, or an edge phase joining surfaces "
+                                                           "(default: the file's only edge, else its only surface)"),
     temperature: float | None = typer.Option(
         None, "--temperature", min=0.0, help="K: where reversible reactions' reverse is taken from Cantera's "
                                              "thermochemistry (default: the phase's state)"),
     products: list[str] = typer.Option([], "--products", help="gas species whose TOF is reported (default: all)"),
+    edge_length: float | None = typer.Option(None, "--edge-length", min=0.0,
+                                             help="m of edge per m^2 of surface, for an edge phase's reactions"),
 ) -> None:
     """Read a Cantera surface mechanism into a uqms mechanism file."""
     from uqms.chemistry.cantera_yaml import read_cantera, write_mechanism_toml
     from uqms.chemistry.mechanism import Mechanism
 
     try:
-        content = read_cantera(source, phase, temperature, _names(products) or None)
+        content = read_cantera(source, phase, temperature, _names(products) or None, edge_length)
         mechanism = Mechanism.from_dict(content, str(source))
         write_mechanism_toml(content, out)
     except (UqmsError, ImportError, OSError) as error:

@@ -24,7 +24,10 @@ Cantera applies the Motz-Wise correction ``gamma / (1 - gamma / 2)`` only where 
 
 Reading (:func:`read_cantera`): the surface phase, the gas species its reactions use (mass from
 the composition, partial pressure from the gas phase's state) and each reaction of the phase as
-a step with Arrhenius parameters and coverage dependencies. A reversible reaction (``<=>``),
+a step with Arrhenius parameters and coverage dependencies. An edge phase joining surface phases
+(Cantera's way of writing several site types) is read with its surfaces, each a site type, and
+the reactions of all; the edge's rates count per metre of edge, so they take the edge length per
+area of surface (``edge_length``), and Cantera's coverages there are uqms's (``f = 1`` above). A reversible reaction (``<=>``),
 whose reverse Cantera takes from species thermochemistry, becomes a reversible step whose reverse
 follows from equilibrium with a ``reaction_energy`` equal to the standard reaction free energy
 Cantera implies at the temperature read (exact there, and only there); its coverage dependencies
@@ -46,7 +49,8 @@ temperature. Coverage dependencies are written as they are; linear lateral inter
 ``alpha dE(theta)`` with ``dE(theta) = sum_ij (products - reactants)_i eps_ij theta_j``, so
 ``E_j = alpha sum_i nu_i eps_ij`` forward and ``(alpha - 1) sum_i nu_i eps_ij`` reverse.
 Several site types are written as one Cantera surface phase holding every type's species
-(Cantera ties a phase to one site type; reactions between two phases would need an edge phase),
+(rather than a phase per type joined by an edge, which needs an edge length and which Cantera's
+coverage solvers cannot advance together),
 with the phase's site density the sum of the types' and each type's free site starting at its
 share: the reactions conserve each type's sites, so its coverages keep summing to its share.
 The phase records ``uqms-site-densities`` (kmol/m^2), each species its ``uqms-site`` and each
@@ -60,6 +64,7 @@ import json
 import math
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -97,82 +102,120 @@ def cantera():
 
 
 class _Surface:
-    """Site types of one Cantera phase: densities (kmol/m^2) and the type of each surface species."""
+    """Site types: densities (kmol/m^2), the type of each surface species and how its Cantera
+    coverage scales with uqms's (``f``, its type's share of all sites, where site types share one
+    Cantera phase; 1 where each type is a phase of its own)."""
 
-    def __init__(self, densities: Mapping[str, float], site_of: Mapping[str, str]):
-        self.densities, self.site_of = dict(densities), dict(site_of)
+    def __init__(self, densities: Mapping[str, float], site_of: Mapping[str, str], scale: Mapping[str, float]):
+        self.densities, self.site_of, self.scale = dict(densities), dict(site_of), dict(scale)
         self.total = sum(self.densities.values())
 
-    def fraction(self, species: str) -> float:
-        return self.densities[self.site_of[species]] / self.total
-
     def log_factor(self, reactants: Mapping[str, int], gas: set[str], per_site: str) -> tuple[float, int]:
-        """``ln F`` and ``n_g`` of ``k_uqms = k_cantera * F * T**-n_g`` (see the module docstring)."""
+        """``ln F`` and ``n_g`` of ``k_uqms = k_cantera * F * T**-n_g`` (see the module docstring):
+        a surface species is at ``density of its type * theta_uqms`` (kmol/m^2) in Cantera."""
         n_gas = sum(c for s, c in reactants.items() if s in gas)
         log = n_gas * math.log(BAR / GAS_CONSTANT) - math.log(self.densities[per_site])
         for species, count in reactants.items():
             if species not in gas:
-                log += count * math.log(self.total * self.fraction(species))
+                log += count * math.log(self.densities[self.site_of[species]])
         return log, n_gas
+
+
+@dataclass(frozen=True)
+class _Kinetics:
+    """Reactions of one Cantera surface or edge phase: the Cantera object, the site density its
+    sticking reactions use (kmol/m^2; None for an edge) and the length of edge per area of
+    surface its rates are multiplied by (1 for a surface)."""
+
+    phase: Any
+    sticking_density: float | None
+    per_area: float
 
 
 # --- reading ------------------------------------------------------------------------------
 def read_cantera(path: str | Path, phase: str | None = None, temperature: float | None = None,
-                 products: list[str] | None = None) -> dict[str, Any]:
+                 products: list[str] | None = None, edge_length: float | None = None) -> dict[str, Any]:
     """The content of a uqms mechanism file (a dict for :meth:`Mechanism.from_dict`) from Cantera YAML.
+
+    One surface phase is one site type (or the site types uqms wrote into it). An edge phase
+    joining surface phases reads each surface as a site type of its own (named after the phase,
+    adsorbates ``formula*phase``, free sites ``*phase``), with the surfaces' reactions and the
+    edge's; the edge's rates count per metre of edge, so it needs ``edge_length``.
 
     Args:
         path: Cantera YAML file.
-        phase: name of the surface phase; needed only if the file has several.
+        phase: the surface or edge phase to read; default the file's only edge phase, else its
+            only surface phase.
         temperature: K, where the reverse of reversible reactions is taken from Cantera's
-            thermochemistry and the gas state is read; default the surface phase's temperature.
+            thermochemistry and the gas state is read; default the phase's temperature.
         products: gas species (uqms names) whose turnover frequency is reported; default every
             gas species the reactions make or consume.
+        edge_length: m of edge per m^2 of surface, for an edge phase's reactions.
 
     Raises:
         WorkflowError: Cantera cannot load the file, or it uses a feature uqms cannot express.
     """
-    return _Reader(Path(path), phase, temperature).mechanism(products)
+    return _Reader(Path(path), phase, temperature, edge_length).mechanism(products)
 
 
 def load_cantera_mechanism(path: str | Path, phase: str | None = None, temperature: float | None = None,
-                           products: list[str] | None = None) -> Mechanism:
+                           products: list[str] | None = None, edge_length: float | None = None) -> Mechanism:
     """:func:`read_cantera` checked as a :class:`Mechanism`."""
-    return Mechanism.from_dict(read_cantera(path, phase, temperature, products), str(path))
+    return Mechanism.from_dict(read_cantera(path, phase, temperature, products, edge_length), str(path))
 
 
 class _Reader:
-    """One Cantera surface phase, loaded by Cantera, as uqms steps and species."""
+    """A Cantera surface phase, or an edge and its surfaces, loaded by Cantera, as uqms steps and species."""
 
-    def __init__(self, path: Path, phase: str | None, temperature: float | None):
+    def __init__(self, path: Path, phase: str | None, temperature: float | None, edge_length: float | None):
         ct = cantera()
         self.source = str(path)
-        name = phase or self._surface_phase(path)
+        name = phase or self._default_phase(path)
         self.where = f"phases.{name}"
         try:
-            self.surface = ct.Interface(str(path), name)
+            top = ct.Interface(str(path), name)
         except (ct.CanteraError, OSError) as error:
             raise WorkflowError(self.source, self.where, f"Cantera cannot load the phase: {_first_line(error)}"
                                 ) from None
-        thermo = self.surface.input_data.get("thermo")
-        if thermo not in SURFACE_THERMO:
-            raise WorkflowError(self.source, f"{self.where}.thermo", f"thermo model {thermo!r} is not supported: "
-                                f"uqms reads {list(SURFACE_THERMO)} phases")
-        gases = [p for p in self.surface.adjacent.values() if p.phase_of_matter == "gas"]
-        others = [p.name for p in self.surface.adjacent.values() if p.phase_of_matter != "gas"]
-        if others or len(gases) != 1:
-            raise WorkflowError(self.source, f"{self.where}.adjacent-phases", "uqms reads a surface next to one gas "
-                                f"phase; found gas phases {[g.name for g in gases]} and other phases {others}")
-        self.gas = gases[0]
+        self.name = _name(top.name)
+        thermo = top.input_data.get("thermo")
+        if thermo == "edge":
+            surfaces = list(top.adjacent.values())
+            self._check_surfaces(surfaces, f"{self.where}.adjacent-phases")
+            if top.n_reactions and (edge_length is None or edge_length <= 0):
+                raise WorkflowError(self.source, self.where, "an edge's rates count per metre of edge: give "
+                                    "edge_length, the metres of edge per m^2 of surface (a positive number)")
+            edge = [_Kinetics(top, None, edge_length or 0.0)] if top.n_reactions else []
+        else:
+            surfaces, edge = [top], []
+            self._check_surfaces(surfaces, f"{self.where}.thermo")
+        self.surfaces = surfaces
+        self.kinetics = [_Kinetics(surface, surface.site_density, 1.0) for surface in surfaces] + edge
+        gases = {p.name: p for surface in surfaces for p in surface.adjacent.values()}
+        if len(gases) != 1 or next(iter(gases.values())).phase_of_matter != "gas":
+            raise WorkflowError(self.source, f"phases.{surfaces[0].name}.adjacent-phases", "uqms reads surfaces next "
+                                f"to one gas phase; found {sorted(gases)}")
+        self.gas = next(iter(gases.values()))
         self.gas_names = set(self.gas.species_names)
-        self.temperature = float(temperature if temperature is not None else self.surface.T)
-        self.surface.TP = self.temperature, self.gas.P
-        self.gas.TP = self.temperature, self.gas.P
-        self.reactions = self.surface.reactions()
+        self.temperature = float(temperature if temperature is not None else surfaces[0].T)
+        for surface in surfaces:
+            gas = surface.adjacent[self.gas.name]
+            gas.TPX = self.temperature, self.gas.P, self.gas.X
+            surface.TP = self.temperature, self.gas.P
+        top.TP = self.temperature, self.gas.P
+        self.reactions = [(kinetics, i, reaction) for kinetics in self.kinetics
+                          for i, reaction in enumerate(kinetics.phase.reactions())]
         self.names, self.sites = self._species()
 
-    def _surface_phase(self, path: Path) -> str:
-        """The name of the file's only surface phase (read with a safe YAML loader, nothing executed)."""
+    def _check_surfaces(self, surfaces: list, where: str) -> None:
+        for surface in surfaces:
+            thermo = surface.input_data.get("thermo")
+            if thermo not in SURFACE_THERMO:
+                raise WorkflowError(self.source, where, f"phase {surface.name!r} has thermo model {thermo!r}, which "
+                                    f"is not supported: uqms reads {list(SURFACE_THERMO)} phases, joined by an edge")
+
+    def _default_phase(self, path: Path) -> str:
+        """The file's only edge phase, else its only surface phase (read with a safe YAML loader)."""
         from ruamel.yaml import YAML  # Cantera's own YAML library, installed with it
         from ruamel.yaml.error import YAMLError
 
@@ -182,51 +225,67 @@ class _Reader:
             raise WorkflowError(self.source, "", f"cannot read the file ({error.strerror})") from None
         except YAMLError as error:
             raise WorkflowError(self.source, "", f"not valid YAML: {_first_line(error)}") from None
-        phases = content.get("phases", []) if isinstance(content, dict) else []
-        surfaces = [p.get("name") for p in phases if isinstance(p, dict) and p.get("thermo") in SURFACE_THERMO]
-        if len(surfaces) != 1:
-            raise WorkflowError(self.source, "phases", f"expected one surface phase (thermo {SURFACE_THERMO}), found "
-                                f"{surfaces or 'none'}; name the phase to read")
-        return surfaces[0]
+        phases = [p for p in content.get("phases", []) if isinstance(p, dict)] if isinstance(content, dict) else []
+        for kinds in (("edge",), SURFACE_THERMO):
+            found = [p.get("name") for p in phases if p.get("thermo") in kinds]
+            if len(found) == 1:
+                return found[0]
+            if found:
+                raise WorkflowError(self.source, "phases", f"several phases {found} could be read; name one")
+        raise WorkflowError(self.source, "phases", f"expected a surface phase (thermo {list(SURFACE_THERMO)}) or an "
+                            "edge phase, found none")
 
     # --- species -------------------------------------------------------------------------
     def _species(self) -> tuple[dict[str, str], _Surface]:
         """uqms name of every species the reactions use, and the site types. A file uqms wrote
-        (``uqms-site`` on its species) keeps its names and types; any other is one site type,
-        its gases named as formulas, adsorbates ``formula*``, the empty site ``*``."""
+        (``uqms-site`` on its species) keeps its names and types; otherwise each surface phase is a
+        site type, gases named as formulas, adsorbates ``formula*`` (``formula*phase`` with several
+        phases), the empty site ``*`` (``*phase``)."""
         used: set[str] = set()
-        for reaction in self.reactions:
+        for *_, reaction in self.reactions:
             used |= set(reaction.reactants) | set(reaction.products)
-        surface = [k for k in self.surface.species_names if k in used]
-        for k in surface:
-            if self.surface.species(k).size != 1:
-                raise WorkflowError(self.source, f"species.{k}", f"{k!r} covers {self.surface.species(k).size:g} "
-                                    "sites; uqms adsorbates occupy one site")
-        densities = self.surface.input_data.get(SITE_DENSITIES)
+        for surface in self.surfaces:
+            for k in surface.species_names:
+                if k in used and surface.species(k).size != 1:
+                    raise WorkflowError(self.source, f"species.{k}", f"{k!r} covers {surface.species(k).size:g} "
+                                        "sites; uqms adsorbates occupy one site")
+        written = self.surfaces[0].input_data.get(SITE_DENSITIES)
         names: dict[str, str] = {}
-        if densities:
-            site_of = {k: self.surface.species(k).input_data.get(SITE) for k in surface}
-            unknown = [k for k, s in site_of.items() if s not in densities]
+        if written and len(self.surfaces) == 1:
+            surface = self.surfaces[0]
+            used_here = [k for k in surface.species_names if k in used]
+            site_of = {k: surface.species(k).input_data.get(SITE) for k in used_here}
+            unknown = [k for k, s in site_of.items() if s not in written]
             if unknown:
                 raise WorkflowError(self.source, f"species.{unknown[0]}.{SITE}", f"expected one of the site types "
-                                    f"{list(densities)} of {self.where}.{SITE_DENSITIES}")
-            names = {k: k for k in surface}
-            sites = _Surface({s: float(d) for s, d in densities.items()}, site_of)
+                                    f"{list(written)} of {self.where}.{SITE_DENSITIES}")
+            names = {k: k for k in used_here}
+            total = sum(written.values())
+            sites = _Surface({s: float(d) for s, d in written.items()}, site_of,
+                             {k: written[s] / total for k, s in site_of.items()})
         else:
+            several = len(self.surfaces) > 1
+            densities, site_of = {}, {}
             gas_elements = {e for k in self.gas.species_names for e in self.gas.species(k).composition}
-            empty = []
-            for k in surface:
-                composition = {e: n for e, n in self.surface.species(k).composition.items() if e in gas_elements}
-                if composition:
-                    names[k] = self._unique(_uqms_name(k, composition, "*"), k, names)
-                else:
-                    empty.append(k)
-            if len(empty) > 1:
-                raise WorkflowError(self.source, f"{self.where}.species", f"several empty-site species {empty}; uqms "
-                                    "has one free site per site type")
-            names.update(dict.fromkeys(empty, "*"))
-            site = _name(self.surface.name)
-            sites = _Surface({site: self.surface.site_density}, dict.fromkeys(surface, site))
+            for surface in self.surfaces:
+                site = _name(surface.name)
+                densities[site] = surface.site_density
+                label = site if several else ""
+                empty = []
+                for k in surface.species_names:
+                    if k not in used:
+                        continue
+                    site_of[k] = site
+                    composition = {e: n for e, n in surface.species(k).composition.items() if e in gas_elements}
+                    if composition:
+                        names[k] = self._unique(_uqms_name(k, composition, "*", label), k, names)
+                    else:
+                        empty.append(k)
+                if len(empty) > 1:
+                    raise WorkflowError(self.source, f"phases.{surface.name}.species", f"several empty-site species "
+                                        f"{empty}; uqms has one free site per site type")
+                names.update(dict.fromkeys(empty, f"*{label}"))
+            sites = _Surface(densities, site_of, dict.fromkeys(site_of, 1.0))
         for k in self.gas.species_names:
             if k in used:
                 names[k] = self._unique(_uqms_name(k, self.gas.species(k).composition, "_"), k, names)
@@ -235,7 +294,7 @@ class _Reader:
     def _unique(self, name: str, species: str, taken: Mapping[str, str]) -> str:
         if name in taken.values():
             label = re.sub(r"[^A-Za-z0-9_]", "", species)
-            name = f"{name}{label}" if name.endswith("*") else f"{name}_{label}"
+            name = f"{name}{label}" if "*" in name else f"{name}_{label}"
         if name in taken.values():
             raise WorkflowError(self.source, f"species.{species}", f"cannot give {species!r} a uqms name of its own "
                                 f"(tried {name!r})")
@@ -246,82 +305,83 @@ class _Reader:
         steps: list[dict[str, Any]] = []
         by_id: dict[str, tuple[dict[str, Any], str]] = {}
         reverses = []
-        for i, reaction in enumerate(self.reactions):
+        for kinetics, i, reaction in self.reactions:
             if REVERSE_OF in reaction.input_data:
-                reverses.append((i, reaction))
+                reverses.append((kinetics, i, reaction))
                 continue
-            step, per_site = self._step(i, reaction)
+            step, per_site = self._step(kinetics, i, reaction, f"r{len(steps)}")
             by_id[reaction.ID] = step, per_site
             steps.append(step)
-        for i, reaction in reverses:
-            self._merge_reverse(i, reaction, by_id.get(reaction.input_data[REVERSE_OF]))
+        for kinetics, i, reaction in reverses:
+            self._merge_reverse(kinetics, i, reaction, by_id.get(reaction.input_data[REVERSE_OF]))
         gas_used = {self.names[k]: k for k in self.gas.species_names if k in self.names}
         fractions = dict(zip(self.gas.species_names, self.gas.X))
         gas = {g: {"mass": _rounded(self.gas.molecular_weights[self.gas.species_index(k)]),
                    "pressure": _rounded(fractions[k] * self.gas.P / BAR)} for g, k in gas_used.items()}
         sites = {site: {"adsorbates": [self.names[k] for k, s in self.sites.site_of.items()
-                                       if s == site and "*" in self.names[k] and not self.names[k].startswith("*")],
+                                       if s == site and not self.names[k].startswith("*")],
                         "density": density * 1e3}  # mol/m^2
                  for site, density in self.sites.densities.items()}
         renamed = [f"{k} -> {n}" for k, n in self.names.items() if k != n]
-        unused = [k for k in self.surface.species_names if k not in self.names]
-        description = (f"read from {Path(self.source).name}, phase {self.surface.name!r} (site density "
-                       f"{self.surface.site_density:.6g} kmol/m^2); reverse rates of reversible reactions from "
-                       f"Cantera's thermochemistry at {self.temperature:g} K")
+        unused = [k for surface in self.surfaces for k in surface.species_names if k not in self.names]
+        densities = ", ".join(f"{s.name} {s.site_density:.6g}" for s in self.surfaces)
+        description = (f"read from {Path(self.source).name}, phase {self.where.split('.', 1)[1]!r} (site densities "
+                       f"{densities} kmol/m^2); reverse rates of reversible reactions from Cantera's thermochemistry "
+                       f"at {self.temperature:g} K")
         if renamed:
             description += "; species renamed: " + ", ".join(renamed)
         if unused:
             description += "; surface species in no reaction, left out: " + ", ".join(unused)
-        return {"mechanism": {"name": _name(self.surface.name), "description": description,
-                              "products": products or list(gas)},
+        return {"mechanism": {"name": self.name, "description": description, "products": products or list(gas)},
                 "gas": gas, "sites": sites, "steps": steps}
 
-    def _where(self, i: int, reaction) -> str:
-        return f"{self.where}.reactions[{i}] ({reaction.equation})"
+    def _where(self, kinetics: _Kinetics, i: int, reaction) -> str:
+        return f"phases.{kinetics.phase.name}.reactions[{i}] ({reaction.equation})"
 
-    def _side(self, i: int, reaction, side: Mapping[str, float]) -> dict[str, int]:
+    def _side(self, where: str, side: Mapping[str, float]) -> dict[str, int]:
         """One side of an equation in uqms names, with integer coefficients."""
         named: dict[str, int] = {}
         for species, coefficient in side.items():
             if species not in self.names:
-                raise WorkflowError(self.source, self._where(i, reaction), f"species {species!r} is neither in the "
-                                    f"surface phase nor in the gas phase; uqms reads gas-surface mechanisms only")
+                raise WorkflowError(self.source, where, f"species {species!r} is in no surface phase nor in the gas "
+                                    "phase; uqms reads gas-surface mechanisms only")
             if coefficient != int(coefficient):
-                raise WorkflowError(self.source, self._where(i, reaction), f"stoichiometric coefficient {coefficient} "
-                                    f"of {species!r} is not an integer")
+                raise WorkflowError(self.source, where, f"stoichiometric coefficient {coefficient} of {species!r} is "
+                                    "not an integer")
             named[self.names[species]] = int(coefficient)
         return named
 
-    def _step(self, i: int, reaction) -> tuple[dict[str, Any], str]:
-        reactants, products = self._side(i, reaction, reaction.reactants), self._side(i, reaction, reaction.products)
+    def _step(self, kinetics: _Kinetics, i: int, reaction, default_name: str) -> tuple[dict[str, Any], str]:
+        where = self._where(kinetics, i, reaction)
+        reactants, products = self._side(where, reaction.reactants), self._side(where, reaction.products)
         surface_reactants = [k for k in reaction.reactants if k not in self.gas_names]
         if not surface_reactants:
-            raise WorkflowError(self.source, self._where(i, reaction), "no surface species on the left; a uqms step "
-                                "counts its rate per site of a site type on its left")
+            raise WorkflowError(self.source, where, "no surface species on the left; a uqms step counts its rate per "
+                                "site of a site type on its left")
         per_site = reaction.input_data.get(PER_SITE) or self.sites.site_of[surface_reactants[0]]
         if per_site not in self.sites.densities:
-            raise WorkflowError(self.source, f"{self._where(i, reaction)}.{PER_SITE}", f"expected one of the site "
-                                f"types {list(self.sites.densities)}, got {per_site!r}")
-        name = reaction.ID if re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", reaction.ID or "") else f"r{i}"
+            raise WorkflowError(self.source, f"{where}.{PER_SITE}", f"expected one of the site types "
+                                f"{list(self.sites.densities)}, got {per_site!r}")
+        name = reaction.ID if re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", reaction.ID or "") else default_name
         step: dict[str, Any] = {"name": name, "equation": f"{_text(reactants)} <=> {_text(products)}"}
         if len(self.sites.densities) > 1:
             step["per_site"] = per_site
-        step.update(self._rate(i, reaction, per_site, ""))
+        step.update(self._rate(kinetics, where, reaction, per_site, ""))
         if not reaction.reversible:
             step["reversible"] = False
             return step, per_site
         # K_uqms = k_f,uqms / k_r,uqms; Cantera's ratio of rate constants is its equilibrium constant
         forward, n_forward = self.sites.log_factor(reaction.reactants, self.gas_names, per_site)
         backward, n_backward = self.sites.log_factor(reaction.products, self.gas_names, per_site)
-        log_k = (math.log(self.surface.forward_rate_constants[i] / self.surface.reverse_rate_constants[i])
-                 + forward - backward - (n_forward - n_backward) * math.log(self.temperature))
+        ratio = kinetics.phase.forward_rate_constants[i] / kinetics.phase.reverse_rate_constants[i]
+        log_k = math.log(ratio) + forward - backward - (n_forward - n_backward) * math.log(self.temperature)
         step["reaction_energy"] = -BOLTZMANN * self.temperature * log_k
         return step, per_site
 
-    def _rate(self, i: int, reaction, per_site: str, suffix: str) -> dict[str, Any]:
+    def _rate(self, kinetics: _Kinetics, where: str, reaction, per_site: str, suffix: str) -> dict[str, Any]:
         """uqms Arrhenius keys (``A``, ``b``, ``Ea`` in eV, ``coverage_dependencies``; with ``suffix``)
         of one Cantera reaction, per site of ``per_site`` and bar of each gas reactant."""
-        where, rate = self._where(i, reaction), reaction.rate
+        rate = reaction.rate
         if reaction.orders and any(reaction.orders[k] != reaction.reactants.get(k) for k in reaction.orders):
             raise WorkflowError(self.source, where, f"reaction orders {dict(reaction.orders)} differ from the "
                                 "stoichiometry; uqms steps follow mass action")
@@ -332,8 +392,11 @@ class _Reader:
             raise WorkflowError(self.source, where, "electrochemical reactions are not supported")
         a, b, ea = rate.pre_exponential_factor, rate.temperature_exponent, rate.activation_energy / EV_PER_KMOL
         log_factor, n_gas = self.sites.log_factor(reaction.reactants, self.gas_names, per_site)
+        log_factor += math.log(kinetics.per_area)
         if rate.type == "sticking-Arrhenius":
             n_surface = sum(c for k, c in reaction.reactants.items() if k not in self.gas_names)
+            if kinetics.sticking_density is None:
+                raise WorkflowError(self.source, where, "a sticking reaction on an edge is not supported")
             if n_gas != 1 or rate.sticking_order != n_surface:
                 raise WorkflowError(self.source, where, "a sticking reaction needs one gas molecule and the surface "
                                     f"reactants' order as sticking order; found {n_gas} and {rate.sticking_order}")
@@ -343,14 +406,14 @@ class _Reader:
                                         "sticking coefficient is not an Arrhenius form; uqms cannot express it")
                 a = a / (1 - a / 2)
             # gamma / G**n_s * sqrt(R T / (2 pi W)): Arrhenius in T with b + 1/2 and A * sqrt(R / (2 pi W))
-            a *= math.sqrt(GAS_CONSTANT / (2 * math.pi * rate.sticking_weight)) / self.sites.total ** n_surface
+            a *= math.sqrt(GAS_CONSTANT / (2 * math.pi * rate.sticking_weight)) / kinetics.sticking_density ** n_surface
             b += 0.5
         dependencies = {}
         for species, dependency in rate.coverage_dependencies.items():
-            if species in self.gas_names or species not in self.names:
+            if species not in self.sites.site_of:
                 raise WorkflowError(self.source, where, f"coverage dependency on {species!r}, which is not a "
-                                    "species of the surface phase")
-            f = self.sites.fraction(species)
+                                    "surface species of the reactions read")
+            f = self.sites.scale[species]
             dependencies[self.names[species]] = {"a": dependency["a"] * f, "m": dependency["m"],
                                                  "E": dependency["E"] / EV_PER_KMOL * f}
             log_factor += dependency["m"] * math.log(f)
@@ -359,32 +422,33 @@ class _Reader:
             keys["coverage_dependencies"] = dependencies
         return {f"{key}{suffix}": value for key, value in keys.items()}
 
-    def _merge_reverse(self, i: int, reaction, found: tuple[dict[str, Any], str] | None) -> None:
-        where = f"{self._where(i, reaction)}.{REVERSE_OF}"
+    def _merge_reverse(self, kinetics: _Kinetics, i: int, reaction, found: tuple[dict[str, Any], str] | None) -> None:
+        where = self._where(kinetics, i, reaction)
         if found is None:
-            raise WorkflowError(self.source, where, f"no reaction has the id {reaction.input_data[REVERSE_OF]!r}")
+            raise WorkflowError(self.source, f"{where}.{REVERSE_OF}", "no reaction has the id "
+                                f"{reaction.input_data[REVERSE_OF]!r}")
         step, per_site = found
-        left, right = _text(self._side(i, reaction, reaction.reactants)), _text(self._side(i, reaction,
-                                                                                            reaction.products))
+        left, right = _text(self._side(where, reaction.reactants)), _text(self._side(where, reaction.products))
         if step["equation"] != f"{right} <=> {left}" or step.get("reversible") is not False:
-            raise WorkflowError(self.source, where, f"expected the reverse of the irreversible reaction "
-                                f"{step['equation']!r}, written once")
+            raise WorkflowError(self.source, f"{where}.{REVERSE_OF}", f"expected the reverse of the irreversible "
+                                f"reaction {step['equation']!r}, written once")
         del step["reversible"]
-        step.update(self._rate(i, reaction, per_site, "_reverse"))
+        step.update(self._rate(kinetics, where, reaction, per_site, "_reverse"))
 
 
-def _uqms_name(species: str, composition: Mapping[str, float], separator: str) -> str:
+def _uqms_name(species: str, composition: Mapping[str, float], separator: str, label: str = "") -> str:
     """A uqms formula name for a Cantera species: its own name where that is its formula (``CO``,
-    ``CO*``; ``OH(S)`` -> ``OH*``), else the formula of its composition with its name as label."""
+    ``CO*``; ``OH(S)`` -> ``OH*``), else the formula of its composition with its name as label;
+    an adsorbate ends with ``label`` (its site type where there are several)."""
     counts = {e: int(n) for e, n in composition.items()}
     pattern = _ADSORBATE if separator == "*" else _GAS
     match = pattern.match(species)
-    if match and _formula(match.group(1)) == counts:
+    if match and _formula(match.group(1)) == counts and (separator == "_" or match.group(2) == label):
         return species
     formula = "".join(f"{e}{n if n > 1 else ''}" for e, n in counts.items())
     if separator == "*":
         base = re.match(r"[A-Za-z0-9]*", species).group(0)
-        return f"{base}*" if _formula(base) == counts else f"{formula}*"
+        return f"{base if _formula(base) == counts else formula}*{label}"
     if formula.upper() == species.upper():  # AR -> Ar
         return formula
     return f"{formula}_{re.sub(r'[^A-Za-z0-9]', '', species)}"
@@ -445,7 +509,8 @@ def cantera_yaml_content(mechanism: Mechanism, temperature: float, forward: np.n
         density = m.site_density(site)
         densities[site] = NOMINAL_SITE_DENSITY if density is None else value(density) * 1e-3  # kmol/m^2
     site_of = {a: m.sites[s] for a, s in zip(m.adsorbates, m.adsorbate_site)} | dict(zip(m.free_sites, m.sites))
-    sites = _Surface(densities, site_of)
+    all_sites = sum(densities.values())
+    sites = _Surface(densities, site_of, {k: densities[s] / all_sites for k, s in site_of.items()})
     gas = set(m.gas)
     eps = m.interaction_matrix(batch, 1)[0] if m.has_interactions else None
     reactions = []
@@ -528,7 +593,7 @@ def _reaction(sites: _Surface, gas: set[str], name: str, reactants: Mapping[str,
     a, b, ea = arrhenius
     cantera_dependencies = {}
     for species, d in dependencies.items():
-        f = sites.fraction(species)
+        f = sites.scale[species]
         cantera_dependencies[species] = {"a": d["a"] / f, "m": d["m"], "E": d["E"] / f}
         log_factor += d["m"] * math.log(f)
     reaction = {"equation": f"{_text(reactants)} => {_text(products)}",

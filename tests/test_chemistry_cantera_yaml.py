@@ -339,6 +339,11 @@ def test_two_site_types_and_their_coverage_dependence_survive_the_round_trip(tmp
     k_back = rate_constants_at(back, np.array([600.0]), {})
     np.testing.assert_allclose(k_back.forward, k.forward, rtol=1e-12)
     np.testing.assert_allclose(k_back.reverse[:, [0, 1, 3]], k.reverse[:, [0, 1, 3]], rtol=1e-12)
+    x = np.log([[0.3, 0.6, 0.7, 0.4]])  # rates at coverages: interactions come back as coverage dependencies
+    p = pressure_array(m, None, 1)
+    for got, want in zip(RateEquations(back).rates(*pressure_weighted(back, k_back, p), x, k_back.coverage),
+                         RateEquations(m).rates(*pressure_weighted(m, k, p), x, k.coverage), strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-12)
     ads, spill, des, _ = (s.entry for s in back.steps)
     assert ads.coverage_dependencies["CO*t"].a == pytest.approx(0.2) and ads.coverage_dependencies["CO*t"].E == \
         pytest.approx(0.1)
@@ -538,3 +543,15 @@ def test_surfaces_joined_by_an_edge_read_as_site_types_with_cantera_s_rates_and_
         assert np.all(np.abs(net) <= 1e-9 * gross), phase.name
     co2 = (terrace.get_net_production_rates(gas)[gas.species_index("CO2")]) / total
     np.testing.assert_allclose(state.tof()[0, 0], co2, rtol=1e-9)
+
+
+@pytest.mark.parametrize("text", ["password=hunter2\n", "phases: [{name: hunter2, thermo: ideal-surface\n",
+                                  "phases:\n- {name: s, thermo: ideal-surface}\npassword: hunter2\n"])
+def test_errors_about_a_file_do_not_echo_its_content(tmp_path, text):
+    """The file given may be any file: errors name it and the problem, never quote it."""
+    secret = tmp_path / "secret.txt"
+    secret.write_text(text)
+    for phase in (None, "s"):
+        with pytest.raises(WorkflowError) as caught:
+            read_cantera(secret, phase=phase)
+        assert "secret.txt" in str(caught.value) and "hunter2" not in str(caught.value)

@@ -27,11 +27,11 @@ the composition, partial pressure from the gas phase's state) and each reaction 
 a step with Arrhenius parameters and coverage dependencies. An edge phase joining surface phases
 (Cantera's way of writing several site types) is read with its surfaces, each a site type, and
 the reactions of all; the edge's rates count per metre of edge, so they take the edge length per
-area of surface (``edge_length``), and Cantera's coverages there are uqms's (``f = 1`` above). A reversible reaction (``<=>``),
-whose reverse Cantera takes from species thermochemistry, becomes a reversible step whose reverse
-follows from equilibrium with a ``reaction_energy`` equal to the standard reaction free energy
-Cantera implies at the temperature read (exact there, and only there); its coverage dependencies
-act on both directions, as in Cantera. Species get uqms's formula names (``CO(S)`` -> ``CO*``,
+area of surface (``edge_length``), and Cantera's coverages there are uqms's (``f = 1`` above).
+A reversible reaction (``<=>``), whose reverse Cantera takes from species thermochemistry,
+becomes a reversible step whose reverse follows from equilibrium with a ``reaction_energy``
+equal to the standard reaction free energy Cantera implies at the temperature read (exact
+there, and only there); its coverage dependencies act on both directions, as in Cantera. Species get uqms's formula names (``CO(S)`` -> ``CO*``,
 the empty site ``PT(S)`` -> ``*``); the description lists the renaming. What uqms cannot express
 (reaction orders other than the stoichiometry, bulk phases, adsorbates on several sites,
 electrochemistry, other rate types, coverage-dependent thermochemistry) raises a
@@ -42,17 +42,18 @@ Each step is a Cantera reaction with its forward rate constant and, if reversibl
 reaction with its reverse (Cantera's way of giving a reverse rate explicitly, as ``ck2yaml``
 writes Chemkin's ``REV``), marked ``uqms-reverse-of: <step>`` so that reading the file back
 restores one reversible step. Steps that give Arrhenius parameters keep them (valid at any
-temperature; a reverse from equilibrium has the forward's form with ``Ea - dG(T)``); steps
-whose rates come from energies are written with their rate constants at the sample's
-temperature. Coverage dependencies are written as they are; linear lateral interactions
+temperature; a reverse from equilibrium has the forward's form with ``Ea - dG(T)``, exact at
+the sample's temperature and at any other where dG does not depend on it, i.e. without gas
+free-energy terms); steps whose rates come from energies are written with their rate
+constants at the sample's temperature. Coverage dependencies are written as they are; linear lateral interactions
 (``[interactions]``) become the coverage dependencies they imply: the forward barrier moves by
 ``alpha dE(theta)`` with ``dE(theta) = sum_ij (products - reactants)_i eps_ij theta_j``, so
 ``E_j = alpha sum_i nu_i eps_ij`` forward and ``(alpha - 1) sum_i nu_i eps_ij`` reverse.
 Several site types are written as one Cantera surface phase holding every type's species
 (rather than a phase per type joined by an edge, which needs an edge length and which Cantera's
-coverage solvers cannot advance together),
-with the phase's site density the sum of the types' and each type's free site starting at its
-share: the reactions conserve each type's sites, so its coverages keep summing to its share.
+coverage solvers cannot advance together), with the phase's site density the sum of the types'
+and each type's free site starting at its share: the reactions conserve each type's sites, so
+its coverages keep summing to its share.
 The phase records ``uqms-site-densities`` (kmol/m^2), each species its ``uqms-site`` and each
 reaction the site type its rate constant counts per (``uqms-per-site``), which the reader uses
 to restore the site types.
@@ -224,7 +225,7 @@ class _Reader:
         except OSError as error:
             raise WorkflowError(self.source, "", f"cannot read the file ({error.strerror})") from None
         except YAMLError as error:
-            raise WorkflowError(self.source, "", f"not valid YAML: {_first_line(error)}") from None
+            raise WorkflowError(self.source, "", f"not valid YAML: {_yaml_problem(error)}") from None
         phases = [p for p in content.get("phases", []) if isinstance(p, dict)] if isinstance(content, dict) else []
         for kinds in (("edge",), SURFACE_THERMO):
             found = [p.get("name") for p in phases if p.get("thermo") in kinds]
@@ -469,8 +470,21 @@ def _text(side: Mapping[str, int]) -> str:
 
 
 def _first_line(error: Exception) -> str:
-    lines = [line.strip() for line in str(error).splitlines() if line.strip() and not set(line.strip()) <= {"*"}]
-    return " ".join(lines[:3])[:400]
+    """Cantera's message without the excerpt of the file it quotes: the file may be any file."""
+    kept = []
+    for line in (line.strip() for line in str(error).splitlines()):
+        if line.startswith(("|", ">", "'''", "Existing keys")):
+            break
+        if line and not set(line) <= {"*"}:
+            kept.append(line.split("Node begins with")[0].strip())
+    return " ".join(kept[:3])[:400]
+
+
+def _yaml_problem(error) -> str:
+    """What ruamel's parser found and where, without the excerpt of the file it quotes."""
+    mark = getattr(error, "problem_mark", None)
+    where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
+    return f"{getattr(error, 'problem', None) or type(error).__name__}{where}"
 
 
 # --- writing ------------------------------------------------------------------------------

@@ -30,15 +30,29 @@ from uqms.chemistry.values import resolve
 
 @dataclass(frozen=True)
 class CoverageDependence:
-    """The terms of the log rate constants linear in the coverages, L (samples, steps, surface
-    species) per unit coverage, of each direction."""
+    """The terms of the log rate constants linear in the coverages, L per unit coverage.
 
-    forward_linear: np.ndarray
-    reverse_linear: np.ndarray
+    Attributes:
+        linear: (samples, surface species, 2 x steps): the forward rate constants' columns,
+            then the reverse ones' (one array laid out for the solver's products: both
+            directions at once, steps last).
+    """
+
+    linear: np.ndarray
+
+    @property
+    def forward_linear(self) -> np.ndarray:
+        """L of the forward rate constants (samples, steps, surface species)."""
+        return self.linear[:, :, : self.linear.shape[2] // 2].transpose(0, 2, 1)
+
+    @property
+    def reverse_linear(self) -> np.ndarray:
+        """L of the reverse rate constants (samples, steps, surface species)."""
+        return self.linear[:, :, self.linear.shape[2] // 2 :].transpose(0, 2, 1)
 
     def __getitem__(self, rows) -> CoverageDependence:
         """The same dependence on a subset of the samples."""
-        return CoverageDependence(self.forward_linear[rows], self.reverse_linear[rows])
+        return CoverageDependence(self.linear[rows])
 
 
 def coverage_dependence(mechanism: Mechanism, thermal_energy: np.ndarray,
@@ -50,7 +64,9 @@ def coverage_dependence(mechanism: Mechanism, thermal_energy: np.ndarray,
     thermal_energy = np.asarray(thermal_energy, dtype=float)
     n, species, steps = len(thermal_energy), len(mechanism.surface_species), len(mechanism.steps)
     kt = thermal_energy[:, None, None]
-    forward_linear, reverse_linear = np.zeros((n, steps, species)), np.zeros((n, steps, species))
+    linear = np.zeros((n, species, 2 * steps))
+    forward_linear = linear[:, :, :steps].transpose(0, 2, 1)  # views (samples, steps, species)
+    reverse_linear = linear[:, :, steps:].transpose(0, 2, 1)
     if mechanism.has_interactions:
         adsorbates = len(mechanism.adsorbates)
         change = (mechanism.product_surface - mechanism.reactant_surface)[:, :adsorbates]  # steps x adsorbates
@@ -60,12 +76,12 @@ def coverage_dependence(mechanism: Mechanism, thermal_energy: np.ndarray,
         reverse_linear[:, :, :adsorbates] += (1.0 - alpha) * shift / kt
     for j, step in enumerate(mechanism.steps):
         forward, reverse = _directions(step)
-        for linear, dependencies in ((forward_linear, forward), (reverse_linear, reverse)):
+        for direction, dependencies in ((forward_linear, forward), (reverse_linear, reverse)):
             for name, dependency in dependencies.items():
                 k = mechanism.surface_species.index(name)
-                linear[:, j, k] += (resolve(dependency.a, batch, n) * np.log(10.0)
+                direction[:, j, k] += (resolve(dependency.a, batch, n) * np.log(10.0)
                                     - resolve(dependency.E, batch, n) / thermal_energy)
-    return CoverageDependence(forward_linear, reverse_linear)
+    return CoverageDependence(linear)
 
 
 def coverage_orders(mechanism: Mechanism) -> tuple[np.ndarray, np.ndarray]:

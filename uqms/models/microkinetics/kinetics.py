@@ -82,6 +82,7 @@ class RateEquations:
         self.forward_exponent = self.reactant + forward_order  # steps x species: powers of theta in r+
         self.reverse_exponent = self.product + reverse_order
         self.net = (self.product - self.reactant).T[:n_ads]  # adsorbates x steps
+        self.signed_net = np.concatenate([self.net, -self.net], axis=1)  # adsorbates x (forward, reverse steps)
         self.gross = np.abs(self.net)
         self.sites = mechanism.site_membership  # site types x surface species
         self.change = (self.product - self.reactant).T  # surface species x steps, free sites included
@@ -93,9 +94,10 @@ class RateEquations:
         """Forward and reverse rates from pressure-weighted rate constants and log-coverages."""
         forward, reverse = x @ self.forward_exponent.T, x @ self.reverse_exponent.T
         if coverage is not None:
-            theta = np.exp(x)
-            forward += np.einsum("njk,nk->nj", coverage.forward_linear, theta)
-            reverse += np.einsum("njk,nk->nj", coverage.reverse_linear, theta)
+            shift = np.einsum("nkj,nk->nj", coverage.linear, np.exp(x))
+            steps = forward.shape[1]
+            forward += shift[:, :steps]
+            reverse += shift[:, steps:]
         return forward_k * np.exp(forward), reverse_k * np.exp(reverse)
 
     def residual(self, forward: np.ndarray, reverse: np.ndarray, x: np.ndarray, scale: np.ndarray | None = None):
@@ -138,8 +140,10 @@ class RateEquations:
                             coverage: CoverageDependence | None = None) -> np.ndarray:
         """d(N @ net rates)/dx of the adsorbate balances (samples, adsorbates, species), unscaled."""
         derivatives = self.combined_derivatives(self.balance_operator, forward, reverse)
-        if coverage is not None:
-            derivatives += np.einsum("aj,njk->nak", self.net, self._linear_terms(forward, reverse, x, coverage))
+        if coverage is not None:  # sum_j N_aj (r+_j L+_jk - r-_j L-_jk) theta_k, contracted by BLAS (einsum: 20x slower)
+            weighted = np.concatenate([forward, reverse], axis=1)[:, None, :] * coverage.linear
+            contracted = (weighted.reshape(-1, weighted.shape[2]) @ self.signed_net.T).reshape(len(x), x.shape[1], -1)
+            derivatives += (contracted * np.exp(x)[:, :, None]).transpose(0, 2, 1)
         return derivatives
 
     def jacobian(self, forward: np.ndarray, reverse: np.ndarray, x: np.ndarray, scale: np.ndarray,

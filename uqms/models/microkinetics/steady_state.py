@@ -12,6 +12,16 @@ pseudo-transient continuation: linearly implicit Euler steps of the rate equatio
 with a growing time step, handed back to Newton once close. A sample that still fails
 gets a status code and NaN values, never a silent wrong answer; the residual and the
 site balances are checked on every returned sample.
+
+Guarantees, with or without coverage-dependent rate constants (lateral interactions,
+Cantera's coverage dependencies, whose coverage derivatives the Jacobian includes) and
+for any number of site types: every sample returned with status 0 has coverages in
+(0, 1], each adsorbate balance at |net / gross| <= 100 x ``tolerance`` and each site
+type's balance at |sum - 1| <= 1e-10, checked after solving; every other sample is
+flagged. Not guaranteed: that a steady state is found for every sample (none may exist
+in floating point, or the iteration limits may be reached), or that it is the only one;
+strongly attractive interactions can make several, and the solver returns the one
+continuation from the guess reaches.
 """
 
 from __future__ import annotations

@@ -237,13 +237,34 @@ def test_a_missing_sample_value_and_a_gas_without_pressure_are_named():
         cantera_yaml_content(m, 500.0, k, k, {"A_O2": 1.0, "Ea_ox": 0.8}, {"CO": 0.0, "O2": 0.0, "CO2": 0.0})
 
 
-def test_a_bundled_cantera_mechanism_beyond_uqms_names_file_reaction_and_feature():
-    path = CANTERA_DATA / "ptcombust.yaml"
+def test_a_bundled_cantera_mechanism_beyond_uqms_names_file_phase_and_feature():
+    path = CANTERA_DATA / "diamond.yaml"  # CVD on diamond: a bulk phase takes part
     with pytest.raises(WorkflowError) as caught:
         read_cantera(path)
     error = caught.value
-    assert error.source == str(path) and "reactions[0] (H2 + 2 PT(S) => 2 H(S))" in error.key
-    assert "reaction orders" in error.message and "mass action" in error.message
+    assert error.source == str(path) and error.key == "phases.diamond_100.adjacent-phases"
+    assert "other (bulk) phases ['diamond']" in error.message and "not supported" in error.message
+
+
+def test_reaction_orders_beyond_the_stoichiometry_uqms_cannot_express_are_named(tmp_path):
+    """Surface orders are read (as coverage dependencies m, see the bundled ptcombust case); a gas
+    order is named with the reaction; an order in a reversible reaction Cantera itself refuses."""
+    for old, new, index in [("rate-constant: {A: 1.0e+13, b: 0.2, Ea: 20.5}",
+                             "rate-constant: {A: 1.0e+13, b: 0.2, Ea: 20.5}\n  orders: {CO2(S): 2}", None),
+                            ("sticking-coefficient: {A: 0.84, b: 0, Ea: 0}",
+                             "rate-constant: {A: 1e10, b: 0, Ea: 0}\n  orders: {CO: 1.5}", 0),
+                            ("rate-constant: {A: 3.7e+21, b: 0, Ea: 105.0}",
+                             "rate-constant: {A: 3.7e+21, b: 0, Ea: 105.0}\n  orders: {O(S): 2}", 4)]:
+        path = tmp_path / "orders.yaml"
+        path.write_text(CO_OXIDATION.replace(old, new))
+        if index is None:
+            m = load_cantera_mechanism(path, products=["CO2"])
+            assert m.steps[5].entry.coverage_dependencies["CO2*"].m == 1.0
+            continue
+        expected = (r"reactions\[0\].*reaction orders .* differ" if index == 0 else
+                    r"phases.Pt_surf: Cantera cannot load.*Reaction orders may only be given for irreversible")
+        with pytest.raises(WorkflowError, match=expected):
+            read_cantera(path)
 
 
 def test_bad_files_are_named(tmp_path):
@@ -406,15 +427,17 @@ BUNDLED = {  # file: surface phase, gas (bar; None: the file's state), products,
     "example_data/ammonia-Ru-Ba-YSZ-CSM-2019.yaml": ("Ru_surface", {"H2": 0.6, "N2": 0.2, "NH3": 0.02}, ["NH3"],
                                                      (650.0, 750.0)),
     "methane_pox_on_pt.yaml": ("Pt_surf", None, ["CO", "H2", "CO2", "H2O"], (800.0, 900.0)),
+    "ptcombust.yaml": ("Pt_surf", None, ["CO2", "H2O", "CO"], (900.0, 1200.0)),
 }
 
 
 @pytest.mark.parametrize("file, temperature", [(f, t) for f, case in BUNDLED.items() for t in case[3]])
 def test_bundled_cantera_mechanisms_reach_cantera_s_steady_state(file, temperature):
     """Mechanisms shipped with Cantera (Ru-Ba/YSZ ammonia synthesis; CH4 partial oxidation on Pt, 36
-    reactions) read by uqms and solved by its batched solver, against Cantera's own steady state on
-    the same file: coverages and turnover frequencies to 1e-6, and every rate at arbitrary coverages
-    (sticking, coverage-dependent activation energies and orders) to 1e-12."""
+    reactions; CH4 combustion on Pt with reaction orders and reversible reactions) read by uqms and
+    solved by its batched solver, against Cantera's own steady state on the same file: coverages and
+    turnover frequencies to 1e-6, and every rate at arbitrary coverages (sticking,
+    coverage-dependent activation energies and orders) to 1e-12."""
     phase, pressures, products, _ = BUNDLED[file]
     path = CANTERA_DATA / file
     m = load_cantera_mechanism(path, temperature=temperature, products=products)
@@ -432,9 +455,10 @@ def test_bundled_cantera_mechanisms_reach_cantera_s_steady_state(file, temperatu
     theta = rng.uniform(0.05, 1.0, (1, len(m.surface_species)))
     theta /= theta.sum()
     surface.coverages = {names[s]: v for s, v in zip(m.surface_species, theta[0])}
-    forward, _ = RateEquations(m).rates(*pressure_weighted(m, k, pressure_array(m, pressures, 1)), np.log(theta),
-                                        k.coverage)
+    forward, reverse = RateEquations(m).rates(*pressure_weighted(m, k, pressure_array(m, pressures, 1)),
+                                              np.log(theta), k.coverage)
     np.testing.assert_allclose(forward[0], surface.forward_rates_of_progress / surface.site_density, rtol=1e-12)
+    np.testing.assert_allclose(reverse[0], surface.reverse_rates_of_progress / surface.site_density, rtol=1e-12)
     state = solve_steady_state(m, k, pressures)
     assert state.status[0] == 0
     cantera_steady_state(surface)

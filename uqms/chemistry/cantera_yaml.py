@@ -24,7 +24,9 @@ Cantera applies the Motz-Wise correction ``gamma / (1 - gamma / 2)`` only where 
 
 Reading (:func:`read_cantera`): the surface phase, the gas species its reactions use (mass from
 the composition, partial pressure from the gas phase's state) and each reaction of the phase as
-a step with Arrhenius parameters and coverage dependencies. An edge phase joining surface phases
+a step with Arrhenius parameters and coverage dependencies; a surface species' reaction order
+beyond its coefficient (Cantera's ``orders``) is a coverage dependency ``m`` on it, with the
+order, not the coefficient, in the power of ``G``. An edge phase joining surface phases
 (Cantera's way of writing several site types) is read with its surfaces, each a site type, and
 the reactions of all; the edge's rates count per metre of edge, so they take the edge length per
 area of surface (``edge_length``), and Cantera's coverages there are uqms's (``f = 1`` above).
@@ -33,8 +35,8 @@ becomes a reversible step whose reverse follows from equilibrium with a ``reacti
 equal to the standard reaction free energy Cantera implies at the temperature read (exact
 there, and only there); its coverage dependencies act on both directions, as in Cantera. Species get uqms's formula names (``CO(S)`` -> ``CO*``,
 the empty site ``PT(S)`` -> ``*``); the description lists the renaming. What uqms cannot express
-(reaction orders other than the stoichiometry, bulk phases, adsorbates on several sites,
-electrochemistry, other rate types, coverage-dependent thermochemistry) raises a
+(reaction orders of gas species other than their coefficients, bulk phases, adsorbates on
+several sites, electrochemistry, other rate types, coverage-dependent thermochemistry) raises a
 :class:`~uqms.errors.WorkflowError` naming the file, the reaction and the feature.
 
 Writing (:func:`cantera_yaml_content`, :func:`write_cantera_yaml`): one sample of a mechanism.
@@ -192,10 +194,13 @@ class _Reader:
             self._check_surfaces(surfaces, f"{self.where}.thermo")
         self.surfaces = surfaces
         self.kinetics = [_Kinetics(surface, surface.site_density, 1.0) for surface in surfaces] + edge
-        gases = {p.name: p for surface in surfaces for p in surface.adjacent.values()}
-        if len(gases) != 1 or next(iter(gases.values())).phase_of_matter != "gas":
+        adjacent = {p.name: p for surface in surfaces for p in surface.adjacent.values()}
+        gases = {name: p for name, p in adjacent.items() if p.phase_of_matter == "gas"}
+        others = sorted(set(adjacent) - set(gases))
+        if len(gases) != 1 or others:
             raise WorkflowError(self.source, f"phases.{surfaces[0].name}.adjacent-phases", "uqms reads surfaces next "
-                                f"to one gas phase; found {sorted(gases)}")
+                                f"to one gas phase; found gas phases {sorted(gases)} and other (bulk) phases {others}, "
+                                "which are not supported")
         self.gas = next(iter(gases.values()))
         self.gas_names = set(self.gas.species_names)
         self.temperature = float(temperature if temperature is not None else surfaces[0].T)
@@ -244,7 +249,7 @@ class _Reader:
         phases), the empty site ``*`` (``*phase``)."""
         used: set[str] = set()
         for *_, reaction in self.reactions:
-            used |= set(reaction.reactants) | set(reaction.products)
+            used |= set(reaction.reactants) | set(reaction.products) | set(reaction.orders)
         for surface in self.surfaces:
             for k in surface.species_names:
                 if k in used and surface.species(k).size != 1:
@@ -383,19 +388,21 @@ class _Reader:
         """uqms Arrhenius keys (``A``, ``b``, ``Ea`` in eV, ``coverage_dependencies``; with ``suffix``)
         of one Cantera reaction, per site of ``per_site`` and bar of each gas reactant."""
         rate = reaction.rate
-        if reaction.orders and any(reaction.orders[k] != reaction.reactants.get(k) for k in reaction.orders):
+        orders = {**reaction.reactants, **reaction.orders}  # Cantera's rate law: prod_k C_k**order_k
+        changed = {k: o - reaction.reactants.get(k, 0.0) for k, o in orders.items() if o != reaction.reactants.get(k)}
+        if any(k in self.gas_names for k in changed):  # (Cantera allows orders in irreversible reactions only)
             raise WorkflowError(self.source, where, f"reaction orders {dict(reaction.orders)} differ from the "
-                                "stoichiometry; uqms steps follow mass action")
+                                "stoichiometry of a gas species; uqms steps follow mass action in the pressures")
         if rate.type not in ("interface-Arrhenius", "sticking-Arrhenius"):
             raise WorkflowError(self.source, where, f"rate type {rate.type!r} is not supported; uqms reads "
                                 "'interface-Arrhenius' (rate-constant) and 'sticking-Arrhenius' (sticking-coefficient)")
         if rate.uses_electrochemistry:
             raise WorkflowError(self.source, where, "electrochemical reactions are not supported")
         a, b, ea = rate.pre_exponential_factor, rate.temperature_exponent, rate.activation_energy / EV_PER_KMOL
-        log_factor, n_gas = self.sites.log_factor(reaction.reactants, self.gas_names, per_site)
+        log_factor, n_gas = self.sites.log_factor(orders, self.gas_names, per_site)
         log_factor += math.log(kinetics.per_area)
         if rate.type == "sticking-Arrhenius":
-            n_surface = sum(c for k, c in reaction.reactants.items() if k not in self.gas_names)
+            n_surface = sum(c for k, c in orders.items() if k not in self.gas_names)
             if kinetics.sticking_density is None:
                 raise WorkflowError(self.source, where, "a sticking reaction on an edge is not supported")
             if n_gas != 1 or rate.sticking_order != n_surface:
@@ -409,14 +416,16 @@ class _Reader:
             # gamma / G**n_s * sqrt(R T / (2 pi W)): Arrhenius in T with b + 1/2 and A * sqrt(R / (2 pi W))
             a *= math.sqrt(GAS_CONSTANT / (2 * math.pi * rate.sticking_weight)) / kinetics.sticking_density ** n_surface
             b += 0.5
-        dependencies = {}
+        # a surface species' order beyond its coefficient is a power of its coverage: Cantera's ``m``
+        dependencies = {self.names[k]: {"a": 0.0, "m": m, "E": 0.0} for k, m in changed.items()}
         for species, dependency in rate.coverage_dependencies.items():
             if species not in self.sites.site_of:
                 raise WorkflowError(self.source, where, f"coverage dependency on {species!r}, which is not a "
                                     "surface species of the reactions read")
             f = self.sites.scale[species]
-            dependencies[self.names[species]] = {"a": dependency["a"] * f, "m": dependency["m"],
-                                                 "E": dependency["E"] / EV_PER_KMOL * f}
+            read = {"a": dependency["a"] * f, "m": dependency["m"], "E": dependency["E"] / EV_PER_KMOL * f}
+            dependencies[self.names[species]] = _combined(dependencies, {self.names[species]: read})[
+                self.names[species]]
             log_factor += dependency["m"] * math.log(f)
         keys = {"A": a * math.exp(log_factor), "b": b - n_gas, "Ea": ea}
         if dependencies:
@@ -477,7 +486,7 @@ def _first_line(error: Exception) -> str:
             break
         if line and not set(line) <= {"*"}:
             kept.append(line.split("Node begins with")[0].strip())
-    return " ".join(kept[:3])[:400]
+    return " ".join(kept[:4])[:500]
 
 
 def _yaml_problem(error) -> str:

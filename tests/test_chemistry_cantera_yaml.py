@@ -109,6 +109,12 @@ def cantera_steady_state(surface, newton: bool = True) -> None:
     raise AssertionError("Cantera's coverages did not settle")
 
 
+def uqms_rates(m: Mechanism, k, theta: np.ndarray, pressures=None):
+    """uqms's forward and reverse rates (samples, steps) at coverages ``theta`` (uqms's columns)."""
+    return RateEquations(m).rates(*pressure_weighted(m, k, pressure_array(m, pressures, len(theta))), np.log(theta),
+                                  k.coverage)
+
+
 def test_reading_keeps_species_sites_and_states_what_it_renamed(co_oxidation):
     content = read_cantera(co_oxidation, temperature=600.0, products=["CO2"])
     m = Mechanism.from_dict(content, str(co_oxidation))
@@ -131,8 +137,7 @@ def test_every_rate_read_from_cantera_yaml_equals_cantera_s_at_any_coverage(co_o
     theta = {"PT(S)": 0.31, "CO(S)": 0.42, "O(S)": 0.2, "CO2(S)": 0.07}
     surface.coverages = theta
     uqms_theta = np.array([[theta["CO(S)"], theta["O(S)"], theta["CO2(S)"], theta["PT(S)"]]])
-    forward, reverse = RateEquations(m).rates(*pressure_weighted(m, k, pressure_array(m, None, 1)),
-                                              np.log(uqms_theta), k.coverage)
+    forward, reverse = uqms_rates(m, k, uqms_theta)
     density = surface.site_density
     np.testing.assert_allclose(forward[0], surface.forward_rates_of_progress / density, rtol=1e-12)
     np.testing.assert_allclose(reverse[0], surface.reverse_rates_of_progress / density, rtol=1e-12)
@@ -361,10 +366,8 @@ def test_two_site_types_and_their_coverage_dependence_survive_the_round_trip(tmp
     k_back = rate_constants_at(back, np.array([600.0]), {})
     np.testing.assert_allclose(k_back.forward, k.forward, rtol=1e-12)
     np.testing.assert_allclose(k_back.reverse[:, [0, 1, 3]], k.reverse[:, [0, 1, 3]], rtol=1e-12)
-    x = np.log([[0.3, 0.6, 0.7, 0.4]])  # rates at coverages: interactions come back as coverage dependencies
-    p = pressure_array(m, None, 1)
-    for got, want in zip(RateEquations(back).rates(*pressure_weighted(back, k_back, p), x, k_back.coverage),
-                         RateEquations(m).rates(*pressure_weighted(m, k, p), x, k.coverage), strict=True):
+    theta = np.array([[0.3, 0.6, 0.7, 0.4]])  # rates at coverages: interactions come back as coverage dependencies
+    for got, want in zip(uqms_rates(back, k_back, theta), uqms_rates(m, k, theta), strict=True):
         np.testing.assert_allclose(got, want, rtol=1e-12)
     ads, spill, des, _ = (s.entry for s in back.steps)
     assert ads.coverage_dependencies["CO*t"].a == pytest.approx(0.2) and ads.coverage_dependencies["CO*t"].E == \
@@ -406,8 +409,7 @@ def test_two_site_types_with_coverage_dependence_reach_cantera_s_steady_state(tm
     # every rate at arbitrary coverages (uqms's per type, Cantera's of all sites: times the share)
     theta = np.array([[0.3, 0.6, 0.7, 0.4]])  # CO*t, CO*s, *t, *s
     surface.coverages = {"CO*t": 0.27, "CO*s": 0.06, "*t": 0.63, "*s": 0.04}
-    forward, reverse = RateEquations(m).rates(*pressure_weighted(m, k, pressure_array(m, None, 1)), np.log(theta),
-                                              k.coverage)
+    forward, reverse = uqms_rates(m, k, theta)
     cantera = surface.forward_rates_of_progress / surface.site_density  # reactions: steps, each reverse after it
     np.testing.assert_allclose(forward[0], cantera[[0, 2, 4, 5]], rtol=1e-12)
     np.testing.assert_allclose(reverse[0, [0, 1, 3]], cantera[[1, 3, 6]], rtol=1e-12)
@@ -455,8 +457,7 @@ def test_bundled_cantera_mechanisms_reach_cantera_s_steady_state(file, temperatu
     theta = rng.uniform(0.05, 1.0, (1, len(m.surface_species)))
     theta /= theta.sum()
     surface.coverages = {names[s]: v for s, v in zip(m.surface_species, theta[0])}
-    forward, reverse = RateEquations(m).rates(*pressure_weighted(m, k, pressure_array(m, pressures, 1)),
-                                              np.log(theta), k.coverage)
+    forward, reverse = uqms_rates(m, k, theta, pressures)
     np.testing.assert_allclose(forward[0], surface.forward_rates_of_progress / surface.site_density, rtol=1e-12)
     np.testing.assert_allclose(reverse[0], surface.reverse_rates_of_progress / surface.site_density, rtol=1e-12)
     state = solve_steady_state(m, k, pressures)
@@ -544,8 +545,6 @@ def test_surfaces_joined_by_an_edge_read_as_site_types_with_cantera_s_rates_and_
         phase.TP = 550.0, gas.P
     total = step.site_density + terrace.site_density
     k = rate_constants_at(m, np.array([550.0]), {})
-    pressures = pressure_array(m, None, 1)
-    equations = RateEquations(m)
 
     def cantera_at(theta):  # uqms's columns: CO*step, CO*terrace, O*terrace, *step, *terrace
         step.coverages = {"CO(s)": theta[0], "Pt(s)": theta[3]}
@@ -553,7 +552,7 @@ def test_surfaces_joined_by_an_edge_read_as_site_types_with_cantera_s_rates_and_
 
     theta = np.array([0.35, 0.2, 0.5, 0.65, 0.3])
     cantera_at(theta)
-    forward, _ = equations.rates(*pressure_weighted(m, k, pressures), np.log(theta[None]), k.coverage)
+    forward, _ = uqms_rates(m, k, theta[None])
     cantera = np.concatenate([step.forward_rates_of_progress, terrace.forward_rates_of_progress,
                               edge.forward_rates_of_progress * EDGE_LENGTH]) / total
     np.testing.assert_allclose(forward[0], cantera, rtol=1e-12)

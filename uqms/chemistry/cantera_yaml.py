@@ -113,8 +113,9 @@ class _Surface:
         self.densities, self.site_of, self.scale = dict(densities), dict(site_of), dict(scale)
         self.total = sum(self.densities.values())
 
-    def log_factor(self, reactants: Mapping[str, int], gas: set[str], per_site: str) -> tuple[float, int]:
-        """``ln F`` and ``n_g`` of ``k_uqms = k_cantera * F * T**-n_g`` (see the module docstring):
+    def log_factor(self, reactants: Mapping[str, float], gas: set[str], per_site: str) -> tuple[float, float]:
+        """``ln F`` and ``n_g`` of ``k_uqms = k_cantera * F * T**-n_g`` (see the module docstring) for
+        the reactants (or reaction orders) given:
         a surface species is at ``density of its type * theta_uqms`` (kmol/m^2) in Cantera."""
         n_gas = sum(c for s, c in reactants.items() if s in gas)
         log = n_gas * math.log(BAR / GAS_CONSTANT) - math.log(self.densities[per_site])
@@ -188,7 +189,7 @@ class _Reader:
             if top.n_reactions and (edge_length is None or edge_length <= 0):
                 raise WorkflowError(self.source, self.where, "an edge's rates count per metre of edge: give "
                                     "edge_length, the metres of edge per m^2 of surface (a positive number)")
-            edge = [_Kinetics(top, None, edge_length or 0.0)] if top.n_reactions else []
+            edge = [_Kinetics(top, None, edge_length)] if top.n_reactions else []
         else:
             surfaces, edge = [top], []
             self._check_surfaces(surfaces, f"{self.where}.thermo")

@@ -115,8 +115,8 @@ class _Surface:
 
     def log_factor(self, reactants: Mapping[str, float], gas: set[str], per_site: str) -> tuple[float, float]:
         """``ln F`` and ``n_g`` of ``k_uqms = k_cantera * F * T**-n_g`` (see the module docstring) for
-        the reactants (or reaction orders) given:
-        a surface species is at ``density of its type * theta_uqms`` (kmol/m^2) in Cantera."""
+        the reactants (or reaction orders) given; a surface species is at ``density of its type *
+        theta_uqms`` (kmol/m^2) in Cantera."""
         n_gas = sum(c for s, c in reactants.items() if s in gas)
         log = n_gas * math.log(BAR / GAS_CONSTANT) - math.log(self.densities[per_site])
         for species, count in reactants.items():

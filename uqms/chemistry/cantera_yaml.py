@@ -23,8 +23,9 @@ Cantera applies the Motz-Wise correction ``gamma / (1 - gamma / 2)`` only where 
 (eV), the same ``m`` and ``f^m`` in ``A``.
 
 Reading (:func:`read_cantera`): the surface phase, the gas species its reactions use (mass from
-the composition, partial pressure from the gas phase's state) and each reaction of the phase as
-a step with Arrhenius parameters and coverage dependencies; a surface species' reaction order
+the composition, partial pressure from the gas phase's state; the gas phase's own reactions are
+no part of a surface mechanism and are left out, as the description says) and each reaction of
+the phase as a step with Arrhenius parameters and coverage dependencies; a surface species' reaction order
 beyond its coefficient (Cantera's ``orders``) is a coverage dependency ``m`` on it, with the
 order, not the coefficient, in the power of ``G``. An edge phase joining surface phases
 (Cantera's way of writing several site types) is read with its surfaces, each a site type, and
@@ -339,6 +340,9 @@ class _Reader:
             description += "; species renamed: " + ", ".join(renamed)
         if unused:
             description += "; surface species in no reaction, left out: " + ", ".join(unused)
+        gas_reactions = getattr(self.gas, "n_reactions", 0)
+        if gas_reactions:
+            description += f"; the {gas_reactions} reactions of gas phase {self.gas.name!r} are not read"
         return {"mechanism": {"name": self.name, "description": description, "products": products or list(gas)},
                 "gas": gas, "sites": sites, "steps": steps}
 

@@ -14,9 +14,10 @@ from uqms.chemistry.thermochemistry import (
     molecule_atoms,
 )
 from uqms.errors import WorkflowError
-from uqms.models.energetics.mechanism_energies import gas_corrections
+from uqms.models.energetics.mechanism_energies import gas_corrections, step_energies
 from uqms.models.microkinetics.from_energies import rate_constants_at
 from uqms.models.microkinetics.rate_constants import BOLTZMANN, PLANCK
+from uqms.models.microkinetics.stages import SteadyStateStage
 
 TEMPERATURES = np.array([300.0, 673.0, 1000.0])
 KJ_PER_MOL = 1e3 / (units._e * units._Nav)  # eV per kJ/mol
@@ -150,11 +151,9 @@ def test_gas_equilibrium_constant_from_the_rate_constants_matches_janaf(reaction
     assert n == 3
 
 
-def test_adsorbate_and_transition_state_frequencies_enter_the_rate_constants():
-    """A + * <=> A* (no barrier), A* <=> B + * through a transition state: harmonic adsorbate and
-    transition-state corrections from ASE's HarmonicThermo, rate constants by hand."""
-    names = {"nu_CO": np.array([1800.0, 2100.0])}
-    m = Mechanism.from_dict({
+def thermo_mechanism() -> Mechanism:
+    """CO oxidation with harmonic adsorbates, one transition state with frequencies, a named CO stretch."""
+    return Mechanism.from_dict({
         "mechanism": {"name": "thermo", "products": ["CO2"], "transition_state": "free_energy"},
         "gas": {"CO": {"mass": 28.0, "energy": 0.0}, "O2": {"mass": 32.0, "energy": 0.0},
                 "CO2": {"mass": 44.0, "energy": -3.0}},
@@ -166,6 +165,14 @@ def test_adsorbate_and_transition_state_frequencies_enter_the_rate_constants():
                   {"equation": "CO* + O* <=> CO2 + 2*", "barrier": 1.1,
                    "transition_state_frequencies": [1500.0, 400.0, 300.0, 250.0, 200.0]}],
     })
+
+
+def test_adsorbate_and_transition_state_frequencies_enter_the_rate_constants():
+    """CO + * <=> CO* and O2 + 2* <=> 2O* without barrier, CO* + O* <=> CO2 + 2* through a transition
+    state: harmonic adsorbate and transition-state corrections from ASE's HarmonicThermo, rate
+    constants by hand (CatMAP's free-energy convention)."""
+    names = {"nu_CO": np.array([1800.0, 2100.0])}
+    m = thermo_mechanism()
     assert m.rate_parameter_names() == ["nu_CO"] and m.parameter_units()["nu_CO"] == "1/cm"
     t = np.array([500.0, 600.0])
     k = rate_constants_at(m, t, names)
@@ -224,3 +231,15 @@ def test_ideal_gas_from_given_positions_and_the_shomate_conflict():
         Mechanism.from_dict({**base, "gas": {"CO": {"mass": 28.0, "ideal_gas": given, "zero_point_energy": 0.13}}},
                             "m.toml")
     assert error.value.key == "gas.CO.zero_point_energy" and "give one" in str(error.value)
+
+
+def test_a_named_frequency_is_an_input_of_the_steady_state_stage():
+    stage = SteadyStateStage(mechanism=thermo_mechanism(), pressures={"CO": 0.1, "O2": 0.2})
+    assert "nu_CO" in stage.inputs and stage.input_units["nu_CO"] == "1/cm"
+    batch = {"T": np.full(3, 500.0), "nu_CO": np.array([1700.0, 1900.0, 2100.0])}
+    batch["reaction_energy"], batch["barrier"] = step_energies(stage.mechanism, batch, 3)
+    out = stage(batch)
+    assert (out["status"] == 0).all() and len(np.unique(out["tof"][:, 0])) == 3
+    for i in range(3):  # the batch equals its samples one by one
+        one = stage({key: value[i:i + 1] for key, value in batch.items()})
+        np.testing.assert_allclose(one["tof"][0], out["tof"][i], rtol=1e-9)

@@ -50,7 +50,16 @@ or given positions), plus any ``free_energy_correction``; an adsorbate may list 
 ``frequencies`` (harmonic limit), and a step its ``transition_state_frequencies`` (the real
 modes of its transition state). Frequencies are in cm^-1 and each may be a batch name. A
 species without them has no correction. Every standard reaction free energy adds the
-corrections of the step's species to its electronic reaction energy.
+corrections of the step's species to its electronic reaction energy. Example::
+
+    [gas.CO]
+    mass = 28.010
+    energy = 0.0
+    ideal_gas = { geometry = "linear", symmetry_number = 1, spin = 0, frequencies = [2143.0] }
+
+    [adsorbates."CO*"]
+    energy = -1.2
+    frequencies = ["nu_CO", 350.0, 300.0, 200.0, 150.0, 90.0]   # the stretch an uncertain input
 
 ``[mechanism] transition_state`` names how a step's barrier becomes a free-energy barrier:
 ``"electronic"`` (the default, uqms's convention so far): the electronic barrier clipped to
@@ -266,6 +275,7 @@ class Mechanism:
         products: gas species whose turnover frequency is reported.
         transition_state: the transition-state convention, ``"electronic"`` or ``"free_energy"``.
         energy_steps: indices of the steps whose rate constants come from energies (the others give them).
+        ideal_gases: the :class:`~uqms.chemistry.thermochemistry.IdealGas` of each gas with an ``ideal_gas`` table.
         source: file the mechanism came from.
     """
 

@@ -243,3 +243,28 @@ def test_a_named_frequency_is_an_input_of_the_steady_state_stage():
     for i in range(3):  # the batch equals its samples one by one
         one = stage({key: value[i:i + 1] for key, value in batch.items()})
         np.testing.assert_allclose(one["tof"][0], out["tof"][i], rtol=1e-9)
+
+
+def test_a_zero_barrier_with_transition_state_frequencies_keeps_its_transition_state():
+    """Under CatMAP's convention ``barrier = 0`` alone means no transition state (max(0, dG)); with
+    transition-state frequencies the transition state is there, level with the initial state in
+    energy, and O2's lost entropy makes it a free-energy barrier."""
+    geometry, sigma, spin = IDEAL["O2"]
+    o2 = {"mass": 32.0, "energy": 0.0, "ideal_gas": {"geometry": geometry, "symmetry_number": sigma, "spin": spin,
+                                                     "frequencies": FREQUENCIES["O2"]}}
+
+    def mechanism(step):
+        return Mechanism.from_dict({"mechanism": {"name": "o2", "products": ["O2"], "transition_state": "free_energy"},
+                                    "gas": {"O2": o2}, "sites": {"s": {"adsorbates": ["O*"]}},
+                                    "steps": [{"equation": "O2 + 2* <=> 2O*", "reaction_energy": -2.0, **step}]})
+
+    t = np.array([600.0])
+    g_o2 = gas_corrections(mechanism({"barrier": 0.0}), t, {})[0, 0]
+    f_ts = harmonic_free_energy(np.array([[600.0, 400.0, 300.0]]), t)[0]
+    plain = rate_constants_at(mechanism({"barrier": 0.0}), t, {}).forward[0, 0]
+    with_state = rate_constants_at(mechanism({"barrier": 0.0, "transition_state_frequencies": [600.0, 400.0, 300.0]}),
+                                   t, {}).forward[0, 0]
+    kt = BOLTZMANN * t[0]
+    assert plain == pytest.approx(kt / PLANCK, rel=1e-12)  # dG < 0: no barrier
+    assert with_state == pytest.approx(kt / PLANCK * np.exp(-(f_ts - g_o2) / kt), rel=1e-12)
+    assert f_ts - g_o2 > 0.5

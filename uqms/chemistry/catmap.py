@@ -19,7 +19,8 @@ frequencies ideal-gas corrections, under CatMAP's ``free_energy`` transition-sta
 Every step is reversible, as in CatMAP. The file is read as data only: frequency lists with
 :func:`ast.literal_eval`, never ``eval``. Not read: electrochemical species, frequency
 estimates from other surfaces (a species with no frequencies on the surface has no thermal
-correction), interaction parameters.
+correction), interaction parameters. A transition state without frequencies exactly as high in
+electronic energy as its initial state reads as a step without one (``barrier = 0``).
 """
 
 from __future__ import annotations

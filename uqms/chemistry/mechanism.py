@@ -255,8 +255,10 @@ class Step:
 
     @property
     def non_activated(self) -> bool:
-        """True for ``barrier = 0`` written as a number: a step without a transition state."""
-        return not isinstance(self.entry.barrier, str) and self.entry.barrier == 0
+        """True for ``barrier = 0`` written as a number and no transition-state frequencies: a step
+        without a transition state."""
+        entry = self.entry
+        return not isinstance(entry.barrier, str) and entry.barrier == 0 and not entry.transition_state_frequencies
 
     @property
     def reverse_given(self) -> bool:

@@ -507,7 +507,8 @@ class Mechanism:
 
     def rate_parameter_names(self) -> list[str]:
         """Names of batch entries read by the rate constants: prefactors, sticking, gas corrections,
-        and the rate constants, Arrhenius parameters and reaction energies of steps that give rates."""
+        the rate constants, Arrhenius parameters and reaction energies of steps that give rates,
+        site densities, interaction parameters and coverage dependencies."""
         values: list[object] = [entry.free_energy_correction for entry in self.config.gas.values()]
         values += self._frequency_values()
         for step in self.steps:

@@ -32,9 +32,11 @@ class SteadyStateStage:
     its rate constants), the temperature and any pressures given as names,
     and the names the rate options read (prefactors, sticking coefficients, gas corrections).
 
-    Outputs (``<prefix>`` prepended): ``coverage`` (adsorbate), ``free_sites`` (site),
-    ``rate`` (net rate per step, 1/s), ``tof`` (product, 1/s),
-    ``selectivity`` (product); on request ``drc`` (step x product),
+    Outputs (``<prefix>`` prepended): ``coverage`` (adsorbate; a fraction of its own site
+    type's sites), ``free_sites`` (site), ``rate`` (net rate per step, 1/s), ``tof``
+    (product, 1/s), ``selectivity`` (product); rates and TOF count per site of the whole
+    surface; with several site types also ``site_tof`` (site x product, 1/s): the production
+    by the steps counted per each type, per site of that type; on request ``drc`` (step x product),
     ``reaction_order`` (product x gas) and ``apparent_activation_energy`` (product, eV).
     Samples the solver cannot converge get a status code and NaN outputs.
 
@@ -77,6 +79,8 @@ class SteadyStateStage:
         units = {"coverage": "1", "free_sites": "1", "rate": "1/s", "tof": "1/s", "selectivity": "1"}
         extra = {"drc": ((f"{p}step", f"{p}product"), "1"), "reaction_order": ((f"{p}product", f"{p}gas"), "1"),
                  "apparent_activation_energy": ((f"{p}product",), "eV")}
+        if len(m.sites) > 1:
+            dims["site_tof"], units["site_tof"] = (f"{p}site", f"{p}product"), "1/s"
         for key, wanted in zip(extra, self.options):
             if wanted:
                 dims[key], units[key] = extra[key]
@@ -103,6 +107,8 @@ class SteadyStateStage:
         tof = state.tof()
         out = {"coverage": state.coverages, "free_sites": state.free_sites, "rate": state.net_rates, "tof": tof,
                "selectivity": state.selectivity()}
+        if len(m.sites) > 1:
+            out["site_tof"] = state.site_tof(m.site_fractions(batch, n))
         drc, orders, barrier_wanted = self.options
         if drc:
             out["drc"] = degree_of_rate_control(state)

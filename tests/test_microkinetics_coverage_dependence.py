@@ -195,3 +195,11 @@ def test_interaction_fraction_defaults_to_the_bep_slope_then_one_half():
     assert coverage.forward_linear[0, dissociation, n] == pytest.approx(-0.5 * 2 * 0.4 / kt)
     assert coverage.reverse_linear[0, dissociation, n] == pytest.approx(0.5 * 2 * 0.4 / kt)
     assert np.count_nonzero(coverage.linear) == 4
+
+
+def test_a_sample_with_a_non_finite_interaction_parameter_is_flagged_alone():
+    m = langmuir()
+    eps, de = np.array([0.1, np.nan, 0.3]), np.full(3, -0.2)
+    state = solve_steady_state(m, rate_constants_at(m, np.full(3, T), {"eps": eps, "dE": de}))
+    np.testing.assert_array_equal(state.status, [0, 2, 0])
+    assert np.isnan(state.coverages[1]).all() and np.isfinite(state.coverages[[0, 2]]).all()

@@ -176,7 +176,7 @@ def solve_steady_state(
              & (reverse_k >= 0).all(1) & np.isfinite(p).all(1) & (p >= 0).all(1) & np.isfinite(start).all(1))
     coverage = rate_constants.coverage
     if coverage is not None:
-        valid &= (np.isfinite(coverage.forward_linear).all((1, 2)) & np.isfinite(coverage.reverse_linear).all((1, 2)))
+        valid &= np.isfinite(coverage.linear).all(axis=(1, 2))
     equations = RateEquations(mechanism)
     x = start.copy()
     iterations = np.zeros(n, dtype=np.int64)

@@ -176,3 +176,30 @@ def test_stage_reads_named_interaction_parameters():
     assert stage.inputs == ("T", "dE", "eps") and stage.input_units["eps"] == "eV"
     out = stage({"T": np.full(3, T), "dE": np.full(3, -0.2), "eps": np.array([0.0, 0.2, 0.4])})
     assert (out["status"] == 0).all() and np.all(np.diff(out["coverage"][:, 0]) < 0)  # repulsion lowers coverage
+
+
+def test_interaction_fraction_defaults_to_the_bep_slope_then_one_half():
+    """NH formation (bep slope 0.14) and a spill-over without bep in the two-site ammonia
+    mechanism: forward L = -alpha dE'/k_B T and reverse L = (1 - alpha) dE'/k_B T, with
+    dE' = d(reaction energy)/d(theta_N*step) = eps_NN times the N*step made (-1 and 0)."""
+    from tests.conftest import REPO
+    from uqms.chemistry.mechanism import load_mechanism
+    m = load_mechanism(REPO / "workflows" / "ammonia_two_sites_mechanism.toml")
+    batch = {"E_N": np.array([-0.5]), "n2_ts_intercept": np.array([1.56]), "step_density": np.array([1e-6]),
+             "eps_NN": np.array([0.4])}
+    coverage = rate_constants_at(m, np.array([T]), batch).coverage
+    kt, n = BOLTZMANN * T, m.surface_species.index("N*step")
+    nh, dissociation = m.step_names.index("NH_formation"), m.step_names.index("N2_dissociation")
+    assert coverage.forward_linear[0, nh, n] == pytest.approx(0.14 * 0.4 / kt)
+    assert coverage.reverse_linear[0, nh, n] == pytest.approx(-(1 - 0.14) * 0.4 / kt)
+    assert coverage.forward_linear[0, dissociation, n] == pytest.approx(-0.5 * 2 * 0.4 / kt)
+    assert coverage.reverse_linear[0, dissociation, n] == pytest.approx(0.5 * 2 * 0.4 / kt)
+    assert np.count_nonzero(coverage.linear) == 4
+
+
+def test_a_sample_with_a_non_finite_interaction_parameter_is_flagged_alone():
+    m = langmuir()
+    eps, de = np.array([0.1, np.nan, 0.3]), np.full(3, -0.2)
+    state = solve_steady_state(m, rate_constants_at(m, np.full(3, T), {"eps": eps, "dE": de}))
+    np.testing.assert_array_equal(state.status, [0, 2, 0])
+    assert np.isnan(state.coverages[1]).all() and np.isfinite(state.coverages[[0, 2]]).all()

@@ -110,18 +110,21 @@ def cantera_steady_state(T=500.0):
     theta = polished.x
     production(theta)
     co2 = t.get_net_production_rates(gas)[gas.species_index("CO2")]
-    return dict(zip(names, theta)), co2 / (step + terrace)
+    return dict(zip(names, theta)), co2 / (step + terrace), co2 / terrace
 
 
 def test_two_site_types_with_spill_over_match_cantera():
     m = two_site_mechanism()
     state = solve_steady_state(m, rate_constants_at(m, np.array([500.0]), {k: np.array([v]) for k, v in K.items()}))
     assert state.status[0] == 0
-    theta, tof = cantera_steady_state()
+    theta, tof, terrace_tof = cantera_steady_state()
     expected = [theta["CO(S)"], theta["CO(T)"], theta["O(T)"], theta["S(S)"], theta["T(T)"]]
     np.testing.assert_allclose(state.theta[0], expected, rtol=1e-6)
     np.testing.assert_allclose(state.tof()[0, 0], tof, rtol=1e-6)
     np.testing.assert_allclose(state.theta[0] @ m.site_membership.T, 1.0, atol=1e-12)  # each site balance
+    site_tof = state.site_tof(m.site_fractions({}, 1))[0, :, 0]  # CO2 forms on terraces only
+    assert site_tof[0] == 0.0
+    np.testing.assert_allclose(site_tof[1], terrace_tof, rtol=1e-6)
 
 
 def test_site_density_may_be_an_uncertain_input_and_scales_the_tof_per_site():
@@ -142,4 +145,6 @@ def test_site_density_may_be_an_uncertain_input_and_scales_the_tof_per_site():
         np.testing.assert_allclose(out["tof"][i], state.tof()[0], rtol=1e-10)
         np.testing.assert_allclose(out["coverage"][i], state.coverages[0], rtol=1e-10)
     assert out["tof"][0, 0] == pytest.approx(cantera_steady_state()[1], rel=1e-6)
+    shares = np.stack([densities, np.full(3, TERRACE)], axis=1) / (densities + TERRACE)[:, None]
+    np.testing.assert_allclose((shares[:, :, None] * out["site_tof"]).sum(axis=1), out["tof"], rtol=1e-12)
     assert len(set(np.round(out["tof"][:, 0], 12))) == 3  # the density matters

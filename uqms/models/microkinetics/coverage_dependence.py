@@ -33,32 +33,48 @@ class CoverageDependence:
     """The terms of the log rate constants linear in the coverages, L per unit coverage.
 
     Attributes:
-        linear: (samples, surface species, 2 x steps): the forward rate constants' columns,
-            then the reverse ones' (one array laid out for the solver's products: both
-            directions at once, steps last).
+        linear: (samples, species with a term, 2 x steps): the forward rate constants'
+            columns, then the reverse ones' (laid out for the solver's products: both
+            directions at once, steps last; only the coverages that enter, so the arrays the
+            solver builds from it stay small).
+        species: columns of those species among ``mechanism.surface_species``.
+        n_species: number of surface species.
     """
 
     linear: np.ndarray
+    species: np.ndarray
+    n_species: int
+
+    @classmethod
+    def from_full(cls, linear: np.ndarray) -> CoverageDependence | None:
+        """From L over every surface species (samples, surface species, 2 x steps); None if all zero."""
+        species = np.flatnonzero(np.any(linear != 0, axis=(0, 2)))
+        return cls(linear[:, species], species, linear.shape[1]) if species.size else None
+
+    def _full(self, directions: slice) -> np.ndarray:
+        full = np.zeros((len(self.linear), self.n_species, self.linear.shape[2]))
+        full[:, self.species] = self.linear
+        return full[:, :, directions].transpose(0, 2, 1)
 
     @property
     def forward_linear(self) -> np.ndarray:
         """L of the forward rate constants (samples, steps, surface species)."""
-        return self.linear[:, :, : self.linear.shape[2] // 2].transpose(0, 2, 1)
+        return self._full(slice(0, self.linear.shape[2] // 2))
 
     @property
     def reverse_linear(self) -> np.ndarray:
         """L of the reverse rate constants (samples, steps, surface species)."""
-        return self.linear[:, :, self.linear.shape[2] // 2 :].transpose(0, 2, 1)
+        return self._full(slice(self.linear.shape[2] // 2, None))
 
     def __getitem__(self, rows) -> CoverageDependence:
         """The same dependence on a subset of the samples."""
-        return CoverageDependence(self.linear[rows])
+        return CoverageDependence(self.linear[rows], self.species, self.n_species)
 
 
 def coverage_dependence(mechanism: Mechanism, thermal_energy: np.ndarray,
                         batch: Mapping[str, np.ndarray]) -> CoverageDependence | None:
     """The coverage dependence of the mechanism's rate constants at k_B T = ``thermal_energy``
-    (eV, shaped (samples,)); None if the mechanism has none."""
+    (eV, shaped (samples,)); None if the mechanism has none (or all its terms are zero)."""
     if not mechanism.has_coverage_dependence:
         return None
     thermal_energy = np.asarray(thermal_energy, dtype=float)
@@ -81,7 +97,7 @@ def coverage_dependence(mechanism: Mechanism, thermal_energy: np.ndarray,
                 k = mechanism.surface_species.index(name)
                 direction[:, j, k] += (resolve(dependency.a, batch, n) * np.log(10.0)
                                     - resolve(dependency.E, batch, n) / thermal_energy)
-    return CoverageDependence(linear)
+    return CoverageDependence.from_full(linear)
 
 
 def coverage_orders(mechanism: Mechanism) -> tuple[np.ndarray, np.ndarray]:

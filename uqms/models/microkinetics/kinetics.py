@@ -94,7 +94,7 @@ class RateEquations:
         """Forward and reverse rates from pressure-weighted rate constants and log-coverages."""
         forward, reverse = x @ self.forward_exponent.T, x @ self.reverse_exponent.T
         if coverage is not None:
-            shift = np.einsum("nkj,nk->nj", coverage.linear, np.exp(x))
+            shift = np.einsum("nkj,nk->nj", coverage.linear, np.exp(x[:, coverage.species]))
             steps = forward.shape[1]
             forward += shift[:, :steps]
             reverse += shift[:, steps:]
@@ -141,9 +141,10 @@ class RateEquations:
         """d(N @ net rates)/dx of the adsorbate balances (samples, adsorbates, species), unscaled."""
         derivatives = self.combined_derivatives(self.balance_operator, forward, reverse)
         if coverage is not None:  # sum_j N_aj (r+_j L+_jk - r-_j L-_jk) theta_k, contracted by BLAS (einsum: 20x slower)
+            species = coverage.species
             weighted = np.concatenate([forward, reverse], axis=1)[:, None, :] * coverage.linear
-            contracted = (weighted.reshape(-1, weighted.shape[2]) @ self.signed_net.T).reshape(len(x), x.shape[1], -1)
-            derivatives += (contracted * np.exp(x)[:, :, None]).transpose(0, 2, 1)
+            contracted = (weighted.reshape(-1, weighted.shape[2]) @ self.signed_net.T).reshape(len(x), len(species), -1)
+            derivatives[:, :, species] += (contracted * np.exp(x[:, species])[:, :, None]).transpose(0, 2, 1)
         return derivatives
 
     def jacobian(self, forward: np.ndarray, reverse: np.ndarray, x: np.ndarray, scale: np.ndarray,

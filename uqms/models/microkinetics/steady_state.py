@@ -107,6 +107,22 @@ class SteadyState:
         columns = [self.mechanism.gas.index(p) for p in products]
         return production_rates(self.mechanism, self.net_rates)[:, columns]
 
+    def site_tof(self, site_fractions: np.ndarray, products: tuple[str, ...] | None = None) -> np.ndarray:
+        """Turnover frequency of each product on each site type (samples, site types, products):
+        the production by the steps counted per that type (``per_site``), per site of that type.
+
+        ``site_fractions`` (samples, site types) is each type's share of all sites
+        (:meth:`~uqms.chemistry.mechanism.Mechanism.site_fractions`); the shares times these
+        sum to :meth:`tof`.
+        """
+        mechanism = self.mechanism
+        products = mechanism.products if products is None else products
+        columns = [mechanism.gas.index(p) for p in products]
+        stoichiometry = (mechanism.product_gas - mechanism.reactant_gas)[:, columns]  # steps x products
+        home = np.eye(len(mechanism.sites))[mechanism.step_site]  # steps x site types
+        production = np.einsum("nj,js,jp->nsp", self.net_rates, home, stoichiometry)
+        return production / site_fractions[:, :, None]
+
     def selectivity(self, products: tuple[str, ...] | None = None) -> np.ndarray:
         """Share of each product in the total production of the named products (samples, products)."""
         tof = self.tof(products)
@@ -160,7 +176,7 @@ def solve_steady_state(
              & (reverse_k >= 0).all(1) & np.isfinite(p).all(1) & (p >= 0).all(1) & np.isfinite(start).all(1))
     coverage = rate_constants.coverage
     if coverage is not None:
-        valid &= (np.isfinite(coverage.forward_linear).all((1, 2)) & np.isfinite(coverage.reverse_linear).all((1, 2)))
+        valid &= np.isfinite(coverage.linear).all(axis=(1, 2))
     equations = RateEquations(mechanism)
     x = start.copy()
     iterations = np.zeros(n, dtype=np.int64)

@@ -448,13 +448,12 @@ def mechanism_import(
                                              help="m of edge per m^2 of surface, for an edge phase's reactions"),
 ) -> None:
     """Read a Cantera surface mechanism into a uqms mechanism file."""
-    from uqms.chemistry.cantera_yaml import read_cantera, write_mechanism_toml
-    from uqms.chemistry.mechanism import Mechanism
+    from uqms.chemistry.cantera_yaml import load_cantera_mechanism
+    from uqms.chemistry.mechanism import write_mechanism_toml
 
     try:
-        content = read_cantera(source, phase, temperature, _names(products) or None, edge_length)
-        mechanism = Mechanism.from_dict(content, str(source))
-        write_mechanism_toml(content, out)
+        mechanism = load_cantera_mechanism(source, phase, temperature, _names(products) or None, edge_length)
+        write_mechanism_toml(mechanism, out)
     except (UqmsError, ImportError, OSError) as error:
         _fail(error)
     console.print(f"{source} -> {out}: {mechanism!r}", highlight=False)

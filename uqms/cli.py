@@ -418,7 +418,7 @@ def surrogate_show(model_file: Path = typer.Argument(..., help="surrogate file (
     _print_surrogate(model, model_file)
 
 
-mechanism_app = typer.Typer(help="Convert mechanisms to and from Cantera YAML.", no_args_is_help=True)
+mechanism_app = typer.Typer(help="Convert mechanisms to and from Cantera YAML; import CatMAP models.", no_args_is_help=True)
 app.add_typer(mechanism_app, name="mechanism")
 
 
@@ -457,6 +457,31 @@ def mechanism_import(
     except (UqmsError, ImportError, OSError) as error:
         _fail(error)
     console.print(f"{source} -> {out}: {mechanism!r}", highlight=False)
+
+
+@mechanism_app.command("import-catmap")
+def mechanism_import_catmap(
+    energies: Path = typer.Argument(..., help="CatMAP energy table (energies.txt)"),
+    reactions: Path = typer.Option(..., "--reactions", help="CatMAP model file (.mkm: its rxn_expressions, read "
+                                                            "without running it) or a text file of one expression "
+                                                            "per line"),
+    surface: str = typer.Option(..., "--surface", help="the surface_name whose rows are read"),
+    out: Path = typer.Option(..., "--out", help="uqms mechanism file to write (TOML)"),
+    pressure: list[str] = typer.Option([], "--pressure", help="GAS=BAR (default: 0)"),
+    products: list[str] = typer.Option([], "--products", help="gas species whose TOF is reported "
+                                                              "(default: the gases only ever produced)"),
+) -> None:
+    """Read a CatMAP model (energy table and reaction expressions) into a uqms mechanism file."""
+    from uqms.chemistry.catmap import read_catmap
+    from uqms.chemistry.mechanism import write_mechanism_toml
+
+    pressures = _assignments(pressure, "--pressure")
+    try:
+        mechanism = read_catmap(energies, reactions, surface, pressures=pressures, products=_names(products) or None)
+        write_mechanism_toml(mechanism, out)
+    except (UqmsError, OSError, UnicodeDecodeError) as error:
+        _fail(error)
+    console.print(f"{energies} + {reactions} -> {out}: {mechanism!r}", highlight=False)
 
 
 @mechanism_app.command("export")

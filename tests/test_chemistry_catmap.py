@@ -237,6 +237,27 @@ def test_cli_import_names_the_model_file_and_expression_it_cannot_read(tmp_path)
         result.output.split())
 
 
+def test_cli_import_picks_the_site_name_given_where_the_surface_has_several(tmp_path):
+    energies = tmp_path / "energies.txt"
+    energies.write_text(ENERGIES.read_text() + "Pt\t211\tCO\t1.2\tfcc\t[]\t[]\tstep row\t0.25\n")
+    reactions = tmp_path / "co.txt"
+    reactions.write_text("\n".join(EXPRESSIONS))
+    options = ["mechanism", "import-catmap", str(energies), "--reactions", str(reactions), "--surface", "Pt",
+               "--out", str(tmp_path / "co.toml")]
+    result = runner.invoke(app, options, env={"COLUMNS": "300"})
+    assert result.exit_code == 2 and "site names ['111', '211'] on this surface" in result.output
+    assert "--site SYMBOL=SITE_NAME" in result.output
+    result = runner.invoke(app, [*options, "--site", "s=111"])
+    assert result.exit_code == 0, result.output
+    t = np.array([500.0])
+    np.testing.assert_allclose(rate_constants_at(load_mechanism(tmp_path / "co.toml"), t, {}).forward,
+                               rate_constants_at(read_catmap(ENERGIES, EXPRESSIONS, "Pt"), t, {}).forward, rtol=1e-12)
+    result = runner.invoke(app, [*options, "--site", "s=211"], env={"COLUMNS": "300"})
+    assert result.exit_code == 2 and "no row for 'O' (surface 'Pt', site ['211'])" in result.output
+    result = runner.invoke(app, [*options, "--site", "s"])
+    assert result.exit_code == 2 and "--site: expected SYMBOL=SITE_NAME, got 's'" in result.output
+
+
 WORKFLOW = """
 [workflow]
 name = "catmap_co"

@@ -422,15 +422,17 @@ mechanism_app = typer.Typer(help="Convert mechanisms to and from Cantera YAML; i
 app.add_typer(mechanism_app, name="mechanism")
 
 
-def _assignments(values: list[str], option: str) -> dict[str, float]:
-    """``{name: number}`` from ``NAME=VALUE`` given repeated or comma-separated."""
+def _assignments(values: list[str], option: str, convert=float, form: str = "NAME=NUMBER") -> dict:
+    """``{name: convert(value)}`` from ``NAME=VALUE`` given repeated or comma-separated."""
     found = {}
     for item in _names(values):
-        name, _, number = item.partition("=")
+        name, equals, value = (part.strip() for part in item.partition("="))
         try:
-            found[name.strip()] = float(number)
+            if not (name and equals and value):
+                raise ValueError(item)
+            found[name] = convert(value)
         except ValueError:
-            _fail(f"{option}: expected NAME=NUMBER, got {item!r}")
+            _fail(f"{option}: expected {form}, got {item!r}")
     return found
 
 
@@ -470,14 +472,18 @@ def mechanism_import_catmap(
     pressure: list[str] = typer.Option([], "--pressure", help="GAS=BAR (default: 0)"),
     products: list[str] = typer.Option([], "--products", help="gas species whose TOF is reported "
                                                               "(default: the gases only ever produced)"),
+    site: list[str] = typer.Option([], "--site", help="SYMBOL=SITE_NAME: the table's site_name of a site symbol "
+                                                      "of the expressions (default: the surface's only one)"),
 ) -> None:
     """Read a CatMAP model (energy table and reaction expressions) into a uqms mechanism file."""
     from uqms.chemistry.catmap import read_catmap
     from uqms.chemistry.mechanism import write_mechanism_toml
 
     pressures = _assignments(pressure, "--pressure")
+    site_names = _assignments(site, "--site", str, "SYMBOL=SITE_NAME") or None
     try:
-        mechanism = read_catmap(energies, reactions, surface, pressures=pressures, products=_names(products) or None)
+        mechanism = read_catmap(energies, reactions, surface, site_names=site_names, pressures=pressures,
+                                products=_names(products) or None)
         write_mechanism_toml(mechanism, out)
     except (UqmsError, OSError, UnicodeDecodeError) as error:
         _fail(error)

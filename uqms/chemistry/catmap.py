@@ -291,7 +291,7 @@ def _site_names(given, symbols: list[str], rows: list[dict[str, Any]], source: s
     names = sorted({r["site_name"] for r in rows})
     if len(symbols) > 1 or len(names) != 1:
         raise WorkflowError(source, "site_name", f"site symbols {symbols} and site names {names} on this surface: "
-                            "give site_names={symbol: site_name}")
+                            "give site_names={symbol: site_name} (on the command line --site SYMBOL=SITE_NAME)")
     return {symbols[0]: names}
 
 

@@ -103,7 +103,8 @@ class CommandStage:
             ``{python}`` stands for this Python interpreter, ``{program_file}`` for ``program_file``.
         inputs: names of the inputs the templates (and the cache key) use.
         outputs: ``{name: {decoder = ..., unit = ..., ...}}`` (see
-            :mod:`~uqms.models.external.decoders`; ``unit`` defaults to ``"1"``).
+            :mod:`~uqms.models.external.decoders`; ``unit`` defaults to ``"1"``; a vector output
+            of fixed length adds ``length`` and ``dim``, its axis in the run).
         templates: ``[{template_file, name}]``: each template rendered with the sample's inputs
             and written as ``name`` in the sample folder.
         program_file: the program (a script or executable) the command runs; its content is
@@ -142,6 +143,14 @@ class CommandStage:
             raise ValueError("inputs, outputs: expected at least one of each")
         self.decoders = {name_: make_decoder(name_, spec) for name_, spec in outputs.items()}
         self.units = {name_: str(spec.get("unit", "1")) for name_, spec in outputs.items()}
+        self.shapes = {name_: (spec["length"],) if "length" in spec else () for name_, spec in outputs.items()}
+        self.output_dims = {name_: (spec["dim"],) for name_, spec in outputs.items() if "dim" in spec}
+        self.output_coords: dict[str, list[int]] = {}
+        for name_, (dim,) in self.output_dims.items():
+            length = self.shapes[name_][0]
+            if len(self.output_coords.setdefault(dim, list(range(length)))) != length:
+                raise ValueError(f"outputs.{name_}.dim: {dim!r} is the axis of another output of length "
+                                 f"{len(self.output_coords[dim])}, not {length}")
         self.templates = read_templates(templates, self.inputs)
         if "{program_file}" in " ".join(self.command) and program_file is None:
             raise ValueError("command: uses {program_file}, but the option program_file is not given")
@@ -171,7 +180,7 @@ class CommandStage:
         if failed:
             log.warning("stage %r: %d of %d samples failed; the first: %s", self.name, len(failed), len(outcomes),
                         failed[0].text.strip().splitlines()[0] if failed[0].text.strip() else "")
-        return outcomes_to_batch(outcomes, {name: () for name in self.outputs})
+        return outcomes_to_batch(outcomes, self.shapes)
 
     def argv(self) -> list[str]:
         """The command with ``{python}`` and ``{program_file}`` put in."""
@@ -210,7 +219,7 @@ class CommandStage:
                 return Outcome(TIMED_OUT, text=f"killed after {self.timeout:g} s\n{_tail(folder / STDERR_FILE)}")
         if code != 0:
             return Outcome(FAILED, text=f"exit code {code}\n{_tail(folder / STDERR_FILE)}")
-        values: dict[str, float] = {}
+        values: dict[str, float | list[float]] = {}
         for output, decode in self.decoders.items():
             try:
                 values[output] = decode(folder)

@@ -48,6 +48,7 @@ from uqms.models.external.per_sample import (
     batch_samples,
     evaluate_samples,
     outcomes_to_batch,
+    scheduling,
 )
 
 RAISED = 1
@@ -102,6 +103,7 @@ class AtomisticEnergy:
             ``get_xc_functional`` and ``get_nonselfconsistent_energies`` (GPAW or VASP with BEEF-vdW).
         ensemble_seed: seed of the ensemble's functionals (the same for every sample).
         cache_path: SQLite file of per-sample results; None: nothing is cached.
+        resources, seconds_per_sample: as for :class:`~uqms.models.external.command.CommandStage`.
         name: the stage's label in messages and in the cache.
     """
 
@@ -119,6 +121,8 @@ class AtomisticEnergy:
         ensemble_size: int = 0,
         ensemble_seed: int = 0,
         cache_path: str | None = None,
+        resources: Mapping[str, float] | None = None,
+        seconds_per_sample: float | None = None,
         name: str = "atomistic.energy",
     ):
         self.inputs = tuple(inputs)
@@ -159,6 +163,7 @@ class AtomisticEnergy:
         self.output_dims = {self.members: (MEMBER,)} if self.ensemble_size else {}
         self.output_coords = {MEMBER: list(range(self.ensemble_size))} if self.ensemble_size else {}
         self.cache_path, self.name = cache_path, name
+        self.resources, self.seconds_per_sample = scheduling(resources, seconds_per_sample)
         source = inspect.getsource(self.modify_function) if self.modify_function else ""
         self.settings = {"structure": structure, "format": format, "calculator": calculator,
                          "modify": [modify, hashlib.sha256(source.encode()).hexdigest()],

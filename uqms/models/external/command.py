@@ -46,6 +46,7 @@ from uqms.models.external.per_sample import (
     batch_samples,
     evaluate_samples,
     outcomes_to_batch,
+    scheduling,
 )
 
 FAILED, TIMED_OUT, MISSING, UNPARSABLE, NOT_STARTED = 1, 2, 3, 4, 5
@@ -116,6 +117,10 @@ class CommandStage:
         work_path: folder under which each sample gets its own fresh folder (default: the
             system's temporary folder).
         keep_folders: keep each sample's folder after its outputs are read.
+        resources: Dask resources a task needs, e.g. ``{"cores": 4}`` for a program using four
+            (workers must be started with them; see :func:`uqms.execution.execute`).
+        seconds_per_sample: the program's time per sample, s, when known: batches are sized
+            from it (slow samples: one per task) instead of a timing of the first samples.
         name: the stage's label in messages and in the cache.
     """
 
@@ -133,6 +138,8 @@ class CommandStage:
         cache_path: str | None = None,
         work_path: str | None = None,
         keep_folders: bool = False,
+        resources: Mapping[str, float] | None = None,
+        seconds_per_sample: float | None = None,
         name: str = "external.command",
     ):
         self.command = shlex.split(command) if isinstance(command, str) else [str(part) for part in command]
@@ -163,6 +170,7 @@ class CommandStage:
             raise ValueError(f"concurrency: expected a positive integer, got {concurrency!r}")
         self.timeout, self.concurrency = float(timeout), concurrency
         self.cache_path, self.work_path, self.keep_folders, self.name = cache_path, work_path, keep_folders, name
+        self.resources, self.seconds_per_sample = scheduling(resources, seconds_per_sample)
         program = Path(program_file).read_bytes() if program_file else b""
         self.settings = {  # what decides a sample's outcome, besides its inputs: the cache key
             "command": self.command, "program": hashlib.sha256(program).hexdigest(), "templates": self.templates,

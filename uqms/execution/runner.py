@@ -146,7 +146,7 @@ def _execute(workflow, n, seed, batch_size, scheduler, store, quiet, task_timeou
                     else _MemorySink(workflow, n, seed, template))
         bounds = batch_bounds(n, batch_size)
         todo = [i for i in range(len(bounds)) if not sink.is_done(i)]
-        probed = [i for i in todo if probe and bounds[i][1] <= len(probe["status"])]  # never computed twice
+        covered = len(probe["status"]) if probe else 0  # samples the probe computed: never computed again
         with sample_progress(quiet) as progress:
             task = progress.add_task(workflow.name, total=n, completed=n - sum(bounds[i][1] - bounds[i][0] for i in todo))
 
@@ -154,10 +154,10 @@ def _execute(workflow, n, seed, batch_size, scheduler, store, quiet, task_timeou
                 sink.write(index, arrays)
                 progress.advance(task, bounds[index][1] - bounds[index][0])
 
-            for i in probed:
-                finished(i, {name: value[bounds[i][0]:bounds[i][1]] for name, value in probe.items()})
-            todo = [i for i in todo if i not in set(probed)]
-
+            for i in todo:
+                if bounds[i][1] <= covered:
+                    finished(i, {name: value[bounds[i][0]:bounds[i][1]] for name, value in probe.items()})
+            todo = [i for i in todo if bounds[i][1] > covered]
             if client is None:
                 for i in todo:
                     finished(i, evaluate_batch(workflow, *bounds[i], n, seed))

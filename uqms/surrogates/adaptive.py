@@ -34,6 +34,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import xarray as xr
@@ -41,6 +42,9 @@ from threadpoolctl import threadpool_limits
 
 from uqms.surrogates.fit import fit_surrogate, training_data
 from uqms.surrogates.model import METHODS, Surrogate
+
+if TYPE_CHECKING:
+    from uqms.workflow import Workflow
 
 CRITERIA = ("gp", "pce")
 
@@ -138,7 +142,7 @@ class GivenSamples:
         return getattr(self.workflow, name)
 
 
-def train_adaptively(workflow, inputs: Sequence[str], outputs: Sequence[str], target_error: float,
+def train_adaptively(workflow: Workflow, inputs: Sequence[str], outputs: Sequence[str], target_error: float,
                      initial: int = 20, step: int = 5, max_samples: int = 200, pool: int = 2000,
                      methods: Sequence[str] = METHODS, max_order: int | None = None,
                      transform: Mapping[str, str] | None = None, seed: int | None = None,

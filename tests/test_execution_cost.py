@@ -130,3 +130,25 @@ def test_a_local_cluster_uqms_starts_offers_the_resources(monkeypatch):
     flow.resources = {"cores": 2.0}
     run = flow.run(n=32, scheduler="local", batch_size=8)
     np.testing.assert_array_equal(run["y"].values, flow.run(n=32, scheduler="synchronous")["y"].values)
+
+
+def test_cost_and_resources_from_a_workflow_file_and_stage_options(tmp_path):
+    from uqms.errors import WorkflowError
+    from uqms.models.external.command import CommandStage
+
+    text = ISHIGAMI.read_text().replace('scheduler = "synchronous"',
+                                        'scheduler = "synchronous"\nseconds_per_sample = 5.0\nresources = { cores = 2 }')
+    path = tmp_path / "ishigami.toml"
+    path.write_text(text)
+    flow = Workflow.from_file(path)
+    assert flow.seconds_per_sample == 5.0 and flow.resources == {"cores": 2.0}
+    path.write_text(text.replace("resources = { cores = 2 }", "resources = { cores = -1 }"))
+    with pytest.raises(WorkflowError, match=r"execution\.resources\.cores"):
+        Workflow.from_file(path)
+    outputs = {"y": {"decoder": "regex", "file": "stdout", "pattern": "y = (\\S+)"}}
+    stage = CommandStage(["true"], inputs=["x"], outputs=outputs, resources={"cores": 4}, seconds_per_sample=60.0)
+    assert stage.resources == {"cores": 4.0} and stage.seconds_per_sample == 60.0
+    with pytest.raises(ValueError, match="resources.cores: expected a positive number, got 0"):
+        CommandStage(["true"], inputs=["x"], outputs=outputs, resources={"cores": 0})
+    with pytest.raises(ValueError, match="seconds_per_sample: expected a positive number of seconds"):
+        CommandStage(["true"], inputs=["x"], outputs=outputs, seconds_per_sample=-1.0)

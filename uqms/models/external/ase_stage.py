@@ -50,6 +50,7 @@ from uqms.models.external.per_sample import (
     outcomes_to_batch,
     scheduling,
 )
+from uqms.models.outputs import DeclaredOutputs, DeclaresOutputs, Output
 
 RAISED = 1
 MEMBER = "member"
@@ -86,7 +87,7 @@ def modifier(reference: str) -> Callable[..., Atoms | None]:
         raise ValueError(f"modify: expected 'package.module:function', cannot find {reference!r} ({error})") from None
 
 
-class AtomisticEnergy:
+class AtomisticEnergy(DeclaresOutputs):
     """Potential energy (eV) of a structure per sample, and optionally its BEEF ensemble energies.
 
     Args:
@@ -158,10 +159,9 @@ class AtomisticEnergy:
         self.calculator_parameters = dict(calculator_parameters or {})
         self.ensemble_size, self.ensemble_seed = int(ensemble_size), int(ensemble_seed)
         self.energy, self.members = output, f"{output}_members"
-        self.outputs = (output, self.members) if self.ensemble_size else (output,)
-        self.units = {name_: "eV" for name_ in self.outputs}
-        self.output_dims = {self.members: (MEMBER,)} if self.ensemble_size else {}
-        self.output_coords = {MEMBER: list(range(self.ensemble_size))} if self.ensemble_size else {}
+        members = [Output(self.members, (MEMBER,), "eV")] if self.ensemble_size else []
+        self.declared = DeclaredOutputs([Output(output, (), "eV"), *members],
+                                        coords={MEMBER: list(range(self.ensemble_size))} if self.ensemble_size else {})
         self.cache_path, self.name = cache_path, name
         self.resources, self.seconds_per_sample = scheduling(resources, seconds_per_sample)
         source = inspect.getsource(self.modify_function) if self.modify_function else ""

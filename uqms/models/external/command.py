@@ -48,6 +48,7 @@ from uqms.models.external.per_sample import (
     outcomes_to_batch,
     scheduling,
 )
+from uqms.models.outputs import DeclaredOutputs, DeclaresOutputs, Output
 
 FAILED, TIMED_OUT, MISSING, UNPARSABLE, NOT_STARTED = 1, 2, 3, 4, 5
 STATUS_MESSAGES = {
@@ -96,7 +97,7 @@ def read_templates(templates: Sequence[Mapping[str, str]], inputs: Sequence[str]
     return texts
 
 
-class CommandStage:
+class CommandStage(DeclaresOutputs):
     """Outputs of an external program run once per sample.
 
     Args:
@@ -145,19 +146,18 @@ class CommandStage:
         self.command = shlex.split(command) if isinstance(command, str) else [str(part) for part in command]
         if not self.command:
             raise ValueError("command: expected the program and its arguments, got nothing")
-        self.inputs, self.outputs = tuple(inputs), tuple(outputs)
-        if not self.inputs or not self.outputs:
+        self.inputs = tuple(inputs)
+        if not self.inputs or not outputs:
             raise ValueError("inputs, outputs: expected at least one of each")
         self.decoders = {name_: make_decoder(name_, spec) for name_, spec in outputs.items()}
-        self.units = {name_: str(spec.get("unit", "1")) for name_, spec in outputs.items()}
         self.shapes = {name_: (spec["length"],) if "length" in spec else () for name_, spec in outputs.items()}
-        self.output_dims = {name_: (spec["dim"],) for name_, spec in outputs.items() if "dim" in spec}
-        self.output_coords: dict[str, list[int]] = {}
-        for name_, (dim,) in self.output_dims.items():
-            length = self.shapes[name_][0]
-            if len(self.output_coords.setdefault(dim, list(range(length)))) != length:
-                raise ValueError(f"outputs.{name_}.dim: {dim!r} is the axis of another output of length "
-                                 f"{len(self.output_coords[dim])}, not {length}")
+        coords: dict[str, list[int]] = {}
+        for name_, spec in outputs.items():
+            if "dim" in spec and len(coords.setdefault(spec["dim"], list(range(spec["length"])))) != spec["length"]:
+                raise ValueError(f"outputs.{name_}.dim: {spec['dim']!r} is the axis of another output of length "
+                                 f"{len(coords[spec['dim']])}, not {spec['length']}")
+        self.declared = DeclaredOutputs([Output(name_, (spec["dim"],) if "dim" in spec else (), str(spec.get("unit", "1")))
+                                         for name_, spec in outputs.items()], coords=coords)
         self.templates = read_templates(templates, self.inputs)
         if "{program_file}" in " ".join(self.command) and program_file is None:
             raise ValueError("command: uses {program_file}, but the option program_file is not given")

@@ -25,6 +25,8 @@ WORKFLOWS = {  # workflow file: samples (outer samples of a nested design)
     "case_studies/ammonia_synthesis/ammonia_synthesis_nested.toml": 16,
     "case_studies/ammonia_synthesis/ammonia_synthesis_calibrated.toml": 64,
     "case_studies/co_oxidation/co_oxidation.toml": 256,
+    "case_studies/ammonia_surrogate/ammonia_surrogate_train.toml": 64,
+    "case_studies/ammonia_surrogate/ammonia_surrogate.toml": 256,
 }
 POSTERIOR = ("workflows/ammonia.toml", "case_studies/ammonia_synthesis/ammonia_synthesis_calibrated.toml")
 

@@ -370,10 +370,14 @@ def surrogate_train(
     step: int = typer.Option(10, "--step", min=1, help="samples added per round"),
     max_samples: int = typer.Option(200, "--max-samples", min=4, help="most samples run"),
     pool: int = typer.Option(2000, "--pool", min=1, help="candidates drawn from the inputs' distribution"),
-    method: list[str] = typer.Option(["pce", "gp"], "--method", help="pce and/or gp (gp needed): the lower LOO error used"),
+    method: list[str] = typer.Option(["pce", "gp"], "--method", help="pce and/or gp (the criterion's needed): the lower LOO error used"),
     log10: list[str] = typer.Option([], "--log10", help="outputs fitted in log10 (default: positive ones spanning > 2 decades)"),
     raw: list[str] = typer.Option([], "--raw", help="outputs fitted as they are, never in log10"),
     run_out: Path | None = typer.Option(None, "--run-out", help="also save the training run (.nc or .zarr)"),
+    criterion: str = typer.Option("gp", "--criterion", help="where to add samples: gp (its standard deviation "
+                                  "weighted by LOO residuals) or pce (its LOO residuals over Voronoi cells)"),
+    scheduler: str | None = typer.Option(None, "--scheduler", help="where the chain runs: synchronous, local or a "
+                                         "Dask scheduler address (default: the workflow's [execution] scheduler)"),
 ) -> None:
     """Train a surrogate by running WORKFLOW's chain where the surrogate is least certain, until its
     cross-validated error is below TARGET or MAX_SAMPLES have run; print the history and the errors."""
@@ -384,7 +388,8 @@ def surrogate_train(
     try:
         flow = Workflow.from_file(workflow_file)
         trained = train_adaptively(flow, _names(inputs), _names(outputs), target, initial, step, max_samples, pool,
-                                   _names(method), transform=_transforms(log10, raw))
+                                   _names(method), transform=_transforms(log10, raw), criterion=criterion,
+                                   scheduler=scheduler or flow.scheduler)
         trained.surrogate.save(out)
         if run_out is not None:
             save_run(trained.run, run_out)
@@ -418,19 +423,21 @@ def surrogate_show(model_file: Path = typer.Argument(..., help="surrogate file (
     _print_surrogate(model, model_file)
 
 
-mechanism_app = typer.Typer(help="Convert mechanisms to and from Cantera YAML.", no_args_is_help=True)
+mechanism_app = typer.Typer(help="Convert mechanisms to and from Cantera YAML; import CatMAP models.", no_args_is_help=True)
 app.add_typer(mechanism_app, name="mechanism")
 
 
-def _assignments(values: list[str], option: str) -> dict[str, float]:
-    """``{name: number}`` from ``NAME=VALUE`` given repeated or comma-separated."""
+def _assignments(values: list[str], option: str, convert=float, form: str = "NAME=NUMBER") -> dict:
+    """``{name: convert(value)}`` from ``NAME=VALUE`` given repeated or comma-separated."""
     found = {}
     for item in _names(values):
-        name, _, number = item.partition("=")
+        name, equals, value = (part.strip() for part in item.partition("="))
         try:
-            found[name.strip()] = float(number)
+            if not (name and equals and value):
+                raise ValueError(item)
+            found[name] = convert(value)
         except ValueError:
-            _fail(f"{option}: expected NAME=NUMBER, got {item!r}")
+            _fail(f"{option}: expected {form}, got {item!r}")
     return found
 
 
@@ -448,16 +455,44 @@ def mechanism_import(
                                              help="m of edge per m^2 of surface, for an edge phase's reactions"),
 ) -> None:
     """Read a Cantera surface mechanism into a uqms mechanism file."""
-    from uqms.chemistry.cantera_yaml import read_cantera, write_mechanism_toml
-    from uqms.chemistry.mechanism import Mechanism
+    from uqms.chemistry.cantera_yaml import load_cantera_mechanism
+    from uqms.chemistry.mechanism import write_mechanism_toml
 
     try:
-        content = read_cantera(source, phase, temperature, _names(products) or None, edge_length)
-        mechanism = Mechanism.from_dict(content, str(source))
-        write_mechanism_toml(content, out)
+        mechanism = load_cantera_mechanism(source, phase, temperature, _names(products) or None, edge_length)
+        write_mechanism_toml(mechanism, out)
     except (UqmsError, ImportError, OSError) as error:
         _fail(error)
     console.print(f"{source} -> {out}: {mechanism!r}", highlight=False)
+
+
+@mechanism_app.command("import-catmap")
+def mechanism_import_catmap(
+    energies: Path = typer.Argument(..., help="CatMAP energy table (energies.txt)"),
+    reactions: Path = typer.Option(..., "--reactions", help="CatMAP model file (.mkm: its rxn_expressions, read "
+                                                            "without running it) or a text file of one expression "
+                                                            "per line"),
+    surface: str = typer.Option(..., "--surface", help="the surface_name whose rows are read"),
+    out: Path = typer.Option(..., "--out", help="uqms mechanism file to write (TOML)"),
+    pressure: list[str] = typer.Option([], "--pressure", help="GAS=BAR (default: 0)"),
+    products: list[str] = typer.Option([], "--products", help="gas species whose TOF is reported "
+                                                              "(default: the gases only ever produced)"),
+    site: list[str] = typer.Option([], "--site", help="SYMBOL=SITE_NAME: the table's site_name of a site symbol "
+                                                      "of the expressions (default: the surface's only one)"),
+) -> None:
+    """Read a CatMAP model (energy table and reaction expressions) into a uqms mechanism file."""
+    from uqms.chemistry.catmap import read_catmap
+    from uqms.chemistry.mechanism import write_mechanism_toml
+
+    pressures = _assignments(pressure, "--pressure")
+    site_names = _assignments(site, "--site", str, "SYMBOL=SITE_NAME") or None
+    try:
+        mechanism = read_catmap(energies, reactions, surface, site_names=site_names, pressures=pressures,
+                                products=_names(products) or None)
+        write_mechanism_toml(mechanism, out)
+    except (UqmsError, OSError, UnicodeDecodeError) as error:
+        _fail(error)
+    console.print(f"{energies} + {reactions} -> {out}: {mechanism!r}", highlight=False)
 
 
 @mechanism_app.command("export")

@@ -676,11 +676,3 @@ def write_cantera_yaml(content: Mapping[str, Any], path: str | Path) -> Path:
     cantera_interface(content).write_yaml(str(path), units={"activation-energy": "eV"}, precision=16)
     return path
 
-
-def write_mechanism_toml(content: Mapping[str, Any], path: str | Path) -> Path:
-    """Write a mechanism's content (:func:`read_cantera`'s dict) as a uqms mechanism file (TOML)."""
-    import tomli_w
-
-    path = Path(path)
-    path.write_text(tomli_w.dumps(content), encoding="utf-8")
-    return path

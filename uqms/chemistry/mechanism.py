@@ -812,6 +812,16 @@ def load_mechanism(path: str | Path) -> Mechanism:
     return Mechanism.from_dict(data, str(path))
 
 
+def write_mechanism_toml(mechanism: Mechanism, path: str | Path) -> Path:
+    """Write a mechanism as a uqms mechanism file (TOML) that :func:`load_mechanism` reads back the same;
+    keys left at their defaults are not written."""
+    import tomli_w
+
+    path = Path(path)
+    path.write_text(tomli_w.dumps(mechanism.config.model_dump(mode="json", exclude_defaults=True)), encoding="utf-8")
+    return path
+
+
 def mechanism_from_options(mechanism_file: str | None, mechanism: Mechanism | Mapping[str, Any] | None) -> Mechanism:
     """The mechanism a stage is built on: a file path, a :class:`Mechanism` or its dict."""
     if (mechanism_file is None) == (mechanism is None):

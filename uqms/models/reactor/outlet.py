@@ -1,4 +1,4 @@
-"""What leaves a reactor: flows, conversion, yields, mole fractions, approach to equilibrium, status."""
+"""What leaves a reactor: flows, conversion, selectivity, yield, mole fractions, approach to equilibrium, status."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ class ReactorOutlet:
 
     Attributes:
         conditions: the reactor's conditions (inlet, pressure, equilibrium).
-        extent: extent of the overall reaction (samples,), mol/s.
+        extents: extent of each overall reaction (samples, reactions), mol/s.
         flows: outlet molar flows (samples, gas), mol/s.
         coverages: surface coverages at the outlet (samples, surface species).
         imbalance: largest relative element imbalance, per sample.
@@ -32,25 +32,25 @@ class ReactorOutlet:
     """
 
     conditions: ReactorConditions
-    extent: np.ndarray
+    extents: np.ndarray
     flows: np.ndarray
     coverages: np.ndarray
     imbalance: np.ndarray
     status: np.ndarray
 
     @classmethod
-    def checked(cls, conditions: ReactorConditions, extent: np.ndarray, status: np.ndarray) -> ReactorOutlet:
+    def checked(cls, conditions: ReactorConditions, extents: np.ndarray, status: np.ndarray) -> ReactorOutlet:
         """Outlet flows from the extents; element balance checked; failed samples blanked."""
-        status = np.where(conditions.valid, status, BAD_INPUT).astype(np.int32)
-        flows = conditions.reaction.flows(conditions.inlet, extent)
-        imbalance = element_imbalance(conditions.reaction, conditions.inlet, flows)
+        status = np.where(conditions.valid, status, BAD_INPUT)
+        flows = conditions.reactions.flows(conditions.inlet, extents)
+        imbalance = element_imbalance(conditions.reactions, conditions.inlet, flows)
         status = np.where((status == OK) & ~(imbalance <= BALANCE_TOLERANCE), IMBALANCE, status).astype(np.int32)
         bad = status != OK
-        return cls(conditions, np.where(bad, np.nan, extent), np.where(bad[:, None], np.nan, flows),
+        return cls(conditions, np.where(bad[:, None], np.nan, extents), np.where(bad[:, None], np.nan, flows),
                    np.where(bad[:, None], np.nan, conditions.theta), imbalance, status)
 
     def _column(self, gas: str) -> int:
-        return self.conditions.reaction.gas.index(gas)
+        return self.conditions.reactions.gas.index(gas)
 
     def conversion(self, reactant: str) -> np.ndarray:
         """Fraction of the inlet flow of ``reactant`` consumed (samples,)."""
@@ -58,18 +58,35 @@ class ReactorOutlet:
         return (inlet[:, j] - self.flows[:, j]) / inlet[:, j]
 
     def equilibrium_conversion(self, reactant: str) -> np.ndarray:
-        """Conversion of ``reactant`` at equilibrium at the reactor's inlet, T and p (samples,)."""
-        j, c = self._column(reactant), self.conditions
-        equilibrium = np.where(self.status == OK, c.equilibrium, np.nan)
-        return -equilibrium * c.reaction.stoichiometry[j] / c.inlet[:, j]
+        """Conversion of ``reactant`` with every reaction at equilibrium at the inlet, T and p (samples,)."""
+        c, j = self.conditions, self._column(reactant)
+        flows = c.reactions.flows(c.inlet, c.equilibrium)[:, j]
+        return np.where(self.status == OK, (c.inlet[:, j] - flows) / c.inlet[:, j], np.nan)
 
-    def yields(self, products: tuple[str, ...], reactant: str) -> np.ndarray:
-        """Product made per inlet ``reactant``, in the reaction's stoichiometric ratio (samples, products)."""
-        nu, inlet = self.conditions.reaction.stoichiometry, self.conditions.inlet
-        j = self._column(reactant)
-        columns = [self._column(p) for p in products]
-        made = self.flows[:, columns] - inlet[:, columns]
-        return made * (-nu[j] / nu[columns]) / inlet[:, j, None]
+    def yields(self, product: str, reactant: str) -> np.ndarray:
+        """Moles of ``product`` made per mole of ``reactant`` fed, counted in reactant atoms (samples,).
+
+        The atom count is that of the element ``reactant`` has most of among those ``product``
+        shares with it (N for NH3 from N2, carbon for hydrocarbons), so the yields of all
+        products of a reactant sum to its conversion when they carry all its atoms of that element.
+        """
+        j, inlet = self._column(product), self.conditions.inlet
+        made = self.flows[:, j] - inlet[:, j]
+        return made * self._atom_ratio(product, reactant) / inlet[:, self._column(reactant)]
+
+    def selectivity(self, product: str, reactant: str) -> np.ndarray:
+        """Yield of ``product`` over the conversion of ``reactant`` (samples,): atoms of it that went to ``product``."""
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return self.yields(product, reactant) / self.conversion(reactant)
+
+    def _atom_ratio(self, product: str, reactant: str) -> float:
+        composition = self.conditions.reactions.composition
+        a, b = composition[:, self._column(reactant)], composition[:, self._column(product)]
+        shared = (a > 0) & (b > 0)
+        if not shared.any():
+            raise ValueError(f"product {product!r} shares no element with reactant {reactant!r}")
+        e = np.flatnonzero(shared)[np.argmax(a[shared])]
+        return b[e] / a[e]
 
     @property
     def mole_fractions(self) -> np.ndarray:
@@ -78,7 +95,7 @@ class ReactorOutlet:
 
     @property
     def approach_to_equilibrium(self) -> np.ndarray:
-        """Reaction quotient over equilibrium constant at the outlet, Q/K (samples,): 1 at equilibrium."""
+        """Q/K of each overall reaction at the outlet (samples, reactions): 1 at equilibrium, 0 if irreversible."""
         c = self.conditions
-        with np.errstate(invalid="ignore"):
-            return np.exp(c.reaction.log_quotient(self.flows, c.pressure) - c.log_k)
+        with np.errstate(invalid="ignore", over="ignore"):
+            return np.exp(c.reactions.log_quotients(self.flows, c.pressure) - c.log_k)

@@ -101,3 +101,44 @@ def test_parallel_selectivity_is_the_ratio_of_rate_constants(reactor):
     assert np.allclose(outlet.conversion("C4H8_a"), expected, rtol=1e-8, atol=0)
     assert np.all(outlet.imbalance <= 1e-10)
     assert np.all(outlet.approach_to_equilibrium == 0.0)  # irreversible: K infinite
+
+
+def test_equilibrium_of_two_reversible_reactions_is_the_closed_form():
+    """A <=> B (K1), A <=> C (K2): at equilibrium B/A = K1 and C/A = K2, so A = A0 / (1 + K1 + K2)."""
+    mechanism = Mechanism.from_dict({
+        "mechanism": {"name": "two_equilibria", "products": ["C4H8_b", "C4H8_c"]},
+        "gas": {g: {"mass": 56.1} for g in ("C4H8_a", "C4H8_b", "C4H8_c")} | {"H2": {"mass": 2.016}},
+        "sites": {"s": {"adsorbates": ["H*"]}},
+        "steps": [{"equation": "C4H8_a + * <=> C4H8_b + *", "k": 1.0, "k_reverse": "kb"},
+                  {"equation": "C4H8_a + * <=> C4H8_c + *", "k": 1.0, "k_reverse": "kc"},
+                  {"equation": "H2 + 2* <=> 2H*", "reaction_energy": 0.0, "barrier": 0.0}],
+    })
+    kb, kc = np.array([0.5, 2.0, 1e-3, 1e3]), np.array([3.0, 0.1, 1e2, 1e-4])
+    n = len(kb)
+    c = ReactorConditions(mechanism, rate_constants_at(mechanism, np.full(n, T), {"kb": kb, "kc": kc}),
+                          np.tile([2.0, 0.0, 0.0, 0.02], (n, 1)), P, 1.0)
+    k1, k2 = 1 / kb, 1 / kc
+    a = 2.0 / (1 + k1 + k2)
+    np.testing.assert_allclose(c.reactions.flows(c.inlet, c.equilibrium)[:, :3], np.stack([a, k1 * a, k2 * a], axis=1),
+                               rtol=1e-10)
+
+
+def test_reactor_stages_report_selectivity_and_yield_of_each_product():
+    from uqms.models.registry import resolve_stage
+
+    options = {"mechanism": PARALLEL, "inlet": {"C4H8_a": 0.99, "H2": 0.01}, "temperature": T, "pressure": P,
+               "sites": "sites"}
+    tau = np.array([0.1, 1.0, 3.0, 10.0])
+    batch = {"reaction_energy": np.zeros((4, 1)), "barrier": np.zeros((4, 1)), "k1": K1, "k2": K2,
+             "sites": tau / (FREE * P)}
+    for kind in ("cstr", "pfr"):
+        stage = resolve_stage(f"reactor.{kind}", options)
+        assert stage.output_dims["selectivity"] == ("product",)
+        assert stage.output_dims["approach_to_equilibrium"] == ("reaction",)
+        assert stage.output_coords["reaction"] == ["C4H8_a -> C4H8_b", "C4H8_a -> C4H8_c"]
+        assert stage.output_coords["reactant"] == ["C4H8_a"]
+        out = stage(batch)
+        assert np.all(out["status"] == 0) and np.all(out["element_imbalance"] <= 1e-10)
+        np.testing.assert_allclose(out["selectivity"][:, 0] / out["selectivity"][:, 1], K1 / K2, rtol=1e-9)
+        np.testing.assert_allclose(out["yield"].sum(axis=1), out["conversion"], rtol=1e-12)
+        np.testing.assert_allclose(out["reactant_conversion"][:, 0], out["conversion"], rtol=0, atol=0)

@@ -21,7 +21,8 @@ from uqms.models.microkinetics.steady_state import solve_steady_state, uniform_g
 from uqms.models.reactor.equilibrium import equilibrium_extents
 from uqms.models.reactor.reactions import OverallReactions
 
-DERIVATIVE_STEP = 1e-7  # finite-difference step of an extent, relative to its equilibrium extent
+DERIVATIVE_STEP = 1e-7  # finite-difference step of an extent, relative to the larger of it and its equilibrium extent
+DERIVATIVE_FLOOR = 1e-4  # ... or to this share of the total inlet flow (rates resolved to ~1e-12 need steps this big)
 AT_EQUILIBRIUM = 1e-12  # |ln Q - ln K| within which a reaction counts as at equilibrium (round-off of ln Q)
 
 
@@ -90,9 +91,17 @@ class ReactorConditions:
         return np.where(np.abs(distance) <= AT_EQUILIBRIUM, 0.0, np.sign(distance))
 
     def admissible(self, rows: np.ndarray, extents: np.ndarray, side: np.ndarray) -> np.ndarray:
-        """Whether ``extents`` keep every flow non-negative and no reaction past its equilibrium
-        from the ``side`` it started on (rows,)."""
+        """Whether ``extents`` keep every flow non-negative and, for one overall reaction, the
+        reaction on the ``side`` of its equilibrium it started on (rows,).
+
+        With several reactions one may rightly pass its own equilibrium when coupled to
+        another (a product turning back into the reactant that makes a second product), so
+        only the flows are checked there; the reactors' error and residual control keeps
+        them from overshooting.
+        """
         positive = (self.flows(rows, extents) >= -1e-15 * self.total_inlet[rows, None]).all(axis=1)
+        if len(self.reactions) > 1:
+            return positive
         return positive & ((self.side(rows, extents) * side >= 0) | (side == 0)).all(axis=1)
 
     def rate_jacobian(self, rows: np.ndarray, extents: np.ndarray, rates: np.ndarray, side: np.ndarray,
@@ -103,7 +112,8 @@ class ReactorConditions:
         extents; and whether every solve converged."""
         rate = self.rates if rate is None else rate
         m = extents.shape[1]
-        scale = np.maximum(np.abs(self.equilibrium[rows]), 1e-6 * self.total_inlet[rows, None])
+        scale = np.maximum(np.maximum(np.abs(extents), np.abs(self.equilibrium[rows])),
+                           DERIVATIVE_FLOOR * self.total_inlet[rows, None])
         jacobian, ok = np.empty((len(rows), m, m)), np.ones(len(rows), dtype=bool)
         for i, unit in enumerate(np.eye(m)):
             h = DERIVATIVE_STEP * scale[:, i] * np.where(side[:, i] > 0, -1.0, 1.0)

@@ -16,7 +16,8 @@ import numpy as np
 from uqms.models.reactor.reactions import OverallReactions
 
 ITERATIONS = 400  # Newton iterations; a product absent from the inlet grows ~e-fold or more per iteration
-LOG_K_LIMIT = 600.0  # |ln K| beyond this (an irreversible step) is treated as this: complete conversion
+LOG_K_LIMIT = 30.0  # |ln K| beyond this (an irreversible step) is treated as this: conversion complete to ~1e-13
+REGULARISATION = 1e-15  # times the Hessian's trace, added to its diagonal: a species near zero makes it near singular
 BOUNDARY = 0.99  # share of the distance to the nearest vanishing flow a step may cover
 HALVINGS = 30  # backtracking halvings of a step that does not lower the Gibbs energy
 
@@ -45,6 +46,7 @@ def equilibrium_extents(reactions: OverallReactions, inlet: np.ndarray, pressure
         if rows.size == 0:
             break
         hessian = np.einsum("rj,nj,sj->nrs", nu, 1.0 / n, nu) - np.einsum("r,s,n->nrs", net, net, 1.0 / total)
+        hessian += REGULARISATION * np.einsum("nii->n", hessian)[:, None, None] * np.eye(len(nu))
         step = -np.linalg.solve(hessian, gradient[:, :, None])[:, :, 0]
         change = step @ nu
         with np.errstate(divide="ignore", invalid="ignore"):

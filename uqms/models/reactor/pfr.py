@@ -62,8 +62,8 @@ def integrate_pfr(
     """Outlet of a PFR for every sample, integrating over ``conditions.sites`` moles of sites.
 
     A step is accepted when the error estimate of every extent is below ``atol * total
-    inlet flow + rtol * |x|`` and the new point keeps every flow non-negative and no
-    reaction past its equilibrium. A sample is finished at the end of the bed, or earlier
+    inlet flow + rtol * |x|`` and the new point is admissible (every flow non-negative; one
+    overall reaction not past its equilibrium: :meth:`ReactorConditions.admissible`). A sample is finished at the end of the bed, or earlier
     once its current rates times the sites left move no extent by more than the tolerance
     (rates fall along the bed as the reactions approach equilibrium).
 

@@ -127,12 +127,21 @@ class ReactorConditions:
         """Rate of each overall reaction per site (rows, reactions), 1/s, with the surface at steady state.
 
         Solved at the composition after ``extents``, warm-started from ``guess`` (default: the
-        coverages stored in ``theta`` for those rows). Returns the rates (0 where the solve
+        coverages stored in ``theta`` for those rows; samples that fail from there are solved
+        again from the uniform guess). Returns the rates (0 where the solve
         failed), whether the solve converged, and the coverages (the caller decides whether
         to keep them as the next warm start).
         """
         k = RateConstants(self.rate_constants.forward[rows], self.rate_constants.reverse[rows])
-        state = solve_steady_state(self.mechanism, k, self.partial_pressures(rows, extents),
-                                   self.theta[rows] if guess is None else guess, tolerance=self.tolerance)
-        ok = state.status == 0
-        return self.reactions.rates(np.where(ok[:, None], state.production, 0.0)), ok, state.theta
+        pressures = self.partial_pressures(rows, extents)
+        state = solve_steady_state(self.mechanism, k, pressures, self.theta[rows] if guess is None else guess,
+                                   tolerance=self.tolerance)
+        production, theta, ok = state.production, state.theta, state.status == 0
+        if not ok.all():  # a warm start can sit in the basin of no solution (a surface near a switch of regime)
+            again = np.flatnonzero(~ok)
+            cold = solve_steady_state(self.mechanism, RateConstants(k.forward[again], k.reverse[again]),
+                                      pressures[again], uniform_guess(self.mechanism, again.size),
+                                      tolerance=self.tolerance)
+            production, theta, ok = production.copy(), theta.copy(), ok.copy()
+            production[again], theta[again], ok[again] = cold.production, cold.theta, cold.status == 0
+        return self.reactions.rates(np.where(ok[:, None], production, 0.0)), ok, theta

@@ -9,6 +9,7 @@ import numpy as np
 from uqms.models.reactor.balance import BALANCE_TOLERANCE, element_imbalance
 from uqms.models.reactor.conditions import ReactorConditions
 
+FLOW_ROUND_OFF = 1e-16  # relative resolution of an outlet flow
 OK, SURFACE_FAILED, NOT_CONVERGED, IMBALANCE, BAD_INPUT = 0, 1, 2, 3, 4
 STATUS_MESSAGES = {
     SURFACE_FAILED: "micro-kinetic steady state (or its surrogate fit) not reached at a composition the reactor visits",
@@ -64,29 +65,28 @@ class ReactorOutlet:
         return np.where(self.status == OK, (c.inlet[:, j] - flows) / c.inlet[:, j], np.nan)
 
     def yields(self, product: str, reactant: str) -> np.ndarray:
-        """Moles of ``product`` made per mole of ``reactant`` fed, counted in reactant atoms (samples,).
+        """``reactant`` consumed in making ``product`` per ``reactant`` fed (samples,).
 
-        The atom count is that of the element ``reactant`` has most of among those ``product``
-        shares with it (N for NH3 from N2, carbon for hydrocarbons), so the yields of all
-        products of a reactant sum to its conversion when they carry all its atoms of that element.
+        Read from the overall reaction that makes ``product`` (each product has its own,
+        :class:`~uqms.models.reactor.reactions.OverallReactions`): ``product`` made times that
+        reaction's moles of ``reactant`` per mole of ``product``. The yields of all products
+        of a reactant sum to its conversion (NH3 from N2: NH3 made / 2 per N2 fed; PROX: CO2
+        made / 2 per O2 fed).
         """
-        j, inlet = self._column(product), self.conditions.inlet
-        made = self.flows[:, j] - inlet[:, j]
-        return made * self._atom_ratio(product, reactant) / inlet[:, self._column(reactant)]
+        nu, inlet = self.conditions.reactions.stoichiometry, self.conditions.inlet
+        q, j = self._column(product), self._column(reactant)
+        making = np.flatnonzero(nu[:, q] != 0)
+        if len(making) != 1:
+            raise ValueError(f"{product!r} takes part in {len(making)} of the overall reactions "
+                             f"{self.conditions.reactions.equations}; a yield needs exactly one")
+        r = making[0]
+        return (self.flows[:, q] - inlet[:, q]) * (-nu[r, j] / nu[r, q]) / inlet[:, j]
 
     def selectivity(self, product: str, reactant: str) -> np.ndarray:
-        """Yield of ``product`` over the conversion of ``reactant`` (samples,): atoms of it that went to ``product``."""
+        """Yield of ``product`` over the conversion of ``reactant`` (samples,): the share of the
+        converted reactant that went to ``product``."""
         with np.errstate(invalid="ignore", divide="ignore"):
             return self.yields(product, reactant) / self.conversion(reactant)
-
-    def _atom_ratio(self, product: str, reactant: str) -> float:
-        composition = self.conditions.reactions.composition
-        a, b = composition[:, self._column(reactant)], composition[:, self._column(product)]
-        shared = (a > 0) & (b > 0)
-        if not shared.any():
-            raise ValueError(f"product {product!r} shares no element with reactant {reactant!r}")
-        e = np.flatnonzero(shared)[np.argmax(a[shared])]
-        return b[e] / a[e]
 
     @property
     def mole_fractions(self) -> np.ndarray:
@@ -95,7 +95,13 @@ class ReactorOutlet:
 
     @property
     def approach_to_equilibrium(self) -> np.ndarray:
-        """Q/K of each overall reaction at the outlet (samples, reactions): 1 at equilibrium, 0 if irreversible."""
+        """Q/K of each overall reaction at the outlet (samples, reactions): 1 at equilibrium, 0 if irreversible.
+
+        Flows below the round-off of the total flow (a reactant used up) count as that round-off,
+        so Q stays finite: a reaction whose K is beyond what double precision resolves then
+        reads as short of equilibrium, as it is.
+        """
         c = self.conditions
+        flows = np.maximum(self.flows, FLOW_ROUND_OFF * self.flows.sum(axis=1, keepdims=True))
         with np.errstate(invalid="ignore", over="ignore"):
-            return np.exp(c.reactions.log_quotients(self.flows, c.pressure) - c.log_k)
+            return np.exp(c.reactions.log_quotients(flows, c.pressure) - c.log_k)

@@ -142,3 +142,5 @@ def test_reactor_stages_report_selectivity_and_yield_of_each_product():
         np.testing.assert_allclose(out["selectivity"][:, 0] / out["selectivity"][:, 1], K1 / K2, rtol=1e-9)
         np.testing.assert_allclose(out["yield"].sum(axis=1), out["conversion"], rtol=1e-12)
         np.testing.assert_allclose(out["reactant_conversion"][:, 0], out["conversion"], rtol=0, atol=0)
+    with pytest.raises(TypeError, match="one overall reaction"):
+        resolve_stage("reactor.pfr", {**options, "surrogate": True})

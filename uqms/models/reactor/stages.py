@@ -151,6 +151,9 @@ class PFRStage(_ReactorStage):
         self.rtol, self.atol, self.max_steps, self.method = rtol, atol, max_steps, method
         self.surrogate, self.surrogate_degree = surrogate, surrogate_degree
         super().__init__(*args, **kwargs)
+        if surrogate and len(self.reactions) != 1:
+            raise TypeError(f"surrogate needs a mechanism with one overall reaction; {self.mechanism.name!r} makes "
+                            f"{len(self.reactions)}: {list(self.reactions.equations)}")
 
     def _extra_dims(self) -> dict[str, tuple]:
         return {"surrogate_error": ()} if self.surrogate else {}

@@ -132,14 +132,14 @@ class ReactorConditions:
         failed), whether the solve converged, and the coverages (the caller decides whether
         to keep them as the next warm start).
         """
-        k = RateConstants(self.rate_constants.forward[rows], self.rate_constants.reverse[rows])
+        k = self.rate_constants[rows]
         pressures = self.partial_pressures(rows, extents)
         state = solve_steady_state(self.mechanism, k, pressures, self.theta[rows] if guess is None else guess,
                                    tolerance=self.tolerance)
         production, theta, ok = state.production, state.theta, state.status == 0
         if not ok.all():  # a warm start can sit in the basin of no solution (a surface near a switch of regime)
             again = np.flatnonzero(~ok)
-            cold = solve_steady_state(self.mechanism, RateConstants(k.forward[again], k.reverse[again]),
+            cold = solve_steady_state(self.mechanism, k[again],
                                       pressures[again], uniform_guess(self.mechanism, again.size),
                                       tolerance=self.tolerance)
             production, theta, ok = production.copy(), theta.copy(), ok.copy()

@@ -11,7 +11,14 @@ import numpy as np
 
 from uqms.config import OutputSection, WorkflowFile, parse_workflow, read_toml
 from uqms.errors import WiringError, WorkflowError
+from uqms.execution.protocol import (
+    ConstantDescription,
+    InputDescription,
+    OutputDescription,
+    RunDescription,
+)
 from uqms.inputs import Constant, Correlation, InputSet, UncertainInput
+from uqms.inputs.distributions import describe, is_discrete
 from uqms.inputs.ensembles import ensemble_inputs
 from uqms.models.registry import resolve_stage
 from uqms.models.stage import Batch, Chain, Stage
@@ -19,6 +26,9 @@ from uqms.sampling.designs import make_design
 from uqms.sampling.nested import INNER, NestedDesign
 
 if TYPE_CHECKING:
+    import xarray as xr
+    from distributed.security import Security
+
     from uqms.units import Conversion
 
 MIN_SALTELLI_BASE = 2  # base samples below which Saltelli's estimators have no variance to divide by
@@ -43,6 +53,8 @@ class Workflow:
         task_timeout: s a task may run (on a Dask worker, or in this process under the
             synchronous scheduler) before its samples are bisected and the culprit flagged
             (None: derived from the probed time of a batch).
+        seconds_per_sample: cost of a sample, s (None: the stages' declared costs, else timed).
+        resources: Dask resources a task needs, merged with the stages' (the larger of each).
         name: label of the workflow (used in stores and reports).
         output: where ``uqms run`` stores the run (``.zarr`` or ``.nc``), may be empty.
         source: file the workflow came from (for messages and provenance).
@@ -69,6 +81,8 @@ class Workflow:
         batch_size: int | None = None,
         scheduler: str | None = None,
         task_timeout: float | None = None,
+        seconds_per_sample: float | None = None,
+        resources: dict[str, float] | None = None,
         name: str = "workflow",
         output: str = "",
         source: str = "<python>",
@@ -103,6 +117,10 @@ class Workflow:
             raise WorkflowError(source, "design.inner", str(error)) from None
         self.n, self.seed, self.batch_size, self.scheduler = int(n), int(seed), batch_size, scheduler
         self.task_timeout, self.tls = task_timeout, None
+        self.seconds_per_sample = seconds_per_sample or self.chain.seconds_per_sample
+        self.resources = dict(self.chain.resources)
+        for key, amount in (resources or {}).items():
+            self.resources[key] = max(float(amount), self.resources.get(key, 0.0))
         self.name, self.output = name, output
         self.source, self.source_text = source, source_text
         self.files = {str(path): file_digest(path) for path in files}
@@ -192,6 +210,7 @@ class Workflow:
                 design=config.design.method, design_by=config.design.by, n=config.design.n, inner=config.design.inner,
                 seed=config.workflow.seed, batch_size=config.execution.batch_size,
                 scheduler=config.execution.scheduler, task_timeout=config.execution.task_timeout,
+                seconds_per_sample=config.execution.seconds_per_sample, resources=config.execution.resources,
                 name=config.workflow.name,
                 output=_output_path(config.output, source), source=source, source_text=text,
                 files=files,
@@ -244,6 +263,37 @@ class Workflow:
         result = self.chain(batch)
         return self.nested.unflatten(result) if self.nested else result
 
+    def describe(self) -> RunDescription:
+        """What a run of this workflow records about it (:class:`~uqms.execution.protocol.Runnable`)."""
+        chain = self.chain
+
+        def converted(name: str) -> str | None:
+            change = self.conversions.get(name)
+            return change.expected if change is not None else None
+
+        content = self.source_text or repr(
+            [(i.name, str(i.distribution)) for i in self.inputs.inputs]
+            + [(k, c.value) for k, c in self.constants.items()]
+            + [(type(s).__qualname__, s.inputs, s.outputs) for s in chain.stages]
+        )
+        return RunDescription(
+            name=self.name, source=self.source, source_text=self.source_text, content=content, files=dict(self.files),
+            design=self.design_method, design_by=self.design_by, design_blocks=self.design_blocks,
+            fixed_n=getattr(self.design, "fixed_n", "its design does not say whether its samples depend on n"),
+            inner=int(self.nested.inner) if self.nested else 0, sample_dims=self.sample_dims,
+            inputs=tuple(
+                InputDescription(spec.name, spec.unit, spec.kind, spec.group, spec.description,
+                                 describe(spec.distribution), is_discrete(spec.distribution), converted(spec.name))
+                for spec in self.inputs.inputs
+            ),
+            constants=tuple(ConstantDescription(name, c.value, c.unit, c.description, converted(name))
+                            for name, c in self.constants.items()),
+            outputs=tuple(OutputDescription(name, chain.output_dims.get(name), chain.units.get(name, ""),
+                                            chain.bounds.get(name, (None, None)))
+                          for name in chain.outputs),
+            status_messages=dict(chain.status_messages), output_coords=dict(chain.output_coords),
+        )
+
     def run(
         self,
         n: int | None = None,
@@ -252,8 +302,8 @@ class Workflow:
         scheduler: str | None = "synchronous",
         store: str | Path | None = None,
         quiet: bool = True,
-        tls=None,
-    ):
+        tls: Security | dict[str, str] | None = None,
+    ) -> xr.Dataset:
         """Evaluate the chain on the design and return the run as an xarray Dataset.
 
         Args:
@@ -271,7 +321,7 @@ class Workflow:
         self.check_samples(n or self.n)
         return execute(self, n or self.n, self.seed if seed is None else seed,
                        batch_size or self.batch_size, scheduler, store, quiet, self.task_timeout,
-                       tls or getattr(self, "tls", None))
+                       tls or self.tls, self.seconds_per_sample, self.resources)
 
 
 def inputs_from_config(

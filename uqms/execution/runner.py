@@ -11,7 +11,9 @@ from collections import deque
 from concurrent.futures import CancelledError
 from itertools import pairwise
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+import dask
 import dask.array
 import numpy as np
 import xarray as xr
@@ -20,6 +22,7 @@ from uqms.errors import UqmsError
 from uqms.execution.dataset import BATCH_FAILED, TIMED_OUT, build_dataset
 from uqms.execution.lock import store_lock
 from uqms.execution.progress import sample_progress
+from uqms.execution.protocol import Runnable
 from uqms.execution.run_store import RunStore, fingerprint, is_half_made
 from uqms.execution.scheduler import LostWorkerReplacer, connect, scheduler_address
 from uqms.execution.store import open_run
@@ -40,13 +43,19 @@ MIN_TASK_TIMEOUT = 60.0  # s; the default task timeout is the larger of this and
 TIMEOUT_FACTOR = 100  # times the probed time of a batch
 log = logging.getLogger("uqms")
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from distributed import Client, Future
+    from distributed.security import Security
+
 
 def batch_bounds(n: int, batch_size: int) -> list[tuple[int, int]]:
     """``[(start, stop), ...]`` covering ``range(n)`` in batches of ``batch_size``."""
     return [(start, min(start + batch_size, n)) for start in range(0, n, batch_size)]
 
 
-def evaluate_batch(workflow, start: int, stop: int, n: int, seed: int) -> dict[str, np.ndarray]:
+def evaluate_batch(workflow: Runnable, start: int, stop: int, n: int, seed: int) -> dict[str, np.ndarray]:
     """Inputs, outputs and status of samples ``start:stop`` (a pure function of its arguments)."""
     inputs = workflow.sample_inputs(start, stop, n, seed)
     return {**inputs, **workflow.evaluate(inputs)}
@@ -65,7 +74,7 @@ def auto_batch_size(seconds_per_sample: float, n: int, workers: int, bytes_per_s
 
 
 def execute(
-    workflow,
+    workflow: Runnable,
     n: int,
     seed: int,
     batch_size: int | None = None,
@@ -73,7 +82,9 @@ def execute(
     store: str | Path | None = None,
     quiet: bool = True,
     task_timeout: float | None = None,
-    tls=None,
+    tls: Security | dict[str, str] | None = None,
+    seconds_per_sample: float | None = None,
+    resources: dict[str, float] | None = None,
 ) -> xr.Dataset:
     """Run ``workflow`` on ``n`` samples and return the run Dataset.
 
@@ -92,6 +103,12 @@ def execute(
             :mod:`uqms.execution.time_limit` for what cannot be interrupted so).
         tls: TLS settings of a ``tls://`` scheduler: a ``distributed.security.Security``,
             ``{ca_file, cert_file, key_file}``, or None for Dask's configuration.
+        seconds_per_sample: the cost of a sample, s, when known: no timed probe; batches are
+            sized from it (slow samples: one per task) and the first batch stands in for the
+            probe (never computed twice). None: timed on the first samples.
+        resources: Dask resources one task (a batch) needs, e.g. ``{"cores": 4}``: every task
+            is annotated with them, so a cluster runs it only on a worker started with as much
+            (``dask worker --resources "cores=4"``); a local cluster uqms starts gets them.
 
     Returns:
         The run; backed lazily by the store when one is given.
@@ -101,25 +118,39 @@ def execute(
         StoreMismatchError: ``store`` holds another run.
     """
     with store_lock(store) if store is not None else contextlib.nullcontext():
-        return _execute(workflow, n, seed, batch_size, scheduler, store, quiet, task_timeout, tls)
+        return _execute(workflow, n, seed, batch_size, scheduler, store, quiet, task_timeout, tls,
+                        seconds_per_sample, resources)
 
 
-def _execute(workflow, n, seed, batch_size, scheduler, store, quiet, task_timeout, tls=None) -> xr.Dataset:
+def _execute(workflow: Runnable, n: int, seed: int, batch_size: int | None, scheduler: str | None,
+             store: str | Path | None, quiet: bool, task_timeout: float | None,
+             tls: Security | dict[str, str] | None = None, cost: float | None = None,
+             resources: dict[str, float] | None = None) -> xr.Dataset:
     """The body of :func:`execute`, holding the store's lock."""
     address = scheduler_address(scheduler)
     if store is not None and Path(store).exists() and is_half_made(store):
         log.warning("%s: a store whose creation was interrupted, made again", store)
         shutil.rmtree(store)
-    with connect(address, tls) as client, _scheduler_watched(client):
+    probe = {}
+    annotated = dask.annotate(resources=dict(resources)) if resources else contextlib.nullcontext()
+    with connect(address, tls, resources) as client, _scheduler_watched(client), annotated:
         if store is not None and Path(store).exists():
             sink = _StoreSink.resume(workflow, n, seed, store)
             batch_size, seconds_per_sample = sink.store.batch_size, sink.store.seconds_per_sample
         else:
-            timed = batch_size is None
+            if client is not None and resources:
+                _check_resources_offered(client, resources)
+            timed, size = batch_size is None and cost is None, PROBE_SAMPLES
+            if cost is not None:  # no timing: the first batch is the probe
+                log.info("batches sized from the given cost, %g s per sample", cost)
+                workers = 1 if client is None else max(1, sum(client.nthreads().values()))
+                batch_size = size = batch_size or auto_batch_size(cost, n, workers)
             if client is None:
-                probe, seconds_per_sample = _probe_in_process(workflow, n, seed, timed, task_timeout)
+                probe, seconds_per_sample = _probe_in_process(workflow, n, seed, timed, task_timeout, size, cost is None)
             else:  # on a worker, so a model that crashes its process never takes this driver down
-                probe, seconds_per_sample = _probe_on_worker(client, workflow, n, seed, timed, task_timeout)
+                limit = task_timeout or (cost and max(MIN_TASK_TIMEOUT, TIMEOUT_FACTOR * cost * size))
+                probe, seconds_per_sample = _probe_on_worker(client, workflow, n, seed, timed, limit, size, cost is None)
+            seconds_per_sample = cost or seconds_per_sample
             workers = 1 if client is None else max(1, sum(client.nthreads().values()))
             bytes_per_sample = sum(a.nbytes for a in probe.values()) / len(probe["status"])
             batch_size = batch_size or auto_batch_size(seconds_per_sample, n, workers, bytes_per_sample)
@@ -128,13 +159,18 @@ def _execute(workflow, n, seed, batch_size, scheduler, store, quiet, task_timeou
                     else _MemorySink(workflow, n, seed, template))
         bounds = batch_bounds(n, batch_size)
         todo = [i for i in range(len(bounds)) if not sink.is_done(i)]
+        covered = len(probe["status"]) if probe else 0  # samples the probe computed: never computed again
         with sample_progress(quiet) as progress:
-            task = progress.add_task(workflow.name, total=n, completed=n - sum(bounds[i][1] - bounds[i][0] for i in todo))
+            task = progress.add_task(workflow.describe().name, total=n, completed=n - sum(bounds[i][1] - bounds[i][0] for i in todo))
 
             def finished(index: int, arrays: dict[str, np.ndarray]) -> None:
                 sink.write(index, arrays)
                 progress.advance(task, bounds[index][1] - bounds[index][0])
 
+            for i in todo:
+                if bounds[i][1] <= covered:
+                    finished(i, {name: value[bounds[i][0]:bounds[i][1]] for name, value in probe.items()})
+            todo = [i for i in todo if bounds[i][1] > covered]
             timeout = task_timeout or max(MIN_TASK_TIMEOUT, TIMEOUT_FACTOR * seconds_per_sample * batch_size)
             if client is None:
                 for i in todo:
@@ -144,7 +180,28 @@ def _execute(workflow, n, seed, batch_size, scheduler, store, quiet, task_timeou
     return sink.result()
 
 
-def _probe_on_worker(client, workflow, n, seed, timed, task_timeout) -> tuple[dict[str, np.ndarray], float]:
+def _check_resources_offered(client, resources: dict[str, float]) -> None:
+    """Refuse to wait forever: some worker must offer the ``resources`` a task needs.
+
+    Raises:
+        SchedulerLostError: no worker for ``NO_WORKER_SECONDS``.
+        UqmsError: no worker offers them, naming what to start the workers with.
+    """
+    try:
+        client.wait_for_workers(1, timeout=NO_WORKER_SECONDS)
+    except TimeoutError:
+        raise SchedulerLostError(f"no Dask worker on {client.scheduler.address} for {NO_WORKER_SECONDS:g} s: "
+                                 "start workers") from None
+    offered = [worker.get("resources", {}) for worker in client.scheduler_info()["workers"].values()]
+    if not any(all(have.get(key, 0.0) >= amount for key, amount in resources.items()) for have in offered):
+        wanted = ",".join(f"{key}={amount:g}" for key, amount in resources.items())
+        raise UqmsError(f"a task needs the Dask resources {resources}, which no worker of {client.scheduler.address} "
+                        f"offers (they offer {offered}): start the workers with --resources \"{wanted}\"")
+
+
+def _probe_on_worker(client: Client, workflow: Runnable, n: int, seed: int, timed: bool,
+                     task_timeout: float | None, size: int = PROBE_SAMPLES,
+                     require_ok: bool = True) -> tuple[dict[str, np.ndarray], float]:
     """:func:`probe_batch` as a Dask task, within ``task_timeout`` s (at least ``MIN_TASK_TIMEOUT``:
     it also waits for a worker and its imports).
 
@@ -159,7 +216,7 @@ def _probe_on_worker(client, workflow, n, seed, timed, task_timeout) -> tuple[di
         client.wait_for_workers(1, timeout=NO_WORKER_SECONDS)
     except TimeoutError:
         raise SchedulerLostError(f"no Dask worker on {address} for {NO_WORKER_SECONDS:g} s: start workers") from None
-    future = client.submit(probe_batch, workflow, n, seed, timed, pure=False)
+    future = client.submit(probe_batch, workflow, n, seed, timed, size, require_ok, pure=False)
     limit = max(task_timeout or 0.0, MIN_TASK_TIMEOUT)
     try:
         return future.result(timeout=limit)
@@ -179,7 +236,8 @@ def _probe_on_worker(client, workflow, n, seed, timed, task_timeout) -> tuple[di
                         f"{error}): a stage crashes its process on one of them") from None
 
 
-def _probe_in_process(workflow, n, seed, timed, task_timeout) -> tuple[dict[str, np.ndarray], float]:
+def _probe_in_process(workflow: Runnable, n: int, seed: int, timed: bool, task_timeout: float | None,
+                      size: int = PROBE_SAMPLES, require_ok: bool = True) -> tuple[dict[str, np.ndarray], float]:
     """:func:`probe_batch` here, within ``task_timeout`` s (at least ``MIN_TASK_TIMEOUT``).
 
     Raises:
@@ -188,7 +246,7 @@ def _probe_in_process(workflow, n, seed, timed, task_timeout) -> tuple[dict[str,
     limit = max(task_timeout or 0.0, MIN_TASK_TIMEOUT)
     try:
         with time_limit(limit):
-            return probe_batch(workflow, n, seed, timed)
+            return probe_batch(workflow, n, seed, timed, size, require_ok)
     except TaskTimeout:
         raise _probe_out_of_time(limit) from None
 
@@ -222,14 +280,15 @@ def _joined(parts: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
     return parts[0] if len(parts) == 1 else {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
 
 
-def probe_batch(workflow, n: int, seed: int, timed: bool) -> tuple[dict[str, np.ndarray], float]:
-    """Evaluate the leading samples: their arrays (for shapes and dtypes) and the time
+def probe_batch(workflow: Runnable, n: int, seed: int, timed: bool, size: int = PROBE_SAMPLES,
+                require_ok: bool = True) -> tuple[dict[str, np.ndarray], float]:
+    """Evaluate the leading ``size`` samples: their arrays (for shapes and dtypes) and the time
     per sample, s. When ``timed``, the batch grows until it takes ``PROBE_SECONDS``.
 
     Raises:
-        UqmsError: every probed sample failed (the chain is broken, not a sample).
+        UqmsError: every probed sample failed (the chain is broken, not a sample), when ``require_ok``.
     """
-    size = min(n, PROBE_SAMPLES)
+    size = min(n, size)
     while True:
         clock = time.perf_counter()
         arrays = evaluate_batch(workflow, 0, size, n, seed)
@@ -237,17 +296,18 @@ def probe_batch(workflow, n: int, seed: int, timed: bool) -> tuple[dict[str, np.
         if not timed or elapsed >= PROBE_SECONDS or size == n:
             break
         size = min(n, size * 8)
-    if not np.any(arrays["status"] == 0):
+    if require_ok and not np.any(arrays["status"] == 0):
         codes = sorted(set(arrays["status"].tolist()))
         raise UqmsError(
             f"every one of the first {size} samples failed: "
-            + "; ".join(workflow.chain.status_messages.get(c, str(c)) for c in codes)
+            + "; ".join(workflow.describe().status_messages.get(c, str(c)) for c in codes)
             + ". Fix the chain before running"
         )
     return arrays, elapsed / size
 
 
-def _run_on_dask(client, workflow, bounds, todo, n, seed, finished, sink, task_timeout: float) -> None:
+def _run_on_dask(client: Client, workflow: Runnable, bounds: list[tuple[int, int]], todo: list[int], n: int, seed: int,
+                 finished: Callable[[int, dict[str, np.ndarray]], None], sink: _Sink, task_timeout: float) -> None:
     """Submit the batches as tasks, a bounded number in flight, and sink each as it completes.
 
     Every worker gets one copy of the workflow (scattered) rather than one per task. A
@@ -327,7 +387,7 @@ def _run_on_dask(client, workflow, bounds, todo, n, seed, finished, sink, task_t
             future.release()
 
 
-def _scatter(client, workflow, watch: _Watch):
+def _scatter(client: Client, workflow: Runnable, watch: _Watch) -> Future:
     """A copy of ``workflow`` on every worker, once there is one (as workers restart).
 
     Raises:
@@ -456,18 +516,19 @@ def _bytes_per_sample(template: xr.Dataset) -> int:
     return sum(v.dtype.itemsize * int(np.prod(v.shape[1:])) for v in template.data_vars.values() if "sample" in v.dims)
 
 
-def _failed_batch(workflow, start, stop, n, seed, template, code, error) -> dict[str, np.ndarray]:
+def _failed_batch(workflow: Runnable, start: int, stop: int, n: int, seed: int, template: xr.Dataset, code: int,
+                  error: BaseException) -> dict[str, np.ndarray]:
     """The rows of samples whose task never succeeded: inputs, NaN outputs, status ``code``."""
     log.warning("samples %d:%d failed: %s: %s", start, stop, type(error).__name__, error)
     arrays = workflow.sample_inputs(start, stop, n, seed)
-    for name in workflow.chain.outputs:
+    for name in workflow.describe().output_names:
         var = template[name]
         arrays[name] = np.full((stop - start,) + var.shape[1:], np.nan, dtype=var.dtype)
     arrays["status"] = np.full((stop - start,) + template["status"].shape[1:], code, dtype=np.int32)
     return arrays
 
 
-def _template(workflow, probe: dict[str, np.ndarray], n: int, seed: int, batch_size: int) -> xr.Dataset:
+def _template(workflow: Runnable, probe: dict[str, np.ndarray], n: int, seed: int, batch_size: int) -> xr.Dataset:
     """The run's variables as lazy arrays (shapes and dtypes from the probe), chunked by batch."""
     arrays = {
         name: dask.array.zeros((n,) + value.shape[1:], dtype=value.dtype, chunks=(batch_size,) + value.shape[1:])
@@ -491,7 +552,7 @@ class _Sink:
 class _MemorySink(_Sink):
     """Keeps finished batches in memory and assembles the run at the end."""
 
-    def __init__(self, workflow, n: int, seed: int, template: xr.Dataset):
+    def __init__(self, workflow: Runnable, n: int, seed: int, template: xr.Dataset):
         self.workflow, self.n, self.seed, self.template = workflow, n, seed, template
         self.batches: dict[int, dict[str, np.ndarray]] = {}
 
@@ -514,13 +575,15 @@ class _StoreSink(_Sink):
         self.store, self.template, self.done = store, template, done
 
     @classmethod
-    def create(cls, workflow, n, seed, path, template, batch_size, seconds_per_sample):
+    def create(cls, workflow: Runnable, n: int, seed: int, path: str | Path, template: xr.Dataset, batch_size: int,
+               seconds_per_sample: float) -> _StoreSink:
         store = RunStore.create(path, template, fingerprint(workflow, n, seed), batch_size, seconds_per_sample)
         return cls(store, template, np.zeros(len(batch_bounds(n, batch_size)), dtype=bool))
 
     @classmethod
-    def resume(cls, workflow, n, seed, path):
-        description = f"workflow {workflow.name!r}, n {n}, seed {seed}, design {workflow.design_method!r}"
+    def resume(cls, workflow: Runnable, n: int, seed: int, path: str | Path) -> _StoreSink:
+        about = workflow.describe()
+        description = f"workflow {about.name!r}, n {n}, seed {seed}, design {about.design!r}"
         store = RunStore.open(path, workflow, n, seed, description)
         done = store.done()
         damaged = store.damaged(done)

@@ -14,7 +14,11 @@ batch. Optional attributes a stage may carry:
   the NaN rows of samples that fail before the stage);
 - ``bounds``: the support of outputs that have one, e.g. ``{"coverage": (0.0, 1.0)}`` (None for an open side);
 - ``status_messages``: ``{code: message}`` for the codes (>0) the stage may return in a
-  ``"status"`` array of its result to flag samples it could not compute.
+  ``"status"`` array of its result to flag samples it could not compute;
+- ``resources``: Dask resources a task evaluating the stage needs, e.g. ``{"cores": 4}`` for a
+  program running on four cores (tasks are annotated with them; workers must offer them);
+- ``seconds_per_sample``: the stage's cost per sample, s, when known (batches are sized from
+  it instead of a timing of the first samples).
 """
 
 from __future__ import annotations
@@ -167,9 +171,16 @@ class Chain:
                 self.input_units[name_in] = str(unit)
                 self.input_unit_stage.setdefault(name_in, stage_name(member))
         self.units = {k: v for m in self.stages for k, v in getattr(m, "units", {}).items()}
+        self._check_internal_units(producer)
         self.output_dims = {k: tuple(v) for m in self.stages for k, v in getattr(m, "output_dims", {}).items()}
         self.bounds = {k: tuple(v) for m in self.stages for k, v in getattr(m, "bounds", {}).items()}
         self.output_coords = {k: v for m in self.stages for k, v in getattr(m, "output_coords", {}).items()}
+        self.resources: dict[str, float] = {}  # a batch runs its stages one after another: the most any needs
+        for member in self.stages:
+            for key, amount in (getattr(member, "resources", None) or {}).items():
+                self.resources[key] = max(self.resources.get(key, 0.0), float(amount))
+        costs = [float(m.seconds_per_sample) for m in self.stages if getattr(m, "seconds_per_sample", None)]
+        self.seconds_per_sample = sum(costs) if costs else None  # stages that declare none are taken as free
         self._codes: list[dict[str, int]] = []
         self.status_messages: dict[int, str] = {}
         for member in self.stages:
@@ -181,6 +192,34 @@ class Chain:
             for local, message in sorted(getattr(member, "status_messages", {}).items()):
                 codes[local] = self._new_code(f"stage {label!r}: {message}")
             self._codes.append(codes)
+
+    def _check_internal_units(self, producer: Mapping[str, str]) -> None:
+        """Refuse a member reading a name produced upstream in another unit than the one declared
+        by its producer (units compared with pint: ``1/s`` and ``s^-1`` match, ``kJ/mol`` and ``eV``
+        do not; values are never converted between stages). A name without a unit on either side
+        is not checked.
+
+        Raises:
+            WiringError: naming the reading stage, the name and both units.
+        """
+        from uqms.units import UnitError, conversion
+
+        for member in self.stages:
+            for name_in, wanted in getattr(member, "input_units", {}).items():
+                given = self.units.get(name_in)
+                if name_in not in producer or name_in not in member.inputs or given is None:
+                    continue
+                try:
+                    same = conversion(str(given), str(wanted)).identity
+                except UnitError as error:
+                    same, why = False, f" ({error})"
+                else:
+                    why = ""
+                if not same:
+                    raise WiringError(
+                        f"stage {stage_name(member)!r} reads {name_in!r} in {wanted!r}, but stage "
+                        f"{producer[name_in]!r} produces it in {given!r}{why}: declare the same unit on both"
+                    )
 
     def _new_code(self, message: str) -> int:
         code = len(self.status_messages) + 1

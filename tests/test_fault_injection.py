@@ -40,7 +40,7 @@ std = 1.0
 kind = "epistemic"
 
 [[chain]]
-stage = "slow_stages:Slow"
+stage = "fault_stages:Slow"
 
 [design]
 method = "halton"
@@ -84,7 +84,7 @@ MOMENTS = np.random.default_rng(15)
 
 @pytest.fixture
 def slow(tmp_path, monkeypatch):
-    (tmp_path / "slow_stages.py").write_text(SLOW_STAGES)
+    (tmp_path / "fault_stages.py").write_text(SLOW_STAGES)
     (tmp_path / "slow.toml").write_text(WORKFLOW)
     monkeypatch.syspath_prepend(str(tmp_path))
     monkeypatch.setenv("PYTHONPATH", f"{tmp_path}{os.pathsep}{os.environ.get('PYTHONPATH', '')}")

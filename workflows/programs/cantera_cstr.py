@@ -9,7 +9,8 @@ An example of a reactor code of one's own for the ``external.command`` stage
   ``sites`` (mol of active sites), ``product`` and ``reactant`` (gas species names);
 
 it writes ``output.json``: the product's outlet mole fraction, the reactant's conversion, the
-product's turnover frequency (1/s per site), the surface coverages and the simulated time.
+product's turnover frequency (1/s per site), the surface coverages and the residual of the
+balance.
 Exit code 0 on success; a reactor that does not reach steady state raises (non-zero exit).
 """
 
@@ -43,15 +44,14 @@ def simulate(mechanism: str, conditions: dict) -> dict:
     feed, exhaust = ct.Reservoir(gas, clone=True), ct.Reservoir(gas, clone=True)
     # A gas residence time long against the surface's own relaxation: the transient then dies away
     # with the residence time, and the steady state does not depend on it.
-    residence = RESIDENCE_TIME
-    reactor = ct.IdealGasReactor(gas, energy="off", volume=residence * feed_mass / gas.density, clone=True)
+    reactor = ct.IdealGasReactor(gas, energy="off", volume=RESIDENCE_TIME * feed_mass / gas.density, clone=True)
     area = conditions["sites"] / (1e3 * surface.site_density)  # m^2 holding that many moles of sites
     wall = ct.ReactorSurface(surface, reactor, A=area, clone=True)
     inflow = ct.MassFlowController(feed, reactor, mdot=feed_mass)
     ct.PressureController(reactor, exhaust, primary=inflow, K=1e-5)
     network = ct.ReactorNet([reactor])
     network.rtol, network.atol, network.max_steps = RTOL, ATOL, MAX_STEPS
-    network.advance(RESIDENCE_TIMES * residence)
+    network.advance(RESIDENCE_TIMES * RESIDENCE_TIME)
     outlet, surface = reactor.phase, wall.phase
     flows = feed_mass * outlet.Y / outlet.molecular_weights * 1e3  # mol/s out
     made = surface.get_net_production_rates(outlet) * area * 1e3  # mol/s of each gas species from the surface
@@ -71,7 +71,7 @@ def simulate(mechanism: str, conditions: dict) -> dict:
         "conversion": float(-made[reactant] / inlet[conditions["reactant"]]),
         "tof": float(made[product] / conditions["sites"]),  # 1/s per site
         "coverages": dict(zip(surface.species_names, surface.coverages.tolist())),
-        "imbalance": float(imbalance),
+        "residual": float(imbalance),
     }
 
 

@@ -11,7 +11,14 @@ import numpy as np
 
 from uqms.config import OutputSection, WorkflowFile, parse_workflow, read_toml
 from uqms.errors import WiringError, WorkflowError
+from uqms.execution.protocol import (
+    ConstantDescription,
+    InputDescription,
+    OutputDescription,
+    RunDescription,
+)
 from uqms.inputs import Constant, Correlation, InputSet, UncertainInput
+from uqms.inputs.distributions import describe, is_discrete
 from uqms.inputs.ensembles import ensemble_inputs
 from uqms.models.registry import resolve_stage
 from uqms.models.stage import Batch, Chain, Stage
@@ -22,7 +29,6 @@ if TYPE_CHECKING:
     import xarray as xr
     from distributed.security import Security
 
-    from uqms.execution.protocol import RunDescription
     from uqms.units import Conversion
 
 MIN_SALTELLI_BASE = 2  # base samples below which Saltelli's estimators have no variance to divide by
@@ -257,14 +263,6 @@ class Workflow:
 
     def describe(self) -> RunDescription:
         """What a run of this workflow records about it (:class:`~uqms.execution.protocol.Runnable`)."""
-        from uqms.execution.protocol import (
-            ConstantDescription,
-            InputDescription,
-            OutputDescription,
-            RunDescription,
-        )
-        from uqms.inputs.distributions import describe, is_discrete
-
         chain = self.chain
 
         def converted(name: str) -> str | None:

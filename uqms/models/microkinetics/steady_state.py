@@ -44,6 +44,7 @@ HANDOVER = 1e-6  # scaled residual below which continuation hands over to Newton
 TRANSIENT_START = 1e-2  # first time step, as a fraction of the fastest time scale theta / gross flux
 TRANSIENT_GROWTH = 5.0  # factor the time step grows by after an accepted implicit Euler step
 TRANSIENT_FLOOR = 1e-3  # smallest factor a coverage may shrink by in one implicit Euler step
+HALVINGS = 30  # step lengths the line search tries, from the full step down by halves
 
 
 @dataclass(frozen=True)
@@ -116,6 +117,7 @@ def solve_steady_state(
     tolerance: float = 1e-12,
     max_newton: int = 60,
     max_transient: int = 300,
+    along_batch: bool = True,
 ) -> SteadyState:
     """Steady-state coverages and rates of all samples at once.
 
@@ -129,6 +131,11 @@ def solve_steady_state(
             continuation starts from :func:`uniform_guess`.
         tolerance: largest accepted |net / gross| production of any adsorbate.
         max_newton, max_transient: iteration limits of Newton (after continuation) and of continuation.
+        along_batch: without a guess, start each sample's Newton from a solved neighbour
+            in rate-constant space (continuation along the batch, compiled path only;
+            :func:`~uqms.models.microkinetics.kernels.batch_order`), pseudo-transient
+            continuation from the uniform guess where that fails. Where a mechanism has
+            several stable steady states a sample may then land on its neighbour's branch.
 
     Returns:
         A :class:`SteadyState`; samples that failed carry a non-zero ``status`` and NaNs.
@@ -146,6 +153,27 @@ def solve_steady_state(
     valid = (np.isfinite(forward_k).all(1) & np.isfinite(reverse_k).all(1) & (forward_k >= 0).all(1)
              & (reverse_k >= 0).all(1) & np.isfinite(p).all(1) & (p >= 0).all(1) & np.isfinite(start).all(1))
     equations = RateEquations(mechanism)
+    from uqms.models.microkinetics import kernels  # imports this module's constants
+
+    if kernels.enabled():
+        order = None
+        if along_batch and not newton_first:
+            with np.errstate(divide="ignore"):
+                order = kernels.batch_order(np.log(np.concatenate([forward_k, reverse_k], axis=1)))
+        x, converged, iterations, transient = kernels.solve_rows(
+            equations, forward_k, reverse_k, start, valid, newton_first, tolerance, max_newton, max_transient, order)
+    else:
+        x, converged, iterations, transient = _solve_batch(equations, forward_k, reverse_k, start, valid, newton_first,
+                                                           tolerance, max_newton, max_transient)
+    return _checked(mechanism, equations, forward_k, reverse_k, x, valid, converged, 100 * tolerance,
+                    iterations, transient)
+
+
+def _solve_batch(equations, forward_k, reverse_k, start, valid, newton_first, tolerance, max_newton, max_transient):
+    """The numpy path, all samples at once: Newton from ``start`` if ``newton_first``, then
+    continuation from ``start`` and Newton for the rest. Returns log-coverages, the
+    converged mask, iterations per sample and whether continuation ran."""
+    n = len(start)
     x = start.copy()
     iterations = np.zeros(n, dtype=np.int64)
     rows = np.flatnonzero(valid)
@@ -159,8 +187,7 @@ def solve_steady_state(
     converged |= _newton(equations, forward_k, reverse_k, x, retry[close], tolerance, max_newton, iterations)
     transient = np.zeros(n, dtype=bool)
     transient[retry] = True
-    return _checked(mechanism, equations, forward_k, reverse_k, x, valid, converged, 100 * tolerance,
-                    iterations, transient)
+    return x, converged, iterations, transient
 
 
 def _newton(equations, forward_k, reverse_k, x, rows, tolerance, max_iterations, iterations) -> np.ndarray:
@@ -203,7 +230,7 @@ def _advance(xa: np.ndarray, step: np.ndarray) -> np.ndarray:
     return np.clip(xa + np.log(np.maximum(1.0 + step, STEP_FLOOR)), LOG_FLOOR, 0.0)
 
 
-def _line_search(equations, kf, kr, xa, step, scale, merit, forward, reverse, halvings: int = 30):
+def _line_search(equations, kf, kr, xa, step, scale, merit, forward, reverse, halvings: int = HALVINGS):
     """Backtrack along ``step`` until the squared scaled residual ``merit`` decreases.
 
     Returns the new log-coverages and rates (unchanged where no step length helped) and

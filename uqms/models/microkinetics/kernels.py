@@ -1,0 +1,389 @@
+"""Compiled per-sample steady-state iteration (numba), the fast path of
+:func:`uqms.models.microkinetics.steady_state.solve_steady_state`.
+
+The numpy solver in ``steady_state`` works on whole batches; with a handful of species
+per sample its time goes to per-call overhead of small array operations (stacked 5x5
+``numpy.linalg.solve`` above all). Here the same algorithm (damped Newton in coverages
+with the Jacobian in log-coverages, backtracking line search, pseudo-transient
+continuation by linearly implicit Euler steps) runs sample by sample in compiled loops,
+step for step as the numpy path, so both give the same coverages to round-off. The
+small systems are solved by Gaussian elimination with partial pivoting written out:
+LAPACK's per-call cost exceeds the work on a 5x5 matrix; a system with an exactly zero
+pivot (where LAPACK reports it singular) gets the least-squares solution, as in numpy.
+
+Samples may also be solved in a given order, each started by Newton from the last
+solved sample (continuation along the batch): with an order that puts neighbours in
+descriptor space next to each other (:func:`batch_order`), most cold samples then cost
+a few Newton steps instead of a pseudo-transient run.
+
+numba is optional (the ``fast`` extra): without it, or with the environment variable
+``UQMS_NO_NUMBA`` set to anything but ``0`` or empty, :func:`enabled` is false and the
+numpy path runs. Functions compile on first use and are cached on disk (``cache=True``).
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+try:
+    import numba
+except ImportError:  # the numpy path serves
+    numba = None
+
+from uqms.models.microkinetics.kinetics import TINY
+from uqms.models.microkinetics.steady_state import (
+    HALVINGS,
+    HANDOVER,
+    LOG_FLOOR,
+    NEWTON_START,
+    NEWTON_STEP,
+    STEP_FLOOR,
+    TRANSIENT_FLOOR,
+    TRANSIENT_GROWTH,
+    TRANSIENT_START,
+)
+
+LARGEST = float(np.finfo(float).max)
+
+
+def enabled() -> bool:
+    """Whether the compiled path is used: numba importable and ``UQMS_NO_NUMBA`` unset (or 0)."""
+    return numba is not None and os.environ.get("UQMS_NO_NUMBA", "") in ("", "0")
+
+
+def _jit(function):
+    """Compile with numba (cached on disk, numpy's floating-point error model) when available."""
+    if numba is None:
+        return function
+    return numba.njit(cache=True, error_model="numpy", nogil=True)(function)
+
+
+@_jit
+def _rates(kf, kr, x, reactant, product, forward, reverse):
+    """Forward and reverse rates of one sample into ``forward``, ``reverse``."""
+    for j in range(reactant.shape[0]):
+        a = 0.0
+        b = 0.0
+        for k in range(reactant.shape[1]):
+            a += reactant[j, k] * x[k]
+            b += product[j, k] * x[k]
+        forward[j] = kf[j] * np.exp(a)
+        reverse[j] = kr[j] * np.exp(b)
+
+
+@_jit
+def _gross_fluxes(forward, reverse, gross, scale):
+    """Gross flux through each row of ``gross`` (rows x steps) plus TINY, into ``scale``."""
+    for a in range(gross.shape[0]):
+        s = 0.0
+        for j in range(gross.shape[1]):
+            s += gross[a, j] * (forward[j] + reverse[j])
+        scale[a] = s + TINY
+
+
+@_jit
+def _residual(forward, reverse, x, net, sites, scale, out):
+    """Scaled residual of one sample (adsorbate balances / gross flux, then site sums - 1) into ``out``;
+    returns its largest magnitude (NaN if any entry is NaN) and its squared norm."""
+    adsorbates = net.shape[0]
+    for a in range(adsorbates):
+        s = 0.0
+        for j in range(net.shape[1]):
+            s += net[a, j] * (forward[j] - reverse[j])
+        out[a] = s / scale[a]
+    for t in range(sites.shape[0]):
+        s = 0.0
+        for k in range(sites.shape[1]):
+            s += sites[t, k] * np.exp(x[k])
+        out[adsorbates + t] = s - 1.0
+    largest = 0.0
+    merit = 0.0
+    for i in range(out.shape[0]):
+        v = abs(out[i])
+        if np.isnan(v):
+            largest = np.nan
+        elif v > largest:
+            largest = v
+        merit += out[i] * out[i]
+    return largest, merit
+
+
+@_jit
+def _balance_derivatives(forward, reverse, net, reactant, product, scale, diagonal, matrix):
+    """Rows of the adsorbates: (diagonal_k [a == k] - d(net balance_a)/dx_k) / scale_a, into ``matrix``."""
+    for a in range(net.shape[0]):
+        for k in range(reactant.shape[1]):
+            s = 0.0
+            for j in range(net.shape[1]):
+                if net[a, j] != 0.0:
+                    s += net[a, j] * (forward[j] * reactant[j, k] - reverse[j] * product[j, k])
+            d = diagonal[k] if a == k else 0.0
+            matrix[a, k] = (d - s) / scale[a]
+
+
+@_jit
+def _linear_solve(original, original_rhs, out, matrix, rhs):
+    """Solve ``original @ out = original_rhs`` by elimination with partial pivoting (in
+    the scratch arrays ``matrix``, ``rhs``); least squares through the pseudo-inverse, as
+    numpy's path does, where a pivot is exactly zero (where LAPACK reports it singular)."""
+    n = rhs.shape[0]
+    matrix[:, :] = original
+    rhs[:] = original_rhs
+    for c in range(n):
+        p = c
+        best = abs(matrix[c, c])
+        for r in range(c + 1, n):
+            v = abs(matrix[r, c])
+            if v > best:
+                best = v
+                p = r
+        if matrix[p, c] == 0.0:
+            for r in range(n):
+                for k in range(n):
+                    v = original[r, k]
+                    original[r, k] = 0.0 if np.isnan(v) else max(min(v, LARGEST), -LARGEST)
+            inverse = np.linalg.pinv(original)
+            for r in range(n):
+                s = 0.0
+                for k in range(n):
+                    s += inverse[r, k] * original_rhs[k]
+                out[r] = s
+            return
+        if p != c:
+            for k in range(n):
+                matrix[c, k], matrix[p, k] = matrix[p, k], matrix[c, k]
+            rhs[c], rhs[p] = rhs[p], rhs[c]
+        for r in range(c + 1, n):
+            factor = matrix[r, c] / matrix[c, c]
+            if factor != 0.0:
+                for k in range(c + 1, n):
+                    matrix[r, k] -= factor * matrix[c, k]
+                rhs[r] -= factor * rhs[c]
+    for r in range(n - 1, -1, -1):
+        s = rhs[r]
+        for k in range(r + 1, n):
+            s -= matrix[r, k] * out[k]
+        out[r] = s / matrix[r, r]
+
+
+@_jit
+def _advance(x, step, alpha, out):
+    """Log-coverages after the coverages take ``alpha * step``, shrinking by at most STEP_FLOOR, at most 1."""
+    for k in range(x.shape[0]):
+        v = x[k] + np.log(max(1.0 + alpha * step[k], STEP_FLOOR))
+        out[k] = min(max(v, LOG_FLOOR), 0.0)
+
+
+@_jit
+def _newton(kf, kr, x, max_iterations, tolerance, reactant, product, net, gross, sites, work):
+    """Damped Newton on one sample's log-coverages ``x`` (updated in place), as
+    ``steady_state._newton``; returns (converged, iterations used)."""
+    forward, reverse, trial_forward, trial_reverse, scale, residual, step, trial, diagonal, matrix, lu, rhs = work
+    adsorbates = net.shape[0]
+    _rates(kf, kr, x, reactant, product, forward, reverse)
+    used = 0
+    for iteration in range(max_iterations + 1):
+        _gross_fluxes(forward, reverse, gross, scale)
+        norm, merit = _residual(forward, reverse, x, net, sites, scale, residual)
+        if norm <= tolerance:
+            return True, used
+        if not np.isfinite(norm) or iteration == max_iterations:
+            return False, used
+        diagonal[:] = 0.0
+        _balance_derivatives(forward, reverse, net, reactant, product, scale, diagonal, matrix)
+        for t in range(sites.shape[0]):
+            for k in range(sites.shape[1]):
+                matrix[adsorbates + t, k] = sites[t, k] * np.exp(x[k])
+        for t in range(sites.shape[0]):  # the balance rows of matrix hold -dF/dx: J step = -residual
+            residual[adsorbates + t] = -residual[adsorbates + t]
+        _linear_solve(matrix, residual, step, lu, rhs)
+        largest = 0.0
+        for i in range(step.shape[0]):
+            v = abs(step[i])
+            if np.isnan(v):
+                largest = np.nan
+                break
+            largest = max(largest, v)
+        cap = min(1.0, NEWTON_STEP / largest) if not np.isnan(largest) else np.nan
+        for i in range(step.shape[0]):
+            step[i] *= cap
+        used += 1
+        alpha = 1.0
+        moved = False
+        for halving in range(HALVINGS):
+            _advance(x, step, alpha, trial)
+            _rates(kf, kr, trial, reactant, product, trial_forward, trial_reverse)
+            _, trial_merit = _residual(trial_forward, trial_reverse, trial, net, sites, scale, residual)
+            if trial_merit <= (1 - 1e-4 * alpha) * merit:  # NaN is never better
+                moved = True
+                break
+            alpha /= 2
+        if not moved:
+            return False, used
+        x[:] = trial
+        forward[:] = trial_forward
+        reverse[:] = trial_reverse
+    return False, used
+
+
+@_jit
+def _continuation(kf, kr, x, max_iterations, reactant, product, net, gross, sites, change_gross, work):
+    """Pseudo-transient continuation of one sample, as ``steady_state._continuation``;
+    returns (came within HANDOVER, iterations used)."""
+    forward, reverse, theta, new, scale, residual, step, all_gross, diagonal, matrix, lu, rhs = work
+    adsorbates = net.shape[0]
+    species = x.shape[0]
+    dt = np.nan
+    for iteration in range(max_iterations):
+        _rates(kf, kr, x, reactant, product, forward, reverse)
+        _gross_fluxes(forward, reverse, gross, scale)
+        norm, _ = _residual(forward, reverse, x, net, sites, scale, residual)
+        if norm <= HANDOVER:
+            return True, iteration
+        _gross_fluxes(forward, reverse, change_gross, all_gross)
+        for k in range(species):
+            theta[k] = np.exp(x[k])
+        if iteration == 0:
+            dt = np.inf
+            for k in range(species):
+                dt = min(dt, theta[k] / all_gross[k])
+            dt *= TRANSIENT_START
+        if not np.isfinite(norm):
+            return False, iteration
+        for k in range(species):
+            diagonal[k] = theta[k] / dt
+        _balance_derivatives(forward, reverse, net, reactant, product, scale, diagonal, matrix)
+        for t in range(sites.shape[0]):
+            s = 0.0
+            for k in range(species):
+                matrix[adsorbates + t, k] = sites[t, k] * theta[k]
+                s += sites[t, k] * theta[k]
+            residual[adsorbates + t] = 1.0 - s  # the balance rows of residual already hold F / gross
+        _linear_solve(matrix, residual, step, lu, rhs)
+        accept = True
+        for k in range(species):
+            v = max(theta[k] + theta[k] * step[k], np.exp(LOG_FLOOR))
+            new[k] = v
+            if not (np.isfinite(v) and v >= TRANSIENT_FLOOR * theta[k]):
+                accept = False
+        if accept:
+            for k in range(species):
+                new[k] = min(new[k], 1.0)
+            for k in range(species):  # site sums back to one
+                total = 0.0
+                for t in range(sites.shape[0]):
+                    if sites[t, k] != 0.0:
+                        s = 0.0
+                        for q in range(species):
+                            s += new[q] * sites[t, q]
+                        total += s * sites[t, k]
+                theta[k] = total
+            for k in range(species):
+                x[k] = np.log(new[k] / theta[k])
+            dt = min(dt * TRANSIENT_GROWTH, 1e250)
+        else:
+            dt /= 4
+    return False, max_iterations
+
+
+@_jit
+def _solve_rows(kf_all, kr_all, start, valid, order, newton_first, chain, tolerance, max_newton, max_transient,
+                reactant, product, net, gross, sites, change_gross):
+    n, species = start.shape
+    steps = reactant.shape[0]
+    x = start.copy()
+    converged = np.zeros(n, dtype=np.bool_)
+    iterations = np.zeros(n, dtype=np.int64)
+    transient = np.zeros(n, dtype=np.bool_)
+    newton_work = (np.empty(steps), np.empty(steps), np.empty(steps), np.empty(steps), np.empty(net.shape[0]),
+                   np.empty(species), np.empty(species), np.empty(species), np.empty(species),
+                   np.empty((species, species)), np.empty((species, species)), np.empty(species))
+    transient_work = (np.empty(steps), np.empty(steps), np.empty(species), np.empty(species), np.empty(net.shape[0]),
+                      np.empty(species), np.empty(species), np.empty(species), np.empty(species),
+                      np.empty((species, species)), np.empty((species, species)), np.empty(species))
+    previous = -1
+    first_newton = min(NEWTON_START, max_newton)
+    for position in range(n):
+        i = order[position]
+        if not valid[i]:
+            continue
+        xi = x[i]
+        done = False
+        if newton_first or (chain and previous >= 0):
+            if not newton_first:
+                xi[:] = x[previous]
+            done, used = _newton(kf_all[i], kr_all[i], xi, first_newton, tolerance, reactant, product, net, gross,
+                                 sites, newton_work)
+            iterations[i] += used
+        if not done:
+            xi[:] = start[i]
+            transient[i] = True
+            close, used = _continuation(kf_all[i], kr_all[i], xi, max_transient, reactant, product, net, gross, sites,
+                                        change_gross, transient_work)
+            iterations[i] += used
+            if close:
+                done, used = _newton(kf_all[i], kr_all[i], xi, max_newton, tolerance, reactant, product, net, gross,
+                                     sites, newton_work)
+                iterations[i] += used
+        converged[i] = done
+        if done:
+            previous = i
+    return x, converged, iterations, transient
+
+
+def solve_rows(equations, forward_k, reverse_k, start, valid, newton_first, tolerance, max_newton, max_transient,
+               order=None):
+    """Solve every valid sample with the compiled kernel.
+
+    Args:
+        equations: the :class:`~uqms.models.microkinetics.kinetics.RateEquations`.
+        forward_k, reverse_k: pressure-weighted rate constants (samples, steps).
+        start: starting log-coverages (samples, species).
+        valid: samples to solve.
+        newton_first: Newton from ``start`` first (a given guess), else continuation from it.
+        order: sample order for continuation along the batch (each sample's Newton starts
+            from the last solved one; continuation from ``start`` where that fails), or
+            None: each sample on its own.
+
+    Returns:
+        Log-coverages, converged mask, iterations per sample, whether continuation ran.
+    """
+    chain = order is not None
+    order = np.arange(len(start)) if order is None else np.asarray(order, dtype=np.int64)
+    as_float = [np.ascontiguousarray(a, dtype=float) for a in (forward_k, reverse_k, start)]
+    operators = [np.ascontiguousarray(a, dtype=float) for a in
+                 (equations.reactant, equations.product, equations.net, equations.gross, equations.sites,
+                  np.abs(equations.change))]
+    return _solve_rows(*as_float, np.ascontiguousarray(valid, dtype=np.bool_), order, bool(newton_first), chain,
+                       float(tolerance), int(max_newton), int(max_transient), *operators)
+
+
+def batch_order(features: np.ndarray, dimensions: int = 4, bits: int = 16) -> np.ndarray:
+    """An order of the samples in which neighbours are close in ``features`` (samples, few):
+    a Morton (Z-order) curve through the ranks of the leading principal components.
+
+    Ranks make each component uniform, so the curve's cells hold similar numbers of
+    samples whatever the distribution; only components with spread (up to
+    ``dimensions``) take part, since every extra one lengthens the jumps along the curve.
+    """
+    n = len(features)
+    if n < 3:
+        return np.arange(n)
+    finite = np.where(np.isfinite(features), features, 0.0)
+    centred = finite - finite.mean(axis=0)
+    _, singular, vectors = np.linalg.svd(centred[:: max(1, n // 4096)], full_matrices=False)
+    kept = vectors[: dimensions][singular[: dimensions] > 1e-9 * max(singular[0], 1e-300)]
+    key = np.zeros(n, dtype=np.uint64)
+    if len(kept) == 0:
+        return np.arange(n)
+    levels = []
+    for component in (centred @ kept.T).T:
+        ranks = np.empty(n, dtype=np.int64)
+        ranks[np.argsort(component, kind="stable")] = np.arange(n)
+        levels.append((ranks * (1 << bits) // n).astype(np.uint64))
+    for bit in range(bits - 1, -1, -1):  # interleave from the most significant bit down
+        for level in levels:
+            key = (key << np.uint64(1)) | ((level >> np.uint64(bit)) & np.uint64(1))
+    return np.argsort(key, kind="stable")

@@ -125,3 +125,19 @@ def test_without_numba_the_numpy_path_runs(tmp_path):
     k, p = _ammonia(200)
     np.testing.assert_allclose(np.load(target), solve_steady_state(AMMONIA, k, p, along_batch=False).theta,
                                rtol=0, atol=1e-12)
+
+
+def test_site_average_with_warm_started_nodes_equals_the_cold_reference(monkeypatch):
+    """The site-averaged ammonia chain (12 site nodes per sample, solved as one flat batch in
+    which nodes start from their neighbours) gives the averages of the cold numpy path."""
+    from uqms.workflow import Workflow
+
+    flow = Workflow.from_file(ROOT / "workflows" / "ammonia_sites_ensemble.toml")
+    fast = flow.run(n=300, scheduler="synchronous")
+    with monkeypatch.context() as patch:
+        patch.setenv("UQMS_NO_NUMBA", "1")
+        reference = flow.run(n=300, scheduler="synchronous")
+    assert (fast.status.values == 0).all()
+    np.testing.assert_array_equal(fast.status.values, reference.status.values)
+    for name in ("tof", "coverage", "tof_site_share"):
+        np.testing.assert_allclose(fast[name].values, reference[name].values, rtol=1e-8, atol=1e-14, err_msg=name)

@@ -317,8 +317,10 @@ def _solve_rows(kf_all, kr_all, start, valid, order, newton_first, chain, tolera
             done, used = _newton(kf_all[i], kr_all[i], xi, first_newton, tolerance, reactant, product, net, gross,
                                  sites, newton_work)
             iterations[i] += used
-        if not done:
-            xi[:] = start[i]
+        for attempt in range(2):  # continuation from the neighbour's steady state, else from the start
+            if done or (attempt == 0 and (newton_first or not chain or previous < 0)):
+                continue
+            xi[:] = x[previous] if attempt == 0 else start[i]
             transient[i] = True
             close, used = _continuation(kf_all[i], kr_all[i], xi, max_transient, reactant, product, net, gross, sites,
                                         change_gross, transient_work)
@@ -362,28 +364,27 @@ def solve_rows(equations, forward_k, reverse_k, start, valid, newton_first, tole
 
 def batch_order(features: np.ndarray, dimensions: int = 4, bits: int = 16) -> np.ndarray:
     """An order of the samples in which neighbours are close in ``features`` (samples, few):
-    a Morton (Z-order) curve through the ranks of the leading principal components.
+    a Morton (Z-order) curve through the leading principal components.
 
-    Ranks make each component uniform, so the curve's cells hold similar numbers of
-    samples whatever the distribution; only components with spread (up to
-    ``dimensions``) take part, since every extra one lengthens the jumps along the curve.
+    All components share one grid, that of the widest (between its 0.1 and 99.9 %
+    quantiles, outliers clipped to its edges), so a component of little spread takes few
+    of the curve's bits and round-off spread none.
     """
     n = len(features)
     if n < 3:
         return np.arange(n)
     finite = np.where(np.isfinite(features), features, 0.0)
     centred = finite - finite.mean(axis=0)
-    _, singular, vectors = np.linalg.svd(centred[:: max(1, n // 4096)], full_matrices=False)
-    kept = vectors[: dimensions][singular[: dimensions] > 1e-9 * max(singular[0], 1e-300)]
-    key = np.zeros(n, dtype=np.uint64)
-    if len(kept) == 0:
+    _, axes = np.linalg.eigh(centred.T @ centred)  # principal axes from the small covariance matrix
+    components = centred @ axes[:, ::-1][:, :dimensions]
+    low, high = np.quantile(components, [0.001, 0.999], axis=0)
+    width = (high - low).max()
+    if not width > 0:
         return np.arange(n)
-    levels = []
-    for component in (centred @ kept.T).T:
-        ranks = np.empty(n, dtype=np.int64)
-        ranks[np.argsort(component, kind="stable")] = np.arange(n)
-        levels.append((ranks * (1 << bits) // n).astype(np.uint64))
+    cells = np.uint64(1) << np.uint64(bits)
+    levels = np.clip((components - low) / width * float(cells), 0, float(cells) - 1).astype(np.uint64)
+    key = np.zeros(n, dtype=np.uint64)
     for bit in range(bits - 1, -1, -1):  # interleave from the most significant bit down
-        for level in levels:
+        for level in levels.T:
             key = (key << np.uint64(1)) | ((level >> np.uint64(bit)) & np.uint64(1))
     return np.argsort(key, kind="stable")

@@ -20,7 +20,7 @@ from uqms.execution.dataset import BATCH_FAILED, TIMED_OUT, build_dataset
 from uqms.execution.lock import store_lock
 from uqms.execution.progress import sample_progress
 from uqms.execution.run_store import RunStore, fingerprint, is_half_made
-from uqms.execution.scheduler import connect, scheduler_address
+from uqms.execution.scheduler import LOCAL, SYNCHRONOUS, connect, scheduler_address
 from uqms.execution.store import open_run
 
 TASK_SECONDS = 0.5  # aim for tasks long against Dask's ~2-3 ms overhead, short for balance
@@ -36,6 +36,7 @@ WATCH_SECONDS = 1.0  # between checks of the scheduler and its workers
 NO_WORKER_SECONDS = 60.0  # without any worker before a run gives up
 MIN_TASK_TIMEOUT = 60.0  # s; the default task timeout is the larger of this and
 TIMEOUT_FACTOR = 100  # times the probed time of a batch
+IN_PROCESS_SECONDS = 3.0  # a run predicted shorter runs in this process: a local cluster takes 5-10 s to start
 log = logging.getLogger("uqms")
 
 
@@ -102,18 +103,34 @@ def execute(
 
 
 def _execute(workflow, n, seed, batch_size, scheduler, store, quiet, task_timeout, tls=None) -> xr.Dataset:
-    """The body of :func:`execute`, holding the store's lock."""
+    """The body of :func:`execute`, holding the store's lock.
+
+    No local cluster is started for a resumed store with nothing left to compute, nor
+    for a run the probe (in this process) predicts to take under ``IN_PROCESS_SECONDS``.
+    """
     address = scheduler_address(scheduler)
     if store is not None and Path(store).exists() and is_half_made(store):
         log.warning("%s: a store whose creation was interrupted, made again", store)
         shutil.rmtree(store)
+    sink = _StoreSink.resume(workflow, n, seed, store) if store is not None and Path(store).exists() else None
+    if sink is not None and sink.done.all():
+        log.info("%s: every batch is computed already; no scheduler started", store)
+        return sink.result()
+    probed = None
+    if sink is None and address in (None, LOCAL):  # the probe decides whether a cluster is worth starting
+        probed = probe_batch(workflow, n, seed, batch_size is None)
+        predicted = probed[1] * n
+        if predicted < IN_PROCESS_SECONDS:
+            log.info("%d samples predicted to take %.2g s: run in this process (no local cluster started)", n, predicted)
+            address = SYNCHRONOUS
     with connect(address, tls) as client, _scheduler_watched(client):
-        if store is not None and Path(store).exists():
-            sink = _StoreSink.resume(workflow, n, seed, store)
+        if sink is not None:
             batch_size, seconds_per_sample = sink.store.batch_size, sink.store.seconds_per_sample
         else:
             timed = batch_size is None
-            if client is None:
+            if probed is not None:
+                probe, seconds_per_sample = probed
+            elif client is None:
                 probe, seconds_per_sample = probe_batch(workflow, n, seed, timed)
             else:  # on a worker, so a model that crashes its process never takes this driver down
                 probe, seconds_per_sample = _probe_on_worker(client, workflow, n, seed, timed, task_timeout)
@@ -175,12 +192,15 @@ def _probe_on_worker(client, workflow, n, seed, timed, task_timeout) -> tuple[di
 
 def probe_batch(workflow, n: int, seed: int, timed: bool) -> tuple[dict[str, np.ndarray], float]:
     """Evaluate the leading samples: their arrays (for shapes and dtypes) and the time
-    per sample, s. When ``timed``, the batch grows until it takes ``PROBE_SECONDS``.
+    per sample, s. When ``timed``, the batch grows until it takes ``PROBE_SECONDS``, after
+    one sample evaluated untimed.
 
     Raises:
         UqmsError: every probed sample failed (the chain is broken, not a sample).
     """
     size = min(n, PROBE_SAMPLES)
+    if timed:  # one sample first pays the one-time costs (imports, loading compiled code) outside the timing
+        evaluate_batch(workflow, 0, 1, n, seed)
     while True:
         clock = time.perf_counter()
         arrays = evaluate_batch(workflow, 0, size, n, seed)

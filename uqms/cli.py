@@ -230,8 +230,11 @@ def _quiet_dask() -> None:
     Dask's event loop, logs the traceback of a gather cut by a lost scheduler itself."""
     import logging
 
-    for name in ("distributed", "tornado"):
-        logging.getLogger(name).setLevel(logging.CRITICAL)
+    import distributed  # noqa: F401  (its import sets levels of its own child loggers: set them after)
+
+    for name in list(logging.root.manager.loggerDict):
+        if name.split(".")[0] in ("distributed", "tornado"):
+            logging.getLogger(name).setLevel(logging.CRITICAL)
 
 
 def _report_analysis(analysis) -> None:

@@ -43,13 +43,31 @@ carries 1/bar per molecule. The reverse of such a reversible step is ``k_reverse
 ``A_reverse``/``Ea_reverse``/``b_reverse``, or follows from equilibrium with the step's
 ``reaction_energy``. Every one of these may be a batch name.
 
+Free-energy corrections G(T, 1 bar) - E (eV) of the species (:mod:`uqms.chemistry.thermochemistry`):
+a gas takes NIST ``shomate`` coefficients with a ``zero_point_energy``, or an ``ideal_gas``
+table (geometry, symmetry number, spin, frequencies, and its atoms from ``ase.build.molecule``
+or given positions), plus any ``free_energy_correction``; an adsorbate may list its
+``frequencies`` (harmonic limit), and a step its ``transition_state_frequencies`` (the real
+modes of its transition state). Frequencies are in cm^-1 and each may be a batch name. A
+species without them has no correction. Every standard reaction free energy adds the
+corrections of the step's species to its electronic reaction energy. Example::
+
+    [gas.CO]
+    mass = 28.010
+    energy = 0.0
+    ideal_gas = { geometry = "linear", symmetry_number = 1, spin = 0, frequencies = [2143.0] }
+
+    [adsorbates."CO*"]
+    energy = -1.2
+    frequencies = ["nu_CO", 350.0, 300.0, 200.0, 150.0, 90.0]   # the stretch an uncertain input
+
 ``[mechanism] transition_state`` names how a step's barrier becomes a free-energy barrier:
 ``"electronic"`` (the default, uqms's convention so far): the electronic barrier clipped to
-``max(0, dE)``, minus the free-energy corrections of the gas molecules consumed, kept at
-least ``max(0, dG)``; ``"free_energy"`` (CatMAP's): the transition state's free energy, the
-unclipped electronic barrier above the initial state without gas corrections, clipped to
-``max(G initial, G final)``; a step with ``barrier = 0`` has no transition state there, so its
-free-energy barrier is ``max(0, dG)``.
+``max(0, dE)``, plus the transition state's correction minus those of the species consumed
+(gas molecules and adsorbates), kept at least ``max(0, dG)``; ``"free_energy"`` (CatMAP's):
+the transition state's free energy above the initial state's (the unclipped electronic barrier
+plus the same corrections), clipped to ``max(G initial, G final)``; a step with ``barrier = 0``
+has no transition state there, so its free-energy barrier is ``max(0, dG)``.
 """
 
 from __future__ import annotations
@@ -59,7 +77,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import numpy as np
 from pydantic import (
@@ -68,10 +86,12 @@ from pydantic import (
     Field,
     NonNegativeFloat,
     PositiveFloat,
+    PositiveInt,
     ValidationError,
     model_validator,
 )
 
+from uqms.chemistry.thermochemistry import IdealGas, molecule_atoms
 from uqms.chemistry.values import NAME_PATTERN, Value, names
 from uqms.config import describe_error, found, key_path, read_toml
 from uqms.errors import WorkflowError
@@ -120,14 +140,38 @@ class Shomate(_Section):
         return self
 
 
+Frequencies = Annotated[list[Value], Field(description="real vibrational frequencies, cm^-1")]
+
+
+class IdealGasEntry(_Section):
+    """Ideal-gas thermochemistry (as ``ase.thermochemistry.IdealGasThermo``): the molecule's
+    geometry, symmetry number, total spin and its 3N-5 (linear) or 3N-6 (nonlinear) real
+    frequencies (cm^-1, numbers or batch names). Its atoms come from ``positions``
+    (Angstrom, with ``symbols``, default the gas formula) or ``ase.build.molecule(molecule)``
+    (default the gas formula)."""
+
+    geometry: Literal["monatomic", "linear", "nonlinear"]
+    symmetry_number: PositiveInt
+    spin: NonNegativeFloat = 0.0
+    frequencies: Frequencies = []
+    molecule: str | None = None
+    symbols: str | None = None
+    positions: list[tuple[float, float, float]] | None = None
+
+
 class GasEntry(_Section):
-    """A gas species: mass (amu), default partial pressure (bar), energy and free-energy terms (eV)."""
+    """A gas species: mass (amu), default partial pressure (bar), energy and free-energy terms (eV).
+
+    Thermal terms come from ``shomate`` or ``ideal_gas`` (at most one); ``zero_point_energy``
+    goes with Shomate or no thermal terms (an ideal gas has its own from its frequencies).
+    """
 
     mass: PositiveFloat
     pressure: NonNegativeFloat = 0.0
     energy: Energy | None = None
     zero_point_energy: float = 0.0
     shomate: Shomate | None = None
+    ideal_gas: IdealGasEntry | None = None
     free_energy_correction: Value = 0.0
 
 
@@ -139,7 +183,10 @@ class SiteEntry(_Section):
 
 
 class AdsorbateEntry(_Section):
-    energy: Energy
+    """An adsorbate's electronic energy (eV) and its vibrational frequencies (cm^-1, harmonic limit)."""
+
+    energy: Energy | None = None
+    frequencies: Frequencies = []
 
 
 class StepEntry(_Section):
@@ -162,6 +209,7 @@ class StepEntry(_Section):
     A_reverse: Value | None = None
     Ea_reverse: Value | None = None
     b_reverse: Value | None = None
+    transition_state_frequencies: Frequencies = []
 
 
 RATE_KEYS = ("k", "A", "Ea", "b")
@@ -207,8 +255,10 @@ class Step:
 
     @property
     def non_activated(self) -> bool:
-        """True for ``barrier = 0`` written as a number: a step without a transition state."""
-        return not isinstance(self.entry.barrier, str) and self.entry.barrier == 0
+        """True for ``barrier = 0`` written as a number and no transition-state frequencies: a step
+        without a transition state."""
+        entry = self.entry
+        return not isinstance(entry.barrier, str) and entry.barrier == 0 and not entry.transition_state_frequencies
 
     @property
     def reverse_given(self) -> bool:
@@ -227,6 +277,7 @@ class Mechanism:
         products: gas species whose turnover frequency is reported.
         transition_state: the transition-state convention, ``"electronic"`` or ``"free_energy"``.
         energy_steps: indices of the steps whose rate constants come from energies (the others give them).
+        ideal_gases: the :class:`~uqms.chemistry.thermochemistry.IdealGas` of each gas with an ``ideal_gas`` table.
         source: file the mechanism came from.
     """
 
@@ -255,10 +306,13 @@ class Mechanism:
             if not match or _formula(match.group(1)) is None:
                 raise WorkflowError(source, f"gas.{gas}", f"{gas!r} is not a gas formula such as 'N2' or 'NH3' "
                                     "(an optional '_label' tells isomers apart: 'C4H8_cis')")
-        for adsorbate in config.adsorbates:
+        for adsorbate, entry in config.adsorbates.items():
             if adsorbate not in site_of:
                 raise WorkflowError(source, f"adsorbates.{adsorbate}", f"{adsorbate!r} is on no site: list it under "
                                     f"[sites.<name>].adsorbates (site types: {list(self.sites)})")
+            self._check_frequencies(entry.frequencies, f"adsorbates.{adsorbate}.frequencies")
+        self.ideal_gases = {gas: self._ideal_gas(gas, entry) for gas, entry in config.gas.items()
+                            if entry.ideal_gas is not None}
         self.steps = tuple(self._parse_step(i, entry) for i, entry in enumerate(config.steps))
         self.step_names = tuple(step.name for step in self.steps)
         duplicated = sorted({n for n in self.step_names if self.step_names.count(n) > 1})
@@ -354,6 +408,7 @@ class Mechanism:
         """Names of batch entries read by the rate constants: prefactors, sticking, gas corrections,
         and the rate constants, Arrhenius parameters and reaction energies of steps that give rates."""
         values: list[object] = [entry.free_energy_correction for entry in self.config.gas.values()]
+        values += self._frequency_values()
         for step in self.steps:
             entry = step.entry
             values += [entry.prefactor, entry.sticking, *(getattr(entry, k) for k in RATE_KEYS + REVERSE_KEYS)]
@@ -383,6 +438,8 @@ class Mechanism:
             energy(entry.energy)
         for entry in self.config.gas.values():
             add(entry.free_energy_correction, "eV")
+        for value in self._frequency_values():
+            add(value, "1/cm")
         for step in self.steps:
             entry = step.entry
             energy(entry.reaction_energy)
@@ -394,6 +451,12 @@ class Mechanism:
             for key, unit in (("Ea", "eV"), ("b", "1")):
                 add(getattr(entry, key), unit), add(getattr(entry, f"{key}_reverse"), unit)
         return {name: units.pop() for name, units in found.items() if len(units) == 1}
+
+    def _frequency_values(self) -> list[Value]:
+        """Every frequency of the mechanism's thermochemistry: ideal gases, adsorbates, transition states."""
+        values = [f for entry in self.config.gas.values() if entry.ideal_gas for f in entry.ideal_gas.frequencies]
+        values += [f for entry in self.config.adsorbates.values() for f in entry.frequencies]
+        return values + [f for step in self.steps for f in step.entry.transition_state_frequencies]
 
     def __repr__(self) -> str:
         return (f"Mechanism({self.name!r}: {len(self.gas)} gas, {len(self.adsorbates)} adsorbates on "
@@ -418,6 +481,12 @@ class Mechanism:
             self._check_rate_source(entry, where)
         else:
             self._check_energy_source(entry, reactants, products, where)
+        if entry.transition_state_frequencies:
+            if entry.k is not None or entry.A is not None or entry.sticking is not None:
+                raise WorkflowError(self.source, f"{where}.transition_state_frequencies", "transition-state "
+                                    "frequencies belong to transition-state-theory steps (not to steps that give k or "
+                                    "A, nor to collision-theory steps with sticking)")
+            self._check_frequencies(entry.transition_state_frequencies, f"{where}.transition_state_frequencies")
         if entry.sticking is not None:
             gas_in = {g: c for g, c in reactants.items() if g in self.gas}
             if len(gas_in) != 1 or next(iter(gas_in.values())) != 1:
@@ -540,7 +609,38 @@ class Mechanism:
             return True
         if species in self.gas:
             return self.config.gas[species].energy is not None
-        return species in self.config.adsorbates
+        entry = self.config.adsorbates.get(species)
+        return entry is not None and entry.energy is not None
+
+    def _check_frequencies(self, frequencies: list[Value], where: str) -> None:
+        for i, value in enumerate(frequencies):
+            if not isinstance(value, str) and not value > 0:
+                raise WorkflowError(self.source, f"{where}[{i}]", f"expected a real frequency > 0 cm^-1 (leave out "
+                                    f"the imaginary mode of a transition state), got {value}")
+
+    def _ideal_gas(self, gas: str, entry: GasEntry) -> IdealGas:
+        """The ideal-gas model of a gas entry, its molecule built and checked against the formula."""
+        spec, where = entry.ideal_gas, f"gas.{gas}.ideal_gas"
+        assert spec is not None
+        if entry.shomate is not None or entry.zero_point_energy:
+            key = "shomate" if entry.shomate is not None else "zero_point_energy"
+            raise WorkflowError(self.source, f"gas.{gas}.{key}", f"{key} and ideal_gas both give the thermal terms of "
+                                f"{gas!r}; give one (an ideal gas takes its zero-point energy from its frequencies)")
+        formula = gas.partition("_")[0]
+        try:
+            atoms = molecule_atoms(formula, spec.molecule, spec.symbols, spec.positions)
+        except ValueError as error:
+            raise WorkflowError(self.source, where, str(error)) from None
+        counts = _formula(atoms.get_chemical_formula(mode="hill")) or {}
+        if counts != _formula(formula):
+            raise WorkflowError(self.source, where, f"the molecule's atoms {_show(counts)} are not the formula "
+                                f"{formula!r}; give `molecule` or `symbols` and `positions` of {gas!r}")
+        model = IdealGas.from_atoms(atoms, spec.geometry, spec.symmetry_number, spec.spin)
+        if len(spec.frequencies) != model.vibrations:
+            raise WorkflowError(self.source, f"{where}.frequencies", f"a {spec.geometry} molecule of {len(atoms)} "
+                                f"atoms has {model.vibrations} vibrations; got {len(spec.frequencies)} frequencies")
+        self._check_frequencies(spec.frequencies, f"{where}.frequencies")
+        return model
 
 
 def load_mechanism(path: str | Path) -> Mechanism:

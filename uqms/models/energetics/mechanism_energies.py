@@ -1,4 +1,4 @@
-"""The energies of a mechanism for a batch: reaction energies, barriers, gas corrections (eV)."""
+"""The energies of a mechanism for a batch: reaction energies, barriers, free-energy corrections (eV)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import numpy as np
 
 from uqms.chemistry.gas import free_energy_correction
 from uqms.chemistry.mechanism import Linear, Mechanism
+from uqms.chemistry.thermochemistry import frequency_matrix, harmonic_free_energy
 from uqms.chemistry.values import resolve
 from uqms.models.energetics.relations import clip_barrier, linear_scaling
 
@@ -27,7 +28,8 @@ def species_energies(mechanism: Mechanism, batch: Mapping[str, np.ndarray], n: i
         if entry.energy is not None:
             energies[name] = energy(entry.energy, batch, n)
     for name, entry in mechanism.config.adsorbates.items():
-        energies[name] = energy(entry.energy, batch, n)
+        if entry.energy is not None:
+            energies[name] = energy(entry.energy, batch, n)
     return energies
 
 
@@ -65,11 +67,50 @@ def step_energies(mechanism: Mechanism, batch: Mapping[str, np.ndarray], n: int)
 
 
 def gas_corrections(mechanism: Mechanism, temperature: np.ndarray, batch: Mapping[str, np.ndarray]) -> np.ndarray:
-    """G(T, 1 bar) - E_electronic of every gas species, shaped (samples, gas), eV."""
+    """G(T, 1 bar) - E_electronic of every gas species, shaped (samples, gas), eV: Shomate or
+    ideal-gas thermal terms, plus any ``free_energy_correction``."""
+    temperature = np.asarray(temperature, dtype=float)
     n = len(temperature)
-    columns = [
-        free_energy_correction(temperature, entry.zero_point_energy, entry.shomate,
-                               resolve(entry.free_energy_correction, batch, n))
-        for entry in mechanism.config.gas.values()
-    ]
+    columns = []
+    for name, entry in mechanism.config.gas.items():
+        extra = resolve(entry.free_energy_correction, batch, n)
+        if entry.ideal_gas is not None:
+            frequencies = frequency_matrix(entry.ideal_gas.frequencies, batch, n)
+            columns.append(mechanism.ideal_gases[name].free_energy(frequencies, temperature) + extra)
+        else:
+            columns.append(free_energy_correction(temperature, entry.zero_point_energy, entry.shomate, extra))
     return np.stack(columns, axis=1) if columns else np.zeros((n, 0))
+
+
+def surface_corrections(mechanism: Mechanism, temperature: np.ndarray,
+                        batch: Mapping[str, np.ndarray]) -> np.ndarray | None:
+    """Harmonic free energies F(T) - E of the surface species (samples, ``mechanism.surface_species``),
+    eV (free sites and adsorbates without frequencies 0), or ``None`` if no adsorbate lists frequencies."""
+    entries = mechanism.config.adsorbates
+    if not any(entry.frequencies for entry in entries.values()):
+        return None
+    temperature = np.asarray(temperature, dtype=float)
+    n = len(temperature)
+    corrections = np.zeros((n, len(mechanism.surface_species)))
+    for name, entry in entries.items():
+        if entry.frequencies:
+            corrections[:, mechanism.index(name)] = harmonic_free_energy(
+                frequency_matrix(entry.frequencies, batch, n), temperature)
+    return corrections
+
+
+def transition_state_corrections(mechanism: Mechanism, temperature: np.ndarray,
+                                 batch: Mapping[str, np.ndarray]) -> np.ndarray | None:
+    """Harmonic free energies F(T) - E of the transition states of the energy steps
+    (samples, ``mechanism.energy_steps``), eV, or ``None`` if no step lists their frequencies."""
+    steps = [mechanism.steps[j].entry for j in mechanism.energy_steps]
+    if not any(entry.transition_state_frequencies for entry in steps):
+        return None
+    temperature = np.asarray(temperature, dtype=float)
+    n = len(temperature)
+    corrections = np.zeros((n, len(steps)))
+    for e, entry in enumerate(steps):
+        if entry.transition_state_frequencies:
+            corrections[:, e] = harmonic_free_energy(frequency_matrix(entry.transition_state_frequencies, batch, n),
+                                                     temperature)
+    return corrections

@@ -1,4 +1,4 @@
-"""Rate constants of a mechanism straight from a batch: its energy relations, gas terms, temperature."""
+"""Rate constants of a mechanism straight from a batch: its energy relations, thermochemistry, temperature."""
 
 from __future__ import annotations
 
@@ -7,7 +7,12 @@ from collections.abc import Mapping
 import numpy as np
 
 from uqms.chemistry.mechanism import Mechanism
-from uqms.models.energetics.mechanism_energies import gas_corrections, step_energies
+from uqms.models.energetics.mechanism_energies import (
+    gas_corrections,
+    step_energies,
+    surface_corrections,
+    transition_state_corrections,
+)
 from uqms.models.microkinetics.rate_constants import RateConstants, rate_constants
 
 
@@ -27,4 +32,6 @@ def rate_constants_at(
     if reaction_energy is None or barrier is None:
         reaction_energy, barrier = step_energies(mechanism, batch, len(temperature))
     return rate_constants(mechanism, reaction_energy, barrier, temperature,
-                          gas_corrections(mechanism, temperature, batch), batch)
+                          gas_corrections(mechanism, temperature, batch), batch,
+                          surface_corrections(mechanism, temperature, batch),
+                          transition_state_corrections(mechanism, temperature, batch))

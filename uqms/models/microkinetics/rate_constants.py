@@ -55,21 +55,23 @@ def arrhenius_rate_constant(a: np.ndarray, ea: np.ndarray, b: np.ndarray, temper
 
 
 def free_energy_barrier(
-    mechanism: Mechanism, barrier: np.ndarray, free: np.ndarray, gas_consumed: np.ndarray
+    mechanism: Mechanism, barrier: np.ndarray, free: np.ndarray, consumed: np.ndarray
 ) -> np.ndarray:
     """Forward free-energy barriers of the energy steps (samples, energy steps), eV.
 
-    ``"electronic"`` convention: the (clipped) electronic barrier minus the corrections of
-    the gas molecules consumed, at least ``max(0, dG)``. ``"free_energy"`` (CatMAP's): the
-    transition state's free energy, the raw electronic barrier above the initial state with
-    no gas corrections, clipped to ``max(G initial, G final)``; steps with ``barrier = 0``
-    have no transition state and get ``max(0, dG)``.
+    ``barrier`` is the electronic barrier plus the transition state's free-energy correction,
+    ``consumed`` the corrections of the species on the left (gas molecules, adsorbates).
+    ``"electronic"`` convention: ``barrier - consumed`` (the electronic barrier clipped to
+    ``max(0, dE)`` beforehand), at least ``max(0, dG)``. ``"free_energy"`` (CatMAP's): the
+    transition state's free energy above the initial state's, the unclipped barrier minus
+    ``consumed``, clipped to ``max(G initial, G final)``; steps with ``barrier = 0`` have no
+    transition state and get ``max(0, dG)``.
     """
     lowest = np.maximum(free, 0.0)
     if mechanism.transition_state == "electronic":
-        return np.maximum(barrier - gas_consumed, lowest)
+        return np.maximum(barrier - consumed, lowest)
     no_state = np.array([mechanism.steps[j].non_activated for j in mechanism.energy_steps], dtype=bool)
-    return np.where(no_state, lowest, np.maximum(barrier - gas_consumed, lowest))
+    return np.where(no_state, lowest, np.maximum(barrier - consumed, lowest))
 
 
 @dataclass(frozen=True)
@@ -91,10 +93,16 @@ class RateConstants:
 
 
 def reaction_free_energies(mechanism: Mechanism, reaction_energy: np.ndarray, gas_correction: np.ndarray,
-                           steps: tuple[int, ...] | None = None) -> np.ndarray:
-    """Standard (1 bar) reaction free energies (samples, steps), eV, of ``steps`` (default all)."""
-    stoichiometry = mechanism.product_gas - mechanism.reactant_gas
-    return reaction_energy + gas_correction @ (stoichiometry if steps is None else stoichiometry[list(steps)]).T
+                           steps: tuple[int, ...] | None = None,
+                           surface_correction: np.ndarray | None = None) -> np.ndarray:
+    """Standard (1 bar) reaction free energies (samples, steps), eV, of ``steps`` (default all):
+    the electronic reaction energies plus the free-energy corrections of the gas species and,
+    if given, of the surface species (samples, ``mechanism.surface_species``)."""
+    rows = slice(None) if steps is None else list(steps)
+    free = reaction_energy + gas_correction @ (mechanism.product_gas - mechanism.reactant_gas)[rows].T
+    if surface_correction is not None:
+        free = free + surface_correction @ (mechanism.product_surface - mechanism.reactant_surface)[rows].T
+    return free
 
 
 def rate_constants(
@@ -104,6 +112,8 @@ def rate_constants(
     temperature: np.ndarray,
     gas_correction: np.ndarray,
     batch: Mapping[str, np.ndarray] | None = None,
+    surface_correction: np.ndarray | None = None,
+    transition_state_correction: np.ndarray | None = None,
 ) -> RateConstants:
     """Thermodynamically consistent rate constants of all steps for a batch of samples.
 
@@ -123,15 +133,23 @@ def rate_constants(
         temperature: K, shaped (samples,).
         gas_correction: G(T, 1 bar) - E of each gas species (samples, gas), eV.
         batch: where named prefactors, sticking coefficients and rate parameters are read from.
+        surface_correction: F(T) - E of each surface species (samples, surface species), eV, or
+            ``None`` for none (adsorbates without thermal corrections).
+        transition_state_correction: F(T) - E of the transition state of each energy step
+            (samples, energy steps), eV, or ``None`` for none.
     """
     batch = batch or {}
     temperature = np.asarray(temperature, dtype=float)
     n = len(temperature)
     kt = BOLTZMANN * temperature
     energy_steps = mechanism.energy_steps
-    free = reaction_free_energies(mechanism, reaction_energy, gas_correction, energy_steps)
-    gas_consumed = gas_correction @ mechanism.reactant_gas[list(energy_steps)].T
-    free_barrier = free_energy_barrier(mechanism, barrier, free, gas_consumed)
+    free = reaction_free_energies(mechanism, reaction_energy, gas_correction, energy_steps, surface_correction)
+    consumed = gas_correction @ mechanism.reactant_gas[list(energy_steps)].T
+    if surface_correction is not None:
+        consumed = consumed + surface_correction @ mechanism.reactant_surface[list(energy_steps)].T
+    if transition_state_correction is not None:
+        barrier = barrier + transition_state_correction
+    free_barrier = free_energy_barrier(mechanism, barrier, free, consumed)
     log_forward = np.empty((n, len(mechanism.steps)))
     log_reverse = np.empty((n, len(mechanism.steps)))
     with np.errstate(divide="ignore"):
@@ -158,7 +176,7 @@ def rate_constants(
                                                   temperature, batch))
             elif entry.reversible:
                 dg = reaction_free_energies(mechanism, energy(entry.reaction_energy, batch, n)[:, None],
-                                            gas_correction, (j,))[:, 0]
+                                            gas_correction, (j,), surface_correction)[:, 0]
                 log_reverse[:, j] = log_forward[:, j] + dg / kt
         for j, step in enumerate(mechanism.steps):
             if not step.entry.reversible:

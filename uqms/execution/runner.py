@@ -5,7 +5,9 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import queue
 import shutil
+import threading
 import time
 from collections import deque
 from concurrent.futures import CancelledError
@@ -31,6 +33,7 @@ PROBE_SECONDS = 0.05
 RETRIES = 2  # Dask retries of a task that raised
 SPLIT = 8  # parts a failed task is split into: each level of the search may cost a worker
 WINDOW_BYTES = 256 * 2**20  # results that may wait in this process for their turn to be written, B
+WRITES_WAITING = 4  # finished batches that may wait for the store writer beyond the one being written
 POLL_SECONDS = 0.005  # wait between looks for finished tasks
 WATCH_SECONDS = 1.0  # between checks of the scheduler and its workers
 NO_WORKER_SECONDS = 60.0  # without any worker before a run gives up
@@ -149,13 +152,50 @@ def _execute(workflow, n, seed, batch_size, scheduler, store, quiet, task_timeou
                 sink.write(index, arrays)
                 progress.advance(task, bounds[index][1] - bounds[index][0])
 
-            if client is None:
-                for i in todo:
-                    finished(i, evaluate_batch(workflow, *bounds[i], n, seed))
-            else:
-                timeout = task_timeout or max(MIN_TASK_TIMEOUT, TIMEOUT_FACTOR * seconds_per_sample * batch_size)
-                _run_on_dask(client, workflow, bounds, todo, n, seed, finished, sink, timeout)
+            writer = _Writer(finished)
+            try:
+                if client is None:
+                    for i in todo:
+                        writer(i, evaluate_batch(workflow, *bounds[i], n, seed))
+                else:
+                    timeout = task_timeout or max(MIN_TASK_TIMEOUT, TIMEOUT_FACTOR * seconds_per_sample * batch_size)
+                    _run_on_dask(client, workflow, bounds, todo, n, seed, writer, sink, timeout)
+            finally:
+                writer.close()
     return sink.result()
+
+
+class _Writer:
+    """Hands each finished batch to ``write`` on a thread of its own, in order of arrival,
+    so the loop collecting results and submitting tasks never waits for the store (a
+    batch's writes into Zarr took longer than its task on 2 workers: they idled). At most
+    ``WRITES_WAITING`` batches wait; an error of a write is raised again in the caller at
+    its next batch or at :meth:`close`, which writes what is waiting first."""
+
+    def __init__(self, write):
+        self.write, self.error = write, None
+        self.waiting: queue.Queue = queue.Queue(maxsize=WRITES_WAITING)
+        self.thread = threading.Thread(target=self._run, name="uqms-store-writer", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        while (item := self.waiting.get()) is not None:
+            if self.error is None:
+                try:
+                    self.write(*item)
+                except BaseException as error:  # noqa: BLE001 - raised again in the caller
+                    self.error = error
+
+    def __call__(self, index: int, arrays: dict[str, np.ndarray]) -> None:
+        if self.error is not None:
+            raise self.error
+        self.waiting.put((index, arrays))
+
+    def close(self) -> None:
+        self.waiting.put(None)
+        self.thread.join()
+        if self.error is not None:
+            raise self.error
 
 
 def _probe_on_worker(client, workflow, n, seed, timed, task_timeout) -> tuple[dict[str, np.ndarray], float]:

@@ -6,7 +6,9 @@ per sample its time goes to per-call overhead of small array operations (stacked
 ``numpy.linalg.solve`` above all). Here the same algorithm (damped Newton in coverages
 with the Jacobian in log-coverages, backtracking line search, pseudo-transient
 continuation by linearly implicit Euler steps) runs sample by sample in compiled loops,
-step for step as the numpy path, so both give the same coverages to round-off. The
+step for step as the numpy path, so both give the same coverages to round-off (the
+iteration carries the coverages where the numpy path carries their logarithms: mass-action
+rates are then products, with no exp or log inside the loop). The
 small systems are solved by Gaussian elimination with partial pivoting written out:
 LAPACK's per-call cost exceeds the work on a 5x5 matrix; a system with an exactly zero
 pivot (where LAPACK reports it singular) gets the least-squares solution, as in numpy.
@@ -46,6 +48,7 @@ from uqms.models.microkinetics.steady_state import (
 )
 
 LARGEST = float(np.finfo(float).max)
+SMALLEST = float(np.exp(LOG_FLOOR))  # the smallest coverage represented
 
 
 def enabled() -> bool:
@@ -61,16 +64,28 @@ def _jit(function):
 
 
 @_jit
-def _rates(kf, kr, x, reactant, product, forward, reverse):
-    """Forward and reverse rates of one sample into ``forward``, ``reverse``."""
+def _power(theta, order):
+    """theta ** order for the small whole orders of mass action, by multiplication."""
+    if order == 1.0:
+        return theta
+    if order == 2.0:
+        return theta * theta
+    return theta ** order
+
+
+@_jit
+def _rates(kf, kr, theta, reactant, product, forward, reverse):
+    """Forward and reverse rates of one sample (coverages ``theta``) into ``forward``, ``reverse``."""
     for j in range(reactant.shape[0]):
-        a = 0.0
-        b = 0.0
+        a = kf[j]
+        b = kr[j]
         for k in range(reactant.shape[1]):
-            a += reactant[j, k] * x[k]
-            b += product[j, k] * x[k]
-        forward[j] = kf[j] * np.exp(a)
-        reverse[j] = kr[j] * np.exp(b)
+            if reactant[j, k] != 0.0:
+                a *= _power(theta[k], reactant[j, k])
+            if product[j, k] != 0.0:
+                b *= _power(theta[k], product[j, k])
+        forward[j] = a
+        reverse[j] = b
 
 
 @_jit
@@ -84,7 +99,7 @@ def _gross_fluxes(forward, reverse, gross, scale):
 
 
 @_jit
-def _residual(forward, reverse, x, net, sites, scale, out):
+def _residual(forward, reverse, theta, net, sites, scale, out):
     """Scaled residual of one sample (adsorbate balances / gross flux, then site sums - 1) into ``out``;
     returns its largest magnitude (NaN if any entry is NaN) and its squared norm."""
     adsorbates = net.shape[0]
@@ -96,7 +111,7 @@ def _residual(forward, reverse, x, net, sites, scale, out):
     for t in range(sites.shape[0]):
         s = 0.0
         for k in range(sites.shape[1]):
-            s += sites[t, k] * np.exp(x[k])
+            s += sites[t, k] * theta[k]
         out[adsorbates + t] = s - 1.0
     largest = 0.0
     merit = 0.0
@@ -169,24 +184,24 @@ def _linear_solve(original, original_rhs, out, matrix, rhs):
 
 
 @_jit
-def _advance(x, step, alpha, out):
-    """Log-coverages after the coverages take ``alpha * step``, shrinking by at most STEP_FLOOR, at most 1."""
-    for k in range(x.shape[0]):
-        v = x[k] + np.log(max(1.0 + alpha * step[k], STEP_FLOOR))
-        out[k] = min(max(v, LOG_FLOOR), 0.0)
+def _advance(theta, step, alpha, out):
+    """Coverages after the coverages take ``alpha * step``, shrinking by at most STEP_FLOOR,
+    between exp(LOG_FLOOR) and 1."""
+    for k in range(theta.shape[0]):
+        out[k] = min(max(theta[k] * max(1.0 + alpha * step[k], STEP_FLOOR), SMALLEST), 1.0)
 
 
 @_jit
-def _newton(kf, kr, x, max_iterations, tolerance, reactant, product, net, gross, sites, work):
-    """Damped Newton on one sample's log-coverages ``x`` (updated in place), as
+def _newton(kf, kr, theta, max_iterations, tolerance, reactant, product, net, gross, sites, work):
+    """Damped Newton on one sample's coverages ``theta`` (updated in place), as
     ``steady_state._newton``; returns (converged, iterations used)."""
     forward, reverse, trial_forward, trial_reverse, scale, residual, step, trial, diagonal, matrix, lu, rhs = work
     adsorbates = net.shape[0]
-    _rates(kf, kr, x, reactant, product, forward, reverse)
+    _rates(kf, kr, theta, reactant, product, forward, reverse)
     used = 0
     for iteration in range(max_iterations + 1):
         _gross_fluxes(forward, reverse, gross, scale)
-        norm, merit = _residual(forward, reverse, x, net, sites, scale, residual)
+        norm, merit = _residual(forward, reverse, theta, net, sites, scale, residual)
         if norm <= tolerance:
             return True, used
         if not np.isfinite(norm) or iteration == max_iterations:
@@ -195,7 +210,7 @@ def _newton(kf, kr, x, max_iterations, tolerance, reactant, product, net, gross,
         _balance_derivatives(forward, reverse, net, reactant, product, scale, diagonal, matrix)
         for t in range(sites.shape[0]):
             for k in range(sites.shape[1]):
-                matrix[adsorbates + t, k] = sites[t, k] * np.exp(x[k])
+                matrix[adsorbates + t, k] = sites[t, k] * theta[k]
         for t in range(sites.shape[0]):  # the balance rows of matrix hold -dF/dx: J step = -residual
             residual[adsorbates + t] = -residual[adsorbates + t]
         _linear_solve(matrix, residual, step, lu, rhs)
@@ -213,7 +228,7 @@ def _newton(kf, kr, x, max_iterations, tolerance, reactant, product, net, gross,
         alpha = 1.0
         moved = False
         for halving in range(HALVINGS):
-            _advance(x, step, alpha, trial)
+            _advance(theta, step, alpha, trial)
             _rates(kf, kr, trial, reactant, product, trial_forward, trial_reverse)
             _, trial_merit = _residual(trial_forward, trial_reverse, trial, net, sites, scale, residual)
             if trial_merit <= (1 - 1e-4 * alpha) * merit:  # NaN is never better
@@ -222,29 +237,27 @@ def _newton(kf, kr, x, max_iterations, tolerance, reactant, product, net, gross,
             alpha /= 2
         if not moved:
             return False, used
-        x[:] = trial
+        theta[:] = trial
         forward[:] = trial_forward
         reverse[:] = trial_reverse
     return False, used
 
 
 @_jit
-def _continuation(kf, kr, x, max_iterations, reactant, product, net, gross, sites, change_gross, work):
-    """Pseudo-transient continuation of one sample, as ``steady_state._continuation``;
-    returns (came within HANDOVER, iterations used)."""
-    forward, reverse, theta, new, scale, residual, step, all_gross, diagonal, matrix, lu, rhs = work
+def _continuation(kf, kr, theta, max_iterations, reactant, product, net, gross, sites, change_gross, work):
+    """Pseudo-transient continuation of one sample's coverages ``theta`` (updated in place),
+    as ``steady_state._continuation``; returns (came within HANDOVER, iterations used)."""
+    forward, reverse, total, new, scale, residual, step, all_gross, diagonal, matrix, lu, rhs = work
     adsorbates = net.shape[0]
-    species = x.shape[0]
+    species = theta.shape[0]
     dt = np.nan
     for iteration in range(max_iterations):
-        _rates(kf, kr, x, reactant, product, forward, reverse)
+        _rates(kf, kr, theta, reactant, product, forward, reverse)
         _gross_fluxes(forward, reverse, gross, scale)
-        norm, _ = _residual(forward, reverse, x, net, sites, scale, residual)
+        norm, _ = _residual(forward, reverse, theta, net, sites, scale, residual)
         if norm <= HANDOVER:
             return True, iteration
         _gross_fluxes(forward, reverse, change_gross, all_gross)
-        for k in range(species):
-            theta[k] = np.exp(x[k])
         if iteration == 0:
             dt = np.inf
             for k in range(species):
@@ -264,7 +277,7 @@ def _continuation(kf, kr, x, max_iterations, reactant, product, net, gross, site
         _linear_solve(matrix, residual, step, lu, rhs)
         accept = True
         for k in range(species):
-            v = max(theta[k] + theta[k] * step[k], np.exp(LOG_FLOOR))
+            v = max(theta[k] + theta[k] * step[k], SMALLEST)
             new[k] = v
             if not (np.isfinite(v) and v >= TRANSIENT_FLOOR * theta[k]):
                 accept = False
@@ -272,16 +285,16 @@ def _continuation(kf, kr, x, max_iterations, reactant, product, net, gross, site
             for k in range(species):
                 new[k] = min(new[k], 1.0)
             for k in range(species):  # site sums back to one
-                total = 0.0
+                s = 0.0
                 for t in range(sites.shape[0]):
                     if sites[t, k] != 0.0:
-                        s = 0.0
+                        u = 0.0
                         for q in range(species):
-                            s += new[q] * sites[t, q]
-                        total += s * sites[t, k]
-                theta[k] = total
+                            u += new[q] * sites[t, q]
+                        s += u * sites[t, k]
+                total[k] = s
             for k in range(species):
-                x[k] = np.log(new[k] / theta[k])
+                theta[k] = max(new[k] / total[k], SMALLEST)
             dt = min(dt * TRANSIENT_GROWTH, 1e250)
         else:
             dt /= 4
@@ -293,7 +306,11 @@ def _solve_rows(kf_all, kr_all, start, valid, order, newton_first, chain, tolera
                 reactant, product, net, gross, sites, change_gross):
     n, species = start.shape
     steps = reactant.shape[0]
-    x = start.copy()
+    theta = np.empty_like(start)
+    for i in range(n):
+        for k in range(species):
+            theta[i, k] = max(start[i, k], SMALLEST)
+    begin = theta.copy()
     converged = np.zeros(n, dtype=np.bool_)
     iterations = np.zeros(n, dtype=np.int64)
     transient = np.zeros(n, dtype=np.bool_)
@@ -309,30 +326,30 @@ def _solve_rows(kf_all, kr_all, start, valid, order, newton_first, chain, tolera
         i = order[position]
         if not valid[i]:
             continue
-        xi = x[i]
+        current = theta[i]
         done = False
         if newton_first or (chain and previous >= 0):
             if not newton_first:
-                xi[:] = x[previous]
-            done, used = _newton(kf_all[i], kr_all[i], xi, first_newton, tolerance, reactant, product, net, gross,
+                current[:] = theta[previous]
+            done, used = _newton(kf_all[i], kr_all[i], current, first_newton, tolerance, reactant, product, net, gross,
                                  sites, newton_work)
             iterations[i] += used
         for attempt in range(2):  # continuation from the neighbour's steady state, else from the start
             if done or (attempt == 0 and (newton_first or not chain or previous < 0)):
                 continue
-            xi[:] = x[previous] if attempt == 0 else start[i]
+            current[:] = theta[previous] if attempt == 0 else begin[i]
             transient[i] = True
-            close, used = _continuation(kf_all[i], kr_all[i], xi, max_transient, reactant, product, net, gross, sites,
-                                        change_gross, transient_work)
+            close, used = _continuation(kf_all[i], kr_all[i], current, max_transient, reactant, product, net, gross,
+                                        sites, change_gross, transient_work)
             iterations[i] += used
             if close:
-                done, used = _newton(kf_all[i], kr_all[i], xi, max_newton, tolerance, reactant, product, net, gross,
-                                     sites, newton_work)
+                done, used = _newton(kf_all[i], kr_all[i], current, max_newton, tolerance, reactant, product, net,
+                                     gross, sites, newton_work)
                 iterations[i] += used
         converged[i] = done
         if done:
             previous = i
-    return x, converged, iterations, transient
+    return theta, converged, iterations, transient
 
 
 def solve_rows(equations, forward_k, reverse_k, start, valid, newton_first, tolerance, max_newton, max_transient,
@@ -354,12 +371,14 @@ def solve_rows(equations, forward_k, reverse_k, start, valid, newton_first, tole
     """
     chain = order is not None
     order = np.arange(len(start)) if order is None else np.asarray(order, dtype=np.int64)
-    as_float = [np.ascontiguousarray(a, dtype=float) for a in (forward_k, reverse_k, start)]
+    as_float = [np.ascontiguousarray(a, dtype=float) for a in (forward_k, reverse_k, np.exp(start))]
     operators = [np.ascontiguousarray(a, dtype=float) for a in
                  (equations.reactant, equations.product, equations.net, equations.gross, equations.sites,
                   np.abs(equations.change))]
-    return _solve_rows(*as_float, np.ascontiguousarray(valid, dtype=np.bool_), order, bool(newton_first), chain,
-                       float(tolerance), int(max_newton), int(max_transient), *operators)
+    theta, converged, iterations, transient = _solve_rows(
+        *as_float, np.ascontiguousarray(valid, dtype=np.bool_), order, bool(newton_first), chain, float(tolerance),
+        int(max_newton), int(max_transient), *operators)
+    return np.log(theta), converged, iterations, transient
 
 
 def batch_order(features: np.ndarray, dimensions: int = 4, bits: int = 16) -> np.ndarray:

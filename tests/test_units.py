@@ -100,3 +100,40 @@ def test_two_stages_expecting_different_units_of_one_input_are_refused():
     second = FunctionStage(lambda T: T, ["T"], ["b"], input_units={"T": "degC"}, name="second")
     with pytest.raises(WiringError, match="'T' is read in 'K' by stage 'first' and in 'degC' by stage 'second'"):
         Chain([first, second])
+
+
+def test_a_stage_reading_an_upstream_output_in_another_unit_is_refused():
+    # kJ/mol and eV measure the same binding energy, but stages pass values as they are: refused
+    produce = FunctionStage(lambda x: 96.485 * x, ["x"], ["E"], units={"E": "kJ/mol"}, name="dft")
+    read = FunctionStage(lambda E: E, ["E"], ["y"], input_units={"E": "eV"}, name="kinetics")
+    with pytest.raises(WiringError, match="stage 'kinetics' reads 'E' in 'eV', but stage 'dft' produces it in 'kJ/mol'"):
+        Chain([produce, read])
+    other = FunctionStage(lambda x: x, ["x"], ["E"], units={"E": "K"}, name="thermometer")
+    with pytest.raises(WiringError, match=r"in 'K' \(unit 'K' measures \[temperature\], but 'eV'"):
+        Chain([other, read])
+    unknown = FunctionStage(lambda x: x, ["x"], ["E"], units={"E": "eVolt"}, name="typo")
+    with pytest.raises(WiringError, match="'eVolt' is not a unit pint knows"):
+        Chain([unknown, read])
+    # the same unit spelled otherwise, or a side without a unit, wires
+    rate = FunctionStage(lambda x: x, ["x"], ["k"], units={"k": "1/s"}, name="rate")
+    per_second = FunctionStage(lambda k: k, ["k"], ["z"], input_units={"k": "s^-1"}, name="consumer")
+    np.testing.assert_array_equal(Chain([rate, per_second])({"x": np.arange(3.0)})["z"], np.arange(3.0))
+    bare = FunctionStage(lambda x: x, ["x"], ["E"], name="bare")
+    assert Chain([bare, read]).outputs == ("E", "y")
+
+
+def test_validate_names_the_stage_the_name_and_both_units_of_an_internal_mismatch(tmp_path):
+    (tmp_path / "descriptor_stage.py").write_text(
+        "from uqms import FunctionStage\n"
+        "descriptor = FunctionStage(lambda E_kJ: E_kJ, ['E_kJ'], ['E_N'], units={'E_N': 'kJ/mol'}, name='dft_descriptor')\n"
+    )
+    bad = _ammonia(tmp_path, "internal", ("[inputs.E_N]", "[inputs.E_kJ]"),
+                   ('[[chain]]\nstage = "energetics.scaling"',
+                    '[[chain]]\nstage = "descriptor_stage:descriptor"\n\n[[chain]]\nstage = "energetics.scaling"'))
+    with pytest.raises(WorkflowError) as error:
+        Workflow.from_file(bad)
+    assert error.value.key == "chain"
+    assert "reads 'E_N' in 'eV', but stage 'dft_descriptor' produces it in 'kJ/mol'" in error.value.message
+    assert "energetics.scaling" in error.value.message
+    result = runner.invoke(app, ["validate", str(bad)], env={"COLUMNS": "300"})
+    assert result.exit_code != 0 and "'dft_descriptor' produces it in 'kJ/mol'" in " ".join(result.output.split())

@@ -19,6 +19,10 @@ from uqms.sampling.designs import make_design
 from uqms.sampling.nested import INNER, NestedDesign
 
 if TYPE_CHECKING:
+    import xarray as xr
+    from distributed.security import Security
+
+    from uqms.execution.protocol import RunDescription
     from uqms.units import Conversion
 
 MIN_SALTELLI_BASE = 2  # base samples below which Saltelli's estimators have no variance to divide by
@@ -242,6 +246,45 @@ class Workflow:
         result = self.chain(batch)
         return self.nested.unflatten(result) if self.nested else result
 
+    def describe(self) -> RunDescription:
+        """What a run of this workflow records about it (:class:`~uqms.execution.protocol.Runnable`)."""
+        from uqms.execution.protocol import (
+            ConstantDescription,
+            InputDescription,
+            OutputDescription,
+            RunDescription,
+        )
+        from uqms.inputs.distributions import describe, is_discrete
+
+        chain = self.chain
+
+        def converted(name: str) -> str | None:
+            change = self.conversions.get(name)
+            return change.expected if change is not None else None
+
+        content = self.source_text or repr(
+            [(i.name, str(i.distribution)) for i in self.inputs.inputs]
+            + [(k, c.value) for k, c in self.constants.items()]
+            + [(type(s).__qualname__, s.inputs, s.outputs) for s in chain.stages]
+        )
+        return RunDescription(
+            name=self.name, source=self.source, source_text=self.source_text, content=content, files=dict(self.files),
+            design=self.design_method, design_by=self.design_by, design_blocks=self.design_blocks,
+            fixed_n=getattr(self.design, "fixed_n", "its design does not say whether its samples depend on n"),
+            inner=int(self.nested.inner) if self.nested else 0, sample_dims=self.sample_dims,
+            inputs=tuple(
+                InputDescription(spec.name, spec.unit, spec.kind, spec.group, spec.description,
+                                 describe(spec.distribution), is_discrete(spec.distribution), converted(spec.name))
+                for spec in self.inputs.inputs
+            ),
+            constants=tuple(ConstantDescription(name, c.value, c.unit, c.description, converted(name))
+                            for name, c in self.constants.items()),
+            outputs=tuple(OutputDescription(name, chain.output_dims.get(name), chain.units.get(name, ""),
+                                            chain.bounds.get(name, (None, None)))
+                          for name in chain.outputs),
+            status_messages=dict(chain.status_messages), output_coords=dict(chain.output_coords),
+        )
+
     def run(
         self,
         n: int | None = None,
@@ -250,8 +293,8 @@ class Workflow:
         scheduler: str | None = "synchronous",
         store: str | Path | None = None,
         quiet: bool = True,
-        tls=None,
-    ):
+        tls: Security | dict[str, str] | None = None,
+    ) -> xr.Dataset:
         """Evaluate the chain on the design and return the run as an xarray Dataset.
 
         Args:
@@ -269,7 +312,7 @@ class Workflow:
         self.check_samples(n or self.n)
         return execute(self, n or self.n, self.seed if seed is None else seed,
                        batch_size or self.batch_size, scheduler, store, quiet, self.task_timeout,
-                       tls or getattr(self, "tls", None))
+                       tls or self.tls)
 
 
 def inputs_from_config(

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import warnings
 from math import comb
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import xarray as xr
@@ -26,6 +26,9 @@ from uqms.analysis.groups import group_columns, has_groups
 from uqms.analysis.saltelli import saltelli_indices
 from uqms.analysis.samples import apply_transform, flat, transformed_name, unflat
 from uqms.sampling.saltelli import rows_per_base
+
+if TYPE_CHECKING:
+    from uqms.workflow import Workflow
 
 
 def _check_scalar_samples(run: xr.Dataset, output: str) -> None:
@@ -128,7 +131,7 @@ def sobol_pce_run(run: xr.Dataset, output: str, order: int | Literal["auto"] = "
     return indices
 
 
-def sobol_quadrature(workflow, output: str, order: int, sparse: bool = True, rule: str = "gaussian") -> tuple[xr.Dataset, xr.Dataset]:
+def sobol_quadrature(workflow: Workflow, output: str, order: int, sparse: bool = True, rule: str = "gaussian") -> tuple[xr.Dataset, xr.Dataset]:
     """Indices of ``output`` from a PCE projected on (sparse) quadrature nodes where ``workflow`` is evaluated.
 
     Returns the indices (method ``pce_quadrature``, ``loo`` is NaN) and the run at the nodes.

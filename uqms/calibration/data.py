@@ -22,11 +22,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from uqms.errors import WorkflowError
+
+if TYPE_CHECKING:
+    from uqms.workflow import Workflow
 
 LABEL_COLUMN = "experiment"
 SD_SUFFIX = "_sd"
@@ -82,7 +86,7 @@ class Measurements:
         return [o.key for o in self.observables]
 
 
-def load_measurements(path: str | Path, workflow, positive: bool = False) -> Measurements:
+def load_measurements(path: str | Path, workflow: Workflow, positive: bool = False) -> Measurements:
     """Read and check a measurement table (``.csv`` or ``.nc``) against a workflow.
 
     Args:
@@ -165,7 +169,7 @@ def _read_netcdf(path: Path) -> dict[str, tuple[str | None, np.ndarray]]:
     return columns
 
 
-def _check(source: str, columns, workflow, positive: bool) -> Measurements:
+def _check(source: str, columns: dict[str, tuple[str | None, np.ndarray]], workflow: Workflow, positive: bool) -> Measurements:
     """Sort columns into conditions, observations and standard deviations, checking each."""
     chain = workflow.chain
     declared = {name: c.unit for name, c in workflow.constants.items()}

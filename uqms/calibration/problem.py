@@ -4,6 +4,7 @@ for every walker at every experiment in one batch."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -11,6 +12,9 @@ from uqms.calibration.data import Measurements
 from uqms.calibration.likelihood import Likelihood
 from uqms.calibration.priors import SIGMA, Prior
 from uqms.errors import WorkflowError
+
+if TYPE_CHECKING:
+    from uqms.workflow import Workflow
 
 
 class CalibrationProblem:
@@ -30,7 +34,7 @@ class CalibrationProblem:
         WorkflowError: unknown or conflicting inputs, or noise neither measured nor inferred.
     """
 
-    def __init__(self, workflow, data: Measurements, inputs: Sequence[str] | None = None,
+    def __init__(self, workflow: Workflow, data: Measurements, inputs: Sequence[str] | None = None,
                  likelihood: Likelihood | None = None):
         self.workflow, self.data = workflow, data
         self.likelihood = likelihood or Likelihood()

@@ -26,6 +26,7 @@ import xarray as xr
 import zarr
 
 from uqms.errors import UqmsError
+from uqms.execution.protocol import Runnable
 
 DONE = "batch_done"
 CHECKSUM = "batch_checksum"
@@ -39,26 +40,15 @@ class StoreMismatchError(UqmsError):
     """An existing store was made by another workflow, seed, sample count or batch layout."""
 
 
-def fixed_n(workflow) -> str | None:
-    """Why the samples of ``workflow``'s design depend on the sample count n (None: they do
-    not, and a run of it can be extended to more samples)."""
-    return getattr(workflow.design, "fixed_n", "its design does not say whether its samples depend on n")
-
-
-def fingerprint(workflow, n: int, seed: int, legacy: bool = False) -> str:
+def fingerprint(model: Runnable, n: int, seed: int, legacy: bool = False) -> str:
     """A digest of everything that decides the values of a run: n only for a design whose
-    samples depend on it (:func:`fixed_n`); ``legacy``: n always, as stores made before
-    runs could be extended were fingerprinted."""
-    described = workflow.source_text or repr(
-        [(i.name, str(i.distribution)) for i in workflow.inputs.inputs]
-        + [(k, c.value) for k, c in workflow.constants.items()]
-        + [(type(s).__qualname__, s.inputs, s.outputs) for s in workflow.chain.stages]
-    )
-    blocks = [workflow.design_blocks] if workflow.design_method == "saltelli" else []
-    files = getattr(workflow, "files", {})
-    contents = [sorted(files.values())] if files else []  # the content, wherever the files were moved
-    counted = int(n) if legacy or fixed_n(workflow) else None
-    text = json.dumps([described, workflow.design_method, counted, int(seed), *blocks, *contents])
+    samples depend on it (``fixed_n`` of the model's description); ``legacy``: n always,
+    as stores made before runs could be extended were fingerprinted."""
+    about = model.describe()
+    blocks = [about.design_blocks] if about.design == "saltelli" else []
+    contents = [sorted(about.files.values())] if about.files else []  # the content, wherever the files were moved
+    counted = int(n) if legacy or about.fixed_n else None
+    text = json.dumps([about.content, about.design, counted, int(seed), *blocks, *contents])
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -142,15 +132,16 @@ class RunStore:
         return cls(path, batch_size, seconds_per_sample)
 
     @classmethod
-    def open(cls, path: str | Path, workflow, n: int, seed: int, description: str) -> RunStore:
+    def open(cls, path: str | Path, model: Runnable, n: int, seed: int, description: str) -> RunStore:
         """Open an existing store, refusing one made by anything else than this run of
-        ``workflow`` (naming an edited file of it), or by this run with more samples, or
-        with fewer when its design cannot be extended (:func:`fixed_n`)."""
+        ``model`` (naming an edited file of it), or by this run with more samples, or
+        with fewer when its design cannot be extended (``fixed_n`` of its description)."""
         attrs = dict(zarr.open_group(path, mode="r").attrs)
         stored_n = int(attrs.get("n_samples", n))
-        accepted = {fingerprint(workflow, stored_n, seed), fingerprint(workflow, stored_n, seed, legacy=True)}
+        about = model.describe()
+        accepted = {fingerprint(model, stored_n, seed), fingerprint(model, stored_n, seed, legacy=True)}
         if attrs.get(FINGERPRINT) not in accepted:
-            _refuse_changed_files(path, json.loads(attrs.get("workflow_files", "{}")), getattr(workflow, "files", {}))
+            _refuse_changed_files(path, json.loads(attrs.get("workflow_files", "{}")), about.files)
             raise StoreMismatchError(
                 f"{path}: this store holds another run (workflow {attrs.get('workflow')!r}, "
                 f"n {attrs.get('n_samples')}, seed {attrs.get('seed')}, design "
@@ -162,11 +153,11 @@ class RunStore:
                 f"{path}: this store holds {stored_n} samples of this run, more than the n {n} asked for; it is "
                 f"left untouched: run it with n {stored_n} (or more, to extend it), or choose another output path"
             )
-        reason = fixed_n(workflow)
+        reason = about.fixed_n
         if n > stored_n and reason:
             raise StoreMismatchError(
                 f"{path}: this store holds {stored_n} samples of this run and cannot be extended to n {n}: "
-                f"{reason} (design {workflow.design_method!r}). It is left untouched: run it with n {stored_n}, "
+                f"{reason} (design {about.design!r}). It is left untouched: run it with n {stored_n}, "
                 "or n {n} into another output path; runs of designs mc, sobol, halton and saltelli can be extended"
                 .replace("{n}", str(n))
             )

@@ -12,6 +12,7 @@ import time
 from collections import deque
 from concurrent.futures import CancelledError
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import dask.array
 import numpy as np
@@ -21,6 +22,7 @@ from uqms.errors import UqmsError
 from uqms.execution.dataset import BATCH_FAILED, TIMED_OUT, build_dataset
 from uqms.execution.lock import store_lock
 from uqms.execution.progress import sample_progress
+from uqms.execution.protocol import Runnable
 from uqms.execution.run_store import RunStore, fingerprint, is_half_made
 from uqms.execution.scheduler import LOCAL, SYNCHRONOUS, connect, scheduler_address
 from uqms.execution.store import open_run
@@ -42,13 +44,19 @@ TIMEOUT_FACTOR = 100  # times the probed time of a batch
 IN_PROCESS_SECONDS = 3.0  # a run predicted shorter runs in this process: a local cluster takes 5-10 s to start
 log = logging.getLogger("uqms")
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from distributed import Client, Future
+    from distributed.security import Security
+
 
 def batch_bounds(n: int, batch_size: int) -> list[tuple[int, int]]:
     """``[(start, stop), ...]`` covering ``range(n)`` in batches of ``batch_size``."""
     return [(start, min(start + batch_size, n)) for start in range(0, n, batch_size)]
 
 
-def evaluate_batch(workflow, start: int, stop: int, n: int, seed: int) -> dict[str, np.ndarray]:
+def evaluate_batch(workflow: Runnable, start: int, stop: int, n: int, seed: int) -> dict[str, np.ndarray]:
     """Inputs, outputs and status of samples ``start:stop`` (a pure function of its arguments)."""
     inputs = workflow.sample_inputs(start, stop, n, seed)
     return {**inputs, **workflow.evaluate(inputs)}
@@ -67,7 +75,7 @@ def auto_batch_size(seconds_per_sample: float, n: int, workers: int, bytes_per_s
 
 
 def execute(
-    workflow,
+    workflow: Runnable,
     n: int,
     seed: int,
     batch_size: int | None = None,
@@ -75,7 +83,7 @@ def execute(
     store: str | Path | None = None,
     quiet: bool = True,
     task_timeout: float | None = None,
-    tls=None,
+    tls: Security | dict[str, str] | None = None,
 ) -> xr.Dataset:
     """Run ``workflow`` on ``n`` samples and return the run Dataset.
 
@@ -105,7 +113,9 @@ def execute(
         return _execute(workflow, n, seed, batch_size, scheduler, store, quiet, task_timeout, tls)
 
 
-def _execute(workflow, n, seed, batch_size, scheduler, store, quiet, task_timeout, tls=None) -> xr.Dataset:
+def _execute(workflow: Runnable, n: int, seed: int, batch_size: int | None, scheduler: str | None,
+             store: str | Path | None, quiet: bool, task_timeout: float | None,
+             tls: Security | dict[str, str] | None = None) -> xr.Dataset:
     """The body of :func:`execute`, holding the store's lock.
 
     No local cluster is started for a resumed store with nothing left to compute, nor
@@ -146,7 +156,7 @@ def _execute(workflow, n, seed, batch_size, scheduler, store, quiet, task_timeou
         bounds = batch_bounds(n, batch_size)
         todo = [i for i in range(len(bounds)) if not sink.is_done(i)]
         with sample_progress(quiet) as progress:
-            task = progress.add_task(workflow.name, total=n, completed=n - sum(bounds[i][1] - bounds[i][0] for i in todo))
+            task = progress.add_task(workflow.describe().name, total=n, completed=n - sum(bounds[i][1] - bounds[i][0] for i in todo))
 
             def finished(index: int, arrays: dict[str, np.ndarray]) -> None:
                 sink.write(index, arrays)
@@ -198,7 +208,8 @@ class _Writer:
             raise self.error
 
 
-def _probe_on_worker(client, workflow, n, seed, timed, task_timeout) -> tuple[dict[str, np.ndarray], float]:
+def _probe_on_worker(client: Client, workflow: Runnable, n: int, seed: int, timed: bool,
+                     task_timeout: float | None) -> tuple[dict[str, np.ndarray], float]:
     """:func:`probe_batch` as a Dask task, within ``task_timeout`` s (at least ``MIN_TASK_TIMEOUT``:
     it also waits for a worker and its imports).
 
@@ -230,7 +241,7 @@ def _probe_on_worker(client, workflow, n, seed, timed, task_timeout) -> tuple[di
                         f"{error}): a stage crashes its process on one of them") from None
 
 
-def probe_batch(workflow, n: int, seed: int, timed: bool) -> tuple[dict[str, np.ndarray], float]:
+def probe_batch(workflow: Runnable, n: int, seed: int, timed: bool) -> tuple[dict[str, np.ndarray], float]:
     """Evaluate the leading samples: their arrays (for shapes and dtypes) and the time
     per sample, s. When ``timed``, the batch grows until it takes ``PROBE_SECONDS``, after
     one sample evaluated untimed.
@@ -252,13 +263,14 @@ def probe_batch(workflow, n: int, seed: int, timed: bool) -> tuple[dict[str, np.
         codes = sorted(set(arrays["status"].tolist()))
         raise UqmsError(
             f"every one of the first {size} samples failed: "
-            + "; ".join(workflow.chain.status_messages.get(c, str(c)) for c in codes)
+            + "; ".join(workflow.describe().status_messages.get(c, str(c)) for c in codes)
             + ". Fix the chain before running"
         )
     return arrays, elapsed / size
 
 
-def _run_on_dask(client, workflow, bounds, todo, n, seed, finished, sink, task_timeout: float) -> None:
+def _run_on_dask(client: Client, workflow: Runnable, bounds: list[tuple[int, int]], todo: list[int], n: int, seed: int,
+                 finished: Callable[[int, dict[str, np.ndarray]], None], sink: _Sink, task_timeout: float) -> None:
     """Submit the batches as tasks, a bounded number in flight, and sink each as it completes.
 
     Every worker gets one copy of the workflow (scattered) rather than one per task. A
@@ -340,7 +352,7 @@ def _run_on_dask(client, workflow, bounds, todo, n, seed, finished, sink, task_t
             future.release()
 
 
-def _scatter(client, workflow):
+def _scatter(client: Client, workflow: Runnable) -> Future:
     """A copy of ``workflow`` on every worker, once there is one (as workers restart)."""
     deadline = time.monotonic() + NO_WORKER_SECONDS
     while time.monotonic() < deadline:
@@ -464,18 +476,19 @@ def _bytes_per_sample(template: xr.Dataset) -> int:
     return sum(v.dtype.itemsize * int(np.prod(v.shape[1:])) for v in template.data_vars.values() if "sample" in v.dims)
 
 
-def _failed_batch(workflow, start, stop, n, seed, template, code, error) -> dict[str, np.ndarray]:
+def _failed_batch(workflow: Runnable, start: int, stop: int, n: int, seed: int, template: xr.Dataset, code: int,
+                  error: BaseException) -> dict[str, np.ndarray]:
     """The rows of samples whose task never succeeded: inputs, NaN outputs, status ``code``."""
     log.warning("samples %d:%d failed: %s: %s", start, stop, type(error).__name__, error)
     arrays = workflow.sample_inputs(start, stop, n, seed)
-    for name in workflow.chain.outputs:
+    for name in workflow.describe().output_names:
         var = template[name]
         arrays[name] = np.full((stop - start,) + var.shape[1:], np.nan, dtype=var.dtype)
     arrays["status"] = np.full((stop - start,) + template["status"].shape[1:], code, dtype=np.int32)
     return arrays
 
 
-def _template(workflow, probe: dict[str, np.ndarray], n: int, seed: int, batch_size: int) -> xr.Dataset:
+def _template(workflow: Runnable, probe: dict[str, np.ndarray], n: int, seed: int, batch_size: int) -> xr.Dataset:
     """The run's variables as lazy arrays (shapes and dtypes from the probe), chunked by batch."""
     arrays = {
         name: dask.array.zeros((n,) + value.shape[1:], dtype=value.dtype, chunks=(batch_size,) + value.shape[1:])
@@ -499,7 +512,7 @@ class _Sink:
 class _MemorySink(_Sink):
     """Keeps finished batches in memory and assembles the run at the end."""
 
-    def __init__(self, workflow, n: int, seed: int, template: xr.Dataset):
+    def __init__(self, workflow: Runnable, n: int, seed: int, template: xr.Dataset):
         self.workflow, self.n, self.seed, self.template = workflow, n, seed, template
         self.batches: dict[int, dict[str, np.ndarray]] = {}
 
@@ -522,13 +535,15 @@ class _StoreSink(_Sink):
         self.store, self.template, self.done = store, template, done
 
     @classmethod
-    def create(cls, workflow, n, seed, path, template, batch_size, seconds_per_sample):
+    def create(cls, workflow: Runnable, n: int, seed: int, path: str | Path, template: xr.Dataset, batch_size: int,
+               seconds_per_sample: float) -> _StoreSink:
         store = RunStore.create(path, template, fingerprint(workflow, n, seed), batch_size, seconds_per_sample)
         return cls(store, template, np.zeros(len(batch_bounds(n, batch_size)), dtype=bool))
 
     @classmethod
-    def resume(cls, workflow, n, seed, path):
-        description = f"workflow {workflow.name!r}, n {n}, seed {seed}, design {workflow.design_method!r}"
+    def resume(cls, workflow: Runnable, n: int, seed: int, path: str | Path) -> _StoreSink:
+        about = workflow.describe()
+        description = f"workflow {about.name!r}, n {n}, seed {seed}, design {about.design!r}"
         store = RunStore.open(path, workflow, n, seed, description)
         done = store.done()
         damaged = store.damaged(done)

@@ -13,13 +13,14 @@ from typing import Any
 import numpy as np
 
 from uqms.inputs.sites import SiteDistribution, site_distribution
+from uqms.models.outputs import DeclaredOutputs, DeclaresOutputs, Output
 from uqms.models.registry import resolve_stage
 from uqms.models.stage import Batch, Chain, Stage, stage_name
 
 SITE_TYPE = "site_type"  # dimension of per-site-type outputs
 
 
-class SiteAverage:
+class SiteAverage(DeclaresOutputs):
     """Site-weighted averages of a wrapped stage's outputs over a site distribution.
 
     The wrapped stage runs once on samples x sites flattened into one batch, its
@@ -72,19 +73,16 @@ class SiteAverage:
         self.inputs = tuple(dict.fromkeys([*self.stage.inputs, *self.sites.inputs]))
         # the wrapped stage's expectations, and the site scale in eV per unit coordinate
         self.input_units = {**dict.fromkeys(self.sites.inputs, "eV"), **self.stage.input_units}
-        dims = {k: tuple(self.stage.output_dims.get(k, ())) for k in self.averaged}
-        units = {k: self.stage.units[k] for k in self.averaged if k in self.stage.units}
-        bounds = {k: v for k, v in getattr(self.stage, "bounds", {}).items() if k in self.averaged}  # averages stay inside
-        coords = {d: self.stage.output_coords[d] for k in self.averaged for d in dims[k] if d in self.stage.output_coords}
+        wrapped = self.stage  # averages stay inside the wrapped outputs' bounds
+        outputs = [Output(k, wrapped.output_dims.get(k, ()), wrapped.units.get(k), wrapped.bounds.get(k))
+                   for k in self.averaged]
+        coords = {d: wrapped.output_coords[d] for spec in outputs for d in spec.dims if d in wrapped.output_coords}
         if turnover is not None:
-            dims[self.share_name] = (SITE_TYPE, *dims[turnover])
-            dims[self.top_share_name] = dims[turnover]
-            units[self.share_name] = units[self.top_share_name] = "1"
-            bounds[self.share_name] = bounds[self.top_share_name] = (0.0, 1.0)
+            dims = wrapped.output_dims.get(turnover, ())
+            outputs += [Output(self.share_name, (SITE_TYPE, *dims), bounds=(0.0, 1.0)),
+                        Output(self.top_share_name, dims, bounds=(0.0, 1.0))]
             coords[SITE_TYPE] = list(self.sites.labels)
-        self.outputs = tuple(dims)
-        self.output_dims = {k: v for k, v in dims.items() if v}
-        self.units, self.bounds, self.output_coords = units, bounds, coords
+        self.declared = DeclaredOutputs(outputs, coords=coords)
         self.status_messages = {code: f"at one or more sites: {message}" for code, message in self.stage.status_messages.items()}
 
     @property

@@ -167,6 +167,7 @@ class Chain:
                 self.input_units[name_in] = str(unit)
                 self.input_unit_stage.setdefault(name_in, stage_name(member))
         self.units = {k: v for m in self.stages for k, v in getattr(m, "units", {}).items()}
+        self._check_internal_units(producer)
         self.output_dims = {k: tuple(v) for m in self.stages for k, v in getattr(m, "output_dims", {}).items()}
         self.bounds = {k: tuple(v) for m in self.stages for k, v in getattr(m, "bounds", {}).items()}
         self.output_coords = {k: v for m in self.stages for k, v in getattr(m, "output_coords", {}).items()}
@@ -181,6 +182,34 @@ class Chain:
             for local, message in sorted(getattr(member, "status_messages", {}).items()):
                 codes[local] = self._new_code(f"stage {label!r}: {message}")
             self._codes.append(codes)
+
+    def _check_internal_units(self, producer: Mapping[str, str]) -> None:
+        """Refuse a member reading a name produced upstream in another unit than the one declared
+        by its producer (units compared with pint: ``1/s`` and ``s^-1`` match, ``kJ/mol`` and ``eV``
+        do not; values are never converted between stages). A name without a unit on either side
+        is not checked.
+
+        Raises:
+            WiringError: naming the reading stage, the name and both units.
+        """
+        from uqms.units import UnitError, conversion
+
+        for member in self.stages:
+            for name_in, wanted in getattr(member, "input_units", {}).items():
+                given = self.units.get(name_in)
+                if name_in not in producer or name_in not in member.inputs or given is None:
+                    continue
+                try:
+                    same = conversion(str(given), str(wanted)).identity
+                except UnitError as error:
+                    same, why = False, f" ({error})"
+                else:
+                    why = ""
+                if not same:
+                    raise WiringError(
+                        f"stage {stage_name(member)!r} reads {name_in!r} in {wanted!r}, but stage "
+                        f"{producer[name_in]!r} produces it in {given!r}{why}: declare the same unit on both"
+                    )
 
     def _new_code(self, message: str) -> int:
         code = len(self.status_messages) + 1

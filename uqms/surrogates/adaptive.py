@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import xarray as xr
@@ -33,6 +34,9 @@ from threadpoolctl import threadpool_limits
 
 from uqms.surrogates.fit import fit_surrogate
 from uqms.surrogates.model import METHODS, Surrogate
+
+if TYPE_CHECKING:
+    from uqms.workflow import Workflow
 
 
 @dataclass
@@ -70,7 +74,7 @@ def candidate_scores(model: Surrogate, u: np.ndarray, extra: np.ndarray | None =
     return scores
 
 
-def train_adaptively(workflow, inputs: Sequence[str], outputs: Sequence[str], target_error: float,
+def train_adaptively(workflow: Workflow, inputs: Sequence[str], outputs: Sequence[str], target_error: float,
                      initial: int = 20, step: int = 5, max_samples: int = 200, pool: int = 2000,
                      methods: Sequence[str] = METHODS, max_order: int | None = None,
                      transform: Mapping[str, str] | None = None, seed: int | None = None) -> Training:

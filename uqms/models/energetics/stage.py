@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from uqms.chemistry.mechanism import mechanism_from_options
 from uqms.models.energetics.mechanism_energies import step_energies
+from uqms.models.outputs import DeclaredOutputs, DeclaresOutputs, Output
 from uqms.models.stage import Batch
 
 
-class MechanismEnergies:
+class MechanismEnergies(DeclaresOutputs):
     """Reaction energies and barriers of a mechanism's steps from its scaling and BEP relations.
 
     Inputs: every batch name the relations read (descriptors such as ``E_N``, named
@@ -32,15 +33,13 @@ class MechanismEnergies:
         self.inputs = tuple(self.mechanism.energy_parameter_names()) or (samples_from,)
         declared = self.mechanism.parameter_units()
         self.input_units = {name: declared[name] for name in self.inputs if name in declared}
-        self.outputs = (f"{prefix}reaction_energy", f"{prefix}barrier")
-        self.units = {name: "eV" for name in self.outputs}
         m = self.mechanism
         steps = [m.step_names[j] for j in m.energy_steps]
-        dim = f"{prefix}step" if len(steps) == len(m.steps) else f"{prefix}energy_step"
-        self.output_dims = {name: (dim,) for name in self.outputs}
-        self.output_coords = {dim: steps}
+        dim = "step" if len(steps) == len(m.steps) else "energy_step"
+        self.declared = DeclaredOutputs([Output("reaction_energy", (dim,), "eV"), Output("barrier", (dim,), "eV")],
+                                        prefix, {dim: steps})
 
     def __call__(self, batch: Batch) -> Batch:
         n = len(batch[self.inputs[0]])
         reaction, barrier = step_energies(self.mechanism, batch, n)
-        return dict(zip(self.outputs, (reaction, barrier)))
+        return self.declared.batch({"reaction_energy": reaction, "barrier": barrier})

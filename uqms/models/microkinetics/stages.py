@@ -19,12 +19,13 @@ from uqms.models.microkinetics.sensitivity import (
     reaction_orders,
 )
 from uqms.models.microkinetics.steady_state import STATUS_MESSAGES, solve_steady_state
+from uqms.models.outputs import DeclaredOutputs, DeclaresOutputs, Output
 from uqms.models.stage import Batch
 
 __all__ = ["MechanismEnergies", "SteadyStateStage"]
 
 
-class SteadyStateStage:
+class SteadyStateStage(DeclaresOutputs):
     """Steady state of a mechanism for every sample: coverages, rates, TOF, selectivity.
 
     Inputs: ``<prefix>reaction_energy`` and ``<prefix>barrier`` (eV, samples x steps whose
@@ -71,21 +72,15 @@ class SteadyStateStage:
         self.inputs = (*energies, *names([temperature, *self.pressures.values(), *m.rate_parameter_names()]))
         self.input_units = expected_units(self.inputs, {**m.parameter_units(), **dict.fromkeys(energies, "eV")},
                                           [(temperature, "K"), *((v, "bar") for v in self.pressures.values())])
-        p = prefix
-        dims = {"coverage": (f"{p}adsorbate",), "free_sites": (f"{p}site",), "rate": (f"{p}step",),
-                "tof": (f"{p}product",), "selectivity": (f"{p}product",)}
-        units = {"coverage": "1", "free_sites": "1", "rate": "1/s", "tof": "1/s", "selectivity": "1"}
-        extra = {"drc": ((f"{p}step", f"{p}product"), "1"), "reaction_order": ((f"{p}product", f"{p}gas"), "1"),
-                 "apparent_activation_energy": ((f"{p}product",), "eV")}
-        for key, wanted in zip(extra, self.options):
-            if wanted:
-                dims[key], units[key] = extra[key]
-        self.outputs = tuple(p + key for key in dims)
-        self.output_dims = {p + key: value for key, value in dims.items()}
-        self.units = {p + key: value for key, value in units.items()}
-        self.bounds = {p + key: (0.0, 1.0) for key in ("coverage", "free_sites")}
-        self.output_coords = {f"{p}adsorbate": list(m.adsorbates), f"{p}site": list(m.sites),
-                              f"{p}step": list(m.step_names), f"{p}product": list(m.products), f"{p}gas": list(m.gas)}
+        extra = [Output("drc", ("step", "product")), Output("reaction_order", ("product", "gas")),
+                 Output("apparent_activation_energy", ("product",), "eV")]
+        self.declared = DeclaredOutputs(
+            [Output("coverage", ("adsorbate",), bounds=(0.0, 1.0)), Output("free_sites", ("site",), bounds=(0.0, 1.0)),
+             Output("rate", ("step",), "1/s"), Output("tof", ("product",), "1/s"), Output("selectivity", ("product",)),
+             *(spec for spec, wanted in zip(extra, self.options, strict=True) if wanted)],
+            prefix, {"adsorbate": m.adsorbates, "site": m.sites, "step": m.step_names, "product": m.products,
+                     "gas": m.gas},
+        )
         self.status_messages = dict(STATUS_MESSAGES)
 
     def __call__(self, batch: Batch) -> Batch:
@@ -110,6 +105,4 @@ class SteadyStateStage:
             out["reaction_order"] = reaction_orders(state)
         if barrier_wanted:
             out["apparent_activation_energy"] = apparent_activation_energy(lambda t: solve(t, state).tof(), temperature)
-        result = {p + key: value for key, value in out.items()}
-        result["status"] = state.status
-        return result
+        return self.declared.batch(out, state.status)

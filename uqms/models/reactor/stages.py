@@ -9,6 +9,7 @@ import numpy as np
 from uqms.chemistry.mechanism import mechanism_from_options
 from uqms.chemistry.values import Value, expected_units, names, resolve
 from uqms.models.microkinetics.from_energies import rate_constants_at
+from uqms.models.outputs import DeclaredOutputs, DeclaresOutputs, Output
 from uqms.models.reactor.conditions import ReactorConditions
 from uqms.models.reactor.cstr import solve_cstr
 from uqms.models.reactor.outlet import STATUS_MESSAGES, ReactorOutlet
@@ -18,7 +19,7 @@ from uqms.models.reactor.surrogate import PathSurrogate
 from uqms.models.stage import Batch
 
 
-class _ReactorStage:
+class _ReactorStage(DeclaresOutputs):
     """Options and outputs shared by both reactors.
 
     Inputs: ``<prefix>reaction_energy`` and ``<prefix>barrier`` (eV, samples x steps, e.g.
@@ -68,22 +69,16 @@ class _ReactorStage:
             self.inputs, {**m.parameter_units(), f"{prefix}reaction_energy": "eV", f"{prefix}barrier": "eV"},
             [(temperature, "K"), (pressure, "bar"), *((v, "mol/s") for v in self.inlet.values()), (sites, "mol"),
              (catalyst_mass, "g"), (site_density, "mol/g")])
-        p = prefix
-        dims = {"conversion": (), "equilibrium_conversion": (), "yield": (f"{p}product",),
-                "mole_fraction": (f"{p}gas",), "outlet_flow": (f"{p}gas",), "approach_to_equilibrium": ()}
-        units = {"conversion": "1", "equilibrium_conversion": "1", "yield": "1", "mole_fraction": "1",
-                 "outlet_flow": "mol/s", "approach_to_equilibrium": "1"}
-        dims.update(self._extra_dims())
-        units.update({key: "1" for key in self._extra_dims()})
-        self.outputs = tuple(p + key for key in dims)
-        self.output_dims = {p + key: value for key, value in dims.items()}
-        self.units = {p + key: value for key, value in units.items()}
-        self.bounds = {p + key: (0.0, 1.0) for key in ("equilibrium_conversion", "mole_fraction")}
-        self.output_coords = {f"{p}product": list(m.products), f"{p}gas": list(m.gas)}
+        self.declared = DeclaredOutputs(
+            [Output("conversion"), Output("equilibrium_conversion", bounds=(0.0, 1.0)), Output("yield", ("product",)),
+             Output("mole_fraction", ("gas",), bounds=(0.0, 1.0)), Output("outlet_flow", ("gas",), "mol/s"),
+             Output("approach_to_equilibrium"), *self._extra_outputs()],
+            prefix, {"product": m.products, "gas": m.gas},
+        )
         self.status_messages = dict(STATUS_MESSAGES)
 
-    def _extra_dims(self) -> dict[str, tuple]:
-        return {}
+    def _extra_outputs(self) -> list[Output]:
+        return []
 
     def conditions(self, batch: Batch) -> ReactorConditions:
         """The reactor conditions of a batch, rate constants at the reactor temperature."""
@@ -103,9 +98,7 @@ class _ReactorStage:
                "yield": outlet.yields(self.mechanism.products, self.reactant),
                "mole_fraction": outlet.mole_fractions, "outlet_flow": outlet.flows,
                "approach_to_equilibrium": outlet.approach_to_equilibrium, **(extra or {})}
-        result = {self.prefix + key: value for key, value in out.items()}
-        result["status"] = outlet.status
-        return result
+        return self.declared.batch(out, outlet.status)
 
 
 class CSTRStage(_ReactorStage):
@@ -138,8 +131,8 @@ class PFRStage(_ReactorStage):
         self.surrogate, self.surrogate_degree = surrogate, surrogate_degree
         super().__init__(*args, **kwargs)
 
-    def _extra_dims(self) -> dict[str, tuple]:
-        return {"surrogate_error": ()} if self.surrogate else {}
+    def _extra_outputs(self) -> list[Output]:
+        return [Output("surrogate_error")] if self.surrogate else []
 
     def __call__(self, batch: Batch) -> Batch:
         conditions = self.conditions(batch)

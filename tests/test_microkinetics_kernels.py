@@ -90,7 +90,13 @@ def test_singular_systems_get_the_least_squares_solution_as_in_numpy():
     out = np.empty(3)
     kernels._linear_solve(matrix.copy(), rhs.copy(), out, np.empty((3, 3)), np.empty(3))
     np.testing.assert_allclose(out, np.linalg.lstsq(matrix, rhs, rcond=None)[0], atol=1e-14)
-    regular = np.random.default_rng(3).normal(size=(5, 5))
+    rng = np.random.default_rng(3)
+    for rank in (1, 3, 4, 5):  # the least-squares solver itself against numpy's pseudo-inverse
+        deficient = rng.normal(size=(5, rank)) @ rng.normal(size=(rank, 5))
+        b = rng.normal(size=5)
+        kernels._least_squares(deficient.copy(), b, out := np.empty(5))
+        np.testing.assert_allclose(out, np.linalg.pinv(deficient, rcond=1e-10) @ b, rtol=1e-9, atol=1e-12)
+    regular = rng.normal(size=(5, 5))
     kernels._linear_solve(regular.copy(), np.arange(5.0), out := np.empty(5), np.empty((5, 5)), np.empty(5))
     np.testing.assert_allclose(out, np.linalg.solve(regular, np.arange(5.0)), rtol=1e-13)
 

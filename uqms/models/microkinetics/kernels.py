@@ -11,7 +11,8 @@ iteration carries the coverages where the numpy path carries their logarithms: m
 rates are then products, with no exp or log inside the loop). The
 small systems are solved by Gaussian elimination with partial pivoting written out:
 LAPACK's per-call cost exceeds the work on a 5x5 matrix; a system with an exactly zero
-pivot (where LAPACK reports it singular) gets the least-squares solution, as in numpy.
+pivot (where LAPACK reports it singular) gets the minimum-norm least-squares solution,
+as numpy's path does.
 
 Samples may also be solved in a given order, each started by Newton from the last
 solved sample (continuation along the batch): with an order that puts neighbours in
@@ -139,6 +140,56 @@ def _balance_derivatives(forward, reverse, net, reactant, product, scale, diagon
 
 
 @_jit
+def _least_squares(matrix, rhs, out):
+    """Minimum-norm least-squares solution of ``matrix @ out = rhs`` (``matrix`` overwritten),
+    as numpy's ``pinv(matrix) @ rhs`` (singular values below 1e-15 of the largest dropped),
+    by one-sided Jacobi SVD: written out because numba's ``pinv`` (LAPACK's SVD) more than
+    doubles the compile time of this module, for a case that almost never occurs."""
+    n = rhs.shape[0]
+    v = np.eye(n)
+    for sweep in range(100):
+        rotated = False
+        for p in range(n - 1):
+            for q in range(p + 1, n):
+                alpha = 0.0
+                beta = 0.0
+                gamma = 0.0
+                for i in range(n):
+                    alpha += matrix[i, p] * matrix[i, p]
+                    beta += matrix[i, q] * matrix[i, q]
+                    gamma += matrix[i, p] * matrix[i, q]
+                if gamma == 0.0 or abs(gamma) <= 1e-16 * np.sqrt(alpha * beta):
+                    continue
+                rotated = True
+                zeta = (beta - alpha) / (2.0 * gamma)
+                t = 1.0 / (zeta + np.sqrt(1.0 + zeta * zeta)) if zeta >= 0 else -1.0 / (-zeta + np.sqrt(1.0 + zeta * zeta))
+                cosine = 1.0 / np.sqrt(1.0 + t * t)
+                sine = cosine * t
+                for columns in (matrix, v):
+                    for i in range(n):
+                        a = columns[i, p]
+                        b = columns[i, q]
+                        columns[i, p] = cosine * a - sine * b
+                        columns[i, q] = sine * a + cosine * b
+        if not rotated:
+            break
+    lengths = np.zeros(n)  # the singular values: lengths of the rotated columns
+    for k in range(n):
+        for i in range(n):
+            lengths[k] += matrix[i, k] * matrix[i, k]
+    largest = np.sqrt(lengths.max())
+    out[:] = 0.0
+    for k in range(n):
+        if np.sqrt(lengths[k]) > 1e-15 * largest:
+            weight = 0.0
+            for i in range(n):
+                weight += matrix[i, k] * rhs[i]
+            weight /= lengths[k]
+            for i in range(n):
+                out[i] += v[i, k] * weight
+
+
+@_jit
 def _linear_solve(original, original_rhs, out, matrix, rhs):
     """Solve ``original @ out = original_rhs`` by elimination with partial pivoting (in
     the scratch arrays ``matrix``, ``rhs``); least squares through the pseudo-inverse, as
@@ -159,12 +210,7 @@ def _linear_solve(original, original_rhs, out, matrix, rhs):
                 for k in range(n):
                     v = original[r, k]
                     original[r, k] = 0.0 if np.isnan(v) else max(min(v, LARGEST), -LARGEST)
-            inverse = np.linalg.pinv(original)
-            for r in range(n):
-                s = 0.0
-                for k in range(n):
-                    s += inverse[r, k] * original_rhs[k]
-                out[r] = s
+            _least_squares(original, original_rhs, out)
             return
         if p != c:
             for k in range(n):

@@ -348,8 +348,10 @@ def _continuation(kf, kr, theta, max_iterations, reactant, product, net, gross, 
 
 
 @_jit
-def _solve_rows(kf_all, kr_all, start, valid, order, newton_first, chain, tolerance, max_newton, max_transient,
+def _solve_rows(kf_all, kr_all, start, valid, newton_first, chain, tolerance, max_newton, max_transient,
                 reactant, product, net, gross, sites, change_gross):
+    """Every valid sample in turn; with ``chain``, each one's Newton from the last solved
+    one (continuation along the batch), continuation from it, then from ``start``."""
     n, species = start.shape
     steps = reactant.shape[0]
     theta = np.empty_like(start)
@@ -368,8 +370,7 @@ def _solve_rows(kf_all, kr_all, start, valid, order, newton_first, chain, tolera
                       np.empty((species, species)), np.empty((species, species)), np.empty(species))
     previous = -1
     first_newton = min(NEWTON_START, max_newton)
-    for position in range(n):
-        i = order[position]
+    for i in range(n):
         if not valid[i]:
             continue
         current = theta[i]
@@ -416,15 +417,26 @@ def solve_rows(equations, forward_k, reverse_k, start, valid, newton_first, tole
         Log-coverages, converged mask, iterations per sample, whether continuation ran.
     """
     chain = order is not None
-    order = np.arange(len(start)) if order is None else np.asarray(order, dtype=np.int64)
+    if chain:  # the kernel walks the samples in memory order: rearranged once, not fetched at random
+        order = np.asarray(order, dtype=np.int64)
+        forward_k, reverse_k, start, valid = forward_k[order], reverse_k[order], start[order], valid[order]
     as_float = [np.ascontiguousarray(a, dtype=float) for a in (forward_k, reverse_k, np.exp(start))]
     operators = [np.ascontiguousarray(a, dtype=float) for a in
                  (equations.reactant, equations.product, equations.net, equations.gross, equations.sites,
                   np.abs(equations.change))]
-    theta, converged, iterations, transient = _solve_rows(
-        *as_float, np.ascontiguousarray(valid, dtype=np.bool_), order, bool(newton_first), chain, float(tolerance),
-        int(max_newton), int(max_transient), *operators)
+    solved = _solve_rows(*as_float, np.ascontiguousarray(valid, dtype=np.bool_), bool(newton_first), chain,
+                         float(tolerance), int(max_newton), int(max_transient), *operators)
+    theta, converged, iterations, transient = solved
+    if chain:
+        theta, converged, iterations, transient = (_unordered(a, order) for a in solved)
     return np.log(theta), converged, iterations, transient
+
+
+def _unordered(values: np.ndarray, order: np.ndarray) -> np.ndarray:
+    """``values`` given in ``order`` back in the original order of the samples."""
+    result = np.empty_like(values)
+    result[order] = values
+    return result
 
 
 def batch_order(features: np.ndarray, dimensions: int = 4, bits: int = 16) -> np.ndarray:

@@ -57,14 +57,18 @@ def enabled() -> bool:
     return numba is not None and os.environ.get("UQMS_NO_NUMBA", "") in ("", "0")
 
 
-def _jit(function):
-    """Compile with numba (cached on disk, numpy's floating-point error model) when available."""
+def _jit(function=None, *, inline: bool = False):
+    """Compile with numba (cached on disk, numpy's floating-point error model) when available;
+    ``inline``: into the callers (numba then drops the reference counting of the arrays
+    passed, which cost more than the arithmetic of these small helpers)."""
+    if function is None:
+        return lambda f: _jit(f, inline=inline)
     if numba is None:
         return function
-    return numba.njit(cache=True, error_model="numpy", nogil=True)(function)
+    return numba.njit(cache=True, error_model="numpy", nogil=True, inline="always" if inline else "never")(function)
 
 
-@_jit
+@_jit(inline=True)
 def _power(theta, order):
     """theta ** order for the small whole orders of mass action, by multiplication."""
     if order == 1.0:
@@ -74,7 +78,7 @@ def _power(theta, order):
     return theta ** order
 
 
-@_jit
+@_jit(inline=True)
 def _rates(kf, kr, theta, reactant, product, forward, reverse):
     """Forward and reverse rates of one sample (coverages ``theta``) into ``forward``, ``reverse``."""
     for j in range(reactant.shape[0]):
@@ -89,7 +93,7 @@ def _rates(kf, kr, theta, reactant, product, forward, reverse):
         reverse[j] = b
 
 
-@_jit
+@_jit(inline=True)
 def _gross_fluxes(forward, reverse, gross, scale):
     """Gross flux through each row of ``gross`` (rows x steps) plus TINY, into ``scale``."""
     for a in range(gross.shape[0]):
@@ -99,7 +103,7 @@ def _gross_fluxes(forward, reverse, gross, scale):
         scale[a] = s + TINY
 
 
-@_jit
+@_jit(inline=True)
 def _residual(forward, reverse, theta, net, sites, scale, out):
     """Scaled residual of one sample (adsorbate balances / gross flux, then site sums - 1) into ``out``;
     returns its largest magnitude (NaN if any entry is NaN) and its squared norm."""
@@ -126,7 +130,7 @@ def _residual(forward, reverse, theta, net, sites, scale, out):
     return largest, merit
 
 
-@_jit
+@_jit(inline=True)
 def _balance_derivatives(forward, reverse, net, reactant, product, scale, diagonal, matrix):
     """Rows of the adsorbates: (diagonal_k [a == k] - d(net balance_a)/dx_k) / scale_a, into ``matrix``."""
     for a in range(net.shape[0]):
@@ -189,7 +193,7 @@ def _least_squares(matrix, rhs, out):
                 out[i] += v[i, k] * weight
 
 
-@_jit
+@_jit(inline=True)
 def _linear_solve(original, original_rhs, out, matrix, rhs):
     """Solve ``original @ out = original_rhs`` by elimination with partial pivoting (in
     the scratch arrays ``matrix``, ``rhs``); least squares through the pseudo-inverse, as
@@ -229,7 +233,7 @@ def _linear_solve(original, original_rhs, out, matrix, rhs):
         out[r] = s / matrix[r, r]
 
 
-@_jit
+@_jit(inline=True)
 def _advance(theta, step, alpha, out):
     """Coverages after the coverages take ``alpha * step``, shrinking by at most STEP_FLOOR,
     between exp(LOG_FLOOR) and 1."""

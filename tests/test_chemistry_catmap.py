@@ -8,8 +8,11 @@ import pytest
 from ase import units
 from ase.build import molecule
 from ase.thermochemistry import HarmonicThermo, IdealGasThermo
+from typer.testing import CliRunner
 
-from uqms.chemistry.catmap import read_catmap, read_energy_table
+from uqms.chemistry.catmap import read_catmap, read_energy_table, read_rxn_expressions
+from uqms.chemistry.mechanism import load_mechanism
+from uqms.cli import app
 from uqms.errors import WorkflowError
 from uqms.models.microkinetics.from_energies import rate_constants_at
 from uqms.models.microkinetics.rate_constants import BOLTZMANN, PLANCK
@@ -126,3 +129,171 @@ def test_given_gas_thermochemistry_replaces_the_ideal_gas():
     m = read_catmap(ENERGIES, EXPRESSIONS, "Pt", gas_thermo={"CO": {"shomate": shomate, "zero_point_energy": 0.13}})
     assert m.config.gas["CO"].shomate is not None and m.config.gas["CO"].ideal_gas is None
     assert m.config.gas["O2"].ideal_gas.spin == 1.0 and m.config.gas["O2"].ideal_gas.frequencies == [1580.0]
+
+
+# A CatMAP model file as its tutorials write them (SUNCAT-Center/catmap,
+# tutorials/output_variables/CO_oxidation.mkm): Python assignments, expressions in CatMAP's
+# shorthand ('CO*' for 'CO*_s', '*' for '*_s', '<-> ... ->'), with settings uqms does not read.
+MODEL_FILE = """#
+#Microkinetic model parameters
+#
+rxn_expressions = [
+               '*_s + CO_g -> CO*',
+               '2*_s + O2_g <-> O-O* + *_s -> 2O*',
+#               '*_s + O2_g -> O2_s',
+               'CO* +  O* <-> O-CO* + * -> CO2_g + 2*',
+                   ]
+surface_names = ['Pt', 'Au']
+temperature = 500
+species_definitions = {}
+species_definitions['CO_g'] = {'pressure':1.}
+species_definitions['s'] = {'site_names': ['111'], 'total':1}
+"""
+runner = CliRunner()
+
+
+def import_catmap(tmp_path, reactions_file, *options):
+    out = tmp_path / "co.toml"
+    result = runner.invoke(app, ["mechanism", "import-catmap", str(ENERGIES), "--reactions", str(reactions_file),
+                                 "--out", str(out), *options], env={"COLUMNS": "300"})
+    return result, out
+
+
+@pytest.mark.parametrize("kind", ["mkm", "txt"])
+def test_cli_import_writes_a_mechanism_with_the_rate_constants_of_read_catmap(tmp_path, kind):
+    reactions = tmp_path / f"co.{kind}"
+    reactions.write_text(MODEL_FILE if kind == "mkm" else "# CO oxidation\n\n" + "\n".join(EXPRESSIONS) + "\n")
+    result, out = import_catmap(tmp_path, reactions, "--surface", "Pt", "--pressure", "CO=0.1,O2=0.2")
+    assert result.exit_code == 0, result.output
+    written = load_mechanism(out)
+    direct = read_catmap(ENERGIES, EXPRESSIONS, "Pt", pressures={"CO": 0.1, "O2": 0.2})
+    assert written.products == ("CO2",) and written.transition_state == "free_energy"
+    assert written.config.gas["O2"].pressure == 0.2 and written.adsorbates == direct.adsorbates
+    t = np.array([450.0, 500.0, 600.0])
+    got, expected = rate_constants_at(written, t, {}), rate_constants_at(direct, t, {})
+    np.testing.assert_allclose(got.forward, expected.forward, rtol=1e-12)
+    np.testing.assert_allclose(got.reverse, expected.reverse, rtol=1e-12)
+
+
+def test_the_model_file_s_expressions_are_its_literal_list(tmp_path):
+    path = tmp_path / "co.mkm"
+    path.write_text(MODEL_FILE)
+    assert read_rxn_expressions(path) == ["*_s + CO_g -> CO*", "2*_s + O2_g <-> O-O* + *_s -> 2O*",
+                                          "CO* +  O* <-> O-CO* + * -> CO2_g + 2*"]
+
+
+MAKES_MARKER = "import os\nos.system('touch {marker}')\nopen('{marker}', 'w').close()\n"
+
+
+@pytest.mark.parametrize(
+    "code, expected",
+    [
+        (("def make_list():\n    open('{marker}', 'w').close()\n    return ['CO_g + *_s -> CO*_s']\n"
+          "rxn_expressions = make_list()\n"), "expected a literal list of strings"),
+        ("rxn_expressions = [__import__('os').system('touch {marker}')]\n", "expected a literal list of strings"),
+        ("rxn_expressions = ['CO_g + *_s -> CO*_s']\nrxn_expressions += [open('{marker}', 'w').name]\n",
+         "used on lines [1, 2]"),
+        ("rxn_expressions = ['CO_g + *_s -> CO*_s']\nrxn_expressions.append(open('{marker}', 'w').name)\n",
+         "used on lines [1, 2]"),
+        (MAKES_MARKER + "expressions = ['CO_g + *_s -> CO*_s']\n", "no assignment 'rxn_expressions = [...]'"),
+        ("rxn_expressions = [\n", "not Python"),
+    ],
+)
+def test_a_model_file_is_never_run_and_code_in_its_expressions_is_refused(tmp_path, code, expected):
+    marker = tmp_path / "marker"
+    path = tmp_path / "model.mkm"
+    path.write_text(code.format(marker=marker))
+    with pytest.raises(WorkflowError) as error:
+        read_rxn_expressions(path)
+    assert error.value.source == str(path) and expected in str(error.value)
+    assert expected == "not Python" or "rxn_expressions" in error.value.key
+    assert not marker.exists()
+
+
+def test_code_elsewhere_in_a_model_file_is_not_run(tmp_path):
+    marker = tmp_path / "marker"
+    path = tmp_path / "model.mkm"
+    path.write_text(MAKES_MARKER.format(marker=marker) + "rxn_expressions = ['CO_g + *_s -> CO*_s']\n")
+    assert read_rxn_expressions(path) == ["CO_g + *_s -> CO*_s"]
+    assert not marker.exists()
+
+
+def test_cli_import_names_the_file_and_key_of_a_bad_surface(tmp_path):
+    reactions = tmp_path / "co.mkm"
+    reactions.write_text(MODEL_FILE)
+    result, out = import_catmap(tmp_path, reactions, "--surface", "Pd")
+    assert result.exit_code == 2 and not out.exists()
+    assert result.output.count("error:") == 1
+    assert f"{ENERGIES}: surface_name: no rows for surface 'Pd'; the table has ['Au', 'Pt']" in " ".join(
+        result.output.split())
+
+
+def test_cli_import_names_the_model_file_and_expression_it_cannot_read(tmp_path):
+    reactions = tmp_path / "co.mkm"
+    reactions.write_text(MODEL_FILE.replace("'CO* +  O* <-> O-CO* + * -> CO2_g + 2*'", "'CO* + O* -> CO2 + 2*'"))
+    result, out = import_catmap(tmp_path, reactions, "--surface", "Pt")
+    assert result.exit_code == 2 and not out.exists()
+    assert f"{reactions}: rxn_expressions[2]: 'CO* + O* -> CO2 + 2*': cannot read 'CO2'" in " ".join(
+        result.output.split())
+
+
+def test_cli_import_picks_the_site_name_given_where_the_surface_has_several(tmp_path):
+    energies = tmp_path / "energies.txt"
+    energies.write_text(ENERGIES.read_text() + "Pt\t211\tCO\t1.2\tfcc\t[]\t[]\tstep row\t0.25\n")
+    reactions = tmp_path / "co.txt"
+    reactions.write_text("\n".join(EXPRESSIONS))
+    options = ["mechanism", "import-catmap", str(energies), "--reactions", str(reactions), "--surface", "Pt",
+               "--out", str(tmp_path / "co.toml")]
+    result = runner.invoke(app, options, env={"COLUMNS": "300"})
+    assert result.exit_code == 2 and "site names ['111', '211'] on this surface" in result.output
+    assert "--site SYMBOL=SITE_NAME" in result.output
+    result = runner.invoke(app, [*options, "--site", "s=111"])
+    assert result.exit_code == 0, result.output
+    t = np.array([500.0])
+    np.testing.assert_allclose(rate_constants_at(load_mechanism(tmp_path / "co.toml"), t, {}).forward,
+                               rate_constants_at(read_catmap(ENERGIES, EXPRESSIONS, "Pt"), t, {}).forward, rtol=1e-12)
+    result = runner.invoke(app, [*options, "--site", "s=211"], env={"COLUMNS": "300"})
+    assert result.exit_code == 2 and "no row for 'O' (surface 'Pt', site ['211'])" in result.output
+    result = runner.invoke(app, [*options, "--site", "s"])
+    assert result.exit_code == 2 and "--site: expected SYMBOL=SITE_NAME, got 's'" in result.output
+
+
+WORKFLOW = """
+[workflow]
+name = "catmap_co"
+
+[inputs.T]
+distribution = "uniform"
+lower = 450.0
+upper = 600.0
+kind = "aleatoric"
+unit = "K"
+
+[[chain]]
+stage = "energetics.scaling"
+options = { mechanism_file = "co.toml" }
+
+[[chain]]
+stage = "microkinetics.steady_state"
+options = { mechanism_file = "co.toml", temperature = "T" }
+"""
+
+
+def test_a_workflow_on_the_imported_mechanism_validates_and_runs(tmp_path):
+    import xarray as xr
+
+    reactions = tmp_path / "co.mkm"
+    reactions.write_text(MODEL_FILE)
+    result, _ = import_catmap(tmp_path, reactions, "--surface", "Pt", "--pressure", "CO=0.1,O2=0.2")
+    assert result.exit_code == 0, result.output
+    flow = tmp_path / "workflow.toml"
+    flow.write_text(WORKFLOW)
+    result = runner.invoke(app, ["validate", str(flow)])
+    assert result.exit_code == 0 and "ok" in result.output, result.output
+    store = tmp_path / "run.nc"
+    result = runner.invoke(app, ["run", str(flow), "--n", "16", "--scheduler", "synchronous", "--quiet",
+                                 "--out", str(store)])
+    assert result.exit_code == 0 and "16 samples, 0 failed" in result.output, result.output
+    with xr.open_dataset(store) as run:
+        assert (run.status.values == 0).all() and (run.tof.values > 0).all()
+        np.testing.assert_allclose(run.coverage.sum("adsorbate") + run.free_sites.sum("site"), 1.0, atol=1e-10)

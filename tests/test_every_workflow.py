@@ -20,6 +20,7 @@ WORKFLOWS = {  # workflow file: samples (outer samples of a nested design)
     "workflows/ammonia.toml": 128,
     "workflows/ammonia_pfr.toml": 64,
     "workflows/ammonia_sites_ensemble.toml": 64,
+    "workflows/ammonia_two_sites.toml": 64,
     "case_studies/ammonia_synthesis/ammonia_synthesis.toml": 64,
     "case_studies/ammonia_synthesis/ammonia_synthesis_nested.toml": 16,
     "case_studies/ammonia_synthesis/ammonia_synthesis_calibrated.toml": 64,

@@ -1,6 +1,7 @@
 """The compiled steady-state kernel against the numpy path (the reference), its continuation
 along the batch, and the fallback to numpy where numba is missing or switched off."""
 
+import dataclasses
 import os
 import subprocess
 import sys
@@ -44,8 +45,24 @@ def _numpy_path(monkeypatch, *args, **kwargs):
         return solve_steady_state(*args, **kwargs)
 
 
-@pytest.mark.parametrize("mechanism, inputs", [(AMMONIA, _ammonia), (CO_OXIDATION, _co_oxidation)],
-                         ids=["ammonia", "co_oxidation"])
+def _lateral():
+    """CO oxidation with lateral interactions and Cantera coverage dependencies (orders too)."""
+    from tests.test_microkinetics_coverage_dependence import co_oxidation
+
+    mechanism = co_oxidation()
+    rng = np.random.default_rng(5)
+    n = 3000
+    k = rate_constants_at(mechanism, rng.uniform(450.0, 600.0, n), {})
+    assert k.coverage is not None
+    return mechanism, k, {"CO": 10 ** rng.uniform(-2, 0, n), "O2": 10 ** rng.uniform(-2, 0, n), "CO2": np.zeros(n)}
+
+
+LATERAL, LATERAL_K, LATERAL_PRESSURES = _lateral()
+MECHANISMS = [(AMMONIA, _ammonia), (CO_OXIDATION, _co_oxidation),
+              (LATERAL, lambda n: (LATERAL_K[:n], {g: v[:n] for g, v in LATERAL_PRESSURES.items()}))]
+
+
+@pytest.mark.parametrize("mechanism, inputs", MECHANISMS, ids=["ammonia", "co_oxidation", "lateral_interactions"])
 def test_compiled_path_equals_the_numpy_path_to_round_off(monkeypatch, mechanism, inputs):
     """Same algorithm step for step: same statuses, coverages equal to 1e-12, iteration
     counts equal but where a residual lands on the tolerance within round-off; and so for
@@ -59,7 +76,7 @@ def test_compiled_path_equals_the_numpy_path_to_round_off(monkeypatch, mechanism
     assert (compiled.iterations != reference.iterations).mean() < 0.01
     np.testing.assert_array_equal(compiled.transient, reference.transient)
 
-    nearby = type(k)(k.forward * 1.05, k.reverse * 0.97)  # a guess close to the steady state
+    nearby = dataclasses.replace(k, forward=k.forward * 1.05, reverse=k.reverse * 0.97)  # a guess close to it
     warm = solve_steady_state(mechanism, nearby, pressures, compiled)
     warm_reference = _numpy_path(monkeypatch, mechanism, nearby, pressures, compiled)
     np.testing.assert_array_equal(warm.status, warm_reference.status)
@@ -68,8 +85,7 @@ def test_compiled_path_equals_the_numpy_path_to_round_off(monkeypatch, mechanism
     assert warm.iterations.mean() < compiled.iterations.mean() / 3
 
 
-@pytest.mark.parametrize("mechanism, inputs", [(AMMONIA, _ammonia), (CO_OXIDATION, _co_oxidation)],
-                         ids=["ammonia", "co_oxidation"])
+@pytest.mark.parametrize("mechanism, inputs", MECHANISMS, ids=["ammonia", "co_oxidation", "lateral_interactions"])
 def test_continuation_along_the_batch_finds_the_same_steady_states(monkeypatch, mechanism, inputs):
     """Each sample's Newton started from a solved neighbour: the same steady state as the
     cold numpy reference (to the solver's tolerance), with far fewer continuation runs."""

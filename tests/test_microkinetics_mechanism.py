@@ -67,8 +67,10 @@ mass = 56.1
 mass = 56.1
 [sites.a]
 adsorbates = ["C4H8*a"]
+density = 2e-5
 [sites.b]
 adsorbates = ["C4H8*b"]
+site_area = 10.0
 [[steps]]
 equation = "C4H8_cis + *a <=> C4H8*a"
 reaction_energy = -0.5
@@ -87,6 +89,9 @@ barrier = 0.4
     m = load_mechanism(path)
     assert m.free_sites == ("*a", "*b")
     np.testing.assert_array_equal(m.site_membership, [[1, 0, 1, 0], [0, 1, 0, 1]])
+    np.testing.assert_array_equal(m.step_site, [0, 0, 1])
+    b = 1 / (6.02214076e23 * 10e-20)  # mol/m^2 of one site per 10 Angstrom^2
+    np.testing.assert_allclose(m.site_fractions({}, 1), [[2e-5 / (2e-5 + b), b / (2e-5 + b)]])
 
 
 @pytest.mark.parametrize(
@@ -142,3 +147,55 @@ def test_mechanism_from_a_python_dict():
     assert m.adsorbates == ("CO*", "O*") and len(m.steps) == 3
     with pytest.raises(WorkflowError, match="<dict>: sites: required key is missing"):
         Mechanism.from_dict({"mechanism": {"name": "x", "products": ["CO2"]}, "steps": [{"equation": "a"}]})
+
+
+def _two_sites(**change):
+    """Step + terrace sites with a spill-over step; ``change`` overrides top-level sections or step keys."""
+    data = {"mechanism": {"name": "spill", "products": ["H2"]}, "gas": {"H2": {"mass": 2.016}},
+            "sites": {"step": {"adsorbates": ["H*step"], "density": 1e-6},
+                      "terrace": {"adsorbates": ["H*terrace"], "density": 1e-5}},
+            "steps": [{"equation": "H2 + 2*step <=> 2H*step", "k": 1.0, "k_reverse": 1.0},
+                      {"equation": "H*step + *terrace <=> *step + H*terrace", "k": 1.0, "reaction_energy": 0.0},
+                      {"equation": "2H*terrace <=> H2 + 2*terrace", "k": 1.0, "reversible": False}]}
+    for key, value in change.items():
+        if key.startswith("step1_"):
+            data["steps"][1][key.removeprefix("step1_")] = value
+        else:
+            data[key] = value
+    return Mechanism.from_dict(data)
+
+
+def test_site_types_densities_spill_over_and_coverage_dependence_keys():
+    m = _two_sites(interactions={"H*step": {"H*step": 0.2, "H*terrace": "eps"}},
+                   step1_coverage_dependencies={"H*terrace": {"E": "E_cov", "m": 1.0}, "*step": {"a": 0.5}},
+                   step1_interaction_fraction="alpha")
+    np.testing.assert_array_equal(m.step_site, [0, 0, 1])
+    np.testing.assert_allclose(m.site_fractions({}, 2), [[1 / 11, 10 / 11]] * 2)
+    assert m.has_interactions and m.has_coverage_dependence
+    assert m.rate_parameter_names() == ["eps", "alpha", "E_cov"]
+    assert {k: m.parameter_units()[k] for k in ("eps", "alpha", "E_cov")} == {"eps": "eV", "alpha": "1", "E_cov": "eV"}
+    eps = m.interaction_matrix({"eps": np.array([0.1, 0.3])}, 2)
+    np.testing.assert_allclose(eps[:, 0], [[0.2, 0.1], [0.2, 0.3]])
+    np.testing.assert_array_equal(eps[:, 1], 0.0)
+    assert _two_sites(step1_per_site="terrace").step_site[1] == 1
+    assert not _two_sites().has_coverage_dependence
+
+
+@pytest.mark.parametrize(
+    "change, key, expected",
+    [
+        ({"sites": {"step": {"adsorbates": ["H*step"]}, "terrace": {"adsorbates": ["H*terrace"], "density": 1e-5}}},
+         "sites.step.density", "2 site types need the density of each"),
+        ({"step1_per_site": "bulk"}, "steps[1].per_site", "not a site type on the left"),
+        ({"step1_coverage_dependencies": {"O*": {"E": 0.1}}}, "steps[1].coverage_dependencies.O*",
+         "not a surface species"),
+        ({"step1_coverage_dependencies_reverse": {"H*step": {"E": 0.1}}}, "steps[1].coverage_dependencies_reverse",
+         "carries the forward's"),
+        ({"step1_interaction_fraction": 1.5}, "steps[1].interaction_fraction", "from 0 to 1"),
+        ({"interactions": {"H*step": {"N*": 0.1}}}, "interactions.H*step.N*", "not an adsorbate"),
+    ],
+)
+def test_bad_site_and_coverage_keys_name_the_key(change, key, expected):
+    with pytest.raises(WorkflowError) as caught:
+        _two_sites(**change)
+    assert caught.value.key == key and expected in caught.value.message

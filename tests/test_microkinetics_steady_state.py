@@ -204,7 +204,7 @@ def test_two_site_types_keep_both_site_balances():
 
     (to round-off of forward - reverse: 1e-9 of the gross rate through the chain)
     """
-    sites = {"a": {"adsorbates": ["C4H8*a"]}, "b": {"adsorbates": ["C4H8*b"]}}
+    sites = {"a": {"adsorbates": ["C4H8*a"], "density": 1e-5}, "b": {"adsorbates": ["C4H8*b"], "density": 1e-5}}
     m = _mechanism(["C4H8_cis", "C4H8_trans"], None,
                    ["C4H8_cis + *a <=> C4H8*a", "C4H8*a + *b <=> C4H8*b + *a", "C4H8*b <=> C4H8_trans + *b"],
                    ["C4H8_trans"], sites)

@@ -445,5 +445,108 @@ def surrogate_show(model_file: Path = typer.Argument(..., help="surrogate file (
     _print_surrogate(model, model_file)
 
 
+mechanism_app = typer.Typer(help="Convert mechanisms to and from Cantera YAML; import CatMAP models.", no_args_is_help=True)
+app.add_typer(mechanism_app, name="mechanism")
+
+
+def _assignments(values: list[str], option: str, convert=float, form: str = "NAME=NUMBER") -> dict:
+    """``{name: convert(value)}`` from ``NAME=VALUE`` given repeated or comma-separated."""
+    found = {}
+    for item in _names(values):
+        name, equals, value = (part.strip() for part in item.partition("="))
+        try:
+            if not (name and equals and value):
+                raise ValueError(item)
+            found[name] = convert(value)
+        except ValueError:
+            _fail(f"{option}: expected {form}, got {item!r}")
+    return found
+
+
+@mechanism_app.command("import")
+def mechanism_import(
+    source: Path = typer.Argument(..., help="Cantera YAML file with a surface phase"),
+    out: Path = typer.Option(..., "--out", help="uqms mechanism file to write (TOML)"),
+    phase: str | None = typer.Option(None, "--phase", help="the surface phase, or an edge phase joining surfaces "
+                                                           "(default: the file's only edge, else its only surface)"),
+    temperature: float | None = typer.Option(
+        None, "--temperature", min=0.0, help="K: where reversible reactions' reverse is taken from Cantera's "
+                                             "thermochemistry (default: the phase's state)"),
+    products: list[str] = typer.Option([], "--products", help="gas species whose TOF is reported (default: all)"),
+    edge_length: float | None = typer.Option(None, "--edge-length", min=0.0,
+                                             help="m of edge per m^2 of surface, for an edge phase's reactions"),
+) -> None:
+    """Read a Cantera surface mechanism into a uqms mechanism file."""
+    from uqms.chemistry.cantera_yaml import load_cantera_mechanism
+    from uqms.chemistry.mechanism import write_mechanism_toml
+
+    try:
+        mechanism = load_cantera_mechanism(source, phase, temperature, _names(products) or None, edge_length)
+        write_mechanism_toml(mechanism, out)
+    except (UqmsError, ImportError, OSError) as error:
+        _fail(error)
+    console.print(f"{source} -> {out}: {mechanism!r}", highlight=False)
+
+
+@mechanism_app.command("import-catmap")
+def mechanism_import_catmap(
+    energies: Path = typer.Argument(..., help="CatMAP energy table (energies.txt)"),
+    reactions: Path = typer.Option(..., "--reactions", help="CatMAP model file (.mkm: its rxn_expressions, read "
+                                                            "without running it) or a text file of one expression "
+                                                            "per line"),
+    surface: str = typer.Option(..., "--surface", help="the surface_name whose rows are read"),
+    out: Path = typer.Option(..., "--out", help="uqms mechanism file to write (TOML)"),
+    pressure: list[str] = typer.Option([], "--pressure", help="GAS=BAR (default: 0)"),
+    products: list[str] = typer.Option([], "--products", help="gas species whose TOF is reported "
+                                                              "(default: the gases only ever produced)"),
+    site: list[str] = typer.Option([], "--site", help="SYMBOL=SITE_NAME: the table's site_name of a site symbol "
+                                                      "of the expressions (default: the surface's only one)"),
+) -> None:
+    """Read a CatMAP model (energy table and reaction expressions) into a uqms mechanism file."""
+    from uqms.chemistry.catmap import read_catmap
+    from uqms.chemistry.mechanism import write_mechanism_toml
+
+    pressures = _assignments(pressure, "--pressure")
+    site_names = _assignments(site, "--site", str, "SYMBOL=SITE_NAME") or None
+    try:
+        mechanism = read_catmap(energies, reactions, surface, site_names=site_names, pressures=pressures,
+                                products=_names(products) or None)
+        write_mechanism_toml(mechanism, out)
+    except (UqmsError, OSError, UnicodeDecodeError) as error:
+        _fail(error)
+    console.print(f"{energies} + {reactions} -> {out}: {mechanism!r}", highlight=False)
+
+
+@mechanism_app.command("export")
+def mechanism_export(
+    mechanism_file: Path = typer.Argument(..., help="uqms mechanism file (TOML)"),
+    out: Path = typer.Option(..., "--out", help="Cantera YAML file to write"),
+    temperature: float = typer.Option(..., "--temperature", min=0.0, help="K: the state written, and where rate "
+                                                                            "constants from energies are evaluated"),
+    sample: list[str] = typer.Option([], "--sample", help="NAME=VALUE of each batch name the mechanism reads"),
+    pressure: list[str] = typer.Option([], "--pressure", help="GAS=BAR (default: the file's pressures)"),
+) -> None:
+    """Write one sample of a uqms mechanism as a Cantera YAML surface mechanism."""
+    import numpy as np
+
+    from uqms.chemistry.cantera_yaml import cantera_yaml_content, write_cantera_yaml
+    from uqms.chemistry.mechanism import load_mechanism
+    from uqms.models.microkinetics.from_energies import rate_constants_at
+
+    values, pressures = _assignments(sample, "--sample"), _assignments(pressure, "--pressure")
+    try:
+        mechanism = load_mechanism(mechanism_file)
+        missing = [n for n in mechanism.energy_parameter_names() + mechanism.rate_parameter_names() if n not in values]
+        if missing:
+            _fail(f"--sample: {mechanism_file} reads {missing}; give each as NAME=VALUE")
+        k = rate_constants_at(mechanism, np.array([temperature]), {n: np.array([v]) for n, v in values.items()})
+        content = cantera_yaml_content(mechanism, temperature, k.forward[0], k.reverse[0], values, pressures)
+        write_cantera_yaml(content, out)
+    except (UqmsError, ImportError, OSError) as error:
+        _fail(error)
+    console.print(f"{mechanism_file} -> {out}: {len(content['reactions'])} Cantera reactions at {temperature:g} K",
+                  highlight=False)
+
+
 if __name__ == "__main__":
     app()

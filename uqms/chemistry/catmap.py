@@ -6,7 +6,8 @@ columns ``surface_name, site_name, species_name, formation_energy, frequencies, 
 lowest-coverage row of a species, as CatMAP's ``standard_coverage = 'min'``). Gas species
 sit on surface ``None``, site ``gas``; frequencies are a list of cm^-1 in brackets. Its
 reaction expressions (``rxn_expressions``) write ``CO_g`` for a gas, ``CO*_s`` or ``CO_s``
-for an adsorbate on site ``s``, ``*_s`` for a free site, and join initial state, transition
+for an adsorbate on site ``s``, ``*_s`` for a free site (a surface term without a site,
+``CO*`` or ``*``, is on CatMAP's default site ``s``), and join initial state, transition
 state (optional) and final state with ``->`` or ``<->``::
 
     'CO_g + *_s -> CO*_s'
@@ -16,7 +17,9 @@ state (optional) and final state with ``->`` or ``<->``::
 energies, a transition state's energy above its initial state the step's barrier (steps
 without one have none), adsorbate and transition-state frequencies harmonic corrections, gas
 frequencies ideal-gas corrections, under CatMAP's ``free_energy`` transition-state convention.
-Every step is reversible, as in CatMAP. The file is read as data only: frequency lists with
+Every step is reversible, as in CatMAP. :func:`read_rxn_expressions` takes the expressions
+from a CatMAP model file (``.mkm``) or a text file of one expression per line. Files are read
+as data only: frequency lists with
 :func:`ast.literal_eval`, never ``eval``. Not read: electrochemical species, frequency
 estimates from other surfaces (a species with no frequencies on the surface has no thermal
 correction), interaction parameters. A transition state without frequencies exactly as high in
@@ -85,9 +88,51 @@ def read_energy_table(path: str | Path) -> list[dict[str, Any]]:
     return rows
 
 
+def read_rxn_expressions(path: str | Path) -> list[str]:
+    """CatMAP reaction expressions from a model file (``.mkm``, ``.py``) or a text file.
+
+    A model file is Python: it is parsed, never run, and its one ``rxn_expressions = [...]``
+    assignment must be a literal list of strings (:func:`ast.literal_eval`) that no other
+    statement changes. Any other file holds one expression per line (blank lines and lines
+    starting with ``#`` skipped).
+
+    Raises:
+        WorkflowError: naming the file, ``rxn_expressions`` and what was expected.
+    """
+    path = Path(path)
+    text = path.read_text(encoding="utf-8")
+    if path.suffix not in (".mkm", ".py"):
+        expressions = [line.strip() for line in text.splitlines() if line.strip() and not line.strip().startswith("#")]
+        if not expressions:
+            raise WorkflowError(str(path), "", "no reaction expressions; expected one CatMAP expression per line")
+        return expressions
+    key = "rxn_expressions"
+    try:
+        module = ast.parse(text, str(path))
+    except SyntaxError as error:
+        raise WorkflowError(str(path), f"line {error.lineno}", f"not Python: {error.msg}") from None
+    uses = [node for node in ast.walk(module) if isinstance(node, ast.Name) and node.id == key]
+    assigned = [node for node in module.body if isinstance(node, ast.Assign)
+                and any(isinstance(t, ast.Name) and t.id == key for t in node.targets)]
+    if not assigned:
+        raise WorkflowError(str(path), key, "no assignment 'rxn_expressions = [...]' in the model file")
+    if len(assigned) > 1 or len(uses) > 1 or len(assigned[0].targets) > 1:
+        lines = sorted({node.lineno for node in uses})
+        raise WorkflowError(str(path), key, f"used on lines {lines}; uqms reads the model file without running it, "
+                            "so rxn_expressions must be assigned once, as a literal list, and not changed")
+    try:
+        value = ast.literal_eval(assigned[0].value)
+    except (ValueError, TypeError):
+        value = None
+    if not isinstance(value, (list, tuple)) or not value or not all(isinstance(v, str) for v in value):
+        raise WorkflowError(str(path), f"{key} (line {assigned[0].lineno})", "expected a literal list of strings "
+                            "such as ['CO_g + *_s -> CO*_s']; uqms reads the model file without running it")
+    return list(value)
+
+
 def read_catmap(
     energies_file: str | Path,
-    rxn_expressions: Sequence[str],
+    rxn_expressions: Sequence[str] | Path,
     surface: str,
     *,
     site_names: Mapping[str, str | Sequence[str]] | None = None,
@@ -100,7 +145,8 @@ def read_catmap(
 
     Args:
         energies_file: the CatMAP energy table.
-        rxn_expressions: CatMAP's reaction expressions, one elementary step each.
+        rxn_expressions: CatMAP's reaction expressions, one elementary step each, or the file
+            they are read from (:func:`read_rxn_expressions`).
         surface: the ``surface_name`` whose adsorbate and transition-state rows are used.
         site_names: ``{site symbol: site_name(s) in the table}`` (CatMAP's
             ``species_definitions[s]['site_names']``); by default the one site name the table
@@ -120,10 +166,14 @@ def read_catmap(
     """
     source = str(energies_file)
     rows = read_energy_table(energies_file)
-    parsed = [_parse_expression(text, i) for i, text in enumerate(rxn_expressions)]
+    where = ("rxn_expressions", "")  # (file, key prefix) an expression's errors name
+    if isinstance(rxn_expressions, Path):
+        where = (str(rxn_expressions), "rxn_expressions")
+        rxn_expressions = read_rxn_expressions(rxn_expressions)
+    parsed = [_parse_expression(text, i, where) for i, text in enumerate(rxn_expressions)]
     symbols = sorted({site for states in parsed for state in states for _, _, site in state if site != "g"})
     if not symbols:
-        raise WorkflowError("rxn_expressions", "", "no surface species in the expressions")
+        raise WorkflowError(where[0], where[1], "no surface species in the expressions")
     on_surface = [r for r in rows if r["surface_name"] == surface]
     if not on_surface:
         surfaces = sorted({r["surface_name"] for r in rows} - {"None"})
@@ -175,7 +225,7 @@ def read_catmap(
         if len(states) == 3:
             bound = [(s, site) for _, s, site in states[1] if s != "*"]
             if len(bound) != 1 or bound[0][1] == "g":
-                raise WorkflowError("rxn_expressions", f"[{i}]", f"{rxn_expressions[i]!r}: the transition state "
+                raise WorkflowError(where[0], f"{where[1]}[{i}]", f"{rxn_expressions[i]!r}: the transition state "
                                     f"must be one adsorbed species (plus free sites), got {bound}")
             step["barrier"] = energy(states[1]) - energy(states[0])
             step["transition_state_frequencies"] = row_of(*bound[0])["frequencies"]
@@ -207,23 +257,26 @@ def _frequencies(text: str, source: str, line: int) -> list[float]:
     return [float(v) for v in value]
 
 
-def _parse_expression(text: str, i: int) -> list[list[tuple[int, str, str]]]:
-    """States of one expression, each a list of (coefficient, species, site symbol ('g': gas))."""
+def _parse_expression(text: str, i: int, where: tuple[str, str]) -> list[list[tuple[int, str, str]]]:
+    """States of one expression, each a list of (coefficient, species, site symbol ('g': gas));
+    errors name ``where`` (file, key prefix) and ``[i]``."""
     states = [part.strip() for part in _ARROW.split(text)]
     if len(states) not in (2, 3) or not all(states):
-        raise WorkflowError("rxn_expressions", f"[{i}]", f"{text!r}: expected 'initial -> final' or "
+        raise WorkflowError(where[0], f"{where[1]}[{i}]", f"{text!r}: expected 'initial -> final' or "
                             "'initial <-> transition state <-> final'")
     parsed = []
     for state in states:
         terms = []
         for term in state.split("+"):
             match = _TERM.match(term.strip())
-            species, _, site = (match.group(2) if match else "").rpartition("_")
+            name = match.group(2) if match else ""
+            default_site = "_" not in name and name.endswith("*")  # CatMAP: 'CO*' is 'CO*_s', '*' is '*_s'
+            species, _, site = (name, "", "s") if default_site else name.rpartition("_")
             if not match or not species or not site:
-                raise WorkflowError("rxn_expressions", f"[{i}]", f"{text!r}: cannot read {term.strip()!r}; expected "
+                raise WorkflowError(where[0], f"{where[1]}[{i}]", f"{text!r}: cannot read {term.strip()!r}; expected "
                                     "species_site such as 'CO_g', 'CO*_s', '2*_s'")
             if site == "g" and "*" in species or site != "g" and species != "*" and "*" in species.rstrip("*"):
-                raise WorkflowError("rxn_expressions", f"[{i}]", f"{text!r}: {term.strip()!r} is not a species")
+                raise WorkflowError(where[0], f"{where[1]}[{i}]", f"{text!r}: {term.strip()!r} is not a species")
             terms.append((int(match.group(1) or 1), species if species == "*" else species.rstrip("*"), site))
         parsed.append(terms)
     return parsed
@@ -238,7 +291,7 @@ def _site_names(given, symbols: list[str], rows: list[dict[str, Any]], source: s
     names = sorted({r["site_name"] for r in rows})
     if len(symbols) > 1 or len(names) != 1:
         raise WorkflowError(source, "site_name", f"site symbols {symbols} and site names {names} on this surface: "
-                            "give site_names={symbol: site_name}")
+                            "give site_names={symbol: site_name} (on the command line --site SYMBOL=SITE_NAME)")
     return {symbols[0]: names}
 
 

@@ -68,6 +68,47 @@ corrections of the step's species to its electronic reaction energy. Example::
 the transition state's free energy above the initial state's (the unclipped electronic barrier
 plus the same corrections), clipped to ``max(G initial, G final)``; a step with ``barrier = 0``
 has no transition state there, so its free-energy barrier is ``max(0, dG)``.
+
+Several site types (a step and a terrace site, say) each keep their own site balance and
+need their density, ``density`` (mol/m^2) or ``site_area`` (Angstrom^2, one site per area)::
+
+    [sites.step]
+    adsorbates = ["N*step", "H*step"]
+    density = 0.15e-5            # mol/m^2; may be a batch name (an uncertain step-site share)
+
+    [sites.terrace]
+    adsorbates = ["H*terrace"]
+    density = 1.35e-5
+
+    [[steps]]                    # spill-over: H moves from a step to a terrace site
+    equation = "H*step + *terrace <=> *step + H*terrace"
+    k = 1e6
+    reaction_energy = 0.05       # the reverse from equilibrium
+    per_site = "step"            # the default: the site type of the first surface species on the left
+
+Free sites are written ``*step``, ``*terrace``; coverages count per site of their own type.
+A step's rate constant (given or computed, collision theory with its site type's area)
+counts per site of its ``per_site`` type. Rates and turnover frequencies reported count per
+site of the whole surface (all types, weighted by their densities): a step's rate per site
+of its type times that type's share of all sites. A single site type needs no density.
+
+Coverage-dependent energies, the linear (first-order) interaction model of CatMAP: the
+adsorption energy of adsorbate i is E_i(theta) = E_i(0) + sum_j eps_ij theta_j, with eps_ij
+(eV per unit coverage of j, any number or batch name; taken as written, no symmetrisation)
+in a table ``[interactions] "N*" = {"N*" = 0.3, "H*" = "eps_NH"}``. A step's reaction energy
+shifts by dE(theta) = sum_i (products - reactants)_i (E_i(theta) - E_i(0)); its transition
+state by the initial state's shift plus ``interaction_fraction`` (alpha) times dE(theta),
+so the forward barrier moves by alpha dE(theta) and the reverse by (alpha - 1) dE(theta)
+and the equilibrium constant by exp(-dE(theta) / k_B T). alpha defaults to the step's BEP
+slope (``bep``), else 0.5 (the transition state half-way between initial and final state).
+The shifts act on the rate constants at zero coverage as factors; barriers are clipped at
+zero coverage only, so rates stay smooth in the coverages.
+
+Cantera's coverage-dependent rate constants: ``coverage_dependencies = {"O*" = {a = 0.0,
+m = 0.0, E = 0.2}}`` multiplies the forward rate constant by 10^(a theta) theta^m
+exp(-E theta / k_B T) (``E`` in eV; ``a`` and ``E`` may be batch names, ``m`` is a number).
+The reverse of a step from equilibrium carries the same factor; a step that gives its
+reverse (``k_reverse``, ``A_reverse``) may give it its own ``coverage_dependencies_reverse``.
 """
 
 from __future__ import annotations
@@ -92,7 +133,7 @@ from pydantic import (
 )
 
 from uqms.chemistry.thermochemistry import IdealGas, molecule_atoms
-from uqms.chemistry.values import NAME_PATTERN, Value, names
+from uqms.chemistry.values import NAME_PATTERN, Value, names, resolve
 from uqms.config import describe_error, found, key_path, read_toml
 from uqms.errors import WorkflowError
 
@@ -101,6 +142,7 @@ _ADSORBATE = re.compile(r"^([A-Z][A-Za-z0-9]*)\*([A-Za-z0-9_]*)$")
 _FREE_SITE = re.compile(r"^\*([A-Za-z0-9_]*)$")
 _TERM = re.compile(r"^(\d+)?\s*(\S+)$")
 _ELEMENT = re.compile(r"([A-Z][a-z]?)(\d*)")
+AVOGADRO = 6.02214076e23  # 1/mol
 
 
 class _Section(BaseModel):
@@ -176,10 +218,21 @@ class GasEntry(_Section):
 
 
 class SiteEntry(_Section):
-    """A site type: the adsorbates it holds and its area (Angstrom^2, for collision theory)."""
+    """A site type: the adsorbates it holds, its area (Angstrom^2, for collision theory) and its
+    density (mol/m^2; from ``site_area`` when not given)."""
 
     adsorbates: list[str] = Field(min_length=1)
     site_area: PositiveFloat | None = None
+    density: Value | None = Field(default=None, description="sites per area, mol/m^2")
+
+
+class CoverageDependency(_Section):
+    """Cantera's coverage dependency of a rate constant on one surface species' coverage theta:
+    a factor ``10^(a theta) theta^m exp(-E theta / k_B T)`` (``E`` in eV)."""
+
+    a: Value = 0.0
+    m: float = 0.0
+    E: Value = 0.0
 
 
 class AdsorbateEntry(_Section):
@@ -210,6 +263,11 @@ class StepEntry(_Section):
     Ea_reverse: Value | None = None
     b_reverse: Value | None = None
     transition_state_frequencies: Frequencies = []
+    per_site: str | None = Field(default=None, description="site type the rate constant counts per")
+    coverage_dependencies: dict[str, CoverageDependency] = {}
+    coverage_dependencies_reverse: dict[str, CoverageDependency] = {}
+    interaction_fraction: Value | None = Field(
+        default=None, description="share of the coverage shift of the reaction energy taken by the forward barrier")
 
 
 RATE_KEYS = ("k", "A", "Ea", "b")
@@ -231,6 +289,8 @@ class MechanismFile(_Section):
     gas: dict[str, GasEntry] = {}
     sites: dict[str, SiteEntry] = Field(min_length=1)
     adsorbates: dict[str, AdsorbateEntry] = {}
+    interactions: dict[str, dict[str, Value]] = Field(
+        default={}, description="eps_ij (eV per unit coverage): E_i(theta) = E_i(0) + sum_j eps_ij theta_j")
     steps: list[StepEntry] = Field(min_length=1)
 
 
@@ -243,6 +303,7 @@ class Step:
     reactants: dict[str, int]
     products: dict[str, int]
     entry: StepEntry
+    site: str = ""  # the site type its rate constants count per
 
     @property
     def uses_collision_theory(self) -> bool:
@@ -277,6 +338,7 @@ class Mechanism:
         products: gas species whose turnover frequency is reported.
         transition_state: the transition-state convention, ``"electronic"`` or ``"free_energy"``.
         energy_steps: indices of the steps whose rate constants come from energies (the others give them).
+        step_site: index of the site type each step's rate constants count per (steps,).
         ideal_gases: the :class:`~uqms.chemistry.thermochemistry.IdealGas` of each gas with an ``ideal_gas`` table.
         source: file the mechanism came from.
     """
@@ -332,6 +394,45 @@ class Mechanism:
         self.products = tuple(config.mechanism.products)
         self.transition_state = config.mechanism.transition_state
         self.energy_steps = tuple(j for j, step in enumerate(self.steps) if not step.rates_given)
+        self.step_site = np.array([self.sites.index(step.site) for step in self.steps], dtype=int)
+        self._check_densities()
+        self._check_interactions()
+
+    # --- site types and coverage dependence ---------------------------------------------
+    def site_density(self, site: str) -> Value | None:
+        """Density of a site type (mol/m^2): its ``density``, else one site per ``site_area``, else None."""
+        entry = self.config.sites[site]
+        if entry.density is not None:
+            return entry.density
+        if entry.site_area is not None:
+            return 1.0 / (AVOGADRO * entry.site_area * 1e-20)
+        return None
+
+    def site_fractions(self, batch: Mapping[str, np.ndarray], n: int) -> np.ndarray:
+        """Share of each site type in all sites (samples, site types); ones for a single site type."""
+        if len(self.sites) == 1:
+            return np.ones((n, 1))
+        densities = np.stack([resolve(self.site_density(site), batch, n) for site in self.sites], axis=1)
+        return densities / densities.sum(axis=1, keepdims=True)
+
+    @property
+    def has_interactions(self) -> bool:
+        """True if adsorption energies depend on coverages (an ``[interactions]`` table)."""
+        return any(self.config.interactions.values())
+
+    @property
+    def has_coverage_dependence(self) -> bool:
+        """True if any rate constant depends on the coverages (interactions or coverage dependencies)."""
+        return self.has_interactions or any(
+            step.entry.coverage_dependencies or step.entry.coverage_dependencies_reverse for step in self.steps)
+
+    def interaction_matrix(self, batch: Mapping[str, np.ndarray], n: int) -> np.ndarray:
+        """eps_ij (samples, adsorbates, adsorbates), eV per unit coverage of adsorbate j."""
+        matrix = np.zeros((n, len(self.adsorbates), len(self.adsorbates)))
+        for i, row in self.config.interactions.items():
+            for j, value in row.items():
+                matrix[:, self.adsorbates.index(i), self.adsorbates.index(j)] = resolve(value, batch, n)
+        return matrix
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], source: str = "<dict>") -> Mechanism:
@@ -406,7 +507,8 @@ class Mechanism:
 
     def rate_parameter_names(self) -> list[str]:
         """Names of batch entries read by the rate constants: prefactors, sticking, gas corrections,
-        and the rate constants, Arrhenius parameters and reaction energies of steps that give rates."""
+        the rate constants, Arrhenius parameters and reaction energies of steps that give rates,
+        site densities, interaction parameters and coverage dependencies."""
         values: list[object] = [entry.free_energy_correction for entry in self.config.gas.values()]
         values += self._frequency_values()
         for step in self.steps:
@@ -414,7 +516,18 @@ class Mechanism:
             values += [entry.prefactor, entry.sticking, *(getattr(entry, k) for k in RATE_KEYS + REVERSE_KEYS)]
             if step.rates_given:
                 values += _energy_values(entry.reaction_energy)
-        return names(values)
+        return names(values + self._coverage_values())
+
+    def _coverage_values(self) -> list[object]:
+        """Values read by site densities, interactions and coverage dependencies."""
+        values: list[object] = [self.site_density(site) for site in self.sites] if len(self.sites) > 1 else []
+        values += [v for row in self.config.interactions.values() for v in row.values()]
+        for step in self.steps:
+            entry = step.entry
+            values.append(entry.interaction_fraction)
+            for dependency in (*entry.coverage_dependencies.values(), *entry.coverage_dependencies_reverse.values()):
+                values += [dependency.a, dependency.E]
+        return values
 
     def parameter_units(self) -> dict[str, str]:
         """``{batch name: unit}`` of the names the energy relations and rate options read, where
@@ -450,6 +563,14 @@ class Mechanism:
             add(entry.prefactor, "1/s"), add(entry.sticking, "1")
             for key, unit in (("Ea", "eV"), ("b", "1")):
                 add(getattr(entry, key), unit), add(getattr(entry, f"{key}_reverse"), unit)
+            add(entry.interaction_fraction, "1")
+            for dependency in (*entry.coverage_dependencies.values(), *entry.coverage_dependencies_reverse.values()):
+                add(dependency.a, "1"), add(dependency.E, "eV")
+        for site in self.sites:
+            add(self.config.sites[site].density, "mol/m^2")
+        for row in self.config.interactions.values():
+            for value in row.values():
+                add(value, "eV")
         return {name: units.pop() for name, units in found.items() if len(units) == 1}
 
     def _frequency_values(self) -> list[Value]:
@@ -496,7 +617,48 @@ class Mechanism:
                 if self.config.sites[site].site_area is None:
                     raise WorkflowError(self.source, f"sites.{site}.site_area",
                                         f"step {name!r} uses collision theory and needs the site area (Angstrom^2)")
-        return Step(name, entry.equation, reactants, products, entry)
+        touched = list(self.sites_of(reactants))
+        site = touched[0] if entry.per_site is None else entry.per_site
+        if site not in touched:
+            raise WorkflowError(self.source, f"{where}.per_site", f"{entry.per_site!r} is not a site type on the left "
+                                f"of {entry.equation!r}; expected one of {touched}")
+        self._check_dependencies(entry, where)
+        return Step(name, entry.equation, reactants, products, entry, site)
+
+    def _check_dependencies(self, entry: StepEntry, where: str) -> None:
+        surface = (*self.adsorbates, *self.free_sites)
+        for key in ("coverage_dependencies", "coverage_dependencies_reverse"):
+            for species in getattr(entry, key):
+                if species not in surface:
+                    raise WorkflowError(self.source, f"{where}.{key}.{species}", f"{species!r} is not a surface "
+                                        f"species; expected one of {list(surface)}")
+        if entry.coverage_dependencies_reverse and not (entry.k_reverse is not None or entry.A_reverse is not None):
+            raise WorkflowError(self.source, f"{where}.coverage_dependencies_reverse", "only a step that gives its "
+                                "reverse rate constant (k_reverse or A_reverse) has a reverse dependency of its own; "
+                                "a reverse from equilibrium carries the forward's")
+        fraction = entry.interaction_fraction
+        if fraction is not None and not isinstance(fraction, str) and not 0.0 <= fraction <= 1.0:
+            raise WorkflowError(self.source, f"{where}.interaction_fraction", f"expected a number from 0 to 1 "
+                                f"(or a batch name), got {fraction}")
+
+    def _check_densities(self) -> None:
+        if len(self.sites) == 1:
+            return
+        for site in self.sites:
+            density = self.site_density(site)
+            if density is None:
+                raise WorkflowError(self.source, f"sites.{site}.density", f"{len(self.sites)} site types need the "
+                                    "density of each (mol/m^2, or site_area in Angstrom^2)")
+            if not isinstance(density, str) and density <= 0:
+                raise WorkflowError(self.source, f"sites.{site}.density", f"expected a positive number, got {density}")
+
+    def _check_interactions(self) -> None:
+        for i, row in self.config.interactions.items():
+            for species in (i, *row):
+                if species not in self.adsorbates:
+                    where = "interactions" + (f".{i}" if species == i else f".{i}.{species}")
+                    raise WorkflowError(self.source, where, f"{species!r} is not an adsorbate; expected one of "
+                                        f"{list(self.adsorbates)}")
 
     def _parse_side(self, text: str, where: str) -> dict[str, int]:
         side: dict[str, int] = {}
@@ -648,6 +810,16 @@ def load_mechanism(path: str | Path) -> Mechanism:
     path = Path(path)
     data, _ = read_toml(path)
     return Mechanism.from_dict(data, str(path))
+
+
+def write_mechanism_toml(mechanism: Mechanism, path: str | Path) -> Path:
+    """Write a mechanism as a uqms mechanism file (TOML) that :func:`load_mechanism` reads back the same;
+    keys left at their defaults are not written."""
+    import tomli_w
+
+    path = Path(path)
+    path.write_text(tomli_w.dumps(mechanism.config.model_dump(mode="json", exclude_defaults=True)), encoding="utf-8")
+    return path
 
 
 def mechanism_from_options(mechanism_file: str | None, mechanism: Mechanism | Mapping[str, Any] | None) -> Mechanism:

@@ -79,16 +79,27 @@ def _power(theta, order):
 
 
 @_jit(inline=True)
-def _rates(kf, kr, theta, reactant, product, forward, reverse):
-    """Forward and reverse rates of one sample (coverages ``theta``) into ``forward``, ``reverse``."""
-    for j in range(reactant.shape[0]):
+def _rates(kf, kr, theta, forward_exponent, reverse_exponent, linear, forward, reverse):
+    """Forward and reverse rates of one sample (coverages ``theta``) into ``forward``, ``reverse``:
+    k theta^F exp(L theta), ``linear`` holding L of the forward rows then the reverse ones
+    (an empty array: no linear coverage terms)."""
+    steps = forward_exponent.shape[0]
+    for j in range(steps):
         a = kf[j]
         b = kr[j]
-        for k in range(reactant.shape[1]):
-            if reactant[j, k] != 0.0:
-                a *= _power(theta[k], reactant[j, k])
-            if product[j, k] != 0.0:
-                b *= _power(theta[k], product[j, k])
+        for k in range(forward_exponent.shape[1]):
+            if forward_exponent[j, k] != 0.0:
+                a *= _power(theta[k], forward_exponent[j, k])
+            if reverse_exponent[j, k] != 0.0:
+                b *= _power(theta[k], reverse_exponent[j, k])
+        if linear.shape[0]:
+            u = 0.0
+            v = 0.0
+            for k in range(forward_exponent.shape[1]):
+                u += linear[j, k] * theta[k]
+                v += linear[steps + j, k] * theta[k]
+            a *= np.exp(u)
+            b *= np.exp(v)
         forward[j] = a
         reverse[j] = b
 
@@ -131,14 +142,22 @@ def _residual(forward, reverse, theta, net, sites, scale, out):
 
 
 @_jit(inline=True)
-def _balance_derivatives(forward, reverse, net, reactant, product, scale, diagonal, matrix):
-    """Rows of the adsorbates: (diagonal_k [a == k] - d(net balance_a)/dx_k) / scale_a, into ``matrix``."""
+def _balance_derivatives(forward, reverse, theta, net, forward_exponent, reverse_exponent, linear, scale, diagonal,
+                         matrix):
+    """Rows of the adsorbates: (diagonal_k [a == k] - d(net balance_a)/dx_k) / scale_a, into
+    ``matrix``; d r+_j / dx_k = r+_j (F_jk + L+_jk theta_k), likewise r-_j."""
+    steps = net.shape[1]
     for a in range(net.shape[0]):
-        for k in range(reactant.shape[1]):
+        for k in range(forward_exponent.shape[1]):
             s = 0.0
-            for j in range(net.shape[1]):
+            for j in range(steps):
                 if net[a, j] != 0.0:
-                    s += net[a, j] * (forward[j] * reactant[j, k] - reverse[j] * product[j, k])
+                    f = forward_exponent[j, k]
+                    r = reverse_exponent[j, k]
+                    if linear.shape[0]:
+                        f += linear[j, k] * theta[k]
+                        r += linear[steps + j, k] * theta[k]
+                    s += net[a, j] * (forward[j] * f - reverse[j] * r)
             d = diagonal[k] if a == k else 0.0
             matrix[a, k] = (d - s) / scale[a]
 
@@ -242,12 +261,12 @@ def _advance(theta, step, alpha, out):
 
 
 @_jit
-def _newton(kf, kr, theta, max_iterations, tolerance, reactant, product, net, gross, sites, work):
+def _newton(kf, kr, linear, theta, max_iterations, tolerance, reactant, product, net, gross, sites, work):
     """Damped Newton on one sample's coverages ``theta`` (updated in place), as
     ``steady_state._newton``; returns (converged, iterations used)."""
     forward, reverse, trial_forward, trial_reverse, scale, residual, step, trial, diagonal, matrix, lu, rhs = work
     adsorbates = net.shape[0]
-    _rates(kf, kr, theta, reactant, product, forward, reverse)
+    _rates(kf, kr, theta, reactant, product, linear, forward, reverse)
     used = 0
     for iteration in range(max_iterations + 1):
         _gross_fluxes(forward, reverse, gross, scale)
@@ -257,7 +276,7 @@ def _newton(kf, kr, theta, max_iterations, tolerance, reactant, product, net, gr
         if not np.isfinite(norm) or iteration == max_iterations:
             return False, used
         diagonal[:] = 0.0
-        _balance_derivatives(forward, reverse, net, reactant, product, scale, diagonal, matrix)
+        _balance_derivatives(forward, reverse, theta, net, reactant, product, linear, scale, diagonal, matrix)
         for t in range(sites.shape[0]):
             for k in range(sites.shape[1]):
                 matrix[adsorbates + t, k] = sites[t, k] * theta[k]
@@ -279,7 +298,7 @@ def _newton(kf, kr, theta, max_iterations, tolerance, reactant, product, net, gr
         moved = False
         for halving in range(HALVINGS):
             _advance(theta, step, alpha, trial)
-            _rates(kf, kr, trial, reactant, product, trial_forward, trial_reverse)
+            _rates(kf, kr, trial, reactant, product, linear, trial_forward, trial_reverse)
             _, trial_merit = _residual(trial_forward, trial_reverse, trial, net, sites, scale, residual)
             if trial_merit <= (1 - 1e-4 * alpha) * merit:  # NaN is never better
                 moved = True
@@ -294,7 +313,8 @@ def _newton(kf, kr, theta, max_iterations, tolerance, reactant, product, net, gr
 
 
 @_jit
-def _continuation(kf, kr, theta, max_iterations, reactant, product, net, gross, sites, change_gross, work):
+def _continuation(kf, kr, linear, theta, max_iterations, reactant, product, net, gross, sites, change_gross,
+                  work):
     """Pseudo-transient continuation of one sample's coverages ``theta`` (updated in place),
     as ``steady_state._continuation``; returns (came within HANDOVER, iterations used)."""
     forward, reverse, total, new, scale, residual, step, all_gross, diagonal, matrix, lu, rhs = work
@@ -302,7 +322,7 @@ def _continuation(kf, kr, theta, max_iterations, reactant, product, net, gross, 
     species = theta.shape[0]
     dt = np.nan
     for iteration in range(max_iterations):
-        _rates(kf, kr, theta, reactant, product, forward, reverse)
+        _rates(kf, kr, theta, reactant, product, linear, forward, reverse)
         _gross_fluxes(forward, reverse, gross, scale)
         norm, _ = _residual(forward, reverse, theta, net, sites, scale, residual)
         if norm <= HANDOVER:
@@ -317,7 +337,7 @@ def _continuation(kf, kr, theta, max_iterations, reactant, product, net, gross, 
             return False, iteration
         for k in range(species):
             diagonal[k] = theta[k] / dt
-        _balance_derivatives(forward, reverse, net, reactant, product, scale, diagonal, matrix)
+        _balance_derivatives(forward, reverse, theta, net, reactant, product, linear, scale, diagonal, matrix)
         for t in range(sites.shape[0]):
             s = 0.0
             for k in range(species):
@@ -352,10 +372,12 @@ def _continuation(kf, kr, theta, max_iterations, reactant, product, net, gross, 
 
 
 @_jit
-def _solve_rows(kf_all, kr_all, start, valid, newton_first, chain, tolerance, max_newton, max_transient,
+def _solve_rows(kf_all, kr_all, linear_all, start, valid, newton_first, chain, tolerance, max_newton, max_transient,
                 reactant, product, net, gross, sites, change_gross):
     """Every valid sample in turn; with ``chain``, each one's Newton from the last solved
-    one (continuation along the batch), continuation from it, then from ``start``."""
+    one (continuation along the batch), continuation from it, then from ``start``.
+    ``reactant``, ``product``: the exponents of the rates; ``linear_all``: L per sample
+    (samples, 2 steps, species), or shaped (1, 0, 0): none."""
     n, species = start.shape
     steps = reactant.shape[0]
     theta = np.empty_like(start)
@@ -378,11 +400,12 @@ def _solve_rows(kf_all, kr_all, start, valid, newton_first, chain, tolerance, ma
         if not valid[i]:
             continue
         current = theta[i]
+        linear = linear_all[i] if linear_all.shape[1] else linear_all[0]
         done = False
         if newton_first or (chain and previous >= 0):
             if not newton_first:
                 current[:] = theta[previous]
-            done, used = _newton(kf_all[i], kr_all[i], current, first_newton, tolerance, reactant, product, net, gross,
+            done, used = _newton(kf_all[i], kr_all[i], linear, current, first_newton, tolerance, reactant, product, net, gross,
                                  sites, newton_work)
             iterations[i] += used
         for attempt in range(2):  # continuation from the neighbour's steady state, else from the start
@@ -390,11 +413,11 @@ def _solve_rows(kf_all, kr_all, start, valid, newton_first, chain, tolerance, ma
                 continue
             current[:] = theta[previous] if attempt == 0 else begin[i]
             transient[i] = True
-            close, used = _continuation(kf_all[i], kr_all[i], current, max_transient, reactant, product, net, gross,
+            close, used = _continuation(kf_all[i], kr_all[i], linear, current, max_transient, reactant, product, net, gross,
                                         sites, change_gross, transient_work)
             iterations[i] += used
             if close:
-                done, used = _newton(kf_all[i], kr_all[i], current, max_newton, tolerance, reactant, product, net,
+                done, used = _newton(kf_all[i], kr_all[i], linear, current, max_newton, tolerance, reactant, product, net,
                                      gross, sites, newton_work)
                 iterations[i] += used
         converged[i] = done
@@ -403,13 +426,14 @@ def _solve_rows(kf_all, kr_all, start, valid, newton_first, chain, tolerance, ma
     return theta, converged, iterations, transient
 
 
-def solve_rows(equations, forward_k, reverse_k, start, valid, newton_first, tolerance, max_newton, max_transient,
-               order=None):
+def solve_rows(equations, forward_k, reverse_k, coverage, start, valid, newton_first, tolerance, max_newton,
+               max_transient, order=None):
     """Solve every valid sample with the compiled kernel.
 
     Args:
         equations: the :class:`~uqms.models.microkinetics.kinetics.RateEquations`.
         forward_k, reverse_k: pressure-weighted rate constants (samples, steps).
+        coverage: the rate constants' :class:`~uqms.models.microkinetics.coverage_dependence.CoverageDependence`, or None.
         start: starting log-coverages (samples, species).
         valid: samples to solve.
         newton_first: Newton from ``start`` first (a given guess), else continuation from it.
@@ -420,20 +444,34 @@ def solve_rows(equations, forward_k, reverse_k, start, valid, newton_first, tole
     Returns:
         Log-coverages, converged mask, iterations per sample, whether continuation ran.
     """
+    linear = np.zeros((1, 0, 0)) if coverage is None else np.concatenate(
+        [coverage.forward_linear, coverage.reverse_linear], axis=1)  # (samples, 2 steps, species)
     chain = order is not None
     if chain:  # the kernel walks the samples in memory order: rearranged once, not fetched at random
         order = np.asarray(order, dtype=np.int64)
         forward_k, reverse_k, start, valid = forward_k[order], reverse_k[order], start[order], valid[order]
-    as_float = [np.ascontiguousarray(a, dtype=float) for a in (forward_k, reverse_k, np.exp(start))]
+        linear = linear if coverage is None else linear[order]
+    as_float = [np.ascontiguousarray(a, dtype=float) for a in (forward_k, reverse_k, linear, np.exp(start))]
     operators = [np.ascontiguousarray(a, dtype=float) for a in
-                 (equations.reactant, equations.product, equations.net, equations.gross, equations.sites,
-                  np.abs(equations.change))]
+                 (equations.forward_exponent, equations.reverse_exponent, equations.net, equations.gross,
+                  equations.sites, np.abs(equations.change))]
     solved = _solve_rows(*as_float, np.ascontiguousarray(valid, dtype=np.bool_), bool(newton_first), chain,
                          float(tolerance), int(max_newton), int(max_transient), *operators)
     theta, converged, iterations, transient = solved
     if chain:
         theta, converged, iterations, transient = (_unordered(a, order) for a in solved)
     return np.log(theta), converged, iterations, transient
+
+
+def descriptors(forward_k: np.ndarray, reverse_k: np.ndarray, coverage) -> np.ndarray:
+    """What :func:`batch_order` orders the samples by (samples, few): the logs of the
+    rate constants and, if any, the linear coverage terms L (the change of a log rate
+    constant per unit coverage: on the scale of the logs)."""
+    with np.errstate(divide="ignore"):
+        columns = [np.log(forward_k), np.log(reverse_k)]
+    if coverage is not None:
+        columns.append(coverage.linear.reshape(len(forward_k), -1))
+    return np.concatenate(columns, axis=1)
 
 
 def _unordered(values: np.ndarray, order: np.ndarray) -> np.ndarray:

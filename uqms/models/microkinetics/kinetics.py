@@ -13,6 +13,10 @@ from collections.abc import Mapping
 import numpy as np
 
 from uqms.chemistry.mechanism import Mechanism
+from uqms.models.microkinetics.coverage_dependence import (
+    CoverageDependence,
+    coverage_orders,
+)
 from uqms.models.microkinetics.rate_constants import RateConstants
 
 TINY = 1e-300  # keeps relative residuals finite where a species carries no flux at all
@@ -62,6 +66,11 @@ class RateEquations:
     flux through the adsorbate ``w_a = sum_j |N_aj| (r+_j + r-_j)`` so that every row
     reads "net / gross" whatever the rate scale; then one site balance per site type,
     sum of its coverages - 1.
+
+    Rates are r+_j = k+_j exp(sum_k F_jk x_k + sum_k L+_jk theta_k) with F the reactant
+    coefficients plus the coverage orders (:mod:`~uqms.models.microkinetics.coverage_dependence`),
+    likewise r-_j; the optional ``coverage`` argument of the methods holds L (None: no linear
+    coverage terms), so d r+_j / d x_k = r+_j (F_jk + L+_jk theta_k).
     """
 
     def __init__(self, mechanism: Mechanism):
@@ -69,16 +78,27 @@ class RateEquations:
         n_ads = len(mechanism.adsorbates)
         self.reactant = mechanism.reactant_surface
         self.product = mechanism.product_surface
+        forward_order, reverse_order = coverage_orders(mechanism)
+        self.forward_exponent = self.reactant + forward_order  # steps x species: powers of theta in r+
+        self.reverse_exponent = self.product + reverse_order
         self.net = (self.product - self.reactant).T[:n_ads]  # adsorbates x steps
+        self.signed_net = np.concatenate([self.net, -self.net], axis=1)  # adsorbates x (forward, reverse steps)
         self.gross = np.abs(self.net)
         self.sites = mechanism.site_membership  # site types x surface species
         self.change = (self.product - self.reactant).T  # surface species x steps, free sites included
         self.balance_operator = self.derivative_operator(self.net)
         self.change_operator = self.derivative_operator(self.change)
 
-    def rates(self, forward_k: np.ndarray, reverse_k: np.ndarray, x: np.ndarray):
+    def rates(self, forward_k: np.ndarray, reverse_k: np.ndarray, x: np.ndarray,
+              coverage: CoverageDependence | None = None):
         """Forward and reverse rates from pressure-weighted rate constants and log-coverages."""
-        return forward_k * np.exp(x @ self.reactant.T), reverse_k * np.exp(x @ self.product.T)
+        forward, reverse = x @ self.forward_exponent.T, x @ self.reverse_exponent.T
+        if coverage is not None:
+            shift = np.einsum("nkj,nk->nj", coverage.linear, np.exp(x[:, coverage.species]))
+            steps = forward.shape[1]
+            forward += shift[:, :steps]
+            reverse += shift[:, steps:]
+        return forward_k * np.exp(forward), reverse_k * np.exp(reverse)
 
     def residual(self, forward: np.ndarray, reverse: np.ndarray, x: np.ndarray, scale: np.ndarray | None = None):
         """Scaled residual (samples, species) and the gross fluxes used as scale (samples, adsorbates)."""
@@ -87,23 +107,28 @@ class RateEquations:
         balance = ((forward - reverse) @ self.net.T) / scale
         return np.concatenate([balance, np.exp(x) @ self.sites.T - 1.0], axis=1), scale
 
-    def rate_derivatives(self, forward: np.ndarray, reverse: np.ndarray) -> np.ndarray:
+    def rate_derivatives(self, forward: np.ndarray, reverse: np.ndarray, x: np.ndarray | None = None,
+                         coverage: CoverageDependence | None = None) -> np.ndarray:
         """d(net rate_j)/d(x_k), shaped (samples, steps, species)."""
-        return forward[:, :, None] * self.reactant[None] - reverse[:, :, None] * self.product[None]
+        derivatives = forward[:, :, None] * self.forward_exponent[None] - reverse[:, :, None] * self.reverse_exponent[None]
+        if coverage is not None:
+            derivatives += self._linear_terms(forward, reverse, x, coverage)
+        return derivatives
 
     def derivative_operator(self, matrix: np.ndarray) -> np.ndarray:
         """The constant operator of :meth:`combined_derivatives` for a (rows x steps) ``matrix``.
 
-        d(matrix @ (r+ - r-))/dx_k = sum_j matrix_mj (r+_j R_jk - r-_j P_jk) is linear in the
-        rates, so it is one product of [r+, r-] (samples, 2 steps) with this
-        (2 steps, rows * species) array.
+        d(matrix @ (r+ - r-))/dx_k = sum_j matrix_mj (r+_j F_jk - r-_j B_jk) (F, B: the
+        exponents of the forward and reverse rates) is linear in the rates, so it is one
+        product of [r+, r-] (samples, 2 steps) with this (2 steps, rows * species) array.
         """
-        forward = np.einsum("mj,jk->jmk", matrix, self.reactant)
-        reverse = -np.einsum("mj,jk->jmk", matrix, self.product)
+        forward = np.einsum("mj,jk->jmk", matrix, self.forward_exponent)
+        reverse = -np.einsum("mj,jk->jmk", matrix, self.reverse_exponent)
         return np.concatenate([forward, reverse]).reshape(2 * matrix.shape[1], -1)
 
     def combined_derivatives(self, operator: np.ndarray, forward: np.ndarray, reverse: np.ndarray) -> np.ndarray:
-        """d(matrix @ net rates)/dx, shaped (samples, rows, species), from :meth:`derivative_operator`.
+        """d(matrix @ net rates)/dx, shaped (samples, rows, species), from :meth:`derivative_operator`,
+        without the linear coverage terms (:meth:`balance_derivatives` adds them).
 
         One plain matrix product over all samples: the hot spot of every Newton and
         continuation step.
@@ -111,8 +136,26 @@ class RateEquations:
         species = self.reactant.shape[1]
         return (np.concatenate([forward, reverse], axis=1) @ operator).reshape(len(forward), -1, species)
 
-    def jacobian(self, forward: np.ndarray, reverse: np.ndarray, x: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    def balance_derivatives(self, forward: np.ndarray, reverse: np.ndarray, x: np.ndarray,
+                            coverage: CoverageDependence | None = None) -> np.ndarray:
+        """d(N @ net rates)/dx of the adsorbate balances (samples, adsorbates, species), unscaled."""
+        derivatives = self.combined_derivatives(self.balance_operator, forward, reverse)
+        if coverage is not None:  # sum_j N_aj (r+_j L+_jk - r-_j L-_jk) theta_k, contracted by BLAS (einsum: 20x slower)
+            species = coverage.species
+            weighted = np.concatenate([forward, reverse], axis=1)[:, None, :] * coverage.linear
+            contracted = (weighted.reshape(-1, weighted.shape[2]) @ self.signed_net.T).reshape(len(x), len(species), -1)
+            derivatives[:, :, species] += (contracted * np.exp(x[:, species])[:, :, None]).transpose(0, 2, 1)
+        return derivatives
+
+    def jacobian(self, forward: np.ndarray, reverse: np.ndarray, x: np.ndarray, scale: np.ndarray,
+                 coverage: CoverageDependence | None = None) -> np.ndarray:
         """d(scaled residual)/dx, shaped (samples, species, species)."""
-        balance = self.combined_derivatives(self.balance_operator, forward, reverse) / scale[:, :, None]
+        balance = self.balance_derivatives(forward, reverse, x, coverage) / scale[:, :, None]
         sites = self.sites[None] * np.exp(x)[:, None, :]
         return np.concatenate([balance, sites], axis=1)
+
+    @staticmethod
+    def _linear_terms(forward, reverse, x, coverage: CoverageDependence) -> np.ndarray:
+        """d(net rate_j)/dx_k from the linear coverage terms: (r+_j L+_jk - r-_j L-_jk) theta_k."""
+        return (forward[:, :, None] * coverage.forward_linear
+                - reverse[:, :, None] * coverage.reverse_linear) * np.exp(x)[:, None, :]

@@ -17,6 +17,10 @@ from uqms.chemistry.mechanism import Mechanism
 from uqms.chemistry.values import resolve
 from uqms.models.energetics.mechanism_energies import energy
 from uqms.models.energetics.relations import clip_barrier
+from uqms.models.microkinetics.coverage_dependence import (
+    CoverageDependence,
+    coverage_dependence,
+)
 
 BOLTZMANN = constants.k / constants.e  # eV/K
 PLANCK = constants.h / constants.e  # eV s
@@ -76,14 +80,22 @@ def free_energy_barrier(
 
 @dataclass(frozen=True)
 class RateConstants:
-    """Forward and reverse rate constants of every step, each shaped (samples, steps).
+    """Forward and reverse rate constants of every step, each shaped (samples, steps), at zero
+    coverage, per site of the whole surface (see :mod:`uqms.chemistry.mechanism`).
 
     ``equilibrium`` = forward / reverse is the equilibrium constant of each step (bar to
-    the power of the gas molecules it releases).
+    the power of the gas molecules it releases). ``coverage``: how they change with the
+    coverages (None: they do not).
     """
 
     forward: np.ndarray
     reverse: np.ndarray
+    coverage: CoverageDependence | None = None
+
+    def __getitem__(self, rows) -> RateConstants:
+        """The rate constants of a subset of the samples."""
+        return RateConstants(self.forward[rows], self.reverse[rows],
+                             None if self.coverage is None else self.coverage[rows])
 
     @property
     def equilibrium(self) -> np.ndarray:
@@ -124,7 +136,9 @@ def rate_constants(
     (:func:`free_energy_barrier`). Steps that give rate constants: ``k`` or Arrhenius
     ``A, Ea, b``. Reverse: zero for irreversible steps; given (``k_reverse``, ``A_reverse``...);
     otherwise forward / K with K = exp(-dG / k_B T) from the standard reaction free
-    energy dG, so every cycle of such steps reproduces the gas-phase equilibrium.
+    energy dG, so every cycle of such steps reproduces the gas-phase equilibrium. Each
+    step's rate constants, per site of its site type, are multiplied by that type's share of
+    all sites; lateral interactions and coverage dependencies come with them as ``coverage``.
 
     Args:
         mechanism: the mechanism.
@@ -157,8 +171,8 @@ def rate_constants(
             step, entry = mechanism.steps[j], mechanism.steps[j].entry
             if step.uses_collision_theory:
                 gas = next(g for g in step.reactants if g in mechanism.gas)
-                site = next(iter(mechanism.sites_of(step.reactants)))
-                k = collision_rate_constant(resolve(entry.sticking, batch, n), mechanism.config.sites[site].site_area,
+                k = collision_rate_constant(resolve(entry.sticking, batch, n),
+                                            mechanism.config.sites[step.site].site_area,
                                             mechanism.config.gas[gas].mass, temperature,
                                             clip_barrier(barrier[:, e], reaction_energy[:, e]))
             else:
@@ -181,7 +195,9 @@ def rate_constants(
         for j, step in enumerate(mechanism.steps):
             if not step.entry.reversible:
                 log_reverse[:, j] = -np.inf
-    return RateConstants(np.exp(log_forward), np.exp(log_reverse))
+    share = np.log(mechanism.site_fractions(batch, n))[:, mechanism.step_site]  # per site of the whole surface
+    return RateConstants(np.exp(log_forward + share), np.exp(log_reverse + share),
+                         coverage_dependence(mechanism, kt, batch))
 
 
 def _given(k, a, ea, b, temperature: np.ndarray, batch: Mapping[str, np.ndarray]) -> np.ndarray:

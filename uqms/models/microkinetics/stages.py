@@ -33,9 +33,11 @@ class SteadyStateStage(DeclaresOutputs):
     its rate constants), the temperature and any pressures given as names,
     and the names the rate options read (prefactors, sticking coefficients, gas corrections).
 
-    Outputs (``<prefix>`` prepended): ``coverage`` (adsorbate), ``free_sites`` (site),
-    ``rate`` (net rate per step, 1/s), ``tof`` (product, 1/s),
-    ``selectivity`` (product); on request ``drc`` (step x product),
+    Outputs (``<prefix>`` prepended): ``coverage`` (adsorbate; a fraction of its own site
+    type's sites), ``free_sites`` (site), ``rate`` (net rate per step, 1/s), ``tof``
+    (product, 1/s), ``selectivity`` (product); rates and TOF count per site of the whole
+    surface; with several site types also ``site_tof`` (site x product, 1/s): the production
+    by the steps counted per each type, per site of that type; on request ``drc`` (step x product),
     ``reaction_order`` (product x gas) and ``apparent_activation_energy`` (product, eV).
     Samples the solver cannot converge get a status code and NaN outputs.
 
@@ -77,6 +79,7 @@ class SteadyStateStage(DeclaresOutputs):
         self.declared = DeclaredOutputs(
             [Output("coverage", ("adsorbate",), bounds=(0.0, 1.0)), Output("free_sites", ("site",), bounds=(0.0, 1.0)),
              Output("rate", ("step",), "1/s"), Output("tof", ("product",), "1/s"), Output("selectivity", ("product",)),
+             *([Output("site_tof", ("site", "product"), "1/s")] if len(m.sites) > 1 else []),
              *(spec for spec, wanted in zip(extra, self.options, strict=True) if wanted)],
             prefix, {"adsorbate": m.adsorbates, "site": m.sites, "step": m.step_names, "product": m.products,
                      "gas": m.gas},
@@ -98,6 +101,8 @@ class SteadyStateStage(DeclaresOutputs):
         tof = state.tof()
         out = {"coverage": state.coverages, "free_sites": state.free_sites, "rate": state.net_rates, "tof": tof,
                "selectivity": state.selectivity()}
+        if len(m.sites) > 1:
+            out["site_tof"] = state.site_tof(m.site_fractions(batch, n))
         drc, orders, barrier_wanted = self.options
         if drc:
             out["drc"] = degree_of_rate_control(state)

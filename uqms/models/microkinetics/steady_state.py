@@ -12,6 +12,16 @@ pseudo-transient continuation: linearly implicit Euler steps of the rate equatio
 with a growing time step, handed back to Newton once close. A sample that still fails
 gets a status code and NaN values, never a silent wrong answer; the residual and the
 site balances are checked on every returned sample.
+
+Guarantees, with or without coverage-dependent rate constants (lateral interactions,
+Cantera's coverage dependencies, whose coverage derivatives the Jacobian includes) and
+for any number of site types: every sample returned with status 0 has coverages in
+(0, 1], each adsorbate balance at |net / gross| <= 100 x ``tolerance`` and each site
+type's balance at |sum - 1| <= 1e-10, checked after solving; every other sample is
+flagged. Not guaranteed: that a steady state is found for every sample (none may exist
+in floating point, or the iteration limits may be reached), or that it is the only one;
+strongly attractive interactions can make several, and the solver returns the one
+continuation from the guess reaches.
 """
 
 from __future__ import annotations
@@ -22,6 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from uqms.chemistry.mechanism import Mechanism
+from uqms.models.microkinetics.coverage_dependence import CoverageDependence
 from uqms.models.microkinetics.kinetics import (
     TINY,
     RateEquations,
@@ -60,6 +71,7 @@ class SteadyState:
         site_balance: largest |sum of coverages - 1| over site types, per sample.
         iterations: Newton plus implicit Euler iterations used, per sample.
         transient: whether the sample needed pseudo-transient continuation.
+        coverage: the coverage dependence of the rate constants solved with (None: none).
     """
 
     mechanism: Mechanism
@@ -71,6 +83,7 @@ class SteadyState:
     site_balance: np.ndarray
     iterations: np.ndarray
     transient: np.ndarray
+    coverage: CoverageDependence | None = None
 
     @functools.cached_property
     def net_rates(self) -> np.ndarray:
@@ -94,6 +107,22 @@ class SteadyState:
         products = self.mechanism.products if products is None else products
         columns = [self.mechanism.gas.index(p) for p in products]
         return production_rates(self.mechanism, self.net_rates)[:, columns]
+
+    def site_tof(self, site_fractions: np.ndarray, products: tuple[str, ...] | None = None) -> np.ndarray:
+        """Turnover frequency of each product on each site type (samples, site types, products):
+        the production by the steps counted per that type (``per_site``), per site of that type.
+
+        ``site_fractions`` (samples, site types) is each type's share of all sites
+        (:meth:`~uqms.chemistry.mechanism.Mechanism.site_fractions`); the shares times these
+        sum to :meth:`tof`.
+        """
+        mechanism = self.mechanism
+        products = mechanism.products if products is None else products
+        columns = [mechanism.gas.index(p) for p in products]
+        stoichiometry = (mechanism.product_gas - mechanism.reactant_gas)[:, columns]  # steps x products
+        home = np.eye(len(mechanism.sites))[mechanism.step_site]  # steps x site types
+        production = np.einsum("nj,js,jp->nsp", self.net_rates, home, stoichiometry)
+        return production / site_fractions[:, :, None]
 
     def selectivity(self, products: tuple[str, ...] | None = None) -> np.ndarray:
         """Share of each product in the total production of the named products (samples, products)."""
@@ -152,24 +181,28 @@ def solve_steady_state(
         start = np.clip(np.log(np.asarray(guess, dtype=float)), LOG_FLOOR, 0.0)
     valid = (np.isfinite(forward_k).all(1) & np.isfinite(reverse_k).all(1) & (forward_k >= 0).all(1)
              & (reverse_k >= 0).all(1) & np.isfinite(p).all(1) & (p >= 0).all(1) & np.isfinite(start).all(1))
+    coverage = rate_constants.coverage
+    if coverage is not None:
+        valid &= np.isfinite(coverage.linear).all(axis=(1, 2))
     equations = RateEquations(mechanism)
     from uqms.models.microkinetics import kernels  # imports this module's constants
 
     if kernels.enabled():
         order = None
         if along_batch and not newton_first:
-            with np.errstate(divide="ignore"):
-                order = kernels.batch_order(np.log(np.concatenate([forward_k, reverse_k], axis=1)))
+            order = kernels.batch_order(kernels.descriptors(forward_k, reverse_k, coverage))
         x, converged, iterations, transient = kernels.solve_rows(
-            equations, forward_k, reverse_k, start, valid, newton_first, tolerance, max_newton, max_transient, order)
+            equations, forward_k, reverse_k, coverage, start, valid, newton_first, tolerance, max_newton,
+            max_transient, order)
     else:
-        x, converged, iterations, transient = _solve_batch(equations, forward_k, reverse_k, start, valid, newton_first,
-                                                           tolerance, max_newton, max_transient)
-    return _checked(mechanism, equations, forward_k, reverse_k, x, valid, converged, 100 * tolerance,
+        x, converged, iterations, transient = _solve_batch(equations, forward_k, reverse_k, coverage, start, valid,
+                                                           newton_first, tolerance, max_newton, max_transient)
+    return _checked(mechanism, equations, forward_k, reverse_k, coverage, x, valid, converged, 100 * tolerance,
                     iterations, transient)
 
 
-def _solve_batch(equations, forward_k, reverse_k, start, valid, newton_first, tolerance, max_newton, max_transient):
+def _solve_batch(equations, forward_k, reverse_k, coverage, start, valid, newton_first, tolerance, max_newton,
+                 max_transient):
     """The numpy path, all samples at once: Newton from ``start`` if ``newton_first``, then
     continuation from ``start`` and Newton for the rest. Returns log-coverages, the
     converged mask, iterations per sample and whether continuation ran."""
@@ -179,18 +212,19 @@ def _solve_batch(equations, forward_k, reverse_k, start, valid, newton_first, to
     rows = np.flatnonzero(valid)
     converged = np.zeros(n, dtype=bool)
     if newton_first:
-        converged = _newton(equations, forward_k, reverse_k, x, rows, tolerance, min(NEWTON_START, max_newton),
-                            iterations)
+        converged = _newton(equations, forward_k, reverse_k, coverage, x, rows, tolerance,
+                            min(NEWTON_START, max_newton), iterations)
     retry = rows[~converged[rows]]
     x[retry] = start[retry]
-    close = _continuation(equations, forward_k, reverse_k, x, retry, max_transient, iterations)
-    converged |= _newton(equations, forward_k, reverse_k, x, retry[close], tolerance, max_newton, iterations)
+    close = _continuation(equations, forward_k, reverse_k, coverage, x, retry, max_transient, iterations)
+    converged |= _newton(equations, forward_k, reverse_k, coverage, x, retry[close], tolerance, max_newton,
+                         iterations)
     transient = np.zeros(n, dtype=bool)
     transient[retry] = True
     return x, converged, iterations, transient
 
 
-def _newton(equations, forward_k, reverse_k, x, rows, tolerance, max_iterations, iterations) -> np.ndarray:
+def _newton(equations, forward_k, reverse_k, coverage, x, rows, tolerance, max_iterations, iterations) -> np.ndarray:
     """Damped Newton on ``rows`` of ``x`` (updated in place); returns the converged mask (all samples).
 
     The Jacobian is taken in log-coverages (columns of one scale whatever the coverage);
@@ -199,8 +233,8 @@ def _newton(equations, forward_k, reverse_k, x, rows, tolerance, max_iterations,
     """
     converged = np.zeros(len(x), dtype=bool)
     active = rows
-    xa, kf, kr = x[active], forward_k[active], reverse_k[active]
-    forward, reverse = equations.rates(kf, kr, xa)
+    xa, kf, kr, ca = x[active], forward_k[active], reverse_k[active], _rows(coverage, active)
+    forward, reverse = equations.rates(kf, kr, xa, ca)
     for iteration in range(max_iterations + 1):
         residual, scale = equations.residual(forward, reverse, xa)
         norm = _largest_magnitude(residual)
@@ -208,18 +242,19 @@ def _newton(equations, forward_k, reverse_k, x, rows, tolerance, max_iterations,
         if not go.all():  # some leave: write them back and carry on with the rest
             x[active] = xa
             converged[active[norm <= tolerance]] = True
-            active, xa, kf, kr = active[go], xa[go], kf[go], kr[go]
+            active, xa, kf, kr, ca = active[go], xa[go], kf[go], kr[go], _rows(ca, go)
             forward, reverse, residual, scale = forward[go], reverse[go], residual[go], scale[go]
         if active.size == 0 or iteration == max_iterations:
             break
-        step = _solve(equations.jacobian(forward, reverse, xa, scale), -residual)
+        step = _solve(equations.jacobian(forward, reverse, xa, scale, ca), -residual)
         step *= np.minimum(1.0, NEWTON_STEP / _largest_magnitude(step))[:, None]
         merit = np.einsum("ij,ij->i", residual, residual)
-        xa, forward, reverse, moved = _line_search(equations, kf, kr, xa, step, scale, merit, forward, reverse)
+        xa, forward, reverse, moved = _line_search(equations, kf, kr, ca, xa, step, scale, merit, forward, reverse)
         iterations[active] += 1
         if not moved.all():
             x[active] = xa
             active, xa, kf, kr, forward, reverse = (a[moved] for a in (active, xa, kf, kr, forward, reverse))
+            ca = _rows(ca, moved)
     x[active] = xa
     return converged
 
@@ -230,14 +265,14 @@ def _advance(xa: np.ndarray, step: np.ndarray) -> np.ndarray:
     return np.clip(xa + np.log(np.maximum(1.0 + step, STEP_FLOOR)), LOG_FLOOR, 0.0)
 
 
-def _line_search(equations, kf, kr, xa, step, scale, merit, forward, reverse, halvings: int = HALVINGS):
+def _line_search(equations, kf, kr, ca, xa, step, scale, merit, forward, reverse, halvings: int = HALVINGS):
     """Backtrack along ``step`` until the squared scaled residual ``merit`` decreases.
 
     Returns the new log-coverages and rates (unchanged where no step length helped) and
     which samples moved.
     """
     trial = _advance(xa, step)
-    trial_forward, trial_reverse = equations.rates(kf, kr, trial)
+    trial_forward, trial_reverse = equations.rates(kf, kr, trial, ca)
     residual, _ = equations.residual(trial_forward, trial_reverse, trial, scale)
     moved = np.einsum("ij,ij->i", residual, residual) <= (1 - 1e-4) * merit  # NaN is never better
     if moved.all():  # the full step, as almost always
@@ -249,7 +284,7 @@ def _line_search(equations, kf, kr, xa, step, scale, merit, forward, reverse, ha
     for _ in range(halvings - 1):
         alpha /= 2
         trial = _advance(xa[pending], alpha * step[pending])
-        trial_forward, trial_reverse = equations.rates(kf[pending], kr[pending], trial)
+        trial_forward, trial_reverse = equations.rates(kf[pending], kr[pending], trial, _rows(ca, pending))
         residual, _ = equations.residual(trial_forward, trial_reverse, trial, scale[pending])
         better = np.einsum("ij,ij->i", residual, residual) <= (1 - 1e-4 * alpha) * merit[pending]
         accepted = pending[better]
@@ -261,7 +296,7 @@ def _line_search(equations, kf, kr, xa, step, scale, merit, forward, reverse, ha
     return xa, forward, reverse, moved
 
 
-def _continuation(equations, forward_k, reverse_k, x, rows, max_iterations, iterations) -> np.ndarray:
+def _continuation(equations, forward_k, reverse_k, coverage, x, rows, max_iterations, iterations) -> np.ndarray:
     """Pseudo-transient continuation on ``rows``: linearly implicit Euler in coverages.
 
     The adsorbates follow d(theta)/dt = N r(theta) and the free sites close the site
@@ -291,7 +326,8 @@ def _continuation(equations, forward_k, reverse_k, x, rows, max_iterations, iter
         if active.size == 0:
             break
         xa, kf, kr = x[rows[active]], forward_k[rows[active]], reverse_k[rows[active]]
-        forward, reverse = equations.rates(kf, kr, xa)
+        ca = _rows(coverage, rows[active])
+        forward, reverse = equations.rates(kf, kr, xa, ca)
         residual, _ = equations.residual(forward, reverse, xa)
         norm = _largest_magnitude(residual)
         near = norm <= HANDOVER
@@ -303,9 +339,10 @@ def _continuation(equations, forward_k, reverse_k, x, rows, max_iterations, iter
         go = ~near & np.isfinite(norm)
         if not go.all():
             active, theta, dt, forward, reverse, gross = active[go], theta[go], dt[go], forward[go], reverse[go], gross[go]
+            ca = _rows(ca, go)
         if active.size == 0:
             break
-        step = _implicit_euler_step(equations, forward, reverse, theta, dt, gross[:, : equations.net.shape[0]])
+        step = _implicit_euler_step(equations, forward, reverse, theta, dt, gross[:, : equations.net.shape[0]], ca)
         new = np.maximum(theta + step, np.exp(LOG_FLOOR))
         accept = _all_in_row(np.isfinite(new) & (new >= TRANSIENT_FLOOR * theta))
         new = np.minimum(new[accept], 1.0)
@@ -316,12 +353,13 @@ def _continuation(equations, forward_k, reverse_k, x, rows, max_iterations, iter
     return close
 
 
-def _implicit_euler_step(equations, forward, reverse, theta, dt, scale) -> np.ndarray:
+def _implicit_euler_step(equations, forward, reverse, theta, dt, scale, coverage=None) -> np.ndarray:
     """Change of the coverages (samples, surface species) in one linearly implicit Euler
     step of length ``dt`` (samples), the adsorbate rows divided by ``scale`` (their gross
     fluxes); see :func:`_continuation` for the system solved."""
     adsorbates, species = equations.net.shape[0], theta.shape[1]
-    jacobian = equations.combined_derivatives(equations.balance_operator, forward, reverse)  # d/dx
+    x = None if coverage is None else np.log(theta)
+    jacobian = equations.balance_derivatives(forward, reverse, x, coverage)  # d/dx
     diagonal = np.eye(adsorbates, species)[None] * (theta / dt[:, None])[:, None, :]
     matrix = np.concatenate([(diagonal - jacobian) / scale[:, :, None], equations.sites[None] * theta[:, None, :]],
                             axis=1)
@@ -349,6 +387,11 @@ def _all_in_row(mask: np.ndarray) -> np.ndarray:
     return every
 
 
+def _rows(coverage: CoverageDependence | None, rows) -> CoverageDependence | None:
+    """The coverage dependence of a subset of the samples (None stays None)."""
+    return None if coverage is None else coverage[rows]
+
+
 def _solve(matrix: np.ndarray, rhs: np.ndarray) -> np.ndarray:
     """Solve a stack of linear systems; singular members get the least-squares solution.
 
@@ -365,11 +408,11 @@ def _solve(matrix: np.ndarray, rhs: np.ndarray) -> np.ndarray:
         return np.concatenate([_solve(matrix[:half], rhs[:half]), _solve(matrix[half:], rhs[half:])])
 
 
-def _checked(mechanism, equations, forward_k, reverse_k, x, valid, converged, check_tolerance,
+def _checked(mechanism, equations, forward_k, reverse_k, coverage, x, valid, converged, check_tolerance,
              iterations, transient) -> SteadyState:
     """Recompute residual and site balances from the returned coverages; flag and blank failures."""
     theta = np.exp(x)
-    forward, reverse = equations.rates(forward_k, reverse_k, x)
+    forward, reverse = equations.rates(forward_k, reverse_k, x, coverage)
     with np.errstate(invalid="ignore"):
         balance = ((forward - reverse) @ equations.net.T) / ((forward + reverse) @ equations.gross.T + 1e-300)
         residual = np.abs(balance).max(axis=1, initial=0.0)
@@ -380,7 +423,7 @@ def _checked(mechanism, equations, forward_k, reverse_k, x, valid, converged, ch
     blank = ~good[:, None]
     forward, reverse = np.where(blank, np.nan, forward), np.where(blank, np.nan, reverse)
     return SteadyState(mechanism, np.where(blank, np.nan, theta), forward, reverse, status, residual, site_balance,
-                       iterations, transient)
+                       iterations, transient, coverage)
 
 
 def resolved_net_rates(forward: np.ndarray, reverse: np.ndarray, balance: np.ndarray) -> np.ndarray:

@@ -76,7 +76,7 @@ class ReactorConditions:
         samples. Returns the rate, whether the surface solve converged, and the coverages
         (the caller decides whether to store them as the next warm start).
         """
-        k = RateConstants(self.rate_constants.forward[rows], self.rate_constants.reverse[rows])
+        k = self.rate_constants[rows]
         state = solve_steady_state(self.mechanism, k, self.partial_pressures(rows, extent), self.theta[rows],
                                    tolerance=self.tolerance)
         ok = state.status == 0

@@ -70,7 +70,7 @@ class NetworkConditions:
         """
         flows = np.maximum(self.flows(rows, extents), 0.0)
         pressures = self.pressure[rows, None] * flows / flows.sum(axis=1, keepdims=True)
-        k = RateConstants(self.rate_constants.forward[rows], self.rate_constants.reverse[rows])
+        k = self.rate_constants[rows]
         state = solve_steady_state(self.mechanism, k, pressures, self.theta[rows], tolerance=self.tolerance)
         ok = state.status == 0
         gas = self.mechanism.product_gas - self.mechanism.reactant_gas

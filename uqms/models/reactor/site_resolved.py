@@ -55,7 +55,7 @@ class SiteResolvedConditions(ReactorConditions):
         and the coverages of every site (rows, sites x surface species)."""
         m = len(self.weights)
         flat = (rows[:, None] * m + np.arange(m)).ravel()
-        k = RateConstants(self.site_rate_constants.forward[flat], self.site_rate_constants.reverse[flat])
+        k = self.site_rate_constants[flat]
         pressures = np.repeat(self.partial_pressures(rows, extent), m, axis=0)
         state = solve_steady_state(self.mechanism, k, pressures, self.theta[rows].reshape(-1, self._species),
                                    tolerance=self.tolerance)
@@ -105,7 +105,7 @@ class SiteResolvedPFRStage(PFRStage):
         flat[self.descriptor] = (np.asarray(batch[self.descriptor], dtype=float)[:, None] + sites.shifts(batch, n)).ravel()
         temperature = resolve(self.temperature, batch, n)
         k = rate_constants_at(mech, np.repeat(temperature, m), flat)
-        first = RateConstants(k.forward[::m], k.reverse[::m])
+        first = k[::m]
         inlet = np.stack([resolve(self.inlet.get(g, 0.0), batch, n) for g in mech.gas], axis=1)
         amount = (resolve(self.sites, batch, n) if self.sites is not None
                   else resolve(self.catalyst_mass, batch, n) * resolve(self.site_density, batch, n))

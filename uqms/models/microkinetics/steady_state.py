@@ -13,6 +13,11 @@ with a growing time step, handed back to Newton once close. A sample that still 
 gets a status code and NaN values, never a silent wrong answer; the residual and the
 site balances are checked on every returned sample.
 
+With numba installed, the same iteration runs compiled sample by sample
+(:mod:`uqms.models.microkinetics.kernels`; this module's numpy path is the reference and
+the fallback), and samples solved without a guess start from solved neighbours in the
+batch (``along_batch``).
+
 Guarantees, with or without coverage-dependent rate constants (lateral interactions,
 Cantera's coverage dependencies, whose coverage derivatives the Jacobian includes) and
 for any number of site types: every sample returned with status 0 has coverages in

@@ -25,10 +25,10 @@ def nh3_tof(e_n: np.ndarray, n2_conversion: float) -> tuple[np.ndarray, ReactorC
     n = len(e_n)
     k = rate_constants_at(MECHANISM, np.full(n, 673.0), {"E_N": e_n, "n2_ts_intercept": np.full(n, 1.56)})
     conditions = ReactorConditions(MECHANISM, k, np.tile(FEED, (n, 1)), 100.0, 1.0)
-    extent = np.full(n, n2_conversion * FEED[0])  # mol/s of N2 + 3 H2 -> 2 NH3
-    rate, converged, _ = conditions.rate(np.arange(n), extent)
+    extent = np.full((n, 1), n2_conversion * FEED[0])  # mol/s of N2 + 3 H2 -> 2 NH3
+    rate, converged, _ = conditions.rates(np.arange(n), extent)
     assert converged.all()
-    return rate * conditions.reaction.stoichiometry[MECHANISM.gas.index("NH3")], conditions
+    return rate[:, 0] * conditions.reactions.stoichiometry[0, MECHANISM.gas.index("NH3")], conditions
 
 
 @pytest.mark.parametrize("conversion, measured", [(0.0, -0.51), (0.01, -0.72), (0.10, -0.78)])
@@ -53,7 +53,7 @@ def test_the_optimum_moves_to_more_negative_e_n_with_conversion():
         tof, conditions = nh3_tof(GRID, conversion)
         optima.append(GRID[np.argmax(tof)])
         peaks.append(tof.max())
-        flows = conditions.reaction.flows(FEED[None, :], np.full(1, conversion * FEED[0]))
-        assert conditions.reaction.log_quotient(flows, np.array([100.0]))[0] < conditions.log_k[0]  # NH3 still made
+        flows = conditions.reactions.flows(FEED[None, :], np.full((1, 1), conversion * FEED[0]))
+        assert conditions.reactions.log_quotients(flows, np.array([100.0]))[0, 0] < conditions.log_k[0, 0]  # NH3 still made
     assert optima[0] - optima[1] > 0.15 and optima[1] - optima[2] > 0.03
     assert peaks[0] / peaks[1] > 1e3 and peaks[1] > peaks[2]  # NH3 re-adsorbs and blocks the surface

@@ -20,11 +20,14 @@ WORKFLOWS = {  # workflow file: samples (outer samples of a nested design)
     "workflows/ammonia.toml": 128,
     "workflows/ammonia_pfr.toml": 64,
     "workflows/ammonia_sites_ensemble.toml": 64,
+    "workflows/prox.toml": 64,
     "workflows/ammonia_two_sites.toml": 64,
     "case_studies/ammonia_synthesis/ammonia_synthesis.toml": 64,
     "case_studies/ammonia_synthesis/ammonia_synthesis_nested.toml": 16,
     "case_studies/ammonia_synthesis/ammonia_synthesis_calibrated.toml": 64,
     "case_studies/co_oxidation/co_oxidation.toml": 256,
+    "case_studies/ammonia_surrogate/ammonia_surrogate_train.toml": 64,
+    "case_studies/ammonia_surrogate/ammonia_surrogate.toml": 256,
 }
 POSTERIOR = ("workflows/ammonia.toml", "case_studies/ammonia_synthesis/ammonia_synthesis_calibrated.toml")
 

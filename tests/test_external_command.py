@@ -186,3 +186,62 @@ def test_a_killed_run_resumes_without_running_a_finished_sample_again(tmp_path):
     np.testing.assert_array_equal(run["y"].values, 3.0 * run["x"].values)
     assert len(set(invoked)) == 200
     assert len(invoked) - 200 <= 1  # only a sample killed between its program's end and its cache write runs twice
+
+
+VECTOR = r'''
+import json, sys
+x = json.load(open("input.json"))["x"]
+n = 2 if x > 0.5 else 3  # too short a vector: unparsable
+values = [x * k for k in range(1, n + 1)]
+json.dump({"v": values}, open("out.json", "w"))
+open("out.csv", "w").write("k,v\n" + "".join(f"{k},{v!r}\n" for k, v in enumerate(values)))
+print("v = 999 (a guess before the loop)")
+print("\n".join(f"v = {v!r}" for v in values))
+'''
+
+
+def read_vector(folder):
+    """A python decoder: the JSON list of a sample folder, as a numpy array."""
+    import json
+
+    return np.array(json.loads((folder / "out.json").read_text())["v"])
+
+
+def test_vector_outputs_of_fixed_length_from_every_decoder(tmp_path):
+    from uqms._chaospy import chaospy
+    from uqms.inputs import UncertainInput
+
+    (tmp_path / "vector.py").write_text(VECTOR)
+    (tmp_path / "input.json.j2").write_text('{"x": {{ x }}}')
+    vector = {"length": 3, "dim": "k"}
+    stage = CommandStage(["{python}", "{program_file}"], inputs=["x"], program_file=str(tmp_path / "vector.py"),
+                         templates=[{"template_file": str(tmp_path / "input.json.j2"), "name": "input.json"}],
+                         outputs={"v_json": {"decoder": "json", "file": "out.json", "key": "v", **vector},
+                                  "v_csv": {"decoder": "csv", "file": "out.csv", "column": "v", **vector},
+                                  "v_regex": {"decoder": "regex", "file": "stdout", "pattern": r"^v = (\S+)$", **vector},
+                                  "v_python": {"decoder": "python", "function": "tests.test_external_command:read_vector",
+                                               **vector}})
+    assert stage.output_dims == dict.fromkeys(stage.outputs, ("k",)) and stage.output_coords == {"k": [0, 1, 2]}
+    flow = Workflow([stage], [UncertainInput("x", chaospy.Uniform(0, 1))], n=8, seed=3)
+    run = flow.run(scheduler="synchronous")
+    x = run["x"].values
+    ok = x <= 0.5
+    assert ok.any() and (~ok).any()
+    assert (run["status"].values[ok] == 0).all() and (run["status"].values[~ok] != 0).all()
+    for name in stage.outputs:
+        assert run[name].dims == ("sample", "k")
+        np.testing.assert_array_equal(run[name].values[ok], x[ok, None] * [1, 2, 3])
+        assert np.isnan(run[name].values[~ok]).all()
+
+
+def test_a_vector_output_needs_its_length_and_dim():
+    with pytest.raises(ValueError, match="declares both 'length' and 'dim'"):
+        CommandStage(["true"], inputs=["x"], outputs={"v": {"decoder": "json", "file": "o", "key": "v", "length": 3}})
+    with pytest.raises(ValueError, match=r"outputs.v.length: expected a positive integer, got 0"):
+        CommandStage(["true"], inputs=["x"], outputs={"v": {"decoder": "json", "file": "o", "key": "v", "length": 0,
+                                                            "dim": "k"}})
+    with pytest.raises(ValueError, match="'k' is the axis of another output of length 3, not 2"):
+        CommandStage(["true"], inputs=["x"], outputs={"v": {"decoder": "json", "file": "o", "key": "v", "length": 3,
+                                                            "dim": "k"},
+                                                      "w": {"decoder": "json", "file": "o", "key": "w", "length": 2,
+                                                            "dim": "k"}})

@@ -48,9 +48,9 @@ def test_two_sites_integrate_the_site_weighted_rate():
     for i in range(len(e_n)):
         def rate(_, x, i=i):
             rows = np.array([i])
-            return [sum(w * c.rate(rows, x)[0][0] for w, c in zip(TWO_SITES.weights, per_site))]
+            return [sum(w * c.rates(rows, x[None])[0][0, 0] for w, c in zip(TWO_SITES.weights, per_site))]
 
-        high = per_site[0].equilibrium[i]
+        high = per_site[0].equilibrium[i, 0]
         extent = solve_ivp(rate, (0.0, 1.0e6), [0.0], method="LSODA", rtol=1e-6, atol=1e-12).y[0, -1]
         extent = min(extent, high)
         assert result["mole_fraction"][i, nh3] == pytest.approx(2 * extent / (1.0 - 2 * extent), rel=1e-3)

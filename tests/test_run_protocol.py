@@ -5,11 +5,15 @@ posterior draws wraps its workflow instead of copying it."""
 import dataclasses
 import pickle
 
+import arviz as az
+import chaospy
 import numpy as np
 import pytest
 
 from tests.conftest import REPO
-from uqms.calibration.posterior_inputs import PosteriorWorkflow
+from uqms import FunctionStage, UncertainInput
+from uqms.calibration.posterior_inputs import PosteriorWorkflow, posterior_workflow
+from uqms.errors import WorkflowError
 from uqms.execution import execute, input_names, open_run
 from uqms.execution.protocol import (
     InputDescription,
@@ -107,3 +111,23 @@ def test_the_posterior_workflow_wraps_its_workflow_and_pickles(tmp_path):
     assert fingerprint(posterior, 32, 5) != fingerprint(flow, 32, 5)
     with pytest.raises(AttributeError):
         _ = posterior.no_such_attribute
+
+
+def test_posterior_draws_that_cannot_replace_the_inputs_are_refused(tmp_path):
+    flow = Workflow.from_file(ISHIGAMI)
+    with pytest.raises(WorkflowError, match="expected the same, non-zero number of draws of every input"):
+        PosteriorWorkflow(flow, {"x1": np.zeros(3), "x2": np.zeros(4)}, "cal.nc")
+    with pytest.raises(WorkflowError, match="expected the same, non-zero number"):
+        PosteriorWorkflow(flow, {"x1": np.zeros(0)}, "cal.nc")
+    nested = Workflow([FunctionStage(lambda a, b: a + b, ["a", "b"], ["y"])],
+                      [UncertainInput("a", chaospy.Uniform(), "epistemic"), UncertainInput("b", chaospy.Uniform(), "aleatoric")],
+                      inner=4)
+    with pytest.raises(WorkflowError, match="design.inner: posterior draws replace inputs of flat designs only"):
+        PosteriorWorkflow(nested, {"a": np.zeros(3)}, "cal.nc")
+    garbage = tmp_path / "cal.nc"
+    garbage.write_text("not a NetCDF file")
+    with pytest.raises(WorkflowError, match="cal.nc: not a calibration NetCDF file"):
+        posterior_workflow(flow, garbage)
+    no_posterior = az.from_dict(prior={"x1": np.zeros((1, 5))})
+    with pytest.raises(WorkflowError, match="posterior: no posterior of calibrated inputs; expected a file written by"):
+        posterior_workflow(flow, no_posterior)

@@ -397,10 +397,14 @@ def surrogate_train(
     step: int = typer.Option(10, "--step", min=1, help="samples added per round"),
     max_samples: int = typer.Option(200, "--max-samples", min=4, help="most samples run"),
     pool: int = typer.Option(2000, "--pool", min=1, help="candidates drawn from the inputs' distribution"),
-    method: list[str] = typer.Option(["pce", "gp"], "--method", help="pce and/or gp (gp needed): the lower LOO error used"),
+    method: list[str] = typer.Option(["pce", "gp"], "--method", help="pce and/or gp (the criterion's needed): the lower LOO error used"),
     log10: list[str] = typer.Option([], "--log10", help="outputs fitted in log10 (default: positive ones spanning > 2 decades)"),
     raw: list[str] = typer.Option([], "--raw", help="outputs fitted as they are, never in log10"),
     run_out: Path | None = typer.Option(None, "--run-out", help="also save the training run (.nc or .zarr)"),
+    criterion: str = typer.Option("gp", "--criterion", help="where to add samples: gp (its standard deviation "
+                                  "weighted by LOO residuals) or pce (its LOO residuals over Voronoi cells)"),
+    scheduler: str | None = typer.Option(None, "--scheduler", help="where the chain runs: synchronous, local or a "
+                                         "Dask scheduler address (default: the workflow's [execution] scheduler)"),
 ) -> None:
     """Train a surrogate by running WORKFLOW's chain where the surrogate is least certain, until its
     cross-validated error is below TARGET or MAX_SAMPLES have run; print the history and the errors."""
@@ -411,7 +415,8 @@ def surrogate_train(
     try:
         flow = Workflow.from_file(workflow_file)
         trained = train_adaptively(flow, _names(inputs), _names(outputs), target, initial, step, max_samples, pool,
-                                   _names(method), transform=_transforms(log10, raw))
+                                   _names(method), transform=_transforms(log10, raw), criterion=criterion,
+                                   scheduler=scheduler or flow.scheduler)
         trained.surrogate.save(out)
         if run_out is not None:
             save_run(trained.run, run_out)

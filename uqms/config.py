@@ -136,6 +136,15 @@ class ExecutionSection(_Section):
         default=None, gt=0, allow_inf_nan=False, description="s a task may run on a Dask worker before its samples are bisected and the one "
         "that hangs flagged; absent: max(60 s, 100 x the probed time of a batch)"
     )
+    seconds_per_sample: float | None = Field(
+        default=None, gt=0, allow_inf_nan=False, description="cost of one sample, s: batches are sized from it (slow "
+        "samples: one per task) and no timing probe runs; absent: the stages' own seconds_per_sample, else timed"
+    )
+    resources: dict[str, Annotated[float, Field(gt=0)]] = Field(
+        default={}, description="Dask resources one task needs, e.g. {cores = 4} (with the stages' own, the larger "
+        "of each): tasks are annotated with them; workers of a scheduler must be started with them (dask worker "
+        "--resources 'cores=4'), a local cluster uqms starts gets them"
+    )
 
 
 class OutputSection(_Section):

@@ -11,7 +11,14 @@ import numpy as np
 
 from uqms.config import OutputSection, WorkflowFile, parse_workflow, read_toml
 from uqms.errors import WiringError, WorkflowError
+from uqms.execution.protocol import (
+    ConstantDescription,
+    InputDescription,
+    OutputDescription,
+    RunDescription,
+)
 from uqms.inputs import Constant, Correlation, InputSet, UncertainInput
+from uqms.inputs.distributions import describe, is_discrete
 from uqms.inputs.ensembles import ensemble_inputs
 from uqms.models.registry import resolve_stage
 from uqms.models.stage import Batch, Chain, Stage
@@ -22,7 +29,6 @@ if TYPE_CHECKING:
     import xarray as xr
     from distributed.security import Security
 
-    from uqms.execution.protocol import RunDescription
     from uqms.units import Conversion
 
 MIN_SALTELLI_BASE = 2  # base samples below which Saltelli's estimators have no variance to divide by
@@ -46,6 +52,8 @@ class Workflow:
         scheduler: where ``uqms run`` evaluates batches (see :meth:`run`).
         task_timeout: s a task may run on a Dask worker before its samples are bisected
             and the culprit flagged (None: derived from the probed time of a batch).
+        seconds_per_sample: cost of a sample, s (None: the stages' declared costs, else timed).
+        resources: Dask resources a task needs, merged with the stages' (the larger of each).
         name: label of the workflow (used in stores and reports).
         output: where ``uqms run`` stores the run (``.zarr`` or ``.nc``), may be empty.
         source: file the workflow came from (for messages and provenance).
@@ -72,6 +80,8 @@ class Workflow:
         batch_size: int | None = None,
         scheduler: str | None = None,
         task_timeout: float | None = None,
+        seconds_per_sample: float | None = None,
+        resources: dict[str, float] | None = None,
         name: str = "workflow",
         output: str = "",
         source: str = "<python>",
@@ -106,6 +116,10 @@ class Workflow:
             raise WorkflowError(source, "design.inner", str(error)) from None
         self.n, self.seed, self.batch_size, self.scheduler = int(n), int(seed), batch_size, scheduler
         self.task_timeout, self.tls = task_timeout, None
+        self.seconds_per_sample = seconds_per_sample or self.chain.seconds_per_sample
+        self.resources = dict(self.chain.resources)
+        for key, amount in (resources or {}).items():
+            self.resources[key] = max(float(amount), self.resources.get(key, 0.0))
         self.name, self.output = name, output
         self.source, self.source_text = source, source_text
         self.files = {str(path): file_digest(path) for path in files}
@@ -195,6 +209,7 @@ class Workflow:
                 design=config.design.method, design_by=config.design.by, n=config.design.n, inner=config.design.inner,
                 seed=config.workflow.seed, batch_size=config.execution.batch_size,
                 scheduler=config.execution.scheduler, task_timeout=config.execution.task_timeout,
+                seconds_per_sample=config.execution.seconds_per_sample, resources=config.execution.resources,
                 name=config.workflow.name,
                 output=_output_path(config.output, source), source=source, source_text=text,
                 files=files,
@@ -248,14 +263,6 @@ class Workflow:
 
     def describe(self) -> RunDescription:
         """What a run of this workflow records about it (:class:`~uqms.execution.protocol.Runnable`)."""
-        from uqms.execution.protocol import (
-            ConstantDescription,
-            InputDescription,
-            OutputDescription,
-            RunDescription,
-        )
-        from uqms.inputs.distributions import describe, is_discrete
-
         chain = self.chain
 
         def converted(name: str) -> str | None:
@@ -312,7 +319,7 @@ class Workflow:
         self.check_samples(n or self.n)
         return execute(self, n or self.n, self.seed if seed is None else seed,
                        batch_size or self.batch_size, scheduler, store, quiet, self.task_timeout,
-                       tls or self.tls)
+                       tls or self.tls, self.seconds_per_sample, self.resources)
 
 
 def inputs_from_config(

@@ -194,7 +194,7 @@ print(f"{int(np.isnan(volcano).sum())} of {volcano.size} (E_N, member) points fa
 # on weakly binding ones it costs little. So the best catalyst at finite conversion binds N more
 # strongly than the best one at the inlet. Below, the single-site model at the nominal
 # transition-state intercept (1.56 eV, no site spread, no functional error) in the feed after 0,
-# 1 % and 10 % of its N2 has been converted (`ReactorConditions.rate`, the surface rate the
+# 1 % and 10 % of its N2 has been converted (`ReactorConditions.rates`, the surface rate the
 # reactors integrate); the gas is still far from equilibrium (the reaction quotient over K is
 # printed). A published optimum quoted without its conversion and site model is not comparable.
 
@@ -210,11 +210,11 @@ figure = Figure(figsize=(6.5, 4), layout="constrained")
 axes = figure.subplots()
 print("N2 conversion   NH3 mole fraction   Q/K        optimum E_N [eV]   peak TOF [1/s]")
 for conversion in (0.0, 0.01, 0.10):
-    extent = np.full(fine.size, conversion * feed[0])  # mol/s of N2 + 3 H2 -> 2 NH3
-    rate, converged, _ = conditions.rate(np.arange(fine.size), extent)
-    tof = np.where(converged, rate * conditions.reaction.stoichiometry[nh3], np.nan)
-    flows = conditions.reaction.flows(feed[None, :], extent[:1])
-    approach = np.exp(conditions.reaction.log_quotient(flows, np.array([100.0]))[0] - conditions.log_k[0])
+    extent = np.full((fine.size, 1), conversion * feed[0])  # mol/s of N2 + 3 H2 -> 2 NH3
+    rate, converged, _ = conditions.rates(np.arange(fine.size), extent)
+    tof = np.where(converged, rate[:, 0] * conditions.reactions.stoichiometry[0, nh3], np.nan)
+    flows = conditions.reactions.flows(feed[None, :], extent[:1])
+    approach = np.exp(conditions.reactions.log_quotients(flows, np.array([100.0]))[0, 0] - conditions.log_k[0, 0])
     best = int(np.nanargmax(tof))
     line, = axes.plot(fine, np.log10(tof), label=f"{conversion:.0%} N2 converted")
     axes.axvline(fine[best], color=line.get_color(), lw=0.8, ls="--")

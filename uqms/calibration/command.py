@@ -80,7 +80,7 @@ def calibrate_file(
     return CalibrationResult(idata, table, path, written)
 
 
-def load_workflow(workflow_path: str | Path, posterior: str | Path | None = None) -> Workflow:
+def load_workflow(workflow_path: str | Path, posterior: str | Path | None = None) -> Workflow | PosteriorWorkflow:
     """The workflow of ``uqms run``: with its calibrated inputs drawn from ``posterior`` if given
     (stored beside its own output, as ``<output>_posterior``)."""
     flow = Workflow.from_file(workflow_path)

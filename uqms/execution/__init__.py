@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING
 from uqms._lazy import lazy_attributes
 
 _PUBLIC = {
+    "RunDescription": "uqms.execution.protocol",
+    "Runnable": "uqms.execution.protocol",
     "batch_bounds": "uqms.execution.runner",
     "build_dataset": "uqms.execution.dataset",
     "evaluate_batch": "uqms.execution.runner",
@@ -24,7 +26,7 @@ _PUBLIC = {
 }
 
 __all__ = [
-    "batch_bounds", "build_dataset", "evaluate_batch", "execute", "input_names", "load_run", "open_run",
+    "RunDescription", "Runnable", "batch_bounds", "build_dataset", "evaluate_batch", "execute", "input_names", "load_run", "open_run",
     "output_names", "save_run", "status_messages",
 ]
 
@@ -35,6 +37,7 @@ if TYPE_CHECKING:
         output_names,
         status_messages,
     )
+    from uqms.execution.protocol import RunDescription, Runnable
     from uqms.execution.runner import batch_bounds, evaluate_batch, execute
     from uqms.execution.store import load_run, open_run, save_run
 

@@ -14,6 +14,7 @@ from concurrent.futures import CancelledError
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import dask
 import dask.array
 import numpy as np
 import xarray as xr
@@ -84,6 +85,8 @@ def execute(
     quiet: bool = True,
     task_timeout: float | None = None,
     tls: Security | dict[str, str] | None = None,
+    seconds_per_sample: float | None = None,
+    resources: dict[str, float] | None = None,
 ) -> xr.Dataset:
     """Run ``workflow`` on ``n`` samples and return the run Dataset.
 
@@ -101,6 +104,12 @@ def execute(
             Not applied to the synchronous scheduler.
         tls: TLS settings of a ``tls://`` scheduler: a ``distributed.security.Security``,
             ``{ca_file, cert_file, key_file}``, or None for Dask's configuration.
+        seconds_per_sample: the cost of a sample, s, when known: no timed probe; batches are
+            sized from it (slow samples: one per task) and the first batch stands in for the
+            probe (never computed twice). None: timed on the first samples.
+        resources: Dask resources one task (a batch) needs, e.g. ``{"cores": 4}``: every task
+            is annotated with them, so a cluster runs it only on a worker started with as much
+            (``dask worker --resources "cores=4"``); a local cluster uqms starts gets them.
 
     Returns:
         The run; backed lazily by the store when one is given.
@@ -110,16 +119,19 @@ def execute(
         StoreMismatchError: ``store`` holds another run.
     """
     with store_lock(store) if store is not None else contextlib.nullcontext():
-        return _execute(workflow, n, seed, batch_size, scheduler, store, quiet, task_timeout, tls)
+        return _execute(workflow, n, seed, batch_size, scheduler, store, quiet, task_timeout, tls,
+                        seconds_per_sample, resources)
 
 
 def _execute(workflow: Runnable, n: int, seed: int, batch_size: int | None, scheduler: str | None,
              store: str | Path | None, quiet: bool, task_timeout: float | None,
-             tls: Security | dict[str, str] | None = None) -> xr.Dataset:
+             tls: Security | dict[str, str] | None = None, cost: float | None = None,
+             resources: dict[str, float] | None = None) -> xr.Dataset:
     """The body of :func:`execute`, holding the store's lock.
 
     No local cluster is started for a resumed store with nothing left to compute, nor
-    for a run the probe (in this process) predicts to take under ``IN_PROCESS_SECONDS``.
+    for a run predicted (by the probe, in this process, or the given cost) to take under
+    ``IN_PROCESS_SECONDS``.
     """
     address = scheduler_address(scheduler)
     if store is not None and Path(store).exists() and is_half_made(store):
@@ -129,24 +141,34 @@ def _execute(workflow: Runnable, n: int, seed: int, batch_size: int | None, sche
     if sink is not None and sink.done.all():
         log.info("%s: every batch is computed already; no scheduler started", store)
         return sink.result()
-    probed = None
-    if sink is None and address in (None, LOCAL):  # the probe decides whether a cluster is worth starting
-        probed = probe_batch(workflow, n, seed, batch_size is None)
-        predicted = probed[1] * n
+    probe, probed = {}, None
+    timed, size = batch_size is None and cost is None, PROBE_SAMPLES
+    if sink is None and address in (None, LOCAL):  # is a local cluster worth starting?
+        if cost is None:
+            probed = probe_batch(workflow, n, seed, timed, size)
+        predicted = n * (cost if cost is not None else probed[1])
         if predicted < IN_PROCESS_SECONDS:
             log.info("%d samples predicted to take %.2g s: run in this process (no local cluster started)", n, predicted)
             address = SYNCHRONOUS
-    with connect(address, tls) as client, _scheduler_watched(client):
+    annotated = dask.annotate(resources=dict(resources)) if resources else contextlib.nullcontext()
+    with connect(address, tls, resources) as client, _scheduler_watched(client), annotated:
         if sink is not None:
             batch_size, seconds_per_sample = sink.store.batch_size, sink.store.seconds_per_sample
         else:
-            timed = batch_size is None
+            if client is not None and resources:
+                _check_resources_offered(client, resources)
+            if cost is not None:  # no timing: the first batch is the probe
+                log.info("batches sized from the given cost, %g s per sample", cost)
+                workers = 1 if client is None else max(1, sum(client.nthreads().values()))
+                batch_size = size = batch_size or auto_batch_size(cost, n, workers)
             if probed is not None:
                 probe, seconds_per_sample = probed
             elif client is None:
-                probe, seconds_per_sample = probe_batch(workflow, n, seed, timed)
+                probe, seconds_per_sample = probe_batch(workflow, n, seed, timed, size, cost is None)
             else:  # on a worker, so a model that crashes its process never takes this driver down
-                probe, seconds_per_sample = _probe_on_worker(client, workflow, n, seed, timed, task_timeout)
+                limit = task_timeout or (cost and max(MIN_TASK_TIMEOUT, TIMEOUT_FACTOR * cost * size))
+                probe, seconds_per_sample = _probe_on_worker(client, workflow, n, seed, timed, limit, size, cost is None)
+            seconds_per_sample = cost or seconds_per_sample
             workers = 1 if client is None else max(1, sum(client.nthreads().values()))
             bytes_per_sample = sum(a.nbytes for a in probe.values()) / len(probe["status"])
             batch_size = batch_size or auto_batch_size(seconds_per_sample, n, workers, bytes_per_sample)
@@ -155,6 +177,7 @@ def _execute(workflow: Runnable, n: int, seed: int, batch_size: int | None, sche
                     else _MemorySink(workflow, n, seed, template))
         bounds = batch_bounds(n, batch_size)
         todo = [i for i in range(len(bounds)) if not sink.is_done(i)]
+        covered = len(probe["status"]) if probe else 0  # samples the probe computed: never computed again
         with sample_progress(quiet) as progress:
             task = progress.add_task(workflow.describe().name, total=n, completed=n - sum(bounds[i][1] - bounds[i][0] for i in todo))
 
@@ -164,6 +187,10 @@ def _execute(workflow: Runnable, n: int, seed: int, batch_size: int | None, sche
 
             writer = _Writer(finished)
             try:
+                for i in todo:
+                    if bounds[i][1] <= covered:
+                        writer(i, {name: value[bounds[i][0]:bounds[i][1]] for name, value in probe.items()})
+                todo = [i for i in todo if bounds[i][1] > covered]
                 if client is None:
                     for i in todo:
                         writer(i, evaluate_batch(workflow, *bounds[i], n, seed))
@@ -208,8 +235,28 @@ class _Writer:
             raise self.error
 
 
+def _check_resources_offered(client, resources: dict[str, float]) -> None:
+    """Refuse to wait forever: some worker must offer the ``resources`` a task needs.
+
+    Raises:
+        SchedulerLostError: no worker for ``NO_WORKER_SECONDS``.
+        UqmsError: no worker offers them, naming what to start the workers with.
+    """
+    try:
+        client.wait_for_workers(1, timeout=NO_WORKER_SECONDS)
+    except TimeoutError:
+        raise SchedulerLostError(f"no Dask worker on {client.scheduler.address} for {NO_WORKER_SECONDS:g} s: "
+                                 "start workers") from None
+    offered = [worker.get("resources", {}) for worker in client.scheduler_info()["workers"].values()]
+    if not any(all(have.get(key, 0.0) >= amount for key, amount in resources.items()) for have in offered):
+        wanted = ",".join(f"{key}={amount:g}" for key, amount in resources.items())
+        raise UqmsError(f"a task needs the Dask resources {resources}, which no worker of {client.scheduler.address} "
+                        f"offers (they offer {offered}): start the workers with --resources \"{wanted}\"")
+
+
 def _probe_on_worker(client: Client, workflow: Runnable, n: int, seed: int, timed: bool,
-                     task_timeout: float | None) -> tuple[dict[str, np.ndarray], float]:
+                     task_timeout: float | None, size: int = PROBE_SAMPLES,
+                     require_ok: bool = True) -> tuple[dict[str, np.ndarray], float]:
     """:func:`probe_batch` as a Dask task, within ``task_timeout`` s (at least ``MIN_TASK_TIMEOUT``:
     it also waits for a worker and its imports).
 
@@ -224,7 +271,7 @@ def _probe_on_worker(client: Client, workflow: Runnable, n: int, seed: int, time
         client.wait_for_workers(1, timeout=NO_WORKER_SECONDS)
     except TimeoutError:
         raise SchedulerLostError(f"no Dask worker on {address} for {NO_WORKER_SECONDS:g} s: start workers") from None
-    future = client.submit(probe_batch, workflow, n, seed, timed, pure=False)
+    future = client.submit(probe_batch, workflow, n, seed, timed, size, require_ok, pure=False)
     limit = max(task_timeout or 0.0, MIN_TASK_TIMEOUT)
     try:
         return future.result(timeout=limit)
@@ -241,15 +288,16 @@ def _probe_on_worker(client: Client, workflow: Runnable, n: int, seed: int, time
                         f"{error}): a stage crashes its process on one of them") from None
 
 
-def probe_batch(workflow: Runnable, n: int, seed: int, timed: bool) -> tuple[dict[str, np.ndarray], float]:
-    """Evaluate the leading samples: their arrays (for shapes and dtypes) and the time
+def probe_batch(workflow: Runnable, n: int, seed: int, timed: bool, size: int = PROBE_SAMPLES,
+                require_ok: bool = True) -> tuple[dict[str, np.ndarray], float]:
+    """Evaluate the leading ``size`` samples: their arrays (for shapes and dtypes) and the time
     per sample, s. When ``timed``, the batch grows until it takes ``PROBE_SECONDS``, after
     one sample evaluated untimed.
 
     Raises:
-        UqmsError: every probed sample failed (the chain is broken, not a sample).
+        UqmsError: every probed sample failed (the chain is broken, not a sample), when ``require_ok``.
     """
-    size = min(n, PROBE_SAMPLES)
+    size = min(n, size)
     if timed:  # one sample first pays the one-time costs (imports, loading compiled code) outside the timing
         evaluate_batch(workflow, 0, 1, n, seed)
     while True:
@@ -259,7 +307,7 @@ def probe_batch(workflow: Runnable, n: int, seed: int, timed: bool) -> tuple[dic
         if not timed or elapsed >= PROBE_SECONDS or size == n:
             break
         size = min(n, size * 8)
-    if not np.any(arrays["status"] == 0):
+    if require_ok and not np.any(arrays["status"] == 0):
         codes = sorted(set(arrays["status"].tolist()))
         raise UqmsError(
             f"every one of the first {size} samples failed: "

@@ -74,8 +74,17 @@ def security_for(address: str, tls=None):
     return security
 
 
+def local_workers(cores: int, resources: dict[str, float] | None = None) -> tuple[int, dict[str, float]]:
+    """Worker processes of a local cluster on ``cores`` cores and the resources each advertises:
+    one per core, or, for tasks that need ``resources`` (``{"cores": 4}``), one per that many
+    cores (at least one), each with exactly what one task needs, so it runs one at a time."""
+    resources = dict(resources or {})
+    return max(1, int(cores // max(1.0, resources.get("cores", 1.0)))), resources
+
+
 @contextmanager
-def connect(scheduler: str | None, tls=None) -> Iterator[distributed.Client | None]:  # noqa: F821
+def connect(scheduler: str | None, tls=None, resources: dict[str, float] | None = None,
+            ) -> Iterator[distributed.Client | None]:  # noqa: F821
     """Yield a Dask client, or None for ``"synchronous"`` (evaluate in this process).
 
     Args:
@@ -83,6 +92,9 @@ def connect(scheduler: str | None, tls=None) -> Iterator[distributed.Client | No
             or ``"local"`` (or None) for a ``LocalCluster`` of one single-threaded worker
             process per core (model code is Python-heavy: threads would share the GIL).
         tls: the TLS settings of a ``tls://`` address (see :func:`security_for`).
+        resources: what one task needs (``{"cores": 4}``): a local cluster's workers get it
+            (see :func:`local_workers`); the workers of another scheduler must have been
+            started with it (``dask worker ADDRESS --resources "cores=4"``).
     """
     address = scheduler_address(scheduler)
     if address == SYNCHRONOUS:
@@ -106,8 +118,9 @@ def connect(scheduler: str | None, tls=None) -> Iterator[distributed.Client | No
     # workers) rather than after killing ``allowed-failures`` more of them; Ctrl-C is the
     # driver's alone (see worker_setup).
     settings = {"distributed.scheduler.allowed-failures": 0, "distributed.worker.preload": ["uqms.execution.worker_setup"]}
+    workers, advertised = local_workers(os.cpu_count() or 1, resources)
     with dask.config.set(settings), LocalCluster(
-        n_workers=os.cpu_count() or 1, threads_per_worker=1, processes=True, dashboard_address=None,
+        n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None, resources=advertised or None,
         silence_logs=logging.ERROR,  # uqms logs the samples a lost worker or timeout cost
     ) as cluster, Client(cluster) as client:
         yield client

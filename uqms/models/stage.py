@@ -14,7 +14,11 @@ batch. Optional attributes a stage may carry:
   the NaN rows of samples that fail before the stage);
 - ``bounds``: the support of outputs that have one, e.g. ``{"coverage": (0.0, 1.0)}`` (None for an open side);
 - ``status_messages``: ``{code: message}`` for the codes (>0) the stage may return in a
-  ``"status"`` array of its result to flag samples it could not compute.
+  ``"status"`` array of its result to flag samples it could not compute;
+- ``resources``: Dask resources a task evaluating the stage needs, e.g. ``{"cores": 4}`` for a
+  program running on four cores (tasks are annotated with them; workers must offer them);
+- ``seconds_per_sample``: the stage's cost per sample, s, when known (batches are sized from
+  it instead of a timing of the first samples).
 """
 
 from __future__ import annotations
@@ -171,6 +175,12 @@ class Chain:
         self.output_dims = {k: tuple(v) for m in self.stages for k, v in getattr(m, "output_dims", {}).items()}
         self.bounds = {k: tuple(v) for m in self.stages for k, v in getattr(m, "bounds", {}).items()}
         self.output_coords = {k: v for m in self.stages for k, v in getattr(m, "output_coords", {}).items()}
+        self.resources: dict[str, float] = {}  # a batch runs its stages one after another: the most any needs
+        for member in self.stages:
+            for key, amount in (getattr(member, "resources", None) or {}).items():
+                self.resources[key] = max(self.resources.get(key, 0.0), float(amount))
+        costs = [float(m.seconds_per_sample) for m in self.stages if getattr(m, "seconds_per_sample", None)]
+        self.seconds_per_sample = sum(costs) if costs else None  # stages that declare none are taken as free
         self._codes: list[dict[str, int]] = []
         self.status_messages: dict[int, str] = {}
         for member in self.stages:

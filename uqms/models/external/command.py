@@ -46,7 +46,9 @@ from uqms.models.external.per_sample import (
     batch_samples,
     evaluate_samples,
     outcomes_to_batch,
+    scheduling,
 )
+from uqms.models.outputs import DeclaredOutputs, DeclaresOutputs, Output
 
 FAILED, TIMED_OUT, MISSING, UNPARSABLE, NOT_STARTED = 1, 2, 3, 4, 5
 STATUS_MESSAGES = {
@@ -95,7 +97,7 @@ def read_templates(templates: Sequence[Mapping[str, str]], inputs: Sequence[str]
     return texts
 
 
-class CommandStage:
+class CommandStage(DeclaresOutputs):
     """Outputs of an external program run once per sample.
 
     Args:
@@ -103,7 +105,8 @@ class CommandStage:
             ``{python}`` stands for this Python interpreter, ``{program_file}`` for ``program_file``.
         inputs: names of the inputs the templates (and the cache key) use.
         outputs: ``{name: {decoder = ..., unit = ..., ...}}`` (see
-            :mod:`~uqms.models.external.decoders`; ``unit`` defaults to ``"1"``).
+            :mod:`~uqms.models.external.decoders`; ``unit`` defaults to ``"1"``; a vector output
+            of fixed length adds ``length`` and ``dim``, its axis in the run).
         templates: ``[{template_file, name}]``: each template rendered with the sample's inputs
             and written as ``name`` in the sample folder.
         program_file: the program (a script or executable) the command runs; its content is
@@ -115,6 +118,10 @@ class CommandStage:
         work_path: folder under which each sample gets its own fresh folder (default: the
             system's temporary folder).
         keep_folders: keep each sample's folder after its outputs are read.
+        resources: Dask resources a task needs, e.g. ``{"cores": 4}`` for a program using four
+            (workers must be started with them; see :func:`uqms.execution.execute`).
+        seconds_per_sample: the program's time per sample, s, when known: batches are sized
+            from it (slow samples: one per task) instead of a timing of the first samples.
         name: the stage's label in messages and in the cache.
     """
 
@@ -132,16 +139,25 @@ class CommandStage:
         cache_path: str | None = None,
         work_path: str | None = None,
         keep_folders: bool = False,
+        resources: Mapping[str, float] | None = None,
+        seconds_per_sample: float | None = None,
         name: str = "external.command",
     ):
         self.command = shlex.split(command) if isinstance(command, str) else [str(part) for part in command]
         if not self.command:
             raise ValueError("command: expected the program and its arguments, got nothing")
-        self.inputs, self.outputs = tuple(inputs), tuple(outputs)
-        if not self.inputs or not self.outputs:
+        self.inputs = tuple(inputs)
+        if not self.inputs or not outputs:
             raise ValueError("inputs, outputs: expected at least one of each")
         self.decoders = {name_: make_decoder(name_, spec) for name_, spec in outputs.items()}
-        self.units = {name_: str(spec.get("unit", "1")) for name_, spec in outputs.items()}
+        self.shapes = {name_: (spec["length"],) if "length" in spec else () for name_, spec in outputs.items()}
+        coords: dict[str, list[int]] = {}
+        for name_, spec in outputs.items():
+            if "dim" in spec and len(coords.setdefault(spec["dim"], list(range(spec["length"])))) != spec["length"]:
+                raise ValueError(f"outputs.{name_}.dim: {spec['dim']!r} is the axis of another output of length "
+                                 f"{len(coords[spec['dim']])}, not {spec['length']}")
+        self.declared = DeclaredOutputs([Output(name_, (spec["dim"],) if "dim" in spec else (), str(spec.get("unit", "1")))
+                                         for name_, spec in outputs.items()], coords=coords)
         self.templates = read_templates(templates, self.inputs)
         if "{program_file}" in " ".join(self.command) and program_file is None:
             raise ValueError("command: uses {program_file}, but the option program_file is not given")
@@ -154,6 +170,7 @@ class CommandStage:
             raise ValueError(f"concurrency: expected a positive integer, got {concurrency!r}")
         self.timeout, self.concurrency = float(timeout), concurrency
         self.cache_path, self.work_path, self.keep_folders, self.name = cache_path, work_path, keep_folders, name
+        self.resources, self.seconds_per_sample = scheduling(resources, seconds_per_sample)
         program = Path(program_file).read_bytes() if program_file else b""
         self.settings = {  # what decides a sample's outcome, besides its inputs: the cache key
             "command": self.command, "program": hashlib.sha256(program).hexdigest(), "templates": self.templates,
@@ -171,7 +188,7 @@ class CommandStage:
         if failed:
             log.warning("stage %r: %d of %d samples failed; the first: %s", self.name, len(failed), len(outcomes),
                         failed[0].text.strip().splitlines()[0] if failed[0].text.strip() else "")
-        return outcomes_to_batch(outcomes, {name: () for name in self.outputs})
+        return outcomes_to_batch(outcomes, self.shapes)
 
     def argv(self) -> list[str]:
         """The command with ``{python}`` and ``{program_file}`` put in."""
@@ -210,7 +227,7 @@ class CommandStage:
                 return Outcome(TIMED_OUT, text=f"killed after {self.timeout:g} s\n{_tail(folder / STDERR_FILE)}")
         if code != 0:
             return Outcome(FAILED, text=f"exit code {code}\n{_tail(folder / STDERR_FILE)}")
-        values: dict[str, float] = {}
+        values: dict[str, float | list[float]] = {}
         for output, decode in self.decoders.items():
             try:
                 values[output] = decode(folder)

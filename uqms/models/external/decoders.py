@@ -12,6 +12,11 @@ A decoder is declared in the workflow file as a table, e.g.
 
 Every decoder returns a float; a file that is absent raises :class:`MissingOutput`, a value that
 cannot be read raises :class:`UnparsableOutput`, each naming the file and what was expected.
+
+An output that is a vector of fixed length (a spectrum, the energies of an ensemble) declares
+``length`` and ``dim`` (the name of its axis in the run): then ``json`` reads a list of ``length``
+numbers at ``key``, ``csv`` the column over all rows (``length`` of them), ``regex`` the last
+``length`` matches, and ``python`` a sequence of ``length`` numbers; any other count is unparsable.
 """
 
 from __future__ import annotations
@@ -41,7 +46,7 @@ class UnparsableOutput(DecodeError):
     """The file exists but does not hold the value where the decoder looks."""
 
 
-Decoder = Callable[[Path], float]  # sample folder -> value
+Decoder = Callable[[Path], float | list[float]]  # sample folder -> value (a list for a vector output)
 
 
 def make_decoder(output: str, spec: Mapping[str, Any]) -> Decoder:
@@ -55,8 +60,9 @@ def make_decoder(output: str, spec: Mapping[str, Any]) -> Decoder:
     where = f"outputs.{output}"
     kind = spec.pop("decoder", None)
     spec.pop("unit", None)
+    length = vector_length(output, spec.pop("length", None), spec.pop("dim", None))
     required = {"json": {"file", "key"}, "csv": {"file", "column"}, "regex": {"file", "pattern"}, "python": {"function"}}
-    allowed = {"json": set(), "csv": {"row"}, "regex": set(), "python": set()}
+    allowed = {"json": set(), "csv": set() if length else {"row"}, "regex": set(), "python": set()}
     if kind not in required:
         raise ValueError(f"{where}.decoder: expected one of {sorted(required)}, got {kind!r}")
     missing = required[kind] - set(spec)
@@ -68,12 +74,12 @@ def make_decoder(output: str, spec: Mapping[str, Any]) -> Decoder:
         reference = str(spec["function"])
         if not reference.partition(":")[2]:
             raise ValueError(f"{where}.function: expected 'package.module:function', got {reference!r}")
-        return PythonDecoder(reference)
+        return PythonDecoder(reference, length)
     name = sample_file_name(spec["file"], f"{where}.file")
     if kind == "json":
-        return JsonDecoder(name, str(spec["key"]))
+        return JsonDecoder(name, str(spec["key"]), length)
     if kind == "csv":
-        return CsvDecoder(name, str(spec["column"]), int(spec.get("row", -1)))
+        return CsvDecoder(name, str(spec["column"]), int(spec.get("row", -1)), length)
     pattern = str(spec["pattern"])
     try:
         groups = re.compile(pattern).groups
@@ -81,7 +87,25 @@ def make_decoder(output: str, spec: Mapping[str, Any]) -> Decoder:
         raise ValueError(f"{where}.pattern: not a regular expression ({error})") from None
     if groups < 1:
         raise ValueError(f"{where}.pattern: expected a group around the number, e.g. 'E = (\\S+)'")
-    return RegexDecoder(name, pattern)
+    return RegexDecoder(name, pattern, length)
+
+
+def vector_length(output: str, length: Any, dim: Any) -> int | None:
+    """The declared length of a vector output (None for a scalar), checked with its ``dim``.
+
+    Raises:
+        ValueError: one of ``length`` and ``dim`` without the other, a length below 1, a dim that is not a name.
+    """
+    if length is None and dim is None:
+        return None
+    if length is None or dim is None:
+        raise ValueError(f"outputs.{output}: a vector output declares both 'length' and 'dim' (the name of its "
+                         f"axis), got length={length!r}, dim={dim!r}")
+    if isinstance(length, bool) or not isinstance(length, int) or length < 1:
+        raise ValueError(f"outputs.{output}.length: expected a positive integer, got {length!r}")
+    if not (isinstance(dim, str) and dim.isidentifier()) or dim in ("sample", "inner"):
+        raise ValueError(f"outputs.{output}.dim: expected a name other than 'sample' and 'inner', got {dim!r}")
+    return length
 
 
 def sample_file_name(name: str, where: str) -> str:
@@ -106,16 +130,26 @@ def _number(value: Any, what: str) -> float:
         raise UnparsableOutput(f"{what}: expected a number, found {str(value)[:80]!r}") from None
 
 
+def _numbers(values: Any, length: int, what: str) -> list[float]:
+    """``values`` as a list of exactly ``length`` floats."""
+    if isinstance(values, str) or not hasattr(values, "__len__"):
+        raise UnparsableOutput(f"{what}: expected {length} numbers, found {str(values)[:80]!r}")
+    if len(values) != length:
+        raise UnparsableOutput(f"{what}: expected {length} numbers, found {len(values)}")
+    return [_number(value, what) for value in values]
+
+
 @dataclass(frozen=True)
 class JsonDecoder:
-    """The number at ``key`` (dotted; integers index lists) of JSON file ``name``."""
+    """The number (a list of ``length`` numbers) at ``key`` (dotted; integers index lists) of JSON file ``name``."""
 
     name: str
     key: str
+    length: int | None = None
 
-    def __call__(self, folder: Path) -> float:
+    def __call__(self, folder: Path) -> float | list[float]:
         try:
-            value = json.loads(_text(folder, self.name, ))
+            value = json.loads(_text(folder, self.name))
         except json.JSONDecodeError as error:
             raise UnparsableOutput(f"{self.name}: not JSON ({error})") from None
         for part in self.key.split("."):
@@ -123,19 +157,26 @@ class JsonDecoder:
                 value = value[int(part)] if isinstance(value, list) else value[part]
             except (KeyError, IndexError, ValueError, TypeError):
                 raise UnparsableOutput(f"{self.name}: no key {self.key!r}") from None
-        return _number(value, f"{self.name}: key {self.key!r}")
+        what = f"{self.name}: key {self.key!r}"
+        return _number(value, what) if self.length is None else _numbers(value, self.length, what)
 
 
 @dataclass(frozen=True)
 class CsvDecoder:
-    """The number in column ``column`` (header name), row ``row`` of CSV file ``name``."""
+    """The number in column ``column`` (header name), row ``row`` of CSV file ``name``
+    (with ``length``: the column's ``length`` rows)."""
 
     name: str
     column: str
     row: int = -1
+    length: int | None = None
 
-    def __call__(self, folder: Path) -> float:
+    def __call__(self, folder: Path) -> float | list[float]:
         rows = list(csv.DictReader(_text(folder, self.name).splitlines()))
+        if self.length is not None:
+            if rows and self.column not in rows[0]:
+                raise UnparsableOutput(f"{self.name}: no column {self.column!r}")
+            return _numbers([row[self.column] for row in rows], self.length, f"{self.name}: column {self.column!r}")
         try:
             value = rows[self.row][self.column]
         except (IndexError, KeyError):
@@ -145,17 +186,24 @@ class CsvDecoder:
 
 @dataclass(frozen=True)
 class RegexDecoder:
-    """The first group of the last match of ``pattern`` in file ``name`` (or the program's stdout)."""
+    """The first group of the last match (the last ``length`` matches) of ``pattern`` in file
+    ``name`` (or the program's stdout)."""
 
     name: str
     pattern: str
+    length: int | None = None
 
-    def __call__(self, folder: Path) -> float:
-        matches = re.findall(self.pattern, _text(folder, self.name), re.MULTILINE)
+    def __call__(self, folder: Path) -> float | list[float]:
+        matches = [m[0] if isinstance(m, tuple) else m
+                   for m in re.findall(self.pattern, _text(folder, self.name), re.MULTILINE)]
+        what = f"{self.name}: match of {self.pattern!r}"
+        if self.length is not None:
+            if len(matches) < self.length:
+                raise UnparsableOutput(f"{what}: expected {self.length} matches, found {len(matches)}")
+            return _numbers(matches[-self.length:], self.length, what)
         if not matches:
             raise UnparsableOutput(f"{self.name}: no match of {self.pattern!r}")
-        last = matches[-1]
-        return _number(last[0] if isinstance(last, tuple) else last, f"{self.name}: match of {self.pattern!r}")
+        return _number(matches[-1], what)
 
 
 @dataclass(frozen=True)
@@ -163,12 +211,13 @@ class PythonDecoder:
     """``function(folder)`` of the import path ``reference`` (``package.module:function``)."""
 
     reference: str
+    length: int | None = None
 
-    def __call__(self, folder: Path) -> float:
+    def __call__(self, folder: Path) -> float | list[float]:
         module, _, attribute = self.reference.partition(":")
         function = getattr(importlib.import_module(module), attribute)
         try:
             value = function(folder)
         except (OSError, ValueError, KeyError, IndexError) as error:
             raise UnparsableOutput(f"{self.reference}: {type(error).__name__}: {error}") from None
-        return _number(value, self.reference)
+        return _number(value, self.reference) if self.length is None else _numbers(value, self.length, self.reference)

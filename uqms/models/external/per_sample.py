@@ -49,6 +49,24 @@ def evaluate_samples(
     return outcomes
 
 
+def scheduling(resources: Mapping[str, float] | None, seconds_per_sample: float | None,
+               ) -> tuple[dict[str, float], float | None]:
+    """A stage's options ``resources`` (Dask resources per task, ``{"cores": 4}``) and
+    ``seconds_per_sample`` (its cost, s), checked.
+
+    Raises:
+        ValueError: an amount or a cost that is not a positive number.
+    """
+    resources = dict(resources or {})
+    for key, amount in resources.items():
+        if isinstance(amount, bool) or not isinstance(amount, int | float) or not amount > 0:
+            raise ValueError(f"resources.{key}: expected a positive number, got {amount!r}")
+    if seconds_per_sample is not None and (isinstance(seconds_per_sample, bool) or not isinstance(
+            seconds_per_sample, int | float) or not 0 < seconds_per_sample < float("inf")):
+        raise ValueError(f"seconds_per_sample: expected a positive number of seconds, got {seconds_per_sample!r}")
+    return {key: float(amount) for key, amount in resources.items()}, seconds_per_sample
+
+
 def outcomes_to_batch(outcomes: Sequence[Outcome], shapes: Mapping[str, tuple[int, ...]]) -> dict[str, np.ndarray]:
     """Arrays (samples first, NaN for failed samples) of the outputs ``shapes`` (shape of one
     sample's value) and the ``"status"`` array of ``outcomes``."""

@@ -107,11 +107,17 @@ class SteadyState:
         """Fraction of free sites of each site type (samples, site types)."""
         return self.theta[:, len(self.mechanism.adsorbates):]
 
+    @functools.cached_property
+    def production(self) -> np.ndarray:
+        """Net production of every gas species (samples, gas), molecules per site and second: the
+        turnover, the one definition micro-kinetics and reactors share (from :attr:`net_rates`)."""
+        return production_rates(self.mechanism, self.net_rates)
+
     def tof(self, products: tuple[str, ...] | None = None) -> np.ndarray:
         """Turnover frequency of each product (samples, products), molecules per site and second."""
         products = self.mechanism.products if products is None else products
         columns = [self.mechanism.gas.index(p) for p in products]
-        return production_rates(self.mechanism, self.net_rates)[:, columns]
+        return self.production[:, columns]
 
     def site_tof(self, site_fractions: np.ndarray, products: tuple[str, ...] | None = None) -> np.ndarray:
         """Turnover frequency of each product on each site type (samples, site types, products):

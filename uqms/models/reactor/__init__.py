@@ -2,8 +2,8 @@
 
 Gas compositions are molar flows (mol/s) of ``mechanism.gas``; the catalyst is counted in
 moles of active sites, so a turnover frequency (1/s per site) times the sites is a molar
-flow. The gas-phase change is one overall reaction (its extent, mol/s, is the unknown),
-found from the mechanism's catalytic cycle. Entry points::
+flow. The gas-phase change is carried by the extents (mol/s) of the mechanism's independent
+overall reactions, found from its catalytic cycles (one or several). Entry points::
 
     from uqms.models.reactor.conditions import ReactorConditions
     from uqms.models.reactor.cstr import solve_cstr

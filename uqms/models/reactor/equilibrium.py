@@ -1,30 +1,73 @@
-"""Equilibrium extent of the overall reaction at a reactor's inlet, temperature and pressure."""
+"""Equilibrium extents of a mechanism's overall reactions at a reactor's inlet, temperature and pressure.
+
+The Gibbs energy of the ideal-gas mixture reached after extents ``x`` is, over RT and up
+to a constant, ``F(x) = sum_j n_j ln(p n_j / N) - x . ln K`` with ``n = inlet + x nu``;
+its gradient is ``ln Q - ln K``. ``F`` is convex, so equilibrium is its unique
+minimum: a batched Newton iteration (Hessian ``nu diag(1/n) nu^T - s s^T / N``, ``s``
+the net moles of gas each reaction makes), its steps kept inside the flows that stay
+positive and shortened until ``F`` falls. scipy's minimisers take one sample per call;
+here every sample advances at once.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 
-from uqms.models.reactor.reaction import OverallReaction
+from uqms.models.reactor.reactions import OverallReactions
 
-BISECTIONS = 200  # halvings of the feasible extent interval: down to round-off for any K
+ITERATIONS = 400  # Newton iterations; a product absent from the inlet grows ~e-fold or more per iteration
+LOG_K_LIMIT = 30.0  # |ln K| beyond this (an irreversible step) is treated as this: conversion complete to ~1e-13
+REGULARISATION = 1e-15  # times the Hessian's trace, added to its diagonal: a species near zero makes it near singular
+BOUNDARY = 0.99  # share of the distance to the nearest vanishing flow a step may cover
+HALVINGS = 30  # backtracking halvings of a step that does not lower the Gibbs energy
 
 
-def equilibrium_extent(reaction: OverallReaction, inlet: np.ndarray, pressure: np.ndarray,
-                       log_k: np.ndarray) -> np.ndarray:
-    """Extent (samples,), mol/s, at which the reaction quotient equals the equilibrium constant.
-
-    ln Q is strictly increasing in the extent between the limits that keep all flows
-    non-negative (the Gibbs energy of an ideal-gas mixture is convex), so a batched
-    bisection on that interval finds the unique root for every sample.
+def equilibrium_extents(reactions: OverallReactions, inlet: np.ndarray, pressure: np.ndarray,
+                        log_k: np.ndarray, tolerance: float = 1e-13) -> np.ndarray:
+    """Extents (samples, reactions), mol/s, at which every reaction quotient equals its equilibrium constant.
 
     Args:
         inlet: molar flows (samples, gas), mol/s; pressure: total pressure (samples,), bar;
-        log_k: ln K of the overall reaction (samples,), bar to the net moles of gas made.
+        log_k: ln K of each reaction (samples, reactions), bar to the net moles of gas made.
+        tolerance: accepted largest |ln Q - ln K|.
     """
-    low, high = reaction.extent_limits(inlet)
-    for _ in range(BISECTIONS):
-        middle = 0.5 * (low + high)
-        past = reaction.log_quotient(reaction.flows(inlet, middle), pressure) > log_k
-        high = np.where(past, middle, high)
-        low = np.where(past, low, middle)
-    return 0.5 * (low + high)
+    nu = reactions.stoichiometry
+    log_k = np.clip(log_k, -LOG_K_LIMIT, LOG_K_LIMIT)
+    net = nu.sum(axis=1)
+    x = np.zeros_like(log_k)
+    tiny = 1e-300 * inlet.sum(axis=1, keepdims=True)
+    rows = np.arange(len(x))
+    for _ in range(ITERATIONS):
+        n = np.maximum(reactions.flows(inlet[rows], x[rows]), tiny[rows])
+        total = n.sum(axis=1)
+        gradient = (np.log(pressure[rows, None] * n / total[:, None]) @ nu.T) - log_k[rows]
+        going = np.abs(gradient).max(axis=1) > tolerance
+        rows, n, total, gradient = rows[going], n[going], total[going], gradient[going]
+        if rows.size == 0:
+            break
+        hessian = np.einsum("rj,nj,sj->nrs", nu, 1.0 / n, nu) - np.einsum("r,s,n->nrs", net, net, 1.0 / total)
+        hessian += REGULARISATION * np.einsum("nii->n", hessian)[:, None, None] * np.eye(len(nu))
+        step = -np.linalg.solve(hessian, gradient[:, :, None])[:, :, 0]
+        change = step @ nu
+        with np.errstate(divide="ignore", invalid="ignore"):
+            reach = np.where(change < 0, -n / change, np.inf).min(axis=1)
+        fraction = np.minimum(1.0, BOUNDARY * reach)
+        start = _gibbs(reactions, inlet[rows], pressure[rows], log_k[rows], x[rows])
+        start = start + 1e-13 * (np.abs(start) + total)  # round-off in F near the minimum is no rise
+        for _ in range(HALVINGS):
+            trial = x[rows] + fraction[:, None] * step
+            higher = _gibbs(reactions, inlet[rows], pressure[rows], log_k[rows], trial) > start
+            if not higher.any():
+                break
+            fraction = np.where(higher, 0.5 * fraction, fraction)
+        x[rows] += fraction[:, None] * step
+    return x
+
+
+def _gibbs(reactions: OverallReactions, inlet, pressure, log_k, x) -> np.ndarray:
+    """Gibbs energy over RT of the mixture after extents ``x``, up to a constant of the sample (samples,)."""
+    n = reactions.flows(inlet, x)
+    total = n.sum(axis=1, keepdims=True)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        terms = np.where(n > 0, n * np.log(pressure[:, None] * n / total), 0.0)
+    return np.where((n >= 0).all(axis=1), terms.sum(axis=1) - (x * log_k).sum(axis=1), np.inf)

@@ -1,13 +1,25 @@
-"""Isothermal, isobaric plug-flow reactor: the catalyst bed integrated with a batched Runge-Kutta pair.
+"""Isothermal, isobaric plug-flow reactor: the catalyst bed integrated on arrays, explicit or stiff.
 
-Along the bed the extent ``x`` (mol/s) of the overall reaction grows with the moles of
+Along the bed the extents ``x`` (mol/s) of the overall reactions grow with the moles of
 sites passed, ``dx/dw = r(x)``, with the surface at steady state at every point
 (pseudo-steady-state surface). scipy's ``solve_ivp`` integrates one system per call, so
 using it here would mean a Python loop over samples with one steady-state solve per
-sample and stage; instead the Dormand-Prince 5(4) pair is written on arrays: every
-sample keeps its own position and step size, all samples still on the bed advance
-together, and each stage is one batched surface solve warm-started from the coverages
-of the sample's last accepted point.
+sample and stage; instead two integrators are written on arrays, every sample keeping
+its own position and step size and all samples still on the bed advancing together:
+
+- the explicit Dormand-Prince 5(4) pair (six new rates per step), fast while the bed is
+  far from equilibrium;
+- the linearly implicit Rosenbrock method RODAS3 (Sandu et al., Atmos. Environ. 31
+  (1997) 3459; order 3, L-stable, stiffly accurate, embedded order 2; three new rates and
+  a forward-difference Jacobian, one rate per reaction, per step) for beds where a
+  reaction sits at its equilibrium while others still move, where an explicit step is
+  limited by stability and not by accuracy.
+
+``method="auto"`` starts every sample on the explicit pair and moves a sample to the
+Rosenbrock method once the pair's stiffness estimate (Hairer & Wanner, Solving ODEs II,
+IV.2: ``h |k7 - k6| / |y7 - y6|`` near the stability boundary) fires on
+:data:`STIFF_DETECTIONS` accepted steps. Each surface solve is warm-started from the
+coverages of the sample's last solved point.
 """
 
 from __future__ import annotations
@@ -30,8 +42,12 @@ _A = (
     (35 / 384, 0.0, 500 / 1113, 125 / 192, -2187 / 6784, 11 / 84),
 )
 _E = np.array([71 / 57600, 0.0, -71 / 16695, 71 / 1920, -17253 / 339200, 22 / 525, -1 / 40])
+STABILITY = 3.25  # h rho of the Dormand-Prince pair at its stability boundary (Hairer & Wanner)
+STIFF_DETECTIONS = 10  # accepted explicit steps at the boundary before a sample moves to RODAS3
+RODAS3_GAMMA = 0.5
+METHODS = ("auto", "explicit", "stiff")
 
-#: rate(rows, extent) -> (rate per site (rows,), converged (rows,), coverages or None)
+#: rate(rows, extents) -> (rates per site (rows, reactions), converged (rows,), coverages or None)
 RateFunction = Callable[[np.ndarray, np.ndarray], tuple]
 
 
@@ -41,70 +57,120 @@ def integrate_pfr(
     rtol: float = 1e-9,
     atol: float = 1e-20,
     max_steps: int = 2000,
+    method: str = "auto",
 ) -> ReactorOutlet:
     """Outlet of a PFR for every sample, integrating over ``conditions.sites`` moles of sites.
 
-    A step is accepted when its error estimate is below ``atol * total inlet flow +
-    rtol * |x|``. Extents are kept between the inlet and equilibrium (the rate vanishes
-    there), so conversion never passes equilibrium. A sample is finished at the end of
-    the bed, or earlier once its current rate times the sites left moves its extent by
-    less than the tolerance (rates fall along the bed as the reaction
-    approaches equilibrium; this ends the otherwise stiff crawl next to equilibrium).
+    A step is accepted when the error estimate of every extent is below ``atol * total
+    inlet flow + rtol * |x|`` and the new point is admissible (every flow non-negative; one
+    overall reaction not past its equilibrium: :meth:`ReactorConditions.admissible`). A sample is finished at the end of the bed, or earlier
+    once its current rates times the sites left move no extent by more than the tolerance
+    (rates fall along the bed as the reactions approach equilibrium).
 
     Args:
         conditions: inlet, pressure, sites and rate constants of every sample.
-        rate: the surface rate; default the micro-kinetic steady state
-            (:meth:`ReactorConditions.rate`), or a surrogate's ``rate``.
-        rtol, atol: relative and absolute (per total inlet flow) tolerances on the extent.
+        rate: the surface rates; default the micro-kinetic steady state
+            (:meth:`ReactorConditions.rates`), or a surrogate's ``rate``.
+        rtol, atol: relative and absolute (per total inlet flow) tolerances on the extents.
         max_steps: attempted steps per sample before it is flagged.
+        method: ``"auto"``, ``"explicit"`` (Dormand-Prince) or ``"stiff"`` (RODAS3).
     """
-    rate = conditions.rate if rate is None else rate
-    n = len(conditions.inlet)
-    extent = np.zeros(n)
-    status = np.full(n, NOT_CONVERGED)
-    rows = np.flatnonzero(conditions.valid)
-    low, high = conditions.bracket(rows)
-    absolute = atol * conditions.total_inlet[rows]
-    length = conditions.sites[rows]
-    x, w = np.zeros(rows.size), np.zeros(rows.size)
-    r, ok, theta = rate(rows, x)
-    _store(conditions, rows, ok, theta)
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+    c = conditions
+    surface = c.rates if rate is None else rate
+
+    def evaluate(rows, points):
+        values, converged, theta = surface(rows, points)
+        if theta is not None:  # the next solve of these samples starts here
+            c.theta[rows[converged]] = theta[converged]
+        return values, converged
+
+    n, m = len(c.inlet), len(c.reactions)
+    extents, status = np.zeros((n, m)), np.full(n, NOT_CONVERGED)
+    rows = np.flatnonzero(c.valid)
+    absolute, length = atol * c.total_inlet[rows], c.sites[rows]
+    x, w = np.zeros((rows.size, m)), np.zeros(rows.size)
+    side = c.side(rows, x)
+    r, ok = evaluate(rows, x)
     status[rows[~ok]] = SURFACE_FAILED
-    h = np.minimum(length, 0.01 * np.abs(high - low) / np.maximum(np.abs(r), 1e-300))
+    h = np.minimum(length, 0.01 * c.total_inlet[rows] / np.maximum(np.abs(r).max(axis=1), 1e-300))
+    stiff = np.full(rows.size, method == "stiff")
+    detections = np.zeros(rows.size, dtype=int)
     for _ in range(max_steps + 1):
-        done = ok & ((w >= length * (1 - 1e-14)) | (np.abs(r) * (length - w) <= absolute + rtol * np.abs(x)))
-        extent[rows[done]] = x[done]
-        status[rows[done]] = OK
+        done = ok & ((w >= length * (1 - 1e-14))
+                     | (np.abs(r) * (length - w)[:, None] <= absolute[:, None] + rtol * np.abs(x)).all(axis=1))
+        extents[rows[done]], status[rows[done]] = x[done], OK
         go = ok & ~done
-        rows, x, w, h, r, low, high, absolute, length = (
-            a[go] for a in (rows, x, w, h, r, low, high, absolute, length))
+        rows, x, w, h, r, absolute, length, side, stiff, detections = (
+            a[go] for a in (rows, x, w, h, r, absolute, length, side, stiff, detections))
         if rows.size == 0:
             break
         h = np.minimum(h, length - w)
-        stages = [r]
-        ok = np.ones(rows.size, dtype=bool)
-        for a in _A[1:]:
-            point = np.clip(x + h * sum(c * k for c, k in zip(a, stages)), low, high)
-            k, converged, theta = rate(rows, point)
-            stages.append(k)
-            ok &= converged
-        error = np.abs(h * sum(e * k for e, k in zip(_E, stages)))
-        ratio = error / (absolute + rtol * np.maximum(np.abs(x), np.abs(point)))
+        new, new_r, ok, error, rho = np.empty_like(x), np.empty_like(r), np.ones(rows.size, dtype=bool), \
+            np.empty_like(x), np.zeros(rows.size)
+        for chosen, step in ((~stiff, _dormand_prince), (stiff, _rodas3)):
+            if chosen.any():
+                i = np.flatnonzero(chosen)
+                new[i], new_r[i], ok[i], error[i], rho[i] = step(evaluate, c, rows[i], x[i], r[i], h[i], side[i])
+        ratio = (np.abs(error) / (absolute[:, None] + rtol * np.maximum(np.abs(x), np.abs(new)))).max(axis=1)
+        ratio = np.where(c.admissible(rows, new, side), ratio, np.inf)
         accept = ok & (ratio <= 1.0)
-        _store(conditions, rows, accept, theta)
-        x, w, r = np.where(accept, point, x), np.where(accept, w + h, w), np.where(accept, stages[-1], r)
+        x, w, r = np.where(accept[:, None], new, x), np.where(accept, w + h, w), np.where(accept[:, None], new_r, r)
+        if method == "auto":  # a step at the stability boundary counts up, one inside it counts down
+            detections = np.where(accept & ~stiff, np.maximum(detections + np.where(h * rho > STABILITY, 1, -1), 0),
+                                  detections)
+        order = np.where(stiff, 3.0, 5.0)
         with np.errstate(divide="ignore"):
-            h = h * np.clip(0.9 * ratio ** -0.2, 0.2, np.where(accept, 5.0, 1.0))
+            h = h * np.clip(0.9 * ratio ** (-1 / order), 0.2, np.where(accept, 5.0, 1.0))
+        stiff |= detections >= STIFF_DETECTIONS
         status[rows[~ok]] = SURFACE_FAILED
-    if theta is None:  # a surrogate: coverages at the outlet from one surface solve
+    if rate is not None:  # a surrogate: coverages at the outlet from one surface solve
         finished = np.flatnonzero(status == OK)
-        _, ok, theta = conditions.rate(finished, extent[finished])
-        conditions.theta[finished[ok]] = theta[ok]
-        status[finished[~ok]] = SURFACE_FAILED
-    return ReactorOutlet.checked(conditions, extent, status)
+        _, solved, theta = c.rates(finished, extents[finished])
+        c.theta[finished[solved]] = theta[solved]
+        status[finished[~solved]] = SURFACE_FAILED
+    return ReactorOutlet.checked(c, extents, status)
 
 
-def _store(conditions: ReactorConditions, rows: np.ndarray, keep: np.ndarray, theta) -> None:
-    """Keep the coverages of accepted points as the next warm start (surrogates return None)."""
-    if theta is not None:
-        conditions.theta[rows[keep]] = theta[keep]
+def _dormand_prince(evaluate, c, rows, x, r, h, side):
+    """One Dormand-Prince step: new extents, their rates, converged, error estimate, stiffness estimate rho."""
+    stages, ok = [r], np.ones(rows.size, dtype=bool)
+    points = []
+    for a in _A[1:]:
+        points.append(x + h[:, None] * sum(coefficient * k for coefficient, k in zip(a, stages, strict=False)))
+        k, converged = evaluate(rows, points[-1])
+        stages.append(k)
+        ok &= converged
+    error = h[:, None] * sum(e * k for e, k in zip(_E, stages, strict=True))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rho = np.linalg.norm(stages[6] - stages[5], axis=1) / np.linalg.norm(points[5] - points[4], axis=1)
+    return points[-1], stages[-1], ok, error, np.nan_to_num(rho)
+
+
+def _rodas3(evaluate, c, rows, x, r, h, side):
+    """One RODAS3 step (the coefficients of Sandu et al. 1997 in the form of KPP's Rosenbrock
+    integrator: ``(I / (h gamma) - J) K_i = f(x + sum A_ij K_j) + sum C_ij K_j / h``)."""
+    m = x.shape[1]
+    jacobian, ok = c.rate_jacobian(rows, x, r, side, evaluate)
+    matrix = np.eye(m) / (h * RODAS3_GAMMA)[:, None, None] - jacobian
+    with np.errstate(all="ignore"):
+        inverse = np.linalg.inv(np.where(np.isfinite(matrix), matrix, 0.0))
+
+    def solve(rhs):
+        return np.einsum("nij,nj->ni", inverse, rhs)
+
+    hh = h[:, None]
+    k1 = solve(r)
+    k2 = solve(r + 4.0 * k1 / hh)
+    f3, converged = evaluate(rows, x + 2.0 * k1)
+    ok &= converged
+    k3 = solve(f3 + (k1 - k2) / hh)
+    f4, converged = evaluate(rows, x + 2.0 * k1 + k3)
+    ok &= converged
+    k4 = solve(f4 + (k1 - k2 - 8.0 / 3.0 * k3) / hh)
+    new = x + 2.0 * k1 + k3 + k4
+    new_r, converged = evaluate(rows, new)
+    ok &= converged & np.isfinite(new).all(axis=1)
+    return new, new_r, ok, k4, np.zeros(rows.size)
+

@@ -12,6 +12,7 @@ taken when the products do not fill the rank.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -48,6 +49,9 @@ class OverallReactions:
     elements: tuple[str, ...]
     composition: np.ndarray
 
+    def __len__(self) -> int:
+        return len(self.stoichiometry)
+
     @classmethod
     def of(cls, mechanism: Mechanism) -> OverallReactions:
         """The overall reactions of ``mechanism``.
@@ -80,6 +84,29 @@ class OverallReactions:
             terms = [(abs(c), g) for c, g in zip(row, self.gas) if sign * c > 0]
             return " + ".join(g if np.isclose(c, 1) else f"{c:g} {g}" for c, g in terms)
         return tuple(f"{side(row, -1)} -> {side(row, 1)}" for row in self.stoichiometry)
+
+    @property
+    def reactants(self) -> tuple[str, ...]:
+        """Gas species some reaction consumes and none makes."""
+        nu = self.stoichiometry
+        return tuple(g for g, lowest, highest in zip(self.gas, nu.min(axis=0), nu.max(axis=0), strict=True)
+                     if lowest < 0 and highest <= 0)
+
+    def flows(self, inlet: np.ndarray, extents: np.ndarray) -> np.ndarray:
+        """Molar flows (samples, gas) after ``extents`` (samples, reactions) of the reactions, mol/s."""
+        return inlet + extents @ self.stoichiometry
+
+    def rates(self, production: np.ndarray) -> np.ndarray:
+        """Rate of each reaction (samples, reactions) that makes the gas ``production`` (samples, gas).
+
+        A steady surface makes gas only along its cycles, so ``production`` lies in the span of
+        the reactions and its coordinates there are exact (least squares, one pseudo-inverse).
+        """
+        return production @ self._inverse
+
+    @functools.cached_property
+    def _inverse(self) -> np.ndarray:
+        return np.linalg.pinv(self.stoichiometry)
 
     def log_equilibrium_constants(self, rate_constants: RateConstants) -> np.ndarray:
         """ln K of each reaction (samples, reactions), pressures in bar; +inf through an irreversible step."""

@@ -50,18 +50,20 @@ class SiteResolvedConditions(ReactorConditions):
         self._species = len(self.mechanism.surface_species)
         self.theta = uniform_guess(self.mechanism, n * m).reshape(n, m * self._species)
 
-    def rate(self, rows: np.ndarray, extent: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Site-averaged net rate per site (rows,), 1/s, whether every site's surface converged,
-        and the coverages of every site (rows, sites x surface species)."""
+    def rates(self, rows: np.ndarray, extents: np.ndarray, guess: np.ndarray | None = None):
+        """Site-averaged rate of each overall reaction per site (rows, reactions), 1/s, whether every
+        site's surface converged, and the coverages of every site (rows, sites x surface species)."""
         m = len(self.weights)
         flat = (rows[:, None] * m + np.arange(m)).ravel()
         k = self.site_rate_constants[flat]
-        pressures = np.repeat(self.partial_pressures(rows, extent), m, axis=0)
-        state = solve_steady_state(self.mechanism, k, pressures, self.theta[rows].reshape(-1, self._species),
+        pressures = np.repeat(self.partial_pressures(rows, extents), m, axis=0)
+        start = self.theta[rows] if guess is None else guess
+        state = solve_steady_state(self.mechanism, k, pressures, start.reshape(-1, self._species),
                                    tolerance=self.tolerance)
         ok = state.status == 0
-        per_site = self.turnover(state.forward, state.reverse, ok).reshape(-1, m)
-        return per_site @ self.weights, ok.reshape(-1, m).all(axis=1), state.theta.reshape(len(rows), -1)
+        per_site = self.reactions.rates(np.where(ok[:, None], state.production, 0.0)).reshape(len(rows), m, -1)
+        return (np.einsum("nsr,s->nr", per_site, self.weights), ok.reshape(-1, m).all(axis=1),
+                state.theta.reshape(len(rows), -1))
 
 
 class SiteResolvedPFRStage(PFRStage):
@@ -113,5 +115,6 @@ class SiteResolvedPFRStage(PFRStage):
                                       site_rate_constants=k, weights=sites.weights)
 
     def __call__(self, batch: Batch) -> Batch:
-        return self.result(integrate_pfr(self.conditions(batch), None, self.rtol, self.atol, self.max_steps))
+        return self.result(integrate_pfr(self.conditions(batch), None, self.rtol, self.atol, self.max_steps,
+                                         self.method))
 

@@ -1,6 +1,6 @@
 """A per-sample surrogate of the surface rate along the composition path a reactor visits.
 
-An isothermal, isobaric reactor with one overall reaction only visits the compositions
+An isothermal, isobaric reactor whose mechanism makes one overall reaction only visits the compositions
 ``inlet + x nu`` between the inlet (``x = 0``) and equilibrium (``x = x_eq``). Along
 that path the surrogate fits, for every sample,
 
@@ -57,6 +57,9 @@ class PathSurrogate:
         The held-out points are Chebyshev points of a count of the other parity than the
         training nodes (``held_out`` or one more), so they never coincide with them.
         """
+        if len(conditions.reactions) != 1:
+            raise ValueError(f"the path surrogate needs one overall reaction; {conditions.mechanism.name!r} makes "
+                             f"{len(conditions.reactions)}")
         log_s_min = float(np.log(s_min))
         n = len(conditions.inlet)
         rows = np.arange(n)
@@ -69,32 +72,32 @@ class PathSurrogate:
         error = np.zeros(n)
         for t in check:
             extent = _extent(conditions, t, log_s_min)
-            exact, converged, _ = conditions.rate(rows, extent)
-            approximate, _, _ = surrogate.rate(rows, extent)
+            exact, converged, _ = conditions.rates(rows, extent[:, None])
+            approximate, _, _ = surrogate.rate(rows, extent[:, None])
             with np.errstate(invalid="ignore", divide="ignore"):
-                error = np.maximum(error, np.abs(approximate / exact - 1))
+                error = np.maximum(error, np.abs(approximate[:, 0] / exact[:, 0] - 1))
             ok &= converged
         ok &= np.isfinite(error) & np.isfinite(coefficients).all(axis=1)
         return cls(conditions, coefficients, log_s_min, np.where(ok, error, np.nan), ok)
 
-    def rate(self, rows: np.ndarray, extent: np.ndarray) -> tuple[np.ndarray, np.ndarray, None]:
-        """Surrogate rate per site (rows,), 1/s, in the signature of :meth:`ReactorConditions.rate`."""
+    def rate(self, rows: np.ndarray, extents: np.ndarray) -> tuple[np.ndarray, np.ndarray, None]:
+        """Surrogate rate per site (rows, 1), 1/s, in the signature of :meth:`ReactorConditions.rates`."""
         c = self.conditions
-        equilibrium = c.equilibrium[rows]
+        extent, equilibrium = extents[:, 0], c.equilibrium[rows, 0]
         with np.errstate(divide="ignore", invalid="ignore"):
             fraction = np.where(equilibrium != 0, extent / equilibrium, 1.0)
             u = np.log(np.clip(fraction, np.exp(self.log_s_min), 1.0))
         t = 2 * u / -self.log_s_min + 1  # [ln s_min, 0] -> [-1, 1]
         log_forward = np.einsum("nk,nk->n", chebyshev.chebvander(t, self.coefficients.shape[1] - 1),
                                 self.coefficients[rows])
-        flows = c.reaction.flows(c.inlet[rows], extent)
-        distance = -np.expm1(c.reaction.log_quotient(flows, c.pressure[rows]) - c.log_k[rows])
-        return np.exp(log_forward) * distance, self.ok[rows], None
+        flows = c.reactions.flows(c.inlet[rows], extents)
+        distance = -np.expm1(c.reactions.log_quotients(flows, c.pressure[rows])[:, 0] - c.log_k[rows, 0])
+        return (np.exp(log_forward) * distance)[:, None], self.ok[rows], None
 
 
 def _extent(conditions: ReactorConditions, t: float, log_s_min: float) -> np.ndarray:
     """Extents (samples,) at the point ``t`` in [-1, 1] of the fitted interval."""
-    return conditions.equilibrium * np.exp((t - 1) / 2 * -log_s_min)
+    return conditions.equilibrium[:, 0] * np.exp((t - 1) / 2 * -log_s_min)
 
 
 def _log_forward_rates(conditions: ReactorConditions, points: np.ndarray, log_s_min: float):
@@ -105,11 +108,11 @@ def _log_forward_rates(conditions: ReactorConditions, points: np.ndarray, log_s_
     ok = conditions.valid.copy()
     for i, t in enumerate(points):
         extent = _extent(conditions, t, log_s_min)
-        rate, converged, theta = conditions.rate(rows, extent)
+        rate, converged, theta = conditions.rates(rows, extent[:, None])
         conditions.theta[converged] = theta[converged]
-        flows = conditions.reaction.flows(conditions.inlet, extent)
-        distance = -np.expm1(conditions.reaction.log_quotient(flows, conditions.pressure) - conditions.log_k)
+        flows = conditions.reactions.flows(conditions.inlet, extent[:, None])
+        log_ratio = conditions.reactions.log_quotients(flows, conditions.pressure)[:, 0] - conditions.log_k[:, 0]
         with np.errstate(invalid="ignore", divide="ignore"):
-            values[:, i] = np.log(rate / distance)
+            values[:, i] = np.log(rate[:, 0] / -np.expm1(log_ratio))
         ok &= converged & np.isfinite(values[:, i])
     return np.where(ok[:, None], values, np.nan), ok

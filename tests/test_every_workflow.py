@@ -16,6 +16,7 @@ WORKFLOWS = {  # workflow file: samples (outer samples of a nested design)
     "workflows/ishigami.toml": 256,
     "workflows/ishigami_surrogate.toml": 256,
     "workflows/ishigami_program.toml": 32,
+    "workflows/ammonia_cantera_program.toml": 8,
     "workflows/atomistic_emt.toml": 16,
     "workflows/ammonia.toml": 128,
     "workflows/ammonia_pfr.toml": 64,

@@ -245,3 +245,19 @@ def test_a_vector_output_needs_its_length_and_dim():
                                                             "dim": "k"},
                                                       "w": {"decoder": "json", "file": "o", "key": "w", "length": 2,
                                                             "dim": "k"}})
+
+
+def test_an_input_with_dims_reaches_the_template_as_a_list_and_keys_the_cache(tmp_path):
+    (tmp_path / "sum.py").write_text('import json\nk = json.load(open("in.json"))\n'
+                                     'json.dump({"y": k["k"][0] + 10 * k["k"][2] + k["s"]}, open("out.json", "w"))\n')
+    (tmp_path / "in.json.j2").write_text('{"k": [{{ k[0] }}, {{ k[1] }}, {{ k[2] }}], "s": {{ s }}}')
+    stage = CommandStage(["{python}", "{program_file}"], ["k", "s"],
+                         {"y": {"decoder": "json", "file": "out.json", "key": "y"}},
+                         templates=[{"template_file": str(tmp_path / "in.json.j2"), "name": "in.json"}],
+                         program_file=str(tmp_path / "sum.py"), cache_path=str(tmp_path / "cache.sqlite"))
+    k = np.array([[1.0, 2.0, 3.0], [0.5, 0.0, 1e-300]])
+    out = stage({"k": k, "s": np.array([0.25, 7.0])})
+    np.testing.assert_array_equal(out["status"], 0)
+    np.testing.assert_array_equal(out["y"], k[:, 0] + 10 * k[:, 2] + [0.25, 7.0])
+    changed = stage({"k": k + [[0.0, 0.0, 1.0], [0.0, 0.0, 0.0]], "s": np.array([0.25, 7.0])})
+    np.testing.assert_array_equal(changed["y"], [41.25, 7.5])  # a changed element is a new sample, not a cache hit

@@ -118,3 +118,18 @@ unit = "1/s"
     assert (run.status.values == 0).all()
     assert run.barrier.dims == ("sample", "energy_step") and list(run.energy_step.values) == ["step0"]
     assert run.rate.dims == ("sample", "step") and (run.tof.values > 0).all()
+
+
+def test_rate_constants_stage_gives_transition_state_theory_and_equilibrium_ratios():
+    """Surface steps of the ammonia mechanism (no adsorbate thermochemistry): k_f = k_B T / h
+    exp(-Ea / k_B T) with Ea the clipped barrier, and k_f / k_r = exp(-dE / k_B T)."""
+    stage = resolve_stage("microkinetics.rate_constants", {"mechanism_file": MECHANISM, "temperature": 600.0})
+    assert stage.inputs == ("reaction_energy", "barrier") and stage.units["k_forward"] == "1/s"
+    batch = {"E_N": np.array([-1.0, -0.4, 0.3]), "n2_ts_intercept": np.array([1.5, 1.56, 1.7])}
+    out = Chain([resolve_stage("energetics.scaling", {"mechanism_file": MECHANISM}), stage])(batch)
+    kt, h = 8.617333262e-5 * 600.0, 4.135667696e-15  # eV, eV s (CODATA 2018)
+    surface = [2, 3, 4]  # NH, NH2 formation; NH3 formation releases a gas: its ratio has gas terms
+    barrier, energy = out["barrier"][:, surface], out["reaction_energy"][:, surface]
+    np.testing.assert_allclose(out["k_forward"][:, surface], kt / h * np.exp(-barrier / kt), rtol=1e-9)
+    np.testing.assert_allclose((out["k_forward"] / out["k_reverse"])[:, 2:4], np.exp(-energy[:, :2] / kt), rtol=1e-9)
+    assert out["k_forward"].shape == (3, 5) and np.all(out["k_reverse"] > 0)

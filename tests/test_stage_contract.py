@@ -87,7 +87,7 @@ def _workflow_using(name: str) -> tuple[Path, str]:
 
 
 def test_every_bundled_stage_is_registered():
-    assert uqms_stages() == [n for n in registered_stages() if n in uqms_stages()] and len(uqms_stages()) == 11
+    assert uqms_stages() == [n for n in registered_stages() if n in uqms_stages()] and len(uqms_stages()) == 12
     assert all(len(stage_entry_points()[n]) == 1 for n in uqms_stages())
 
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 LOCK_SECONDS = 60.0  # a writer waits this long for another process's write to end
@@ -40,10 +41,16 @@ class Outcome:
     text: str = ""
 
 
-def sample_key(stage: str, settings: Mapping[str, Any], inputs: Mapping[str, float]) -> str:
+def plain_inputs(inputs: Mapping[str, Any]) -> dict[str, float | list]:
+    """One sample's inputs as JSON-able numbers: a float each, or nested lists of floats for an
+    input with dims (e.g. a rate constant per step)."""
+    return {k: np.asarray(v, dtype=float).tolist() for k, v in inputs.items()}
+
+
+def sample_key(stage: str, settings: Mapping[str, Any], inputs: Mapping[str, Any]) -> str:
     """SHA-256 (hex) of a stage's name, its value-deciding ``settings`` (JSON-able, file
-    contents included) and one sample's ``inputs`` (floats, compared exactly)."""
-    content = json.dumps([stage, settings, {k: float(v) for k, v in inputs.items()}], sort_keys=True, default=str)
+    contents included) and one sample's ``inputs`` (floats or lists of floats, compared exactly)."""
+    content = json.dumps([stage, settings, plain_inputs(inputs)], sort_keys=True, default=str)
     return hashlib.sha256(content.encode()).hexdigest()
 
 
@@ -88,7 +95,7 @@ class ResultCache:
         """Store one sample's outcome (replacing any row of the same key)."""
         with self._connect() as db:
             db.execute("INSERT OR REPLACE INTO outcomes VALUES (?, ?, ?, ?, ?, ?)",
-                       (key, stage, json.dumps({k: float(v) for k, v in inputs.items()}), int(outcome.status),
+                       (key, stage, json.dumps(plain_inputs(inputs)), int(outcome.status),
                         json.dumps(outcome.values), outcome.text))
 
     def failures(self, stage: str | None = None) -> pd.DataFrame:

@@ -79,7 +79,8 @@ def outcomes_to_batch(outcomes: Sequence[Outcome], shapes: Mapping[str, tuple[in
     return batch
 
 
-def batch_samples(batch: Mapping[str, np.ndarray], inputs: Sequence[str]) -> list[dict[str, float]]:
-    """One ``{input: float}`` per sample of ``batch``."""
+def batch_samples(batch: Mapping[str, np.ndarray], inputs: Sequence[str]) -> list[dict[str, Any]]:
+    """One ``{input: value}`` per sample of ``batch``: a float, or a list of floats for an input
+    with dims (a template indexes it, ``{{ k_forward[0] }}``)."""
     columns = [np.asarray(batch[name], dtype=float).tolist() for name in inputs]
     return [dict(zip(inputs, values)) for values in zip(*columns)] if inputs else []

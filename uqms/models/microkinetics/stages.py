@@ -2,6 +2,7 @@
 
 - ``energetics.scaling``: descriptors -> reaction energies and barriers
   (:class:`~uqms.models.energetics.stage.MechanismEnergies`);
+- ``microkinetics.rate_constants``: energies, temperature -> forward and reverse rate constants;
 - ``microkinetics.steady_state``: energies, temperature, pressures -> coverages, rates, TOF.
 """
 
@@ -22,7 +23,46 @@ from uqms.models.microkinetics.steady_state import STATUS_MESSAGES, solve_steady
 from uqms.models.outputs import DeclaredOutputs, DeclaresOutputs, Output
 from uqms.models.stage import Batch
 
-__all__ = ["MechanismEnergies", "SteadyStateStage"]
+__all__ = ["MechanismEnergies", "RateConstantsStage", "SteadyStateStage"]
+
+
+class RateConstantsStage(DeclaresOutputs):
+    """Forward and reverse rate constants of every step of a mechanism, for every sample.
+
+    What the steady-state and reactor stages compute internally, as outputs: the link to a
+    kinetics code of the user's own (e.g. rendered into a Cantera YAML file by ``external.command``).
+
+    Inputs: ``<prefix>reaction_energy`` and ``<prefix>barrier`` (eV, samples x steps whose
+    rates come from energies, e.g. from ``energetics.scaling``), the temperature and the names
+    the rate options read. Outputs (``<prefix>`` prepended): ``k_forward`` and ``k_reverse``
+    (step) at the temperature and zero coverage, per site of the whole surface, 1/s: a step
+    with gas on its reacting side has its rate constant per bar of each gas molecule there
+    (:mod:`uqms.models.microkinetics.rate_constants`), given here at 1 bar of each, the same
+    numbers. An irreversible step's reverse is 0.
+
+    Args:
+        mechanism_file: mechanism TOML file (or ``mechanism``: a Mechanism or its dict).
+        temperature: batch name (default ``"T"``) or number, K.
+        prefix: prepended to input, output and dimension names.
+    """
+
+    def __init__(self, mechanism_file: str | None = None, mechanism=None, temperature: Value = "T", prefix: str = ""):
+        self.mechanism = m = mechanism_from_options(mechanism_file, mechanism)
+        self.temperature, self.prefix = temperature, prefix
+        self.name = f"microkinetics.rate_constants({m.name})"
+        energies = (f"{prefix}reaction_energy", f"{prefix}barrier") if m.energy_steps else ()
+        self.inputs = (*energies, *names([temperature, *m.rate_parameter_names()]))
+        self.input_units = expected_units(self.inputs, {**m.parameter_units(), **dict.fromkeys(energies, "eV")},
+                                          [(temperature, "K")])
+        self.declared = DeclaredOutputs([Output("k_forward", ("step",), "1/s"), Output("k_reverse", ("step",), "1/s")],
+                                        prefix, {"step": m.step_names})
+
+    def __call__(self, batch: Batch) -> Batch:
+        p = self.prefix
+        n = len(batch[self.inputs[0]])
+        k = rate_constants_at(self.mechanism, resolve(self.temperature, batch, n), batch,
+                              batch.get(f"{p}reaction_energy"), batch.get(f"{p}barrier"))
+        return self.declared.batch({"k_forward": k.forward, "k_reverse": k.reverse})
 
 
 class SteadyStateStage(DeclaresOutputs):

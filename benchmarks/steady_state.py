@@ -1,217 +1,226 @@
-"""Batched steady-state solver vs a per-sample loop of scipy.optimize.root, side by side.
+"""Steady-state solves per CPU second: uqms against Cantera and a per-sample scipy loop.
 
-Same mechanism (ammonia on step sites, workflows/ammonia_mechanism.toml), same 10 000
-samples (E_N uniform over -2..1 eV, 673 K, 25 bar N2, 75 bar H2), same equations
-(net/gross-scaled balances plus site balance, analytic Jacobian), same starting guess,
-same acceptance check. Prints solves per second of each and the ratio. scipy's hybr
-solves in log-coverages here: in the coverages themselves (uqms's Newton update) it was
-slower, about 300 against 240 us per solve.
+Same mechanism (ammonia on step sites, workflows/ammonia_mechanism.toml), same samples
+(E_N uniform over -2..1 eV, N2 transition-state intercept normal(1.56, 0.1) eV, 673 K,
+25 bar N2, 75 bar H2), in one process, CPU time per solve (``time.process_time``), best
+and median of several repeats of each side:
 
-Then two mechanisms beyond one site type and mass action, where the scipy peer gets a
-plain per-sample residual and Jacobian written with numpy as a user would
-(:func:`plain_system`): the ammonia mechanism with lateral interactions (N-N 0.3 eV, N-H
-0.1 eV per unit coverage, H-H 0.05 eV), and the step + terrace ammonia mechanism of
-workflows/ammonia_two_sites_mechanism.toml without its interaction (step sites 5 % of all).
+- uqms cold: no guess; continuation along the batch (each sample's Newton from a solved
+  neighbour), and each sample on its own by pseudo-transient continuation from the
+  uniform guess (``along_batch=False``); compiled kernel, and the numpy path.
+- uqms warm: from the steady state at E_N + 0.02 eV (a reactor step, a degree of rate control).
+- Cantera: ``Interface.advance_coverages_to_steady_state`` on the same mechanism, built
+  here from the uqms one (every direction an irreversible reaction whose rate multiplier
+  is the uqms rate constant, gas concentrations divided out), cold from the uniform
+  coverages and warm from the same guess as uqms.
+- scipy: ``scipy.optimize.root`` (hybr) per sample on a plain per-sample residual and
+  analytic Jacobian in log-coverages (numpy on 1-D vectors), cold and warm.
 
-    python benchmarks/steady_state.py [n_samples]
+Every solution is checked against uqms's (largest coverage difference printed).
+
+    python benchmarks/steady_state.py [n_samples] [repeats]
 """
 
 from __future__ import annotations
 
 import os
 
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # one core each: the scipy loop cannot use more
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # one core each: the loops cannot use more
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
+import statistics
 import sys
 import time
 from pathlib import Path
 
+import cantera as ct
 import numpy as np
 from scipy.optimize import root
 
-from uqms.chemistry.mechanism import Mechanism, load_mechanism
-from uqms.config import read_toml
+from uqms.chemistry.mechanism import load_mechanism
+from uqms.models.microkinetics import kernels
 from uqms.models.microkinetics.from_energies import rate_constants_at
-from uqms.models.microkinetics.kinetics import (
-    RateEquations,
-    pressure_array,
-    pressure_weighted,
-)
+from uqms.models.microkinetics.kinetics import pressure_array, pressure_weighted
+from uqms.models.microkinetics.rate_constants import RateConstants
 from uqms.models.microkinetics.steady_state import solve_steady_state, uniform_guess
 
 MECHANISM = Path(__file__).resolve().parents[1] / "workflows" / "ammonia_mechanism.toml"
-TWO_SITES = Path(__file__).resolve().parents[1] / "workflows" / "ammonia_two_sites_mechanism.toml"
-CHECK = 1e-10  # accepted |net/gross| of every adsorbate and |site sum - 1|, for both solvers
-REPEATS = 3  # timings of each solver; best and median reported
-LOOP_SAMPLES = 2000  # samples of the scipy loop per repeat (its rate per solve does not depend on n)
+T = 673.0
+PRESSURES = {"N2": 25.0, "H2": 75.0, "NH3": 0.0}
+PEER_SAMPLES = 400  # samples the per-sample peers solve per repeat (they take 100s of us each)
 
 
-def scipy_loop(mechanism, forward_k, reverse_k, guess):
-    """Coverages from one ``scipy.optimize.root`` call per sample (NaN where it reports failure)."""
-    equations = RateEquations(mechanism)
-    theta = np.full_like(guess, np.nan)
-    for i in range(len(guess)):  # the per-sample loop being compared against
-        kf, kr = forward_k[i : i + 1], reverse_k[i : i + 1]
+def timed(function, repeats):
+    """(best, median) CPU seconds of ``function()`` over ``repeats`` calls, and its last result."""
+    times, result = [], None
+    for _ in range(repeats):
+        start = time.process_time()
+        result = function()
+        times.append(time.process_time() - start)
+    return min(times), statistics.median(times), result
 
-        def residual(x, kf=kf, kr=kr):
-            f, r = equations.rates(kf, kr, x[None])
-            return equations.residual(f, r, x[None])[0][0]
 
-        def jacobian(x, kf=kf, kr=kr):
-            f, r = equations.rates(kf, kr, x[None])
-            _, scale = equations.residual(f, r, x[None])
-            return equations.jacobian(f, r, x[None], scale)[0]
+# --- Cantera ---------------------------------------------------------------------------
 
-        solution = root(residual, np.log(guess[i]), jac=jacobian, method="hybr", options={"xtol": 1e-13})
-        if solution.success:
-            theta[i] = np.exp(solution.x)
+def cantera_interface(mechanism):
+    """A Cantera Interface equal to ``mechanism``: species without elements, site density
+    1 kmol/m^2 (so rates are per site), every step as two irreversible reactions of rate
+    constant 1 whose multipliers carry the rate constants."""
+    gas = [f"G{i}" for i in range(len(mechanism.gas))]
+    surface = [f"S{i}(S)" for i in range(len(mechanism.surface_species))]
+
+    def side(gas_row, surface_row):
+        terms = [f"{int(c)} {name}" if c != 1 else name for name, c in zip(gas, gas_row) if c]
+        terms += [f"{int(c)} {name}" if c != 1 else name for name, c in zip(surface, surface_row) if c]
+        return " + ".join(terms)
+
+    reactions = []
+    for j in range(len(mechanism.step_names)):
+        left = side(mechanism.reactant_gas[j], mechanism.reactant_surface[j])
+        right = side(mechanism.product_gas[j], mechanism.product_surface[j])
+        reactions += [f"- {{equation: {left} => {right}, rate-constant: {{A: 1.0, b: 0, Ea: 0}}}}",
+                      f"- {{equation: {right} => {left}, rate-constant: {{A: 1.0, b: 0, Ea: 0}}}}"]
+    thermo = "thermo: {model: constant-cp, T0: 298.15, h0: 0, s0: 0, cp0: 0}"
+    species = "\n".join(f"- {{name: {name}, composition: {{}}, {thermo}}}" for name in gas + surface)
+    text = f"""
+units: {{length: m, quantity: kmol, activation-energy: eV}}
+phases:
+- {{name: gas, thermo: ideal-gas, elements: [H], species: [{", ".join(gas)}], state: {{T: {T}, P: 1e5}}}}
+- {{name: surf, thermo: ideal-surface, adjacent-phases: [gas], elements: [H], species: [{", ".join(surface)}],
+    kinetics: surface, reactions: all, site-density: 1.0, state: {{T: {T}, P: 1e5}}}}
+species:
+{species}
+reactions:
+{chr(10).join(reactions)}
+"""
+    surf = ct.Interface(yaml=text, name="surf")
+    p = pressure_array(mechanism, PRESSURES, 1)[0]
+    surf.adjacent["gas"].TPX = T, p.sum() * 1e5, p / p.sum()
+    return surf
+
+
+def cantera_multipliers(mechanism, surf, k):
+    """Rate multipliers (samples, 2 steps): uqms rate constants with the pressures in bar
+    weighted in and Cantera's gas concentrations (kmol/m^3) divided out."""
+    concentration = surf.adjacent["gas"].concentrations
+    p = pressure_array(mechanism, PRESSURES, len(k.forward))
+    forward_k, reverse_k = pressure_weighted(mechanism, k, p)
+    multipliers = np.empty((len(forward_k), 2 * forward_k.shape[1]))
+    for column, constants, stoichiometry in ((0, forward_k, mechanism.reactant_gas),
+                                             (1, reverse_k, mechanism.product_gas)):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            divisor = np.prod(concentration[None] ** stoichiometry[None], axis=2)
+            multipliers[:, column::2] = np.where(constants > 0, constants / divisor, 0.0)
+    return multipliers
+
+
+def cantera_loop(surf, multipliers, guesses):
+    """Steady coverages from one ``advance_coverages_to_steady_state`` per sample (NaN where it raised)."""
+    theta = np.empty_like(guesses)
+    for i in range(len(guesses)):  # the per-sample loop being compared against
+        for r, value in enumerate(multipliers[i]):
+            surf.set_multiplier(value, r)
+        surf.coverages = guesses[i]
+        try:
+            surf.advance_coverages_to_steady_state()
+            theta[i] = surf.coverages
+        except ct.CanteraError:  # Cantera 3.2's fallback after a failed Newton solve raises; counted as failed
+            theta[i] = np.nan
     return theta
 
 
-def plain_system(mechanism: Mechanism, kf: np.ndarray, kr: np.ndarray, lf: np.ndarray, lr: np.ndarray):
-    """Residual and Jacobian of one sample in log-coverages x, as a user would write them:
-    r+ = k+ exp(F x + L+ theta), r- likewise; adsorbate balances over their gross flux, site sums.
+# --- scipy -----------------------------------------------------------------------------
 
-    Args:
-        kf, kr: pressure-weighted rate constants (steps,); lf, lr: linear coverage terms (steps, species).
-    """
-    equations = RateEquations(mechanism)  # only its constant matrices are read
-    forward_exponent, reverse_exponent = equations.forward_exponent, equations.reverse_exponent
-    net, gross, sites = equations.net, equations.gross, equations.sites
+def scipy_loop(mechanism, forward_k, reverse_k, guesses):
+    """Coverages from one ``scipy.optimize.root`` (hybr) call per sample on a plain
+    residual and Jacobian in log-coverages (NaN where it reports failure)."""
+    reactant, product = mechanism.reactant_surface.astype(float), mechanism.product_surface.astype(float)
+    adsorbates = len(mechanism.adsorbates)
+    net = (product - reactant).T[:adsorbates]
+    gross, sites = np.abs(net), mechanism.site_membership.astype(float)
 
-    def rates(x):
-        theta = np.exp(x)
-        return (theta, kf * np.exp(forward_exponent @ x + lf @ theta),
-                kr * np.exp(reverse_exponent @ x + lr @ theta))
+    def residual(x, kf, kr):
+        forward, reverse = kf * np.exp(reactant @ x), kr * np.exp(product @ x)
+        return np.concatenate([net @ (forward - reverse) / (gross @ (forward + reverse) + 1e-300),
+                               sites @ np.exp(x) - 1.0])
 
-    def residual(x):
-        theta, forward, reverse = rates(x)
-        return np.concatenate([net @ (forward - reverse) / (gross @ (forward + reverse) + 1e-300), sites @ theta - 1])
-
-    def jacobian(x):
-        theta, forward, reverse = rates(x)
+    def jacobian(x, kf, kr):
+        forward, reverse = kf * np.exp(reactant @ x), kr * np.exp(product @ x)
         scale = gross @ (forward + reverse) + 1e-300
-        rate_derivative = (forward[:, None] * (forward_exponent + lf * theta)
-                           - reverse[:, None] * (reverse_exponent + lr * theta))
-        return np.vstack([net @ rate_derivative / scale[:, None], sites * theta])
+        balance = (net * forward) @ reactant - (net * reverse) @ product  # d(net @ (r+ - r-))/dx
+        return np.vstack([balance / scale[:, None], sites * np.exp(x)[None]])
 
-    return residual, jacobian
-
-
-def plain_scipy_loop(mechanism, forward_k, reverse_k, coverage, guess):
-    """Coverages from one ``scipy.optimize.root`` call per sample on :func:`plain_system`."""
-    theta = np.full_like(guess, np.nan)
-    zero = np.zeros((len(guess), *mechanism.reactant_surface.shape))
-    lf, lr = (zero, zero) if coverage is None else (coverage.forward_linear, coverage.reverse_linear)
-    for i in range(len(guess)):  # the per-sample loop being compared against
-        residual, jacobian = plain_system(mechanism, forward_k[i], reverse_k[i], lf[i], lr[i])
-        solution = root(residual, np.log(guess[i]), jac=jacobian, method="hybr", options={"xtol": 1e-13})
+    theta = np.full_like(guesses, np.nan)
+    for i in range(len(guesses)):  # the per-sample loop being compared against
+        solution = root(residual, np.log(guesses[i]), args=(forward_k[i], reverse_k[i]), jac=jacobian,
+                        method="hybr", options={"xtol": 1e-13})
         if solution.success:
             theta[i] = np.exp(solution.x)
     return theta
 
 
-def accepted_tof(mechanism, forward_k, reverse_k, theta, coverage=None):
-    """TOF of NH3 and whether the coverages pass the shared check (residual and site balance)."""
-    equations = RateEquations(mechanism)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        x = np.log(theta)
-        f, r = equations.rates(forward_k, reverse_k, x, coverage)
-        check, _ = equations.residual(f, r, x)
-    ok = (np.abs(check) <= CHECK).all(axis=1) & (theta <= 1).all(axis=1)
-    tof = (f - r) @ (mechanism.product_gas - mechanism.reactant_gas)[:, mechanism.gas.index("NH3")]
-    return tof, ok
+# --- the comparison --------------------------------------------------------------------
 
-
-def compare(label, mechanism, k, pressures, guess, uqms_guess, plain=False):
-    """Time both solvers (:data:`REPEATS` times each; scipy on the first :data:`LOOP_SAMPLES`
-    samples per repeat) and print solves per second, the ratio of the best and of the median
-    rates, and how far their TOFs differ where both converged."""
-    n = len(guess)
-    forward_k, reverse_k = pressure_weighted(mechanism, k, pressure_array(mechanism, pressures, n))
-    looped = slice(0, min(n, LOOP_SAMPLES))
-
-    def loop(rows):
-        if plain:
-            return plain_scipy_loop(mechanism, forward_k[rows], reverse_k[rows],
-                                    None if k.coverage is None else k.coverage[rows], guess[rows])
-        return scipy_loop(mechanism, forward_k[rows], reverse_k[rows], guess[rows])
-
-    few = k[:10]  # first calls (imports, allocations) left out of the timing
-    solve_steady_state(mechanism, few, pressures, None if uqms_guess is None else uqms_guess[:10])
-    loop(slice(0, 10))
-    batched_rates, loop_rates = [], []
-    for _ in range(REPEATS):
-        start = time.perf_counter()
-        batched = solve_steady_state(mechanism, k, pressures, uqms_guess)
-        batched_rates.append(n / (time.perf_counter() - start))
-        start = time.perf_counter()
-        theta = loop(looped)
-        loop_rates.append(len(theta) / (time.perf_counter() - start))
-    tof, ok = accepted_tof(mechanism, forward_k[looped], reverse_k[looped], theta,
-                           None if k.coverage is None else k.coverage[looped])
-    batched_ok = batched.status == 0
-    both = batched_ok[looped] & ok
-    deviation = np.abs(tof[both] / batched.tof()[looped][both, 0] - 1).max() if both.any() else np.nan
-    best, median = max(batched_rates) / max(loop_rates), np.median(batched_rates) / np.median(loop_rates)
-    share = ok.mean() / batched_ok.mean()
-    print(label)
-    print(f"  uqms batched solver     : {max(batched_rates):9.0f} solves/s best, {np.median(batched_rates):9.0f} "
-          f"median of {REPEATS} ({n} samples), {batched_ok.sum()} converged")
-    peer = "plain per-sample residual and Jacobian" if plain else "uqms's equations on one row"
-    print(f"  scipy.optimize.root loop: {max(loop_rates):9.0f} solves/s best, {np.median(loop_rates):9.0f} median "
-          f"({len(theta)} samples), {ok.sum()} converged (hybr, analytic Jacobian: {peer})")
-    print(f"  ratio (all solves)      : {best:9.1f}x best, {median:7.1f}x median")
-    if ok.any():
-        print(f"  ratio (converged solves): {best / share:9.1f}x best, {median / share:7.1f}x median")
-    print(f"  largest relative TOF difference where both converged ({both.sum()} samples): {deviation:.1e}")
-
-
-def main(n: int = 10_000) -> None:
+def main(n: int = 20_000, repeats: int = 5) -> None:
     mechanism = load_mechanism(MECHANISM)
     rng = np.random.default_rng(2014)
-    e_n = rng.uniform(-2.0, 1.0, n)
-    temperature, intercept = np.full(n, 673.0), np.full(n, 1.56)
-    k = rate_constants_at(mechanism, temperature, {"E_N": e_n, "n2_ts_intercept": intercept})
-    pressures = {"N2": 25.0, "H2": 75.0, "NH3": 0.0}
-    print(f"ammonia mechanism, {n} samples, E_N ~ U(-2, 1) eV, 673 K, one process")
-    cold = uniform_guess(mechanism, n)
-    compare("cold start: both from coverages spread evenly over the site", mechanism, k, pressures, cold, None)
-    near = rate_constants_at(mechanism, temperature, {"E_N": e_n + 0.02, "n2_ts_intercept": intercept})
-    warm = solve_steady_state(mechanism, near, pressures)
-    guess = np.where(np.isfinite(warm.theta), warm.theta, cold)
-    compare("warm start: both from the steady state at E_N + 0.02 eV (reactor-style)", mechanism, k, pressures,
-            guess, guess)
-    compare("warm start, the scipy peer on a plain per-sample residual and Jacobian", mechanism, k, pressures,
-            guess, guess, plain=True)
+    values = {"E_N": rng.uniform(-2.0, 1.0, n), "n2_ts_intercept": rng.normal(1.56, 0.1, n)}
+    k = rate_constants_at(mechanism, np.full(n, T), values)
+    near = rate_constants_at(mechanism, np.full(n, T), values | {"E_N": values["E_N"] + 0.02})
+    forward_k, reverse_k = pressure_weighted(mechanism, k, pressure_array(mechanism, PRESSURES, n))
+    print(f"ammonia mechanism ({len(mechanism.adsorbates)} adsorbates, {len(mechanism.step_names)} steps), {n} samples, "
+          f"{T:g} K; CPU time per solve, best / median of {repeats} repeats; load average {os.getloadavg()[0]:.1f}")
 
-    data, _ = read_toml(MECHANISM)
-    data["interactions"] = {"N*": {"N*": 0.3, "H*": 0.1}, "H*": {"H*": 0.05, "N*": 0.1}}
-    lateral = Mechanism.from_dict(data, "ammonia + lateral interactions")
-    print(f"\nammonia mechanism with lateral interactions (N-N 0.3, N-H 0.1, H-H 0.05 eV), {n} samples")
-    compare_mechanism(lateral, {"E_N": e_n, "n2_ts_intercept": intercept}, pressures, temperature)
+    clock = time.perf_counter()
+    solve_steady_state(mechanism, RateConstants(k.forward[:4], k.reverse[:4]), PRESSURES)
+    print(f"first call (compiled kernel loaded from numba's cache, or compiled): {time.perf_counter() - clock:.2f} s")
+    reference = solve_steady_state(mechanism, near, PRESSURES)
+    warm_guess = np.where(np.isfinite(reference.theta), reference.theta, uniform_guess(mechanism, n))
 
-    data, _ = read_toml(TWO_SITES)
-    data.pop("interactions")
-    two_sites = Mechanism.from_dict(data, "ammonia on step + terrace sites")
-    print(f"\nammonia on step + terrace sites (H spill-over, steps 5 % of all sites), {n} samples")
-    batch = {"E_N": e_n, "n2_ts_intercept": intercept, "step_density": np.full(n, 1.36e-6)}
-    compare_mechanism(two_sites, batch, pressures, temperature)
+    rows = {}
 
+    def uqms(label, **options):
+        best, median, state = timed(lambda: solve_steady_state(mechanism, k, PRESSURES, **options), repeats)
+        rows[label] = (best / n, median / n, (state.status == 0).mean())
+        return state
 
-def compare_mechanism(mechanism, batch, pressures, temperature):
-    """Cold and warm start (from the steady state at E_N + 0.02 eV) against the plain scipy loop."""
-    k = rate_constants_at(mechanism, temperature, batch)
-    cold = uniform_guess(mechanism, len(temperature))
-    compare("cold start: both from coverages spread evenly over each site type", mechanism, k, pressures, cold,
-            None, plain=True)
-    near = rate_constants_at(mechanism, temperature, {**batch, "E_N": batch["E_N"] + 0.02})
-    warm = solve_steady_state(mechanism, near, pressures)
-    guess = np.where(np.isfinite(warm.theta), warm.theta, cold)
-    compare("warm start: both from the steady state at E_N + 0.02 eV (reactor-style)", mechanism, k, pressures,
-            guess, guess, plain=True)
+    along = uqms("uqms cold, along the batch")
+    uqms("uqms cold, each sample alone", along_batch=False)
+    uqms("uqms warm", guess=warm_guess)
+    os.environ["UQMS_NO_NUMBA"] = "1"
+    uqms("uqms cold, numpy path (each alone)")
+    uqms("uqms warm, numpy path", guess=warm_guess)
+    del os.environ["UQMS_NO_NUMBA"]
+    assert kernels.enabled()
+
+    few = slice(0, PEER_SAMPLES)
+    surf = cantera_interface(mechanism)
+    multipliers = cantera_multipliers(mechanism, surf, k)
+    cold_guess = uniform_guess(mechanism, n)
+    deviations = {}
+    for label, guess in (("cold", cold_guess), ("warm", warm_guess)):
+        best, median, theta = timed(lambda g=guess: cantera_loop(surf, multipliers[few], g[few]), repeats)
+        rows[f"Cantera {label}"] = (best / PEER_SAMPLES, median / PEER_SAMPLES, np.isfinite(theta).all(1).mean())
+        deviations[f"Cantera {label}"] = np.nanmax(np.abs(theta - along.theta[few]))
+        best, median, theta = timed(lambda g=guess: scipy_loop(mechanism, forward_k[few], reverse_k[few], g[few]),
+                                    max(1, repeats // 2))
+        rows[f"scipy root {label}"] = (best / PEER_SAMPLES, median / PEER_SAMPLES, np.isfinite(theta).all(1).mean())
+        deviations[f"scipy root {label}"] = np.nanmax(np.abs(theta - along.theta[few]))
+
+    print("per attempted solve (failed ones included); converged: share of samples solved")
+    print(f"{'':34s} {'best us':>9s} {'median us':>9s} {'solves/s':>10s} {'converged':>9s}")
+    for label, (best, median, converged) in rows.items():
+        print(f"{label:34s} {best * 1e6:9.2f} {median * 1e6:9.2f} {1 / best:10.0f} {converged:9.3f}")
+    print("largest |coverage difference| from uqms on the peers' samples: "
+          + ", ".join(f"{label} {value:.1e}" for label, value in deviations.items()))
+    print("ratios (peer time / uqms time per solve, best; median):")
+    for peer in ("Cantera", "scipy root"):
+        for side, mine in (("cold", "uqms cold, along the batch"), ("cold", "uqms cold, each sample alone"),
+                           ("warm", "uqms warm")):
+            theirs = rows[f"{peer} {side}"]
+            print(f"  {peer} {side} / {mine:30s}: {theirs[0] / rows[mine][0]:8.1f}x; {theirs[1] / rows[mine][1]:8.1f}x")
+    print(f"goals: cold >= 100x Cantera; warm >= 1e6 solves/s/core (measured {1 / rows['uqms warm'][0]:.2e})")
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 10_000)
+    main(*(int(a) for a in sys.argv[1:3]))

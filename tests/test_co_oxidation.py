@@ -83,11 +83,12 @@ def test_workflow_runs_with_coverages_on_one_site_type():
 
 
 def corner_state(e_o, e_co):
-    """Rate constants, pressures and the steady state of the mechanism at descriptors (e_o, e_co)."""
+    """Rate constants, pressures and the steady state of the mechanism at descriptors (e_o, e_co),
+    every sample by continuation from the uniform guess (none from its neighbour in the batch)."""
     batch = nominal(len(e_o)) | {"E_O": np.asarray(e_o, dtype=float), "E_CO": np.asarray(e_co, dtype=float)}
     k = rate_constants_at(MECHANISM, batch["T"], batch)
     pressures = {"CO": batch["p_CO"], "O2": batch["p_O2"], "CO2": batch["p_CO2"]}
-    return k, pressures, solve_steady_state(MECHANISM, k, pressures)
+    return k, pressures, solve_steady_state(MECHANISM, k, pressures, along_batch=False)
 
 
 def test_weak_binding_corner_converges_in_any_batch():

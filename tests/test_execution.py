@@ -358,13 +358,47 @@ def test_aborting_samples_on_uqms_own_cluster_are_the_only_ones_flagged(tmp_path
     """Workers aborted again and again (their restarts slow under load) must not leave the
     run without workers: uqms replaces the ones its cluster gives up on."""
     import uqms.execution.scheduler
+    from uqms.execution import runner
 
     monkeypatch.setattr(uqms.execution.scheduler.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(runner, "IN_PROCESS_SECONDS", 0.0)  # a cluster even for this small run
     n, rows = 256, [100, 170, 250]  # in three batches, beyond the 64 samples of the probe
     culprits = _workflow(_abort_on, culprits=[]).sample_inputs(0, n, n, 0)["x"][rows]
     store = tmp_path / "run.zarr"
     _workflow(_abort_on, culprits=culprits).run(n=n, scheduler="local", batch_size=8, store=store)
     _flagged_run_equals_the_clean_run(open_run(store), _abort_on, rows, n)
+
+
+def test_a_small_run_kept_off_a_cluster_survives_aborting_samples(tmp_path, monkeypatch, caplog):
+    """A small run is computed in a forked child, not by a cluster: a sample that aborts
+    its process costs the child, the driver goes on and flags only that sample."""
+    monkeypatch.delenv("DASK_SCHEDULER_ADDRESS", raising=False)
+    n, rows = 256, [100, 170, 250]  # beyond the 64 samples of the probe
+    culprits = _workflow(_abort_on, culprits=[]).sample_inputs(0, n, n, 0)["x"][rows]
+    store = tmp_path / "run.zarr"
+    with caplog.at_level("INFO", logger="uqms"):
+        _workflow(_abort_on, culprits=culprits).run(n=n, scheduler="local", batch_size=8, store=store)
+    assert any("run in a child of this process" in r.getMessage() for r in caplog.records)
+    _flagged_run_equals_the_clean_run(open_run(store), _abort_on, rows, n)
+
+
+def test_a_probe_that_aborts_is_one_clear_error_without_a_cluster(monkeypatch):
+    monkeypatch.delenv("DASK_SCHEDULER_ADDRESS", raising=False)
+    culprits = _workflow(_abort_on, culprits=[]).sample_inputs(0, 256, 256, 0)["x"][[3]]
+    with pytest.raises(UqmsError, match="the timed probe of the first samples crashed its process"):
+        _workflow(_abort_on, culprits=culprits).run(n=256, scheduler="local")
+
+
+def test_a_small_run_in_a_child_flags_a_sample_that_hangs(monkeypatch):
+    from uqms.execution import runner
+
+    monkeypatch.delenv("DASK_SCHEDULER_ADDRESS", raising=False)
+    monkeypatch.setattr(runner, "MIN_TASK_TIMEOUT", 1.0)
+    n = 128
+    culprit = _workflow(_sleep_forever_on, culprit=0.0).sample_inputs(0, n, n, 0)["x"][90]
+    run = _workflow(_sleep_forever_on, culprit=culprit).run(n=n, scheduler="local", batch_size=16)
+    assert np.flatnonzero(run["status"].values).tolist() == [90]
+    assert status_messages(run)[int(run["status"][90])] == TIMED_OUT_MESSAGE
 
 
 def test_samples_over_the_worker_memory_limit_are_the_only_ones_flagged():

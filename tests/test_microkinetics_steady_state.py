@@ -193,7 +193,7 @@ def test_warm_start_converges_in_a_few_newton_steps():
     m = load_mechanism(AMMONIA)
     e_n = np.linspace(-2.0, 1.0, 200)
     batch = {"E_N": e_n, "n2_ts_intercept": np.full(200, 1.56)}
-    cold = solve_steady_state(m, rate_constants_at(m, np.full(200, 673.0), batch))
+    cold = solve_steady_state(m, rate_constants_at(m, np.full(200, 673.0), batch), along_batch=False)
     warm = solve_steady_state(m, rate_constants_at(m, np.full(200, 675.0), batch), guess=cold)
     assert (warm.status == OK).all() and not warm.transient.any()
     assert warm.iterations.max() <= 6 < cold.iterations.mean()

@@ -76,3 +76,43 @@ def test_a_tls_scheduler_without_tls_settings_is_refused_clearly(monkeypatch):
     with pytest.raises(UqmsError, match="execution.tls.key_file: missing"):
         security_for("tls://127.0.0.1:8786", {"ca_file": "ca.pem", "cert_file": "c.pem"})
     assert security_for("tcp://127.0.0.1:8786") is None
+
+
+class ClusterStarted(Exception):
+    """Raised by the stand-in for LocalCluster: a run tried to start a local cluster."""
+
+
+def _no_cluster(*args, **kwargs):
+    raise ClusterStarted
+
+
+def test_a_small_run_stays_in_this_process_and_says_so(ishigami, monkeypatch, caplog):
+    """A run the probe predicts under a few seconds starts no local cluster; a longer one does."""
+    import distributed
+
+    from uqms.execution import runner
+
+    monkeypatch.delenv("DASK_SCHEDULER_ADDRESS", raising=False)
+    monkeypatch.setattr(distributed, "LocalCluster", _no_cluster)
+    with caplog.at_level("INFO", logger="uqms"):
+        run = ishigami.run(n=500, scheduler=None)
+    assert run.identical(ishigami.run(n=500, scheduler="synchronous"))
+    assert any("run in a child of this process (no local cluster started)" in r.getMessage() for r in caplog.records)
+    monkeypatch.setattr(runner, "IN_PROCESS_SECONDS", 0.0)  # every run predicted long
+    with pytest.raises(ClusterStarted):
+        ishigami.run(n=500, scheduler="local")
+
+
+def test_resuming_a_complete_store_starts_no_scheduler(ishigami, monkeypatch, tmp_path):
+    """Nothing left to compute: no cluster, no probe, the stored run returned as it is."""
+    import distributed
+
+    from uqms.execution import runner
+
+    store = tmp_path / "run.zarr"
+    first = ishigami.run(n=300, batch_size=100, scheduler="synchronous", store=store).load()
+    monkeypatch.delenv("DASK_SCHEDULER_ADDRESS", raising=False)
+    monkeypatch.setattr(distributed, "LocalCluster", _no_cluster)
+    monkeypatch.setattr(runner, "IN_PROCESS_SECONDS", 0.0)
+    monkeypatch.setattr(runner, "probe_batch", _no_cluster)
+    assert ishigami.run(n=300, store=store, scheduler=None).load().identical(first)

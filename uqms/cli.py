@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import typer
@@ -113,11 +114,12 @@ def run(
         given = {"ca_file": tls_ca_file, "cert_file": tls_cert, "key_file": tls_key}
         if any(given.values()):
             options["tls"] = {key: str(value) if value else "" for key, value in given.items()}
-        if is_netcdf(target):
-            result = flow.run(**options)
-            save_run(result, target)
-        else:
-            result = flow.run(store=target, **options)
+        with _uqms_info_shown():
+            if is_netcdf(target):
+                result = flow.run(**options)
+                save_run(result, target)
+            else:
+                result = flow.run(store=target, **options)
     except UqmsError as error:
         _fail(error)
     except KeyboardInterrupt:
@@ -195,6 +197,31 @@ def report(
     except (UqmsError, ValueError, FileNotFoundError, OSError) as error:
         _fail(error)
     console.print(f"report -> {path}")
+
+
+@contextlib.contextmanager
+def _uqms_info_shown():
+    """Show uqms's INFO log lines (where a run ran, a store extended) on the console while
+    running; its warnings still go to stderr as without a handler."""
+    import logging
+    import sys
+
+    class Handler(logging.Handler):
+        def emit(self, record):
+            if record.levelno >= logging.WARNING:
+                print(record.getMessage(), file=sys.stderr)
+            else:
+                console.print(record.getMessage(), highlight=False, markup=False)
+
+    logger, handler = logging.getLogger("uqms"), Handler(logging.INFO)
+    level = logger.level
+    logger.setLevel(logging.INFO)
+    logger.addHandler(handler)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
 
 
 def _quiet_dask() -> None:

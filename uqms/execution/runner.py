@@ -5,7 +5,9 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import queue
 import shutil
+import threading
 import time
 from collections import deque
 from concurrent.futures import CancelledError
@@ -19,12 +21,20 @@ import numpy as np
 import xarray as xr
 
 from uqms.errors import UqmsError
+from uqms.execution import forked
 from uqms.execution.dataset import BATCH_FAILED, TIMED_OUT, build_dataset
+from uqms.execution.forked import ChildLost, ForkedProcess
 from uqms.execution.lock import store_lock
 from uqms.execution.progress import sample_progress
 from uqms.execution.protocol import Runnable
 from uqms.execution.run_store import RunStore, fingerprint, is_half_made
-from uqms.execution.scheduler import LostWorkerReplacer, connect, scheduler_address
+from uqms.execution.scheduler import (
+    LOCAL,
+    SYNCHRONOUS,
+    LostWorkerReplacer,
+    connect,
+    scheduler_address,
+)
 from uqms.execution.store import open_run
 from uqms.execution.time_limit import TaskTimeout, time_limit
 
@@ -36,11 +46,13 @@ PROBE_SECONDS = 0.05
 RETRIES = 2  # Dask retries of a task that raised
 SPLIT = 8  # parts a failed task is split into: each level of the search may cost a worker
 WINDOW_BYTES = 256 * 2**20  # results that may wait in this process for their turn to be written, B
+WRITES_WAITING = 4  # finished batches that may wait for the store writer beyond the one being written
 POLL_SECONDS = 0.005  # wait between looks for finished tasks
 WATCH_SECONDS = 1.0  # between checks of the scheduler and its workers
 NO_WORKER_SECONDS = 60.0  # without any worker before a run gives up
 MIN_TASK_TIMEOUT = 60.0  # s; the default task timeout is the larger of this and
 TIMEOUT_FACTOR = 100  # times the probed time of a batch
+IN_PROCESS_SECONDS = 3.0  # a run predicted shorter runs in this process: a local cluster takes 5-10 s to start
 log = logging.getLogger("uqms")
 
 if TYPE_CHECKING:
@@ -126,26 +138,48 @@ def _execute(workflow: Runnable, n: int, seed: int, batch_size: int | None, sche
              store: str | Path | None, quiet: bool, task_timeout: float | None,
              tls: Security | dict[str, str] | None = None, cost: float | None = None,
              resources: dict[str, float] | None = None) -> xr.Dataset:
-    """The body of :func:`execute`, holding the store's lock."""
+    """The body of :func:`execute`, holding the store's lock.
+
+    No local cluster is started for a resumed store with nothing left to compute, nor
+    for a run predicted (by the probe, in this process, or the given cost) to take under
+    ``IN_PROCESS_SECONDS``.
+    """
     address = scheduler_address(scheduler)
     if store is not None and Path(store).exists() and is_half_made(store):
         log.warning("%s: a store whose creation was interrupted, made again", store)
         shutil.rmtree(store)
-    probe = {}
+    sink = _StoreSink.resume(workflow, n, seed, store) if store is not None and Path(store).exists() else None
+    if sink is not None and sink.done.all():
+        log.info("%s: every batch is computed already; no scheduler started", store)
+        return sink.result()
+    probe, probed = {}, None
+    timed, size = batch_size is None and cost is None, PROBE_SAMPLES
+    child = None  # a forked child of this process that computes a small run's batches
+    if sink is None and address in (None, LOCAL) and cost is None and forked.available():
+        child = ForkedProcess(workflow)  # is a local cluster worth starting? the probe says
+        probed = _probe_apart(child, n, seed, timed, size, max(task_timeout or 0.0, MIN_TASK_TIMEOUT))
+        if n * probed[1] < IN_PROCESS_SECONDS:
+            log.info("%d samples predicted to take %.2g s: run in a child of this process (no local cluster started)",
+                     n, n * probed[1])
+            address = SYNCHRONOUS
+        else:
+            child.close()
+            child = None
     annotated = dask.annotate(resources=dict(resources)) if resources else contextlib.nullcontext()
-    with connect(address, tls, resources) as client, _scheduler_watched(client), annotated:
-        if store is not None and Path(store).exists():
-            sink = _StoreSink.resume(workflow, n, seed, store)
+    with child or contextlib.nullcontext(), connect(address, tls, resources) as client, \
+            _scheduler_watched(client), annotated:
+        if sink is not None:
             batch_size, seconds_per_sample = sink.store.batch_size, sink.store.seconds_per_sample
         else:
             if client is not None and resources:
                 _check_resources_offered(client, resources)
-            timed, size = batch_size is None and cost is None, PROBE_SAMPLES
             if cost is not None:  # no timing: the first batch is the probe
                 log.info("batches sized from the given cost, %g s per sample", cost)
                 workers = 1 if client is None else max(1, sum(client.nthreads().values()))
                 batch_size = size = batch_size or auto_batch_size(cost, n, workers)
-            if client is None:
+            if probed is not None:
+                probe, seconds_per_sample = probed
+            elif client is None:
                 probe, seconds_per_sample = _probe_in_process(workflow, n, seed, timed, task_timeout, size, cost is None)
             else:  # on a worker, so a model that crashes its process never takes this driver down
                 limit = task_timeout or (cost and max(MIN_TASK_TIMEOUT, TIMEOUT_FACTOR * cost * size))
@@ -167,17 +201,55 @@ def _execute(workflow: Runnable, n: int, seed: int, batch_size: int | None, sche
                 sink.write(index, arrays)
                 progress.advance(task, bounds[index][1] - bounds[index][0])
 
-            for i in todo:
-                if bounds[i][1] <= covered:
-                    finished(i, {name: value[bounds[i][0]:bounds[i][1]] for name, value in probe.items()})
-            todo = [i for i in todo if bounds[i][1] > covered]
             timeout = task_timeout or max(MIN_TASK_TIMEOUT, TIMEOUT_FACTOR * seconds_per_sample * batch_size)
-            if client is None:
+            writer = _Writer(finished)
+            try:
                 for i in todo:
-                    finished(i, _evaluate_in_time(workflow, *bounds[i], n, seed, sink.template, timeout))
-            else:
-                _run_on_dask(client, workflow, bounds, todo, n, seed, finished, sink, timeout)
+                    if bounds[i][1] <= covered:
+                        writer(i, {name: value[bounds[i][0]:bounds[i][1]] for name, value in probe.items()})
+                todo = [i for i in todo if bounds[i][1] > covered]
+                if client is None:
+                    for i in todo:
+                        writer(i, _evaluate_apart(child, workflow, *bounds[i], n, seed, sink.template, timeout) if child
+                           else _evaluate_in_time(workflow, *bounds[i], n, seed, sink.template, timeout))
+                else:
+                    _run_on_dask(client, workflow, bounds, todo, n, seed, writer, sink, timeout)
+            finally:
+                writer.close()
     return sink.result()
+
+
+class _Writer:
+    """Hands each finished batch to ``write`` on a thread of its own, in order of arrival,
+    so the loop collecting results and submitting tasks never waits for the store (a
+    batch's writes into Zarr took longer than its task on 2 workers: they idled). At most
+    ``WRITES_WAITING`` batches wait; an error of a write is raised again in the caller at
+    its next batch or at :meth:`close`, which writes what is waiting first."""
+
+    def __init__(self, write):
+        self.write, self.error = write, None
+        self.waiting: queue.Queue = queue.Queue(maxsize=WRITES_WAITING)
+        self.thread = threading.Thread(target=self._run, name="uqms-store-writer", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        while (item := self.waiting.get()) is not None:
+            if self.error is None:
+                try:
+                    self.write(*item)
+                except BaseException as error:  # noqa: BLE001 - raised again in the caller
+                    self.error = error
+
+    def __call__(self, index: int, arrays: dict[str, np.ndarray]) -> None:
+        if self.error is not None:
+            raise self.error
+        self.waiting.put((index, arrays))
+
+    def close(self) -> None:
+        self.waiting.put(None)
+        self.thread.join()
+        if self.error is not None:
+            raise self.error
 
 
 def _check_resources_offered(client, resources: dict[str, float]) -> None:
@@ -236,6 +308,39 @@ def _probe_on_worker(client: Client, workflow: Runnable, n: int, seed: int, time
                         f"{error}): a stage crashes its process on one of them") from None
 
 
+def _probe_apart(child: ForkedProcess, n: int, seed: int, timed: bool, size: int,
+                 limit: float) -> tuple[dict[str, np.ndarray], float]:
+    """:func:`probe_batch` in a forked ``child``, so that a stage crashing its process on one
+    of the first samples never takes this driver down.
+
+    Raises:
+        UqmsError: the child died or took longer than ``limit`` s (a stage crashing or hanging
+            on one of the first samples), or every probed sample failed.
+    """
+    try:
+        return child.call(probe_batch, n, seed, timed, size, limit=limit)
+    except ChildLost as error:
+        if error.timed_out:
+            raise _probe_out_of_time(limit) from None
+        raise UqmsError(f"the timed probe of the first samples crashed its process ({error}): a stage crashes on "
+                        "one of them") from None
+
+
+def _evaluate_apart(child: ForkedProcess, workflow: Runnable, start: int, stop: int, n: int, seed: int,
+                    template: xr.Dataset, task_timeout: float) -> dict[str, np.ndarray]:
+    """:func:`evaluate_batch` in a forked ``child``; a batch whose child died or ran out of
+    time is split in ``SPLIT`` parts, each in a new child, down to the samples that crash
+    (status ``BATCH_FAILED``) or hang (``TIMED_OUT``), as on Dask."""
+    try:
+        return child.call(evaluate_batch, start, stop, n, seed, limit=task_timeout)
+    except ChildLost as error:
+        if stop - start == 1:
+            return _failed_batch(workflow, start, stop, n, seed, template, TIMED_OUT if error.timed_out else BATCH_FAILED,
+                                 error)
+        return _joined([_evaluate_apart(child, workflow, a, b, n, seed, template, task_timeout)
+                        for a, b in _split(start, stop)])
+
+
 def _probe_in_process(workflow: Runnable, n: int, seed: int, timed: bool, task_timeout: float | None,
                       size: int = PROBE_SAMPLES, require_ok: bool = True) -> tuple[dict[str, np.ndarray], float]:
     """:func:`probe_batch` here, within ``task_timeout`` s (at least ``MIN_TASK_TIMEOUT``).
@@ -283,12 +388,15 @@ def _joined(parts: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
 def probe_batch(workflow: Runnable, n: int, seed: int, timed: bool, size: int = PROBE_SAMPLES,
                 require_ok: bool = True) -> tuple[dict[str, np.ndarray], float]:
     """Evaluate the leading ``size`` samples: their arrays (for shapes and dtypes) and the time
-    per sample, s. When ``timed``, the batch grows until it takes ``PROBE_SECONDS``.
+    per sample, s. When ``timed``, the batch grows until it takes ``PROBE_SECONDS``, after
+    one sample evaluated untimed.
 
     Raises:
         UqmsError: every probed sample failed (the chain is broken, not a sample), when ``require_ok``.
     """
     size = min(n, size)
+    if timed:  # one sample first pays the one-time costs (imports, loading compiled code) outside the timing
+        evaluate_batch(workflow, 0, 1, n, seed)
     while True:
         clock = time.perf_counter()
         arrays = evaluate_batch(workflow, 0, size, n, seed)

@@ -13,6 +13,11 @@ with a growing time step, handed back to Newton once close. A sample that still 
 gets a status code and NaN values, never a silent wrong answer; the residual and the
 site balances are checked on every returned sample.
 
+With numba installed, the same iteration runs compiled sample by sample
+(:mod:`uqms.models.microkinetics.kernels`; this module's numpy path is the reference and
+the fallback), and samples solved without a guess start from solved neighbours in the
+batch (``along_batch``).
+
 Guarantees, with or without coverage-dependent rate constants (lateral interactions,
 Cantera's coverage dependencies, whose coverage derivatives the Jacobian includes) and
 for any number of site types: every sample returned with status 0 has coverages in
@@ -55,6 +60,7 @@ HANDOVER = 1e-6  # scaled residual below which continuation hands over to Newton
 TRANSIENT_START = 1e-2  # first time step, as a fraction of the fastest time scale theta / gross flux
 TRANSIENT_GROWTH = 5.0  # factor the time step grows by after an accepted implicit Euler step
 TRANSIENT_FLOOR = 1e-3  # smallest factor a coverage may shrink by in one implicit Euler step
+HALVINGS = 30  # step lengths the line search tries, from the full step down by halves
 
 
 @dataclass(frozen=True)
@@ -151,6 +157,7 @@ def solve_steady_state(
     tolerance: float = 1e-12,
     max_newton: int = 60,
     max_transient: int = 300,
+    along_batch: bool = True,
 ) -> SteadyState:
     """Steady-state coverages and rates of all samples at once.
 
@@ -164,6 +171,11 @@ def solve_steady_state(
             continuation starts from :func:`uniform_guess`.
         tolerance: largest accepted |net / gross| production of any adsorbate.
         max_newton, max_transient: iteration limits of Newton (after continuation) and of continuation.
+        along_batch: without a guess, start each sample's Newton from a solved neighbour
+            in rate-constant space (continuation along the batch, compiled path only;
+            :func:`~uqms.models.microkinetics.kernels.batch_order`), pseudo-transient
+            continuation from the uniform guess where that fails. Where a mechanism has
+            several stable steady states a sample may then land on its neighbour's branch.
 
     Returns:
         A :class:`SteadyState`; samples that failed carry a non-zero ``status`` and NaNs.
@@ -184,6 +196,28 @@ def solve_steady_state(
     if coverage is not None:
         valid &= np.isfinite(coverage.linear).all(axis=(1, 2))
     equations = RateEquations(mechanism)
+    from uqms.models.microkinetics import kernels  # imports this module's constants
+
+    if kernels.enabled():
+        order = None
+        if along_batch and not newton_first:
+            order = kernels.batch_order(kernels.descriptors(forward_k, reverse_k, coverage))
+        x, converged, iterations, transient = kernels.solve_rows(
+            equations, forward_k, reverse_k, coverage, start, valid, newton_first, tolerance, max_newton,
+            max_transient, order)
+    else:
+        x, converged, iterations, transient = _solve_batch(equations, forward_k, reverse_k, coverage, start, valid,
+                                                           newton_first, tolerance, max_newton, max_transient)
+    return _checked(mechanism, equations, forward_k, reverse_k, coverage, x, valid, converged, 100 * tolerance,
+                    iterations, transient)
+
+
+def _solve_batch(equations, forward_k, reverse_k, coverage, start, valid, newton_first, tolerance, max_newton,
+                 max_transient):
+    """The numpy path, all samples at once: Newton from ``start`` if ``newton_first``, then
+    continuation from ``start`` and Newton for the rest. Returns log-coverages, the
+    converged mask, iterations per sample and whether continuation ran."""
+    n = len(start)
     x = start.copy()
     iterations = np.zeros(n, dtype=np.int64)
     rows = np.flatnonzero(valid)
@@ -198,8 +232,7 @@ def solve_steady_state(
                          iterations)
     transient = np.zeros(n, dtype=bool)
     transient[retry] = True
-    return _checked(mechanism, equations, forward_k, reverse_k, coverage, x, valid, converged, 100 * tolerance,
-                    iterations, transient)
+    return x, converged, iterations, transient
 
 
 def _newton(equations, forward_k, reverse_k, coverage, x, rows, tolerance, max_iterations, iterations) -> np.ndarray:
@@ -243,7 +276,7 @@ def _advance(xa: np.ndarray, step: np.ndarray) -> np.ndarray:
     return np.clip(xa + np.log(np.maximum(1.0 + step, STEP_FLOOR)), LOG_FLOOR, 0.0)
 
 
-def _line_search(equations, kf, kr, ca, xa, step, scale, merit, forward, reverse, halvings: int = 30):
+def _line_search(equations, kf, kr, ca, xa, step, scale, merit, forward, reverse, halvings: int = HALVINGS):
     """Backtrack along ``step`` until the squared scaled residual ``merit`` decreases.
 
     Returns the new log-coverages and rates (unchanged where no step length helped) and

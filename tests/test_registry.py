@@ -3,11 +3,13 @@
 import os
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from tests.conftest import REPO
 from uqms.execution import status_messages
 from uqms.models import registered_stages, resolve_stage
 from uqms.test_functions.ishigami import Sines
@@ -32,7 +34,8 @@ def test_every_bundled_stage_is_registered_without_importing_it():
     code = ("import sys\nfrom uqms.models import registered_stages\nnames = registered_stages()\n"
             "print(len(names), [m for m in sys.modules if m.startswith(('uqms.models.reactor', 'uqms.models.micro', 'uqms.models.external'))])")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split(maxsplit=1)
-    assert out == ["11", "[]\n"]
+    declared = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["entry-points"]["uqms.stages"]
+    assert out == [str(len(declared)), "[]\n"]
 
 
 def test_a_stage_of_another_installed_package_is_named_from_a_workflow_file_and_runs(plugin_site, tmp_path, monkeypatch):

@@ -1,6 +1,7 @@
 """Runs on Dask: same results as in-process for any batch size and worker count, resumable
 after a kill, tolerant of lost workers, refusing a store made by another run."""
 
+import contextlib
 import os
 import signal
 import socket
@@ -82,6 +83,16 @@ def _free_port() -> int:
 
 
 def test_scheduler_and_worker_started_with_the_dask_command(ishigami, reference):
+    with _dask_command_cluster() as address:
+        with Client(address, timeout=30) as client:
+            client.wait_for_workers(1, timeout=60)
+        assert ishigami.run(n=3000, scheduler=address, batch_size=500).identical(reference)
+
+
+
+@contextlib.contextmanager
+def _dask_command_cluster():
+    """A scheduler and one worker started with the ``dask`` command, as a user would: their address."""
     port = _free_port()
     address = f"tcp://127.0.0.1:{port}"
     scheduler = subprocess.Popen(
@@ -93,9 +104,7 @@ def test_scheduler_and_worker_started_with_the_dask_command(ishigami, reference)
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     try:
-        with Client(address, timeout=30) as client:
-            client.wait_for_workers(1, timeout=60)
-        assert ishigami.run(n=3000, scheduler=address, batch_size=500).identical(reference)
+        yield address
     finally:
         for process in (worker, scheduler):
             process.terminate()
@@ -437,20 +446,6 @@ def test_a_scheduler_whose_workers_lack_the_stage_module_is_one_clear_error(tmp_
     (tmp_path / "slow_stages.py").write_text(SLOW_STAGES)
     (tmp_path / "slow.toml").write_text(SLOW_WORKFLOW)
     monkeypatch.syspath_prepend(str(tmp_path))  # here only: not on the scheduler's and worker's path
-    port = _free_port()
-    address = f"tcp://127.0.0.1:{port}"
-    scheduler = subprocess.Popen(
-        [sys.executable, "-m", "dask", "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    worker = subprocess.Popen(
-        [sys.executable, "-m", "dask", "worker", address, "--nworkers", "1", "--nthreads", "1", "--no-dashboard"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    try:
-        with pytest.raises(UqmsError, match=r"cannot load the workflow's stages \(No module named 'slow_stages'\)"):
-            Workflow.from_file(tmp_path / "slow.toml").run(n=200, scheduler=address)
-    finally:
-        for process in (worker, scheduler):
-            process.terminate()
-            process.wait(timeout=30)
+    stages_missing = r"cannot load the workflow's stages \(No module named 'slow_stages'\)"
+    with _dask_command_cluster() as address, pytest.raises(UqmsError, match=stages_missing):
+        Workflow.from_file(tmp_path / "slow.toml").run(n=200, scheduler=address)

@@ -1,9 +1,16 @@
 """Steady-state solves per CPU second: uqms against Cantera and a per-sample scipy loop.
 
-Same mechanism (ammonia on step sites, workflows/ammonia_mechanism.toml), same samples
-(E_N uniform over -2..1 eV, N2 transition-state intercept normal(1.56, 0.1) eV, 673 K,
-25 bar N2, 75 bar H2), in one process, CPU time per solve (``time.process_time``), best
-and median of several repeats of each side:
+Three mechanisms, each with the same samples for every solver (E_N uniform over -2..1 eV,
+N2 transition-state intercept normal(1.56, 0.1) eV, 673 K, 25 bar N2, 75 bar H2):
+
+- ammonia on step sites (workflows/ammonia_mechanism.toml), against Cantera and scipy;
+- the same with lateral interactions (N-N 0.3, N-H 0.1, H-H 0.05 eV per unit coverage,
+  the linear model), against scipy;
+- ammonia on step + terrace sites with H spill-over (workflows/ammonia_two_sites_mechanism.toml
+  without its interaction, steps 5 % of all sites), against scipy.
+
+In one process, CPU time per solve (``time.process_time``), best and median of several
+repeats of each side:
 
 - uqms cold: no guess; continuation along the batch (each sample's Newton from a solved
   neighbour), and each sample on its own by pseudo-transient continuation from the
@@ -16,7 +23,8 @@ and median of several repeats of each side:
 - scipy: ``scipy.optimize.root`` (hybr) per sample on a plain per-sample residual and
   analytic Jacobian in log-coverages (numpy on 1-D vectors), cold and warm.
 
-Every solution is checked against uqms's (largest coverage difference printed).
+Every peer's solution is held to uqms's acceptance check (share printed) and compared
+with uqms's (largest and median coverage difference printed).
 
     python benchmarks/steady_state.py [n_samples] [repeats]
 """
@@ -37,14 +45,20 @@ import cantera as ct
 import numpy as np
 from scipy.optimize import root
 
-from uqms.chemistry.mechanism import load_mechanism
+from uqms.chemistry.mechanism import Mechanism
+from uqms.config import read_toml
 from uqms.models.microkinetics import kernels
 from uqms.models.microkinetics.from_energies import rate_constants_at
-from uqms.models.microkinetics.kinetics import pressure_array, pressure_weighted
-from uqms.models.microkinetics.rate_constants import RateConstants
+from uqms.models.microkinetics.kinetics import (
+    RateEquations,
+    pressure_array,
+    pressure_weighted,
+)
 from uqms.models.microkinetics.steady_state import solve_steady_state, uniform_guess
 
-MECHANISM = Path(__file__).resolve().parents[1] / "workflows" / "ammonia_mechanism.toml"
+WORKFLOWS = Path(__file__).resolve().parents[1] / "workflows"
+MECHANISM = WORKFLOWS / "ammonia_mechanism.toml"
+TWO_SITES = WORKFLOWS / "ammonia_two_sites_mechanism.toml"
 T = 673.0
 PRESSURES = {"N2": 25.0, "H2": 75.0, "NH3": 0.0}
 PEER_SAMPLES = 400  # samples the per-sample peers solve per repeat (they take 100s of us each)
@@ -96,6 +110,7 @@ reactions:
     surf = ct.Interface(yaml=text, name="surf")
     p = pressure_array(mechanism, PRESSURES, 1)[0]
     surf.adjacent["gas"].TPX = T, p.sum() * 1e5, p / p.sum()
+    surf.TP = T, p.sum() * 1e5  # the steady-state solver sets every adjacent phase to the surface's T and P
     return surf
 
 
@@ -131,95 +146,140 @@ def cantera_loop(surf, multipliers, guesses):
 
 # --- scipy -----------------------------------------------------------------------------
 
-def scipy_loop(mechanism, forward_k, reverse_k, guesses):
+def scipy_loop(mechanism, forward_k, reverse_k, coverage, guesses):
     """Coverages from one ``scipy.optimize.root`` (hybr) call per sample on a plain
-    residual and Jacobian in log-coverages (NaN where it reports failure)."""
+    residual and analytic Jacobian in log-coverages x, as a user would write them:
+    r+ = k+ exp(F x + L+ theta), r- likewise (L: the linear coverage terms, if any);
+    adsorbate balances over their gross flux, one balance per site type (NaN where it fails)."""
     reactant, product = mechanism.reactant_surface.astype(float), mechanism.product_surface.astype(float)
-    adsorbates = len(mechanism.adsorbates)
-    net = (product - reactant).T[:adsorbates]
+    net = (product - reactant).T[: len(mechanism.adsorbates)]
     gross, sites = np.abs(net), mechanism.site_membership.astype(float)
+    none = [None] * len(guesses)
+    lf, lr = (none, none) if coverage is None else (coverage.forward_linear, coverage.reverse_linear)
 
-    def residual(x, kf, kr):
-        forward, reverse = kf * np.exp(reactant @ x), kr * np.exp(product @ x)
-        return np.concatenate([net @ (forward - reverse) / (gross @ (forward + reverse) + 1e-300),
-                               sites @ np.exp(x) - 1.0])
+    def rates(x, kf, kr, linear_f, linear_r):
+        theta, forward, reverse = np.exp(x), reactant @ x, product @ x
+        if linear_f is not None:
+            forward, reverse = forward + linear_f @ theta, reverse + linear_r @ theta
+        return theta, kf * np.exp(forward), kr * np.exp(reverse)
 
-    def jacobian(x, kf, kr):
-        forward, reverse = kf * np.exp(reactant @ x), kr * np.exp(product @ x)
+    def residual(x, *args):
+        theta, forward, reverse = rates(x, *args)
+        return np.concatenate([net @ (forward - reverse) / (gross @ (forward + reverse) + 1e-300), sites @ theta - 1])
+
+    def jacobian(x, *args):
+        theta, forward, reverse = rates(x, *args)
         scale = gross @ (forward + reverse) + 1e-300
-        balance = (net * forward) @ reactant - (net * reverse) @ product  # d(net @ (r+ - r-))/dx
-        return np.vstack([balance / scale[:, None], sites * np.exp(x)[None]])
+        d_forward, d_reverse = reactant, product  # d ln r / dx
+        if args[2] is not None:
+            d_forward, d_reverse = reactant + args[2] * theta, product + args[3] * theta
+        balance = (net * forward) @ d_forward - (net * reverse) @ d_reverse  # d(net @ (r+ - r-))/dx
+        return np.vstack([balance / scale[:, None], sites * theta[None]])
 
     theta = np.full_like(guesses, np.nan)
     for i in range(len(guesses)):  # the per-sample loop being compared against
-        solution = root(residual, np.log(guesses[i]), args=(forward_k[i], reverse_k[i]), jac=jacobian,
+        solution = root(residual, np.log(guesses[i]), args=(forward_k[i], reverse_k[i], lf[i], lr[i]), jac=jacobian,
                         method="hybr", options={"xtol": 1e-13})
         if solution.success:
             theta[i] = np.exp(solution.x)
     return theta
 
 
+def accepted(mechanism, forward_k, reverse_k, coverage, theta):
+    """Whether each sample's coverages pass uqms's own acceptance check: |net / gross| of every
+    adsorbate <= 1e-10 (100 x the solver's tolerance), |site sum - 1| <= 1e-10, coverages in (0, 1]."""
+    equations = RateEquations(mechanism)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        x = np.log(theta)
+        residual, _ = equations.residual(*equations.rates(forward_k, reverse_k, x, coverage), x)
+    return (np.abs(residual) <= 1e-10).all(axis=1) & (theta > 0).all(axis=1) & (theta <= 1).all(axis=1)
+
+
 # --- the comparison --------------------------------------------------------------------
 
-def main(n: int = 20_000, repeats: int = 5) -> None:
-    mechanism = load_mechanism(MECHANISM)
-    rng = np.random.default_rng(2014)
-    values = {"E_N": rng.uniform(-2.0, 1.0, n), "n2_ts_intercept": rng.normal(1.56, 0.1, n)}
+def compare(label, mechanism, values, n, repeats, cantera=False):
+    """Time uqms (compiled and numpy path) and the per-sample peers on ``mechanism`` at
+    ``values`` (named inputs, arrays of n samples), cold and warm; print the table and ratios.
+    Returns the rows {label: (best s, median s, share accepted)} per solve."""
     k = rate_constants_at(mechanism, np.full(n, T), values)
     near = rate_constants_at(mechanism, np.full(n, T), values | {"E_N": values["E_N"] + 0.02})
     forward_k, reverse_k = pressure_weighted(mechanism, k, pressure_array(mechanism, PRESSURES, n))
-    print(f"ammonia mechanism ({len(mechanism.adsorbates)} adsorbates, {len(mechanism.step_names)} steps), {n} samples, "
-          f"{T:g} K; CPU time per solve, best / median of {repeats} repeats; load average {os.getloadavg()[0]:.1f}")
-
+    print(f"\n{label} ({len(mechanism.adsorbates)} adsorbates, {len(mechanism.sites)} site types, "
+          f"{len(mechanism.step_names)} steps), {n} samples, {T:g} K; CPU time per solve, best / median of "
+          f"{repeats} repeats; load average {os.getloadavg()[0]:.1f}")
     clock = time.perf_counter()
-    solve_steady_state(mechanism, RateConstants(k.forward[:4], k.reverse[:4]), PRESSURES)
+    solve_steady_state(mechanism, k[:4], PRESSURES)
     print(f"first call (compiled kernel loaded from numba's cache, or compiled): {time.perf_counter() - clock:.2f} s")
     reference = solve_steady_state(mechanism, near, PRESSURES)
-    warm_guess = np.where(np.isfinite(reference.theta), reference.theta, uniform_guess(mechanism, n))
+    cold_guess = uniform_guess(mechanism, n)
+    warm_guess = np.where(np.isfinite(reference.theta), reference.theta, cold_guess)
 
     rows = {}
 
-    def uqms(label, **options):
+    def uqms(side, **options):
         best, median, state = timed(lambda: solve_steady_state(mechanism, k, PRESSURES, **options), repeats)
-        rows[label] = (best / n, median / n, (state.status == 0).mean())
+        rows[f"uqms {side}"] = (best / n, median / n, (state.status == 0).mean())
         return state
 
-    along = uqms("uqms cold, along the batch")
-    uqms("uqms cold, each sample alone", along_batch=False)
-    uqms("uqms warm", guess=warm_guess)
+    along = uqms("cold, along the batch")
+    uqms("cold, each sample alone", along_batch=False)
+    uqms("warm", guess=warm_guess)
     os.environ["UQMS_NO_NUMBA"] = "1"
-    uqms("uqms cold, numpy path (each alone)")
-    uqms("uqms warm, numpy path", guess=warm_guess)
+    uqms("cold, numpy path (each alone)")
+    uqms("warm, numpy path", guess=warm_guess)
     del os.environ["UQMS_NO_NUMBA"]
     assert kernels.enabled()
 
     few = slice(0, PEER_SAMPLES)
-    surf = cantera_interface(mechanism)
-    multipliers = cantera_multipliers(mechanism, surf, k)
-    cold_guess = uniform_guess(mechanism, n)
+    coverage = None if k.coverage is None else k.coverage[few]
+    peers = {"scipy root": lambda g: scipy_loop(mechanism, forward_k[few], reverse_k[few], coverage, g[few])}
+    if cantera:
+        surf = cantera_interface(mechanism)
+        multipliers = cantera_multipliers(mechanism, surf, k)
+        peers["Cantera"] = lambda g: cantera_loop(surf, multipliers[few], g[few])
     deviations = {}
-    for label, guess in (("cold", cold_guess), ("warm", warm_guess)):
-        best, median, theta = timed(lambda g=guess: cantera_loop(surf, multipliers[few], g[few]), repeats)
-        rows[f"Cantera {label}"] = (best / PEER_SAMPLES, median / PEER_SAMPLES, np.isfinite(theta).all(1).mean())
-        deviations[f"Cantera {label}"] = np.nanmax(np.abs(theta - along.theta[few]))
-        best, median, theta = timed(lambda g=guess: scipy_loop(mechanism, forward_k[few], reverse_k[few], g[few]),
-                                    max(1, repeats // 2))
-        rows[f"scipy root {label}"] = (best / PEER_SAMPLES, median / PEER_SAMPLES, np.isfinite(theta).all(1).mean())
-        deviations[f"scipy root {label}"] = np.nanmax(np.abs(theta - along.theta[few]))
+    for peer, loop in peers.items():
+        for side, guess in (("cold", cold_guess), ("warm", warm_guess)):
+            best, median, theta = timed(lambda loop=loop, g=guess: loop(g), repeats)
+            ok = accepted(mechanism, forward_k[few], reverse_k[few], coverage, theta)
+            rows[f"{peer} {side}"] = (best / PEER_SAMPLES, median / PEER_SAMPLES, ok.mean())
+            difference = np.abs(theta - along.theta[few]).max(axis=1)
+            deviations[f"{peer} {side}"] = np.nanmax(difference), np.nanmedian(difference)
 
-    print("per attempted solve (failed ones included); converged: share of samples solved")
-    print(f"{'':34s} {'best us':>9s} {'median us':>9s} {'solves/s':>10s} {'converged':>9s}")
-    for label, (best, median, converged) in rows.items():
-        print(f"{label:34s} {best * 1e6:9.2f} {median * 1e6:9.2f} {1 / best:10.0f} {converged:9.3f}")
-    print("largest |coverage difference| from uqms on the peers' samples: "
-          + ", ".join(f"{label} {value:.1e}" for label, value in deviations.items()))
+    print("per attempted solve (failed ones included); accepted: share of samples passing uqms's check")
+    print(f"{'':34s} {'best us':>9s} {'median us':>9s} {'solves/s':>10s} {'accepted':>9s}")
+    for name, (best, median, share) in rows.items():
+        print(f"{name:34s} {best * 1e6:9.2f} {median * 1e6:9.2f} {1 / best:10.0f} {share:9.3f}")
+    print("|coverage difference| from uqms on the peers' samples, largest / median: "
+          + ", ".join(f"{name} {large:.1e} / {median:.1e}" for name, (large, median) in deviations.items()))
     print("ratios (peer time / uqms time per solve, best; median):")
-    for peer in ("Cantera", "scipy root"):
+    for peer in peers:
         for side, mine in (("cold", "uqms cold, along the batch"), ("cold", "uqms cold, each sample alone"),
                            ("warm", "uqms warm")):
             theirs = rows[f"{peer} {side}"]
             print(f"  {peer} {side} / {mine:30s}: {theirs[0] / rows[mine][0]:8.1f}x; {theirs[1] / rows[mine][1]:8.1f}x")
-    print(f"goals: cold >= 100x Cantera; warm >= 1e6 solves/s/core (measured {1 / rows['uqms warm'][0]:.2e})")
+    return rows
+
+
+def main(n: int = 20_000, repeats: int = 5) -> None:
+    rng = np.random.default_rng(2014)
+    values = {"E_N": rng.uniform(-2.0, 1.0, n), "n2_ts_intercept": rng.normal(1.56, 0.1, n)}
+    data, _ = read_toml(MECHANISM)
+    ammonia = compare("ammonia", Mechanism.from_dict(data, "ammonia"), values, n, repeats, cantera=True)
+    print(f"goals: cold >= 100x Cantera; warm >= 1e6 solves/s/core (measured {1 / ammonia['uqms warm'][0]:.2e})")
+
+    interactions = {"N*": {"N*": 0.3, "H*": 0.1}, "H*": {"H*": 0.05, "N*": 0.1}}
+    lateral = compare("ammonia with lateral interactions (N-N 0.3, N-H 0.1, H-H 0.05 eV per unit coverage)",
+                      Mechanism.from_dict(data | {"interactions": interactions}, "ammonia + lateral interactions"),
+                      values, n, repeats)
+    data, _ = read_toml(TWO_SITES)
+    data.pop("interactions")
+    two_sites = compare("ammonia on step + terrace sites (H spill-over, steps 5 % of all sites)",
+                        Mechanism.from_dict(data, "ammonia on step + terrace sites"),
+                        values | {"step_density": np.full(n, 1.36e-6)}, n, repeats)
+    for label, rows in (("lateral interactions", lateral), ("two site types", two_sites)):
+        print(f"goal: warm >= 50x the scipy loop, {label}: {rows['scipy root warm'][0] / rows['uqms warm'][0]:.1f}x best, "
+              f"{rows['scipy root warm'][1] / rows['uqms warm'][1]:.1f}x median")
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ from uqms.models.microkinetics.steady_state import solve_steady_state
 ROOT = Path(__file__).resolve().parents[1]
 AMMONIA = load_mechanism(ROOT / "workflows" / "ammonia_mechanism.toml")
 CO_OXIDATION = load_mechanism(ROOT / "case_studies" / "co_oxidation" / "co_oxidation_mechanism.toml")
+TWO_SITES = load_mechanism(ROOT / "workflows" / "ammonia_two_sites_mechanism.toml")
 AMMONIA_PRESSURES = {"N2": 25.0, "H2": 75.0, "NH3": 0.0}
 
 pytestmark = pytest.mark.skipif(not kernels.enabled(), reason="numba is part of the test extra")
@@ -36,6 +37,17 @@ def _co_oxidation(n, seed=2):
     batch = nominal(n) | {"E_O": rng.uniform(*E_O_RANGE, n), "E_CO": rng.uniform(*E_CO_RANGE, n)}
     return (rate_constants_at(CO_OXIDATION, batch["T"], batch),
             {"CO": batch["p_CO"], "O2": batch["p_O2"], "CO2": batch["p_CO2"]})
+
+
+def _two_sites(n, seed=6):
+    """Step + terrace ammonia with H spill-over and an N-N interaction on steps: two site types
+    and linear coverage terms at once."""
+    rng = np.random.default_rng(seed)
+    values = {"E_N": rng.uniform(-2.0, 1.0, n), "n2_ts_intercept": rng.normal(1.56, 0.1, n),
+              "step_density": rng.uniform(0.5e-6, 3e-6, n), "eps_NN": rng.uniform(0.0, 0.5, n)}
+    k = rate_constants_at(TWO_SITES, np.full(n, 673.0), values)
+    assert k.coverage is not None
+    return k, AMMONIA_PRESSURES
 
 
 def _numpy_path(monkeypatch, *args, **kwargs):
@@ -59,10 +71,12 @@ def _lateral():
 
 LATERAL, LATERAL_K, LATERAL_PRESSURES = _lateral()
 MECHANISMS = [(AMMONIA, _ammonia), (CO_OXIDATION, _co_oxidation),
-              (LATERAL, lambda n: (LATERAL_K[:n], {g: v[:n] for g, v in LATERAL_PRESSURES.items()}))]
+              (LATERAL, lambda n: (LATERAL_K[:n], {g: v[:n] for g, v in LATERAL_PRESSURES.items()})),
+              (TWO_SITES, _two_sites)]
+IDS = ["ammonia", "co_oxidation", "lateral_interactions", "two_site_types"]
 
 
-@pytest.mark.parametrize("mechanism, inputs", MECHANISMS, ids=["ammonia", "co_oxidation", "lateral_interactions"])
+@pytest.mark.parametrize("mechanism, inputs", MECHANISMS, ids=IDS)
 def test_compiled_path_equals_the_numpy_path_to_round_off(monkeypatch, mechanism, inputs):
     """Same algorithm step for step: same statuses, coverages equal to 1e-12, iteration
     counts equal but where a residual lands on the tolerance within round-off; and so for
@@ -85,7 +99,7 @@ def test_compiled_path_equals_the_numpy_path_to_round_off(monkeypatch, mechanism
     assert warm.iterations.mean() < compiled.iterations.mean() / 3
 
 
-@pytest.mark.parametrize("mechanism, inputs", MECHANISMS, ids=["ammonia", "co_oxidation", "lateral_interactions"])
+@pytest.mark.parametrize("mechanism, inputs", MECHANISMS, ids=IDS)
 def test_continuation_along_the_batch_finds_the_same_steady_states(monkeypatch, mechanism, inputs):
     """Each sample's Newton started from a solved neighbour: the same steady state as the
     cold numpy reference (to the solver's tolerance), with far fewer continuation runs."""

@@ -427,6 +427,7 @@ def test_a_nanny_that_gave_up_is_replaced_on_uqms_own_cluster(monkeypatch):
     from uqms.execution.scheduler import LostWorkerReplacer, connect
 
     monkeypatch.setattr(uqms.execution.scheduler.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(uqms.execution.scheduler, "LOST_WORKER_SECONDS", 3)  # the cluster gives up on the lost one sooner
     with connect("local") as client:
         client.wait_for_workers(2, timeout=120)
         cluster, replace = client.cluster, LostWorkerReplacer(client)

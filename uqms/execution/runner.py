@@ -52,7 +52,7 @@ WATCH_SECONDS = 1.0  # between checks of the scheduler and its workers
 NO_WORKER_SECONDS = 60.0  # without any worker before a run gives up
 MIN_TASK_TIMEOUT = 60.0  # s; the default task timeout is the larger of this and
 TIMEOUT_FACTOR = 100  # times the probed time of a batch
-IN_PROCESS_SECONDS = 3.0  # a run predicted shorter runs in this process: a local cluster takes 5-10 s to start
+IN_PROCESS_SECONDS = 3.0  # a run predicted shorter runs in a forked child of this process: a local cluster takes 5-10 s to start
 log = logging.getLogger("uqms")
 
 if TYPE_CHECKING:

@@ -4,6 +4,7 @@ transition-state conventions: against closed forms and Cantera's surface steady 
 import numpy as np
 import pytest
 
+from tests.cantera_surfaces import co_isomer_surface, per_bar
 from uqms.chemistry.mechanism import Mechanism
 from uqms.errors import WorkflowError
 from uqms.models.energetics.mechanism_energies import gas_corrections, step_energies
@@ -71,38 +72,6 @@ def test_bad_rate_keys_name_the_key_and_what_was_expected(step, key, expected):
     assert caught.value.key == key and expected in caught.value.message
 
 
-CANTERA = """
-units: {{length: m, quantity: kmol, activation-energy: eV}}
-phases:
-- name: gas
-  thermo: ideal-gas
-  elements: [C, O]
-  species: [COA, COB]
-  state: {{T: {T}, P: {P}, X: {{COA: 1.0}}}}
-- name: surf
-  thermo: ideal-surface
-  adjacent-phases: [gas]
-  elements: [C, O]
-  species: [PT(S), CO(S), COB(S)]
-  kinetics: surface
-  reactions: all
-  site-density: 1.0
-  state: {{T: {T}, P: {P}, coverages: {{PT(S): 1.0}}}}
-species:
-- {{name: COA, composition: {{C: 1, O: 1}}, thermo: {{model: constant-cp, T0: 298.15, h0: 0, s0: 0, cp0: 0}}}}
-- {{name: COB, composition: {{C: 1, O: 1}}, thermo: {{model: constant-cp, T0: 298.15, h0: 0, s0: 0, cp0: 0}}}}
-- {{name: PT(S), composition: {{}}, thermo: {{model: constant-cp, T0: 298.15, h0: 0, s0: 0, cp0: 0}}}}
-- {{name: CO(S), composition: {{C: 1, O: 1}}, thermo: {{model: constant-cp, T0: 298.15, h0: 0, s0: 0, cp0: 0}}}}
-- {{name: COB(S), composition: {{C: 1, O: 1}}, thermo: {{model: constant-cp, T0: 298.15, h0: 0, s0: 0, cp0: 0}}}}
-reactions:
-- {{equation: COA + PT(S) => CO(S), rate-constant: {{A: {k1}, b: 0, Ea: 0}}}}
-- {{equation: CO(S) => COA + PT(S), rate-constant: {{A: {km1}, b: 0, Ea: 0}}}}
-- {{equation: CO(S) => COB(S), rate-constant: {{A: {A2}, b: {b2}, Ea: {Ea2}}}}}
-- {{equation: COB(S) => CO(S), rate-constant: {{A: {A2r}, b: 0, Ea: {Ea2r}}}}}
-- {{equation: COB(S) => COB + PT(S), rate-constant: {{A: {k3}, b: 0, Ea: 0}}}}
-"""
-
-
 def test_coverages_and_tof_match_cantera_with_an_irreversible_step():
     """Site density 1 kmol/m^2 makes Cantera's surface rate constants per site; its adsorption
     rate constant takes the gas concentration p / RT instead of the pressure in bar."""
@@ -113,9 +82,9 @@ def test_coverages_and_tof_match_cantera_with_an_irreversible_step():
                    {"equation": "CO* <=> CO*b", "A": A2, "b": b2, "Ea": Ea2, "A_reverse": A2r, "Ea_reverse": Ea2r},
                    {"equation": "CO*b <=> CO_b + *", "k": k3, "reversible": False}], adsorbates=("CO*", "CO*b"))
     state = solve_steady_state(m, rate_constants_at(m, np.array([T]), {}))
-    concentration_per_bar = 1e5 / (ct.gas_constant * T)  # kmol/m^3 of 1 bar
-    text = CANTERA.format(T=T, P=p * 1e5, k1=k1 / concentration_per_bar, km1=km1, A2=A2, b2=b2, Ea2=Ea2, A2r=A2r,
-                          Ea2r=Ea2r, k3=k3)
+    text = co_isomer_surface(T, p * 1e5, ["COA", "COB"], ["CO(S)", "COB(S)"], [
+        ("COA + PT(S) => CO(S)", k1 / per_bar(T), 0, 0), ("CO(S) => COA + PT(S)", km1, 0, 0),
+        ("CO(S) => COB(S)", A2, b2, Ea2), ("COB(S) => CO(S)", A2r, 0, Ea2r), ("COB(S) => COB + PT(S)", k3, 0, 0)])
     surf = ct.Interface(yaml=text, name="surf")
     surf.advance_coverages(1e-9)
     surf.advance_coverages(1e4, rtol=1e-12, atol=1e-20)

@@ -2,11 +2,9 @@
 
 The mechanism (rate constants given directly, so no thermochemical convention enters)
 isomerises CO_a on the surface into two products along two branches; CO_b's desorption
-is reversible, CO_c's is not. Cantera's surface rate constants are per site with a site
-density of 1 kmol/m^2; its adsorption rate constants take the gas concentration p / RT
-instead of the pressure in bar (as in tests/test_microkinetics_given_rates.py). The
-reverse reactions are written as reactions of their own, so Cantera needs no
-thermochemistry. Cantera's PFR here is a chain of N of its own CSTRs (steady state of an
+is reversible, CO_c's is not. Cantera's input is written by tests/cantera_surfaces.py (as for
+tests/test_microkinetics_given_rates.py): rate constants per site, adsorption ones per
+gas concentration, each reverse reaction one of its own. Cantera's PFR here is a chain of N of its own CSTRs (steady state of an
 ``IdealGasReactor`` with a surface, fed by the previous one); its error falls as 1/N, so
 the chains of 100 and 200 reactors are Richardson-extrapolated (error O(1/N^2)).
 """
@@ -17,6 +15,7 @@ import cantera as ct  # in the test extras
 import numpy as np
 import pytest
 
+from tests.cantera_surfaces import co_isomer_surface, per_bar
 from uqms.chemistry.mechanism import Mechanism
 from uqms.models.microkinetics.from_energies import rate_constants_at
 from uqms.models.reactor.conditions import ReactorConditions
@@ -39,49 +38,18 @@ FEED = [1.0, 0.0, 0.0]  # mol/s
 SITES = np.array([0.05, 0.5, 2.0])  # mol
 
 
-CANTERA = """
-units: {{length: m, quantity: kmol, activation-energy: eV}}
-phases:
-- name: gas
-  thermo: ideal-gas
-  elements: [C, O]
-  species: [COA, COB, COC]
-  state: {{T: {T}, P: {P}, X: {{COA: 1.0}}}}
-- name: surf
-  thermo: ideal-surface
-  adjacent-phases: [gas]
-  elements: [C, O]
-  species: [PT(S), CO(S), COB(S), COC(S)]
-  kinetics: surface
-  reactions: all
-  site-density: 1.0
-  state: {{T: {T}, P: {P}, coverages: {{PT(S): 1.0}}}}
-species:
-- {{name: COA, composition: {{C: 1, O: 1}}, thermo: {{model: constant-cp, T0: 298.15, h0: 0, s0: 0, cp0: 0}}}}
-- {{name: COB, composition: {{C: 1, O: 1}}, thermo: {{model: constant-cp, T0: 298.15, h0: 0, s0: 0, cp0: 0}}}}
-- {{name: COC, composition: {{C: 1, O: 1}}, thermo: {{model: constant-cp, T0: 298.15, h0: 0, s0: 0, cp0: 0}}}}
-- {{name: PT(S), composition: {{}}, thermo: {{model: constant-cp, T0: 298.15, h0: 0, s0: 0, cp0: 0}}}}
-- {{name: CO(S), composition: {{C: 1, O: 1}}, thermo: {{model: constant-cp, T0: 298.15, h0: 0, s0: 0, cp0: 0}}}}
-- {{name: COB(S), composition: {{C: 1, O: 1}}, thermo: {{model: constant-cp, T0: 298.15, h0: 0, s0: 0, cp0: 0}}}}
-- {{name: COC(S), composition: {{C: 1, O: 1}}, thermo: {{model: constant-cp, T0: 298.15, h0: 0, s0: 0, cp0: 0}}}}
-reactions:
-- {{equation: COA + PT(S) => CO(S), rate-constant: {{A: {k1}, b: 0, Ea: 0}}}}
-- {{equation: CO(S) => COA + PT(S), rate-constant: {{A: {km1}, b: 0, Ea: 0}}}}
-- {{equation: CO(S) => COB(S), rate-constant: {{A: {k2}, b: 0, Ea: 0}}}}
-- {{equation: COB(S) => CO(S), rate-constant: {{A: {km2}, b: 0, Ea: 0}}}}
-- {{equation: COB(S) => COB + PT(S), rate-constant: {{A: {k3}, b: 0, Ea: 0}}}}
-- {{equation: COB + PT(S) => COB(S), rate-constant: {{A: {km3}, b: 0, Ea: 0}}}}
-- {{equation: CO(S) => COC(S), rate-constant: {{A: {k4}, b: 0, Ea: 0}}}}
-- {{equation: COC(S) => CO(S), rate-constant: {{A: {km4}, b: 0, Ea: 0}}}}
-- {{equation: COC(S) => COC + PT(S), rate-constant: {{A: {k5}, b: 0, Ea: 0}}}}
-"""
+# each step and each reverse, one way (K: the per-site rate constants)
+REACTIONS = [("COA + PT(S) => CO(S)", "k1"), ("CO(S) => COA + PT(S)", "km1"), ("CO(S) => COB(S)", "k2"),
+             ("COB(S) => CO(S)", "km2"), ("COB(S) => COB + PT(S)", "k3"), ("COB + PT(S) => COB(S)", "km3"),
+             ("CO(S) => COC(S)", "k4"), ("COC(S) => CO(S)", "km4"), ("COC(S) => COC + PT(S)", "k5")]
+ADSORPTIONS = ("k1", "km3")  # per bar in K, per kmol/m^3 in Cantera
 
 
 def cantera_cstr(composition: dict, sites: float) -> dict:
     """Outlet mole fractions of Cantera's isothermal CSTR holding ``sites`` mol of sites, fed 1 mol/s."""
-    per_bar = 1e5 / (ct.gas_constant * T)  # kmol/m^3 of 1 bar
-    surf = ct.Interface(yaml=CANTERA.format(T=T, P=P * 1e5, **{**K, "k1": K["k1"] / per_bar,
-                                                              "km3": K["km3"] / per_bar}), name="surf")
+    reactions = [(equation, K[k] / (per_bar(T) if k in ADSORPTIONS else 1.0), 0, 0) for equation, k in REACTIONS]
+    surf = ct.Interface(yaml=co_isomer_surface(T, P * 1e5, ["COA", "COB", "COC"], ["CO(S)", "COB(S)", "COC(S)"],
+                                               reactions), name="surf")
     gas = surf.adjacent["gas"]
     gas.TPX = T, P * 1e5, composition
     reactor = ct.IdealGasReactor(gas, energy="off", volume=1e-6, clone=False)

@@ -7,6 +7,7 @@ import subprocess
 import sys
 import tempfile
 import tomllib
+from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 
@@ -79,3 +80,26 @@ def ammonia_calibration_idata():
 
     flow = Workflow.from_file(REPO / "workflows" / "ammonia.toml")
     return calibrate(flow, REPO / "workflows" / "ammonia_rates.csv", walkers=8, steps=40, quiet=True)
+
+
+@pytest.fixture(scope="session")
+def bundled_run(tmp_path_factory) -> Callable[[str, int], Path]:
+    """``bundled_run(path, n)``: the store of a run of a bundled workflow (``path`` from the
+    repository's root) at ``n`` samples, made once per session and shared by the tests that
+    only read it. Its per-sample result caches go next to the store, not into the repository."""
+    from uqms.workflow import Workflow
+
+    made: dict[tuple[str, int], Path] = {}
+
+    def run(path: str, n: int) -> Path:
+        if (path, n) not in made:
+            folder = tmp_path_factory.mktemp(Path(path).stem)
+            flow = Workflow.from_file(REPO / path)
+            for stage in flow.chain.stages:
+                if getattr(stage, "cache_path", None):
+                    stage.cache_path = str(folder / "cache.sqlite")
+            flow.run(n=n, store=folder / "run.zarr")
+            made[path, n] = folder / "run.zarr"
+        return made[path, n]
+
+    return run

@@ -9,7 +9,6 @@ from typer.testing import CliRunner
 from tests.conftest import REPO
 from uqms.cli import app
 from uqms.execution import open_run
-from uqms.workflow import Workflow
 
 runner = CliRunner()
 WORKFLOWS = {  # workflow file: samples (outer samples of a nested design)
@@ -69,9 +68,8 @@ def check_complete(run, plan: pd.DataFrame, html: str, analysis) -> None:
 
 
 @pytest.mark.parametrize("path", list(WORKFLOWS), ids=[p.rsplit("/", 1)[1].removesuffix(".toml") for p in WORKFLOWS])
-def test_analyze_and_report_every_workflow(path, tmp_path):
-    store = tmp_path / "run.zarr"
-    Workflow.from_file(REPO / path).run(n=WORKFLOWS[path], store=store)
+def test_analyze_and_report_every_workflow(path, bundled_run, tmp_path):
+    store = bundled_run(path, WORKFLOWS[path])
     plan, html = analyse_and_report(store, tmp_path)
     check_complete(open_run(store), plan, html, tmp_path / "analysis")
     if "sites_ensemble" in path:  # 500 functionals in 64 samples: the member's index is not identified, and said so
@@ -93,12 +91,11 @@ def test_analyze_and_report_posterior_runs(path, ammonia_calibration, tmp_path):
     assert (varying["sobol_method"] == "given_data").all() and varying["sobol_reason"].str.contains("dependent").all()
 
 
-def test_a_failing_reduction_is_a_line_not_the_end(tmp_path, monkeypatch):
+def test_a_failing_reduction_is_a_line_not_the_end(bundled_run, tmp_path, monkeypatch):
     """One output whose Sobol indices raise: the others are analysed, the failure is in plan.csv and the report."""
     from uqms.analysis import reduce
 
-    store = tmp_path / "run.zarr"
-    Workflow.from_file(REPO / "workflows" / "ammonia.toml").run(n=64, store=store)
+    store = bundled_run("workflows/ammonia.toml", WORKFLOWS["workflows/ammonia.toml"])
     real = reduce.sobol
 
     def broken(run, output, method, **options):

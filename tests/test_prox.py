@@ -10,17 +10,18 @@ import numpy as np
 from scipy.stats import spearmanr
 
 from tests.conftest import REPO
+from uqms.execution import open_run
 from uqms.workflow import Workflow
 
 WORKFLOW = REPO / "workflows" / "prox.toml"
 
 
-def test_prox_balances_equilibrium_and_selectivity_on_every_sample():
+def test_prox_balances_equilibrium_and_selectivity_on_every_sample(bundled_run):
     flow = Workflow.from_file(WORKFLOW)
     pfr = flow.chain.stages[-1]
     assert pfr.reactions.equations == ("2 CO + O2 -> 2 CO2", "O2 + 2 H2 -> 2 H2O")
     assert pfr.output_coords["product"] == ["CO2", "H2O"] and pfr.reactant == "O2"
-    run = flow.run(n=64, quiet=True)
+    run = open_run(bundled_run("workflows/prox.toml", 64))  # the run tests/test_every_workflow.py analyses
     assert np.all(run["status"] == 0)
     assert np.all(run["element_imbalance"] <= 1e-10)
     assert np.all(run["approach_to_equilibrium"] <= 1.0)

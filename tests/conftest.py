@@ -103,3 +103,17 @@ def bundled_run(tmp_path_factory) -> Callable[[str, int], Path]:
         return made[path, n]
 
     return run
+
+
+@pytest.fixture(scope="session")
+def local_cluster():
+    """A local Dask cluster of two single-threaded worker processes, shared by the tests that only
+    run work on it (a test that kills workers or needs other settings starts its own). Dask gives
+    up a task at its first lost worker (allowed-failures 0): a worker lost here fails the test at once."""
+    import dask
+    from distributed import LocalCluster
+
+    with dask.config.set({"distributed.scheduler.allowed-failures": 0}):  # read once, by the scheduler it starts
+        cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
+    with cluster:
+        yield cluster

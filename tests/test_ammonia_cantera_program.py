@@ -9,7 +9,6 @@ from pathlib import Path
 import jinja2
 import numpy as np
 import pytest
-from distributed import LocalCluster
 
 from tests.conftest import REPO
 from uqms.chemistry.cantera_yaml import cantera_interface, cantera_yaml_content
@@ -87,8 +86,7 @@ def test_the_cantera_program_equals_uqms_cstr_on_every_sample(tmp_path):
     check_against_uqms(run)
 
 
-def test_the_cantera_program_on_a_local_cluster(tmp_path):
+def test_the_cantera_program_on_a_local_cluster(tmp_path, local_cluster):
     flow = Workflow.from_file(program_workflow(tmp_path))
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
-        run = flow.run(n=N, scheduler=cluster.scheduler_address)
+    run = flow.run(n=N, scheduler=local_cluster.scheduler_address)
     check_against_uqms(run)

@@ -10,10 +10,8 @@ import sys
 import time
 from pathlib import Path
 
-import dask
 import numpy as np
 import pytest
-from distributed import LocalCluster
 
 from tests.conftest import REPO
 from uqms.errors import WorkflowError
@@ -39,12 +37,10 @@ def program_workflow(folder: Path) -> Path:
     return path
 
 
-def test_a_program_on_a_local_cluster_equals_the_python_stages(tmp_path):
+def test_a_program_on_a_local_cluster_equals_the_python_stages(tmp_path, local_cluster):
     reference = Workflow.from_file(REPO / "workflows" / "ishigami.toml").run(n=200, scheduler="synchronous")
     flow = Workflow.from_file(program_workflow(tmp_path))
-    with dask.config.set({"distributed.scheduler.allowed-failures": 0}), LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
-        run = flow.run(n=200, scheduler=cluster.scheduler_address, batch_size=50)
+    run = flow.run(n=200, scheduler=local_cluster.scheduler_address, batch_size=50)
     assert np.all(run["status"].values == 0)
     for name in ("x1", "x2", "x3"):
         np.testing.assert_array_equal(run[name].values, reference[name].values)

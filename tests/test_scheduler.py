@@ -31,14 +31,13 @@ def test_the_default_is_a_local_cluster_of_one_single_threaded_process_per_core(
     np.testing.assert_array_equal(run.y.values, reference.y.values)
 
 
-def test_dask_scheduler_address_sends_the_batches_to_that_scheduler(ishigami, monkeypatch):
-    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
-        monkeypatch.setenv("DASK_SCHEDULER_ADDRESS", cluster.scheduler_address)
-        with connect(None) as client:
-            assert client.scheduler.address == cluster.scheduler_address
-        before = cluster.scheduler.transition_counter
-        run = ishigami.run(n=64, batch_size=16, scheduler=None)
-        assert cluster.scheduler.transition_counter > before  # its scheduler ran the batches
+def test_dask_scheduler_address_sends_the_batches_to_that_scheduler(ishigami, local_cluster, monkeypatch):
+    monkeypatch.setenv("DASK_SCHEDULER_ADDRESS", local_cluster.scheduler_address)
+    with connect(None) as client:
+        assert client.scheduler.address == local_cluster.scheduler_address
+    before = local_cluster.scheduler.transition_counter
+    run = ishigami.run(n=64, batch_size=16, scheduler=None)
+    assert local_cluster.scheduler.transition_counter > before  # its scheduler ran the batches
     np.testing.assert_array_equal(run.y.values, ishigami.run(n=64, scheduler="synchronous").y.values)
     monkeypatch.setenv("DASK_SCHEDULER_ADDRESS", "synchronous")
     with connect(None) as client:

@@ -95,18 +95,15 @@ def test_adaptive_training_by_pce_residuals_reaches_the_target_with_fewer_sample
     assert all(test_error(trained.surrogate) < test_error(other) for other in others.values())
 
 
-def test_training_on_a_local_cluster_equals_training_in_this_process():
-    from distributed import LocalCluster
-
+def test_training_on_a_local_cluster_equals_training_in_this_process(local_cluster):
     from tests.conftest import REPO
 
     flow = Workflow.from_file(REPO / "workflows" / "ishigami.toml")
     options = {"initial": 12, "step": 6, "max_samples": 24, "methods": ["gp"]}
     here = train_adaptively(flow, ["x1", "x2", "x3"], ["y"], 1e-6, scheduler="synchronous", **options)
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
-        before = cluster.scheduler.transition_counter
-        there = train_adaptively(flow, ["x1", "x2", "x3"], ["y"], 1e-6, scheduler=cluster.scheduler_address, **options)
-        assert cluster.scheduler.transition_counter > before  # the rounds ran as tasks there
+    before = local_cluster.scheduler.transition_counter
+    there = train_adaptively(flow, ["x1", "x2", "x3"], ["y"], 1e-6, scheduler=local_cluster.scheduler_address, **options)
+    assert local_cluster.scheduler.transition_counter > before  # the rounds ran as tasks there
     assert here.history == there.history and there.history[-1][0] == 24
     for name in ("x1", "x2", "x3", "y", "status"):
         np.testing.assert_array_equal(here.run[name].values, there.run[name].values)

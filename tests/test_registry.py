@@ -1,6 +1,5 @@
 """Stages referenced by registered name (entry points) or by import path."""
 
-import os
 import subprocess
 import sys
 import tomllib
@@ -142,17 +141,22 @@ options = { path = "VICTIM" }
 """
 
 
-def test_validating_a_workflow_file_never_imports_modules_it_was_not_allowed(tmp_path):
+def test_validating_a_workflow_file_never_imports_modules_it_was_not_allowed(tmp_path, monkeypatch):
     """``shutil:rmtree`` in a workflow file: refused before ``shutil`` is imported or anything
     called; only ``--allow-import shutil`` lets the user trust it (then it is called, and is no stage)."""
+    from typer.testing import CliRunner
+
+    from uqms.cli import app
+    from uqms.models.registry import ALLOW_IMPORT
+
+    monkeypatch.setenv(ALLOW_IMPORT, "")  # nothing trusted; --allow-import sets it in this process: restored after the test
     victim = tmp_path / "victim"
     victim.mkdir()
     flow = tmp_path / "evil.toml"
     flow.write_text(EVIL.replace("VICTIM", str(victim)))
-    command = [sys.executable, "-m", "uqms", "validate", str(flow)]
-    refused = subprocess.run(command, check=False, capture_output=True, text=True, env={**os.environ, "COLUMNS": "200"})
-    assert refused.returncode == 2 and "not 'shutil'; to trust it, run with --allow-import shutil" in refused.stdout
+    runner = CliRunner()
+    refused = runner.invoke(app, ["validate", str(flow)], env={"COLUMNS": "200"})
+    assert refused.exit_code == 2 and "not 'shutil'; to trust it, run with --allow-import shutil" in refused.stdout
     assert victim.is_dir()
-    trusted = subprocess.run([*command[:3], "--allow-import", "shutil", *command[3:]], check=False, capture_output=True,
-                             text=True, env={**os.environ, "COLUMNS": "200"})
-    assert trusted.returncode == 2 and "which is not a stage" in trusted.stdout and not victim.exists()
+    trusted = runner.invoke(app, ["--allow-import", "shutil", "validate", str(flow)], env={"COLUMNS": "200"})
+    assert trusted.exit_code == 2 and "which is not a stage" in trusted.stdout and not victim.exists()

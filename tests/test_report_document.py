@@ -24,31 +24,29 @@ TUPLE_LOOKING = re.compile(r"\(\s*'|\[\s*'|'\s*,\s*'|\('|np\.str_")
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
 
 
-def reported(path, tmp_factory, n, posterior=None):
-    """A small synchronous run of a workflow file (on posterior draws if given), its report, HTML and store."""
-    flow = Workflow.from_file(REPO / path)
-    if posterior is not None:
-        flow = posterior_workflow(flow, posterior)
-    store = tmp_factory.mktemp("run") / "run.zarr"
-    flow.run(n=n, store=store)
+def reported(store):
+    """The run in ``store``, its report, HTML and store."""
     run = open_run(store)
     report = build_report(run)
     return run, report, render(report), store
 
 
 @pytest.fixture(scope="module")
-def ammonia(tmp_path_factory):
-    return reported("workflows/ammonia.toml", tmp_path_factory, 128)
+def ammonia(bundled_run):
+    return reported(bundled_run("workflows/ammonia.toml", 128))  # the run tests/test_every_workflow.py analyses
 
 
 @pytest.fixture(scope="module")
-def nested(tmp_path_factory):
-    return reported("case_studies/ammonia_synthesis/ammonia_synthesis_nested.toml", tmp_path_factory, 16)
+def nested(bundled_run):
+    return reported(bundled_run("case_studies/ammonia_synthesis/ammonia_synthesis_nested.toml", 16))
 
 
 @pytest.fixture(scope="module")
 def posterior(tmp_path_factory, ammonia_calibration_idata):
-    return reported("workflows/ammonia.toml", tmp_path_factory, 128, ammonia_calibration_idata)
+    """A small run of the ammonia workflow on posterior draws, and its report."""
+    store = tmp_path_factory.mktemp("run") / "run.zarr"
+    posterior_workflow(Workflow.from_file(REPO / "workflows" / "ammonia.toml"), ammonia_calibration_idata).run(n=128, store=store)
+    return reported(store)
 
 
 @pytest.fixture(params=["ammonia", "nested", "posterior"])

@@ -46,6 +46,13 @@ def _metadata_of_this_tree() -> None:
 
 _metadata_of_this_tree()
 
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    # A pytest-xdist worker inherits the COLUMNS and LINES that GNU readline (imported by pytest in
+    # the controlling process) set in its C environment. The console of uqms.cli, made when it is
+    # imported, would keep that width for good and ignore the COLUMNS a test gives the command.
+    os.environ.pop("COLUMNS", None)
+    os.environ.pop("LINES", None)
+
 
 def load_script(path: Path) -> ModuleType:
     """Import a script of the repo (not part of the package) from its path."""

@@ -28,7 +28,7 @@ def test_validate_reports_the_workflow():
 def test_validate_names_the_problem(tmp_path):
     bad = tmp_path / "bad.toml"
     bad.write_text(Path(ISHIGAMI).read_text().replace('method = "sobol"', 'method = "grid"'))
-    result = runner.invoke(app, ["validate", str(bad)])
+    result = runner.invoke(app, ["validate", str(bad)], env={"COLUMNS": "300"})  # the path unbroken, however long
     assert result.exit_code == 2
     assert "design.method" in result.output and "bad.toml" in result.output
 

@@ -27,7 +27,7 @@ from uqms.execution.forked import ChildLost, ForkedProcess
 from uqms.execution.lock import store_lock
 from uqms.execution.progress import sample_progress
 from uqms.execution.protocol import Runnable
-from uqms.execution.run_store import RunStore, fingerprint, is_half_made
+from uqms.execution.run_store import RunStore, WorkerWrites, fingerprint, is_half_made
 from uqms.execution.scheduler import (
     LOCAL,
     SYNCHRONOUS,
@@ -71,6 +71,19 @@ def evaluate_batch(workflow: Runnable, start: int, stop: int, n: int, seed: int)
     """Inputs, outputs and status of samples ``start:stop`` (a pure function of its arguments)."""
     inputs = workflow.sample_inputs(start, stop, n, seed)
     return {**inputs, **workflow.evaluate(inputs)}
+
+
+def evaluate_and_write(workflow: Runnable, start: int, stop: int, n: int, seed: int, index: int,
+                       writes: WorkerWrites) -> dict[str, np.ndarray] | None:
+    """:func:`evaluate_batch` of batch ``index`` on a Dask worker, which writes its rows into
+    the store itself (None returned) when it sees the store (:class:`WorkerWrites`) and the
+    batch took under ``writes.within`` s; else the arrays, for the driver to write. A task
+    the driver may have given up for its timeout (and written otherwise) never writes."""
+    clock = time.monotonic()
+    arrays = evaluate_batch(workflow, start, stop, n, seed)
+    if time.monotonic() - clock < writes.within and writes.write_rows(arrays, index):
+        return None
+    return arrays
 
 
 def auto_batch_size(seconds_per_sample: float, n: int, workers: int, bytes_per_sample: float = 0.0) -> int:
@@ -129,16 +142,16 @@ def execute(
         StoreLockedError: another live process is running into ``store``.
         StoreMismatchError: ``store`` holds another run.
     """
-    with store_lock(store) if store is not None else contextlib.nullcontext():
+    with store_lock(store) if store is not None else contextlib.nullcontext() as owner:
         return _execute(workflow, n, seed, batch_size, scheduler, store, quiet, task_timeout, tls,
-                        seconds_per_sample, resources)
+                        seconds_per_sample, resources, owner)
 
 
 def _execute(workflow: Runnable, n: int, seed: int, batch_size: int | None, scheduler: str | None,
              store: str | Path | None, quiet: bool, task_timeout: float | None,
              tls: Security | dict[str, str] | None = None, cost: float | None = None,
-             resources: dict[str, float] | None = None) -> xr.Dataset:
-    """The body of :func:`execute`, holding the store's lock.
+             resources: dict[str, float] | None = None, owner: str | None = None) -> xr.Dataset:
+    """The body of :func:`execute`, holding the store's lock (whose text is ``owner``).
 
     No local cluster is started for a resumed store with nothing left to compute, nor
     for a run predicted (by the probe, in this process, or the given cost) to take under
@@ -197,7 +210,7 @@ def _execute(workflow: Runnable, n: int, seed: int, batch_size: int | None, sche
         with sample_progress(quiet) as progress:
             task = progress.add_task(workflow.describe().name, total=n, completed=n - sum(bounds[i][1] - bounds[i][0] for i in todo))
 
-            def finished(index: int, arrays: dict[str, np.ndarray]) -> None:
+            def finished(index: int, arrays: dict[str, np.ndarray] | None) -> None:
                 sink.write(index, arrays)
                 progress.advance(task, bounds[index][1] - bounds[index][0])
 
@@ -213,7 +226,7 @@ def _execute(workflow: Runnable, n: int, seed: int, batch_size: int | None, sche
                         writer(i, _evaluate_apart(child, workflow, *bounds[i], n, seed, sink.template, timeout) if child
                            else _evaluate_in_time(workflow, *bounds[i], n, seed, sink.template, timeout))
                 else:
-                    _run_on_dask(client, workflow, bounds, todo, n, seed, writer, sink, timeout)
+                    _run_on_dask(client, workflow, bounds, todo, n, seed, writer, sink, timeout, owner)
             finally:
                 writer.close()
     return sink.result()
@@ -415,8 +428,14 @@ def probe_batch(workflow: Runnable, n: int, seed: int, timed: bool, size: int = 
 
 
 def _run_on_dask(client: Client, workflow: Runnable, bounds: list[tuple[int, int]], todo: list[int], n: int, seed: int,
-                 finished: Callable[[int, dict[str, np.ndarray]], None], sink: _Sink, task_timeout: float) -> None:
+                 finished: Callable[[int, dict[str, np.ndarray] | None], None], sink: _Sink, task_timeout: float,
+                 owner: str | None = None) -> None:
     """Submit the batches as tasks, a bounded number in flight, and sink each as it completes.
+
+    Into a store whose lock reads ``owner``, a task of a whole batch writes the batch's rows
+    itself where its worker sees the store (:func:`evaluate_and_write`), and is then only
+    marked done (``finished(index, None)``): the driver's serial work per batch no longer
+    grows with its size. Other results (parts of a split batch) come back here to be written.
 
     Every worker gets one copy of the workflow (scattered) rather than one per task. A
     task that fails outside the chain (its worker died: a crash, its memory limit) or
@@ -438,12 +457,16 @@ def _run_on_dask(client: Client, workflow: Runnable, bounds: list[tuple[int, int
     flight: dict[str, list] = {}  # key -> [future, part, time first seen executing, suspect]
     watch = _Watch(client, task_timeout)
     shared = _scatter(client, workflow, watch)
+    writes = sink.worker_writes(owner, task_timeout) if owner is not None else None
     # with_results: the event loop fetches each result as its task finishes, overlapping
     # the transfers, instead of one blocking round trip per batch from this thread.
     running = as_completed(with_results=True, raise_errors=False)
 
     def done(part, arrays):
         i, start = part[:2]
+        if arrays is None:  # the whole batch, written by its worker
+            finished(i, None)
+            return
         got = parts.setdefault(i, {})
         got[start] = arrays
         if sum(len(a["status"]) for a in got.values()) == bounds[i][1] - bounds[i][0]:
@@ -462,7 +485,11 @@ def _run_on_dask(client: Client, workflow: Runnable, bounds: list[tuple[int, int
         nonlocal shared
         if shared.status != "finished":  # every worker holding it died
             shared = _scatter(client, workflow, watch)
-        future = client.submit(evaluate_batch, shared, *part[1:], n, seed, retries=RETRIES, pure=False)
+        if writes is not None and part[1:] == bounds[part[0]]:
+            future = client.submit(evaluate_and_write, shared, *part[1:], n, seed, part[0], writes, retries=RETRIES,
+                                   pure=False)
+        else:
+            future = client.submit(evaluate_batch, shared, *part[1:], n, seed, retries=RETRIES, pure=False)
         flight[future.key] = [future, part, None, suspect]
         running.add(future)
 
@@ -652,9 +679,14 @@ class _Sink:
 
     def is_done(self, index: int) -> bool: ...
 
-    def write(self, index: int, arrays: dict[str, np.ndarray]) -> None: ...
+    def write(self, index: int, arrays: dict[str, np.ndarray] | None) -> None:
+        """Keep batch ``index``; ``arrays`` None: its rows were written by its worker (:meth:`worker_writes`)."""
 
     def result(self) -> xr.Dataset: ...
+
+    def worker_writes(self, owner: str, task_timeout: float) -> WorkerWrites | None:
+        """What lets Dask workers write batches themselves (None: they cannot, results come back)."""
+        return None
 
 
 class _MemorySink(_Sink):
@@ -709,7 +741,16 @@ class _StoreSink(_Sink):
         return bool(self.done[index])
 
     def write(self, index, arrays):
-        self.store.write(arrays, index)
+        if arrays is None:
+            self.store.mark_done(index)
+        else:
+            self.store.write(arrays, index)
 
     def result(self):
         return open_run(self.store.path)
+
+    def worker_writes(self, owner, task_timeout):
+        """Workers write batches that took under half the task timeout: the driver gives a task
+        up only after the whole of it, so one it gave up (and wrote otherwise) never writes too."""
+        store = self.store
+        return WorkerWrites(str(store.path.resolve()), store.batch_size, owner, dict(store.kept), task_timeout / 2)

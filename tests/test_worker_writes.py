@@ -17,7 +17,9 @@ from distributed import Client, LocalCluster
 from tests.conftest import REPO
 from uqms import Workflow
 from uqms.execution import open_run
-from uqms.execution.run_store import RunStore, batches_done
+from uqms.execution.lock import store_lock
+from uqms.execution.run_store import RunStore, WorkerWrites, batches_done
+from uqms.execution.runner import evaluate_and_write
 from uqms.execution.store import verify_run
 
 ISHIGAMI = REPO / "workflows" / "ishigami.toml"
@@ -62,6 +64,24 @@ def test_workers_write_the_batches_and_the_driver_marks_them_done(cluster, ishig
     assert written == [] and sorted(marked) == list(range(12))
     assert run.identical(reference)
     assert verify_run(store) == 12
+
+
+def test_a_task_writes_its_batch_only_for_the_run_holding_the_store_and_in_time(ishigami, tmp_path):
+    store = tmp_path / "run.zarr"
+    ishigami.run(n=2 * BATCH, scheduler="synchronous", batch_size=BATCH, store=store)
+    stored = RunStore(store, BATCH, n_samples=2 * BATCH)
+    stored._zarr_arrays()["y"][BATCH:] = 0.0  # batch 1's rows lost: no longer its checksum
+    assert stored.damaged(np.ones(2, dtype=bool)) == [1]
+    with store_lock(store) as owner:
+        for writes in (WorkerWrites(str(store), BATCH, "another run", {}, np.inf),  # a store of another run
+                       WorkerWrites(str(store), BATCH, owner, {}, 0.0)):  # a batch slower than its limit
+            arrays = evaluate_and_write(ishigami, BATCH, 2 * BATCH, 2 * BATCH, ishigami.seed, 1, writes)
+            assert arrays is not None and len(arrays["y"]) == BATCH  # sent back instead
+            assert stored.damaged(np.ones(2, dtype=bool)) == [1]
+        writes = WorkerWrites(str(store), BATCH, owner, {}, np.inf)
+        assert evaluate_and_write(ishigami, BATCH, 2 * BATCH, 2 * BATCH, ishigami.seed, 1, writes) is None
+    assert stored.damaged(np.ones(2, dtype=bool)) == []  # written: rows and checksum
+    assert open_run(store).identical(ishigami.run(n=2 * BATCH, scheduler="synchronous"))
 
 
 def _blind(dask_worker=None):

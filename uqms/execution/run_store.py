@@ -32,6 +32,7 @@ import dask.array
 import numpy as np
 import xarray as xr
 import zarr
+from zarr.codecs import ZstdCodec
 
 from uqms.errors import UqmsError
 from uqms.execution.lock import held_by
@@ -43,6 +44,10 @@ FINGERPRINT = "store_fingerprint"
 BATCH_SIZE = "store_batch_size"
 SAMPLE_SECONDS = "store_seconds_per_sample"  # probed when the store was made; sets a resume's task timeout
 KEPT_ROWS = "store_kept_rows"  # {batch index: leading rows to keep}: batches cut short by an extended n
+# Zstandard level 1 for the sample variables: on the ammonia chain's outputs (float64) 2.3x
+# less CPU to write than Zarr's default (level 3) for 7 % more bytes; writing a batch is work
+# added to its task's when a worker writes it, or serial work of the driver's when it does not.
+SAMPLE_COMPRESSION = 1
 log = logging.getLogger("uqms")
 
 
@@ -153,7 +158,9 @@ class RunStore:
         template.attrs.update({FINGERPRINT: digest, BATCH_SIZE: int(batch_size), SAMPLE_SECONDS: float(seconds_per_sample)})
         partial = path.with_name(f".{path.name}.partial")
         shutil.rmtree(partial, ignore_errors=True)  # left by a creation killed before its rename
-        template.to_zarr(partial, mode="w-", compute=False, consolidated=False)
+        compressed = {"compressors": (ZstdCodec(level=SAMPLE_COMPRESSION),)}
+        encoding = {name: compressed for name, var in template.variables.items() if "sample" in var.dims}
+        template.to_zarr(partial, mode="w-", compute=False, consolidated=False, encoding=encoding)
         partial.rename(path)
         return cls(path, batch_size, seconds_per_sample)
 

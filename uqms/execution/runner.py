@@ -167,10 +167,11 @@ def _execute(workflow: Runnable, n: int, seed: int, batch_size: int | None, sche
         return sink.result()
     probe, probed = {}, None
     timed, size = batch_size is None and cost is None, PROBE_SAMPLES
+    probe_limit = max(task_timeout or 0.0, MIN_TASK_TIMEOUT)  # s; it also pays the first imports
     child = None  # a forked child of this process that computes a small run's batches
     if sink is None and address in (None, LOCAL) and cost is None and forked.available():
         child = ForkedProcess(workflow)  # is a local cluster worth starting? the probe says
-        probed = _probe_apart(child, n, seed, timed, size, max(task_timeout or 0.0, MIN_TASK_TIMEOUT))
+        probed = _probe_here(_in_child(child, probe_limit), probe_limit, n, seed, timed, size, True)
         if n * probed[1] < IN_PROCESS_SECONDS:
             log.info("%d samples predicted to take %.2g s: run in a child of this process (no local cluster started)",
                      n, n * probed[1])
@@ -193,7 +194,8 @@ def _execute(workflow: Runnable, n: int, seed: int, batch_size: int | None, sche
             if probed is not None:
                 probe, seconds_per_sample = probed
             elif client is None:
-                probe, seconds_per_sample = _probe_in_process(workflow, n, seed, timed, task_timeout, size, cost is None)
+                probe, seconds_per_sample = _probe_here(_in_time(workflow, probe_limit), probe_limit, n, seed, timed, size,
+                                                        cost is None)
             else:  # on a worker, so a model that crashes its process never takes this driver down
                 limit = task_timeout or (cost and max(MIN_TASK_TIMEOUT, TIMEOUT_FACTOR * cost * size))
                 probe, seconds_per_sample = _probe_on_worker(client, workflow, n, seed, timed, limit, size, cost is None)
@@ -222,9 +224,9 @@ def _execute(workflow: Runnable, n: int, seed: int, batch_size: int | None, sche
                         writer(i, {name: value[bounds[i][0]:bounds[i][1]] for name, value in probe.items()})
                 todo = [i for i in todo if bounds[i][1] > covered]
                 if client is None:
+                    call = _in_child(child, timeout) if child else _in_time(workflow, timeout)
                     for i in todo:
-                        writer(i, _evaluate_apart(child, workflow, *bounds[i], n, seed, sink.template, timeout) if child
-                           else _evaluate_in_time(workflow, *bounds[i], n, seed, sink.template, timeout))
+                        writer(i, _bisected(call, workflow, *bounds[i], n, seed, sink.template))
                 else:
                     _run_on_dask(client, workflow, bounds, todo, n, seed, writer, sink, timeout, owner)
             finally:
@@ -321,52 +323,53 @@ def _probe_on_worker(client: Client, workflow: Runnable, n: int, seed: int, time
                         f"{error}): a stage crashes its process on one of them") from None
 
 
-def _probe_apart(child: ForkedProcess, n: int, seed: int, timed: bool, size: int,
-                 limit: float) -> tuple[dict[str, np.ndarray], float]:
-    """:func:`probe_batch` in a forked ``child``, so that a stage crashing its process on one
-    of the first samples never takes this driver down.
+class _Lost(Exception):
+    """An evaluation in a forked child or in this process was lost: its process died
+    (``code`` ``BATCH_FAILED``) or it ran out of time (``TIMED_OUT``)."""
+
+    def __init__(self, code: int, error: BaseException):
+        super().__init__(str(error))
+        self.code, self.error = code, error
+
+
+def _in_child(child: ForkedProcess, limit: float) -> Callable:
+    """``call(function, *args)``: ``function(workflow, *args)`` in the forked ``child`` within
+    ``limit`` s, raising :class:`_Lost` if the child dies or runs out of time."""
+    def call(function, *args):
+        try:
+            return child.call(function, *args, limit=limit)
+        except ChildLost as error:
+            raise _Lost(TIMED_OUT if error.timed_out else BATCH_FAILED, error) from None
+    return call
+
+
+def _in_time(workflow: Runnable, limit: float) -> Callable:
+    """``call(function, *args)``: ``function(workflow, *args)`` in this process, interrupted
+    after ``limit`` s (raising :class:`_Lost`)."""
+    def call(function, *args):
+        try:
+            with time_limit(limit):
+                return function(workflow, *args)
+        except TaskTimeout as error:
+            raise _Lost(TIMED_OUT, error) from None
+    return call
+
+
+def _probe_here(call: Callable, limit: float, n: int, seed: int, timed: bool, size: int,
+                require_ok: bool) -> tuple[dict[str, np.ndarray], float]:
+    """:func:`probe_batch` through ``call`` (:func:`_in_child` or :func:`_in_time`, within ``limit`` s).
 
     Raises:
-        UqmsError: the child died or took longer than ``limit`` s (a stage crashing or hanging
+        UqmsError: the probe crashed its process or took too long (a stage crashing or hanging
             on one of the first samples), or every probed sample failed.
     """
     try:
-        return child.call(probe_batch, n, seed, timed, size, limit=limit)
-    except ChildLost as error:
-        if error.timed_out:
+        return call(probe_batch, n, seed, timed, size, require_ok)
+    except _Lost as lost:
+        if lost.code == TIMED_OUT:
             raise _probe_out_of_time(limit) from None
-        raise UqmsError(f"the timed probe of the first samples crashed its process ({error}): a stage crashes on "
+        raise UqmsError(f"the timed probe of the first samples crashed its process ({lost.error}): a stage crashes on "
                         "one of them") from None
-
-
-def _evaluate_apart(child: ForkedProcess, workflow: Runnable, start: int, stop: int, n: int, seed: int,
-                    template: xr.Dataset, task_timeout: float) -> dict[str, np.ndarray]:
-    """:func:`evaluate_batch` in a forked ``child``; a batch whose child died or ran out of
-    time is split in ``SPLIT`` parts, each in a new child, down to the samples that crash
-    (status ``BATCH_FAILED``) or hang (``TIMED_OUT``), as on Dask."""
-    try:
-        return child.call(evaluate_batch, start, stop, n, seed, limit=task_timeout)
-    except ChildLost as error:
-        if stop - start == 1:
-            return _failed_batch(workflow, start, stop, n, seed, template, TIMED_OUT if error.timed_out else BATCH_FAILED,
-                                 error)
-        return _joined([_evaluate_apart(child, workflow, a, b, n, seed, template, task_timeout)
-                        for a, b in _split(start, stop)])
-
-
-def _probe_in_process(workflow: Runnable, n: int, seed: int, timed: bool, task_timeout: float | None,
-                      size: int = PROBE_SAMPLES, require_ok: bool = True) -> tuple[dict[str, np.ndarray], float]:
-    """:func:`probe_batch` here, within ``task_timeout`` s (at least ``MIN_TASK_TIMEOUT``).
-
-    Raises:
-        UqmsError: the probe took too long (a stage hanging on one of the first samples).
-    """
-    limit = max(task_timeout or 0.0, MIN_TASK_TIMEOUT)
-    try:
-        with time_limit(limit):
-            return probe_batch(workflow, n, seed, timed, size, require_ok)
-    except TaskTimeout:
-        raise _probe_out_of_time(limit) from None
 
 
 def _probe_out_of_time(limit: float) -> UqmsError:
@@ -374,17 +377,18 @@ def _probe_out_of_time(limit: float) -> UqmsError:
                      "them (or raise execution.task_timeout)")
 
 
-def _evaluate_in_time(workflow, start, stop, n, seed, template, task_timeout: float) -> dict[str, np.ndarray]:
-    """:func:`evaluate_batch` in this process, interrupted after ``task_timeout`` s; a batch
-    out of time is split in ``SPLIT`` parts, each given the timeout again, down to the
-    samples that hang, whose rows get status ``TIMED_OUT`` (as on Dask)."""
+def _bisected(call: Callable, workflow: Runnable, start: int, stop: int, n: int, seed: int,
+              template: xr.Dataset) -> dict[str, np.ndarray]:
+    """:func:`evaluate_batch` of ``start:stop`` through ``call`` (:func:`_in_child` or
+    :func:`_in_time`); a batch lost is split in ``SPLIT`` parts, each evaluated again, down
+    to the samples lost alone, whose rows get the status of the loss (``BATCH_FAILED`` for
+    a crash, ``TIMED_OUT`` for a hang), as on Dask."""
     try:
-        with time_limit(task_timeout):
-            return evaluate_batch(workflow, start, stop, n, seed)
-    except TaskTimeout as error:
+        return call(evaluate_batch, start, stop, n, seed)
+    except _Lost as lost:
         if stop - start == 1:
-            return _failed_batch(workflow, start, stop, n, seed, template, TIMED_OUT, error)
-        return _joined([_evaluate_in_time(workflow, a, b, n, seed, template, task_timeout) for a, b in _split(start, stop)])
+            return _failed_batch(workflow, start, stop, n, seed, template, lost.code, lost.error)
+        return _joined([_bisected(call, workflow, a, b, n, seed, template) for a, b in _split(start, stop)])
 
 
 def _split(start: int, stop: int) -> list[tuple[int, int]]:

@@ -66,6 +66,18 @@ def test_workers_write_the_batches_and_the_driver_marks_them_done(cluster, ishig
     assert verify_run(store) == 12
 
 
+def test_an_extended_run_keeps_the_rows_of_its_cut_short_batch_when_a_worker_writes_it(cluster, ishigami, reference,
+                                                                                     tmp_path, driver_writes):
+    store = tmp_path / "run.zarr"
+    ishigami.run(n=N - 100, scheduler="synchronous", batch_size=BATCH, store=store)  # batch 11 cut short: 84 rows
+    written, marked = driver_writes
+    written.clear(), marked.clear()
+    run = ishigami.run(n=N, scheduler=cluster.scheduler.address, batch_size=BATCH, store=store)
+    assert written == [] and marked == [11]  # recomputed whole by a worker, its first 84 rows kept
+    assert run.identical(reference)
+    assert verify_run(store) == 12
+
+
 def test_a_task_writes_its_batch_only_for_the_run_holding_the_store_and_in_time(ishigami, tmp_path):
     store = tmp_path / "run.zarr"
     ishigami.run(n=2 * BATCH, scheduler="synchronous", batch_size=BATCH, store=store)
@@ -153,7 +165,7 @@ std = 1.0
 kind = "epistemic"
 
 [[chain]]
-stage = "slow_stages:Slow"
+stage = "worker_writes_stages:Slow"
 
 [design]
 method = "halton"
@@ -168,7 +180,7 @@ scheduler = "local"
 def test_a_run_on_a_local_cluster_killed_mid_way_keeps_only_whole_batches_and_resumes(tmp_path, monkeypatch):
     """Killed (SIGKILL, with its workers) while workers write batches: every batch marked done
     matches its checksum, and running again finishes the run identical to one uninterrupted."""
-    (tmp_path / "slow_stages.py").write_text(SLOW_STAGES)
+    (tmp_path / "worker_writes_stages.py").write_text(SLOW_STAGES)  # a name of its own: modules stay imported
     (tmp_path / "slow.toml").write_text(SLOW_WORKFLOW)
     monkeypatch.syspath_prepend(str(tmp_path))
     store = tmp_path / "slow.zarr"

@@ -757,4 +757,4 @@ class _StoreSink(_Sink):
         """Workers write batches that took under half the task timeout: the driver gives a task
         up only after the whole of it, so one it gave up (and wrote otherwise) never writes too."""
         store = self.store
-        return WorkerWrites(str(store.path.resolve()), store.batch_size, owner, dict(store.kept), task_timeout / 2)
+        return WorkerWrites(str(store.path.absolute()), store.batch_size, owner, dict(store.kept), task_timeout / 2)

@@ -309,15 +309,26 @@ def show(store: Path = typer.Argument(..., help="run store (.zarr or .nc)")) -> 
 
 @app.command()
 def verify(store: Path = typer.Argument(..., help="run store (.zarr)")) -> None:
-    """Check every batch of a run store against the checksum written with it."""
+    """Check every batch of a run store against the checksum written with it.
+
+    Exit status 2 for a damaged (or unreadable) store; 0 for an intact one, also when its
+    run is incomplete (interrupted: not damage), which is said with the batches and samples
+    still missing.
+    """
     from uqms.execution.store import verify_run
 
     try:
-        checked = verify_run(store)
+        check = verify_run(store)
     except (UqmsError, FileNotFoundError, OSError) as error:
         _fail(error)
-    console.print(f"{store}: ok - {checked} batches match their checksums" if checked
-                  else f"{store}: no batch checksums to verify (a NetCDF file or a store saved whole)", highlight=False)
+    if not check.batches:
+        console.print(f"{store}: no batch checksums to verify (a NetCDF file or a store saved whole)", highlight=False)
+        return
+    console.print(f"{store}: ok - {check.written} batches match their checksums", highlight=False)
+    if not check.complete:
+        console.print(f"{store}: incomplete - {check.batches - check.written} of {check.batches} batches "
+                      f"({check.missing_samples} samples) not written yet; run the same `uqms run` command again "
+                      "to resume it", highlight=False)
 
 
 def _short(value: float) -> str:

@@ -234,6 +234,44 @@ def versus_figure(bands: xr.Dataset) -> Figure:
     return figure
 
 
+def plane_figure(x: np.ndarray, y: np.ndarray, values: np.ndarray, levels: np.ndarray,
+                 labels: tuple[str, str, str], title: str, line_every: int = 0,
+                 catalyst: tuple[tuple[float, float], tuple[float, float]] | None = None,
+                 points: np.ndarray | None = None, points_label: str = "") -> Figure:
+    """Filled contours of ``values`` (``(len(y), len(x))``, NaN where a point failed) over two
+    descriptors, such as a volcano with every other input at its mean.
+
+    Args:
+        levels: the colour levels; values beyond them take the extended end colours.
+        labels: the x, y and colour bar labels, each with its unit.
+        line_every: draw a contour line at every so many levels (0: none).
+        catalyst: ``((x mean, x sd), (y mean, y sd))`` of the catalyst of a study: a cross at
+            its mean and an ellipse at 2 sd.
+        points: ``(n, 2)`` further points drawn as white dots, with ``points_label``.
+    """
+    figure = Figure(figsize=(6.5, 5), layout="constrained")
+    axes = figure.subplots()
+    below, above = np.nanmin(values) < levels[0], np.nanmax(values) > levels[-1]
+    extend = {(False, False): "neither", (True, False): "min", (False, True): "max", (True, True): "both"}[below, above]
+    filled = axes.contourf(x, y, values, levels=levels, cmap="viridis", extend=extend)
+    if line_every:
+        axes.contour(x, y, values, levels=levels[::line_every], colors="k", linewidths=0.4, linestyles="solid")
+    figure.colorbar(filled, ax=axes, label=labels[2])
+    if points is not None:
+        axes.scatter(*np.asarray(points).T, s=14, c="w", edgecolors="k", linewidths=0.5, label=points_label)
+    if catalyst is not None:
+        (x_mean, x_sd), (y_mean, y_sd) = catalyst
+        angle = np.linspace(0, 2 * np.pi, 100)
+        axes.plot(x_mean, y_mean, "kx", ms=9, label="catalyst of this study")
+        axes.plot(x_mean + 2 * x_sd * np.cos(angle), y_mean + 2 * y_sd * np.sin(angle), "k-", lw=0.8)
+    axes.set_xlabel(labels[0])
+    axes.set_ylabel(labels[1])
+    axes.set_title(title)
+    if points is not None or catalyst is not None:
+        axes.legend(loc="lower right", fontsize="small")
+    return figure
+
+
 def map_figure(grid: xr.Dataset, entry: int = 0) -> Figure:
     """An output over two descriptors (:func:`~uqms.analysis.descriptor.versus_map`): the median
     (log colours for a log-scale output) and the width of the 5-95 % band, one entry."""

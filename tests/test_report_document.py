@@ -13,7 +13,7 @@ import pytest
 from tests.conftest import REPO
 from tests.test_report import check_figures
 from uqms.analysis.descriptor import choose_versus, versus_bands, versus_map
-from uqms.analysis.plots import map_figure, plane_figure, versus_figure
+from uqms.analysis.plots import band_figure, map_figure, plane_figure, versus_figure
 from uqms.calibration.posterior_inputs import posterior_workflow
 from uqms.execution import open_run
 from uqms.report import build_report, render
@@ -171,6 +171,21 @@ def test_a_plane_over_two_descriptors_marks_the_catalyst_and_extends_its_colours
     plain = plane_figure(x, y, np.clip(values, -1, 0), np.linspace(-1, 0, 11), ("E_A [eV]", "E_B [eV]", "v [1]"), "")
     assert next(c for c in plain.axes[0].get_children() if hasattr(c, "levels")).extend == "neither"
     assert plain.axes[0].get_legend() is None
+
+
+def test_a_band_figure_draws_each_entry_between_its_edges_with_its_name():
+    x = np.linspace(-1, 0, 5)
+    band = np.stack([np.exp(x) * f for f in (0.5, 1.0, 2.0)])[..., None] * np.array([1.0, 10.0])  # (3, 5, 2)
+    figure = band_figure(x, band, ["CO2", "H2O"], ("E_O [eV]", "TOF [1/s]"), "a volcano", log_scale=True)
+    check_figures([figure])
+    axes = figure.axes[0]
+    assert axes.get_yscale() == "log"
+    assert [t.get_text() for t in axes.get_legend().get_texts()] == ["CO2: 5-95 % band", "CO2: median",
+                                                                      "H2O: 5-95 % band", "H2O: median"]
+    for k, (line, shaded) in enumerate(zip(axes.lines, axes.collections)):
+        np.testing.assert_allclose(line.get_ydata(), band[1, :, k])
+        y = shaded.get_paths()[0].vertices[:, 1]
+        assert y.min() == pytest.approx(band[0, :, k].min()) and y.max() == pytest.approx(band[2, :, k].max())
 
 
 def test_versus_is_asked_for_or_detected(ammonia, nested):

@@ -215,22 +215,36 @@ def versus_figure(bands: xr.Dataset) -> Figure:
     the median (line) and the 5-95 % band (shaded) of every entry; a log axis for an output
     analysed as log10 (a volcano)."""
     name, units = bands.attrs["versus"][0], bands.attrs["versus_units"][0]
+    n_ok = int(bands["count"].sum("bin").max())
+    return band_figure(bands["x"].values, bands["quantile"].values, [readable(e) for e in bands["entry"].values],
+                       (label(name, units), label(bands.attrs["output"], bands.attrs["units"] or "1")),
+                       f"{bands.attrs['output']} against {name}: {bands.sizes['bin']} bins, {n_ok} ok values",
+                       bool(bands.attrs["log_scale"]))
+
+
+def band_figure(x: np.ndarray, band: np.ndarray, entries: list[str], labels: tuple[str, str], title: str,
+                log_scale: bool = False, band_label: str = "5-95 % band") -> Figure:
+    """Median (line) and band (shaded) of each entry of an output against a descriptor ``x``.
+
+    Args:
+        band: ``(3, len(x), entries)``: the lower edge, median and upper edge at each ``x``.
+        entries: the entries' names (their legend prefix where there are several).
+        labels: the x and y labels, each with its unit.
+        log_scale: a log y axis (a volcano of rates).
+    """
     figure = Figure(figsize=(6.4, 4.2), layout="constrained")
     axes = figure.subplots()
-    x = bands["x"].values
-    low, median, high = bands["quantile"].values
-    several = bands.sizes["entry"] > 1
-    for k, entry in enumerate(bands["entry"].values[:MAX_VERSUS_ENTRIES]):
-        prefix = f"{readable(entry)}: " if several else ""
-        axes.fill_between(x, low[:, k], high[:, k], color=f"C{k}", alpha=0.25, lw=0, label=f"{prefix}5-95 % band")
+    low, median, high = band
+    for k, entry in enumerate(entries[:MAX_VERSUS_ENTRIES]):
+        prefix = f"{entry}: " if len(entries) > 1 else ""
+        axes.fill_between(x, low[:, k], high[:, k], color=f"C{k}", alpha=0.25, lw=0, label=f"{prefix}{band_label}")
         axes.plot(x, median[:, k], color=f"C{k}", marker="o", ms=3, label=f"{prefix}median")
-    axes.set_xlabel(label(name, units))
-    axes.set_ylabel(label(bands.attrs["output"], bands.attrs["units"] or "1"))
-    if bands.attrs["log_scale"]:
+    axes.set_xlabel(labels[0])
+    axes.set_ylabel(labels[1])
+    if log_scale:
         axes.set_yscale("log")
     axes.legend(fontsize="small")
-    n_ok = int(bands["count"].sum("bin").max())
-    axes.set_title(f"{bands.attrs['output']} against {name}: {bands.sizes['bin']} bins, {n_ok} ok values", fontsize="medium")
+    axes.set_title(title, fontsize="medium")
     return figure
 
 

@@ -190,8 +190,8 @@ def solve_steady_state(
         guess = np.where(np.isfinite(guess.theta), guess.theta, uniform_guess(mechanism, n))
     with np.errstate(divide="ignore"):
         start = np.clip(np.log(np.asarray(guess, dtype=float)), LOG_FLOOR, 0.0)
-    valid = (np.isfinite(forward_k).all(1) & np.isfinite(reverse_k).all(1) & (forward_k >= 0).all(1)
-             & (reverse_k >= 0).all(1) & np.isfinite(p).all(1) & (p >= 0).all(1) & np.isfinite(start).all(1))
+    valid = (_all_in_row(np.isfinite(forward_k) & (forward_k >= 0)) & _all_in_row(np.isfinite(reverse_k) & (reverse_k >= 0))
+             & _all_in_row(np.isfinite(p) & (p >= 0)) & _all_in_row(np.isfinite(start)))
     coverage = rate_constants.coverage
     if coverage is not None:
         valid &= np.isfinite(coverage.linear).all(axis=(1, 2))
@@ -427,9 +427,9 @@ def _checked(mechanism, equations, forward_k, reverse_k, coverage, x, valid, con
     with np.errstate(invalid="ignore"):
         balance = ((forward - reverse) @ equations.net.T) / ((forward + reverse) @ equations.gross.T + 1e-300)
         residual = np.abs(balance).max(axis=1, initial=0.0)
-        site_balance = np.abs(theta @ equations.sites.T - 1.0).max(axis=1)
+        site_balance = _largest_magnitude(theta @ equations.sites.T - 1.0)
     good = (converged & valid & (residual <= check_tolerance) & (site_balance <= 1e-10)
-            & np.isfinite(theta).all(axis=1) & (theta <= 1.0).all(axis=1))
+            & _all_in_row(np.isfinite(theta) & (theta <= 1.0)))
     status = np.where(valid, np.where(good, OK, NOT_CONVERGED), BAD_INPUT).astype(np.int32)
     blank = ~good[:, None]
     forward, reverse = np.where(blank, np.nan, forward), np.where(blank, np.nan, reverse)

@@ -286,12 +286,10 @@ def _sample_count(batch: Batch, names: Sequence[str]) -> int:
 
 
 def _finite_rows(value: np.ndarray) -> np.ndarray:
-    """Whether every entry of each sample's value is finite (samples,): one product with a zero
-    vector (NaN and inf times zero are NaN), where ``isfinite(...).all(axis=1)`` reduces
-    along the few entries of each sample about 10x slower."""
-    flat = value.reshape(len(value), -1)
-    with np.errstate(invalid="ignore"):
-        return np.isfinite(flat @ np.zeros(flat.shape[1], dtype=flat.dtype))
+    """Whether every entry of each sample's value is finite (samples,). Reduced in column-major
+    layout: along the few entries of each row of a row-major array, ``all(axis=1)`` runs
+    about 7x slower."""
+    return np.asfortranarray(np.isfinite(value.reshape(len(value), -1))).all(axis=1)
 
 
 def _evaluate_isolating(member, sub: Batch, rows, n, results, status, codes, raised: list[str]) -> None:

@@ -35,6 +35,18 @@ def test_the_child_loop_answers_each_call_and_returns_when_the_parent_is_gone():
     assert not loop.is_alive()
 
 
+@pytest.mark.skipif(not forked.available(), reason="this platform cannot fork")
+def test_an_exception_raised_in_the_forked_child_is_raised_in_the_caller_and_the_child_goes_on():
+    with forked.ForkedProcess(12.0) as child:
+        assert child.call(_divide, 4.0, limit=60) == 3.0
+        pid = child.child.pid
+        with pytest.raises(ZeroDivisionError):
+            child.call(_divide, 0.0, limit=60)
+        assert child.call(_divide, 2.0, limit=60) == 6.0
+        assert child.child.pid == pid  # no new fork after an exception: only a crash or a timeout costs the child
+    assert child.child is None
+
+
 def test_a_worker_of_the_local_cluster_leaves_ctrl_c_to_the_driver():
     """The hook Dask calls in each worker preloading ``uqms.execution.worker_setup`` (as the
     local cluster's workers do) makes the worker ignore SIGINT."""

@@ -8,7 +8,8 @@ before timing), with the batch size each run chooses itself; wall time, best and
 the repeats, and the CPU time per sample of the driver (this process: scheduling, the
 in-process scheduler and nannies, receiving results, writing the store or marking batches
 written by the workers) and of the workers (computing, writing their batches). Prints
-samples/s and the speed-up of the 2 workers over one process.
+samples/s and the speed-up of the 2 workers over one process. (The PFR stage alone, against a
+solve_ivp loop per sample: benchmarks/reactor.py.)
 
     python benchmarks/chain.py [--repeats 3] [--ammonia 200000] [--sites 20000] [--pfr 5000] [--only NAME]
 

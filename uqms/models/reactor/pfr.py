@@ -25,9 +25,11 @@ coverages of the sample's last solved point.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 
+from uqms.models.microkinetics.steady_state import LOG_FLOOR
 from uqms.models.reactor.conditions import ReactorConditions
 from uqms.models.reactor.outlet import NOT_CONVERGED, OK, SURFACE_FAILED, ReactorOutlet
 
@@ -79,12 +81,13 @@ def integrate_pfr(
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
     c = conditions
     surface = c.rates if rate is None else rate
+    derivatives = c.surface_derivatives if rate is None else None
 
-    def evaluate(rows, points):
-        values, converged, theta = surface(rows, points)
-        if theta is not None:  # the next solve of these samples starts here
+    def evaluate(rows, points, guess=None):
+        values, converged, theta = surface(rows, points) if guess is None else surface(rows, points, guess)
+        if theta is not None:  # the fallback start of these samples' next solve, and the outlet's coverages
             c.theta[rows[converged]] = theta[converged]
-        return values, converged
+        return values, converged, theta
 
     n, m = len(c.inlet), len(c.reactions)
     extents, status = np.zeros((n, m)), np.full(n, NOT_CONVERGED)
@@ -92,9 +95,10 @@ def integrate_pfr(
     absolute, length = atol * c.total_inlet[rows], c.sites[rows]
     x, w = np.zeros((rows.size, m)), np.zeros(rows.size)
     side = c.side(rows, x)
-    r, ok = evaluate(rows, x)
+    r, ok, theta = evaluate(rows, x)
     status[rows[~ok]] = SURFACE_FAILED
-    h = np.minimum(length, 0.01 * c.total_inlet[rows] / np.maximum(np.abs(r).max(axis=1), 1e-300))
+    surface_state = _SurfaceState.at(derivatives, rows, x, theta)
+    h = _first_step(c, rows, r, surface_state.jacobian, length, rtol)
     stiff = np.full(rows.size, method == "stiff")
     detections = np.zeros(rows.size, dtype=int)
     for _ in range(max_steps + 1):
@@ -104,19 +108,26 @@ def integrate_pfr(
         go = ok & ~done
         rows, x, w, h, r, absolute, length, side, stiff, detections = (
             a[go] for a in (rows, x, w, h, r, absolute, length, side, stiff, detections))
+        surface_state = surface_state[go]
         if rows.size == 0:
             break
         h = np.minimum(h, length - w)
         new, new_r, ok, error, rho = np.empty_like(x), np.empty_like(r), np.ones(rows.size, dtype=bool), \
             np.empty_like(x), np.zeros(rows.size)
+        new_theta = None
         for chosen, step in ((~stiff, _dormand_prince), (stiff, _rodas3)):
             if chosen.any():
                 i = np.flatnonzero(chosen)
-                new[i], new_r[i], ok[i], error[i], rho[i] = step(evaluate, c, rows[i], x[i], r[i], h[i], side[i])
+                new[i], new_r[i], ok[i], error[i], rho[i], theta = step(evaluate, c, rows[i], x[i], r[i], h[i], side[i],
+                                                                        surface_state[i])
+                if theta is not None:
+                    new_theta = np.empty((rows.size, theta.shape[1])) if new_theta is None else new_theta
+                    new_theta[i] = theta
         ratio = (np.abs(error) / (absolute[:, None] + rtol * np.maximum(np.abs(x), np.abs(new)))).max(axis=1)
         ratio = np.where(c.admissible(rows, new, side), ratio, np.inf)
         accept = ok & (ratio <= 1.0)
         x, w, r = np.where(accept[:, None], new, x), np.where(accept, w + h, w), np.where(accept[:, None], new_r, r)
+        surface_state = surface_state.moved(derivatives, rows, x, new_theta, accept)
         if method == "auto":  # a step at the stability boundary counts up, one inside it counts down
             detections = np.where(accept & ~stiff, np.maximum(detections + np.where(h * rho > STABILITY, 1, -1), 0),
                                   detections)
@@ -133,26 +144,115 @@ def integrate_pfr(
     return ReactorOutlet.checked(c, extents, status)
 
 
-def _dormand_prince(evaluate, c, rows, x, r, h, side):
-    """One Dormand-Prince step: new extents, their rates, converged, error estimate, stiffness estimate rho."""
+@dataclass(frozen=True)
+class _SurfaceState:
+    """The surface at each active sample's last accepted point: its coverages, their
+    derivatives d ln(theta)/dx and the rate Jacobian dr/dx (implicit function theorem,
+    :meth:`ReactorConditions.surface_derivatives`); all None for a surrogate rate."""
+
+    log_theta: np.ndarray | None = None
+    slopes: np.ndarray | None = None
+    jacobian: np.ndarray | None = None
+
+    @classmethod
+    def at(cls, derivatives, rows, x, theta) -> _SurfaceState:
+        if derivatives is None or theta is None:
+            return cls()
+        slopes, jacobian = derivatives(rows, x, theta)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            log_theta = np.log(theta)
+        good = np.isfinite(log_theta).all(axis=1) & np.isfinite(slopes).all(axis=(1, 2))
+        return cls(np.where(good[:, None], log_theta, np.nan), np.where(good[:, None, None], slopes, 0.0), jacobian)
+
+    def __getitem__(self, rows) -> _SurfaceState:
+        if self.log_theta is None:
+            return self
+        return _SurfaceState(self.log_theta[rows], self.slopes[rows], self.jacobian[rows])
+
+    def moved(self, derivatives, rows, x, theta, accept) -> _SurfaceState:
+        """The state after a step: the new point where ``accept``, the old one elsewhere."""
+        if self.log_theta is None or not accept.any():
+            return self
+        i = np.flatnonzero(accept)
+        fresh = _SurfaceState.at(derivatives, rows[i], x[i], theta[i])
+        log_theta, slopes, jacobian = self.log_theta.copy(), self.slopes.copy(), self.jacobian.copy()
+        log_theta[i], slopes[i], jacobian[i] = fresh.log_theta, fresh.slopes, fresh.jacobian
+        return _SurfaceState(log_theta, slopes, jacobian)
+
+    def guess(self, x, point, anchor=None) -> np.ndarray | None:
+        """Coverages predicted at ``point`` from the tangent at ``x`` (None: no prediction at all;
+        NaN rows: the accepted point's coverages unknown), and through ``anchor`` = (a point,
+        its solved coverages) of the same step where given.
+
+        The tangent is taken in log-coverages where they fall (they stay positive) and in the
+        coverages where they rise (a coverage growing from near zero with the pressure of a
+        product rises linearly, far slower than its log-slope there foretells). Through an
+        anchor the prediction becomes quadratic along the anchor's direction, its curvature
+        the tangent's miss at the anchor.
+        """
+        if self.log_theta is None:
+            return None
+        change = np.einsum("nsm,nm->ns", self.slopes, point - x)
+        predicted = self.log_theta + np.where(change > 0, np.log1p(np.maximum(change, 0.0)), change)
+        if anchor is not None:
+            where, theta = anchor
+            reach = where - x
+            with np.errstate(divide="ignore", invalid="ignore"):
+                along = np.einsum("nm,nm->n", point - x, reach) / np.einsum("nm,nm->n", reach, reach)
+                chord = self.log_theta + (np.log(theta) - self.log_theta) * along[:, None]
+            predicted = np.where(np.isfinite(chord).all(axis=1)[:, None], chord, predicted)
+        return np.exp(np.clip(predicted, LOG_FLOOR, 0.0))
+
+
+def _first_step(c, rows, r, jacobian, length, rtol) -> np.ndarray:
+    """First step of each sample, mol of sites: the Dormand-Prince pair's error on x' = J x is
+    about (0.4 h |J|)^5 of the step (from its coefficients), so h = 0.8 rtol^(1/5) / (0.4 |J|)
+    (|J| the largest row sum of |dr/dx|), up to the whole bed. Without a Jacobian (a surrogate
+    rate): the step that moves an extent by 1% of the total inlet flow."""
+    if jacobian is not None:
+        norm = np.abs(jacobian).sum(axis=2).max(axis=1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            h = np.where(np.isfinite(norm) & (norm > 0), 2.0 * rtol ** 0.2 / norm, np.inf)
+        return np.minimum(length, h)
+    return np.minimum(length, 0.01 * c.total_inlet[rows] / np.maximum(np.abs(r).max(axis=1), 1e-300))
+
+
+def _solve_from(evaluate, c, rows, x, point, surface, anchor=None):
+    """The rates at ``point``, the surface solve warm-started from the prediction of
+    :meth:`_SurfaceState.guess` (from the sample's last solved coverages where there is none)."""
+    guess = surface.guess(x, point, anchor)
+    if guess is None:
+        return evaluate(rows, point)
+    return evaluate(rows, point, np.where(np.isnan(guess), c.theta[rows], guess))
+
+
+def _dormand_prince(evaluate, c, rows, x, r, h, side, surface):
+    """One Dormand-Prince step: new extents, their rates, converged, error estimate, stiffness
+    estimate rho, and the coverages at the new point (None for a surrogate)."""
     stages, ok = [r], np.ones(rows.size, dtype=bool)
-    points = []
+    points, anchor = [], None
     for a in _A[1:]:
         points.append(x + h[:, None] * sum(coefficient * k for coefficient, k in zip(a, stages, strict=False)))
-        k, converged = evaluate(rows, points[-1])
+        k, converged, theta = _solve_from(evaluate, c, rows, x, points[-1], surface, anchor)
         stages.append(k)
         ok &= converged
+        if theta is not None:  # the next stage's prediction passes through this one
+            anchor = (points[-1], np.where(converged[:, None], theta, np.nan))
     error = h[:, None] * sum(e * k for e, k in zip(_E, stages, strict=True))
     with np.errstate(invalid="ignore", divide="ignore"):
         rho = np.linalg.norm(stages[6] - stages[5], axis=1) / np.linalg.norm(points[5] - points[4], axis=1)
-    return points[-1], stages[-1], ok, error, np.nan_to_num(rho)
+    return points[-1], stages[-1], ok, error, np.nan_to_num(rho), theta
 
 
-def _rodas3(evaluate, c, rows, x, r, h, side):
+def _rodas3(evaluate, c, rows, x, r, h, side, surface):
     """One RODAS3 step (the coefficients of Sandu et al. 1997 in the form of KPP's Rosenbrock
-    integrator: ``(I / (h gamma) - J) K_i = f(x + sum A_ij K_j) + sum C_ij K_j / h``)."""
+    integrator: ``(I / (h gamma) - J) K_i = f(x + sum A_ij K_j) + sum C_ij K_j / h``), with the
+    analytic Jacobian at ``x`` where the surface gives one, else forward differences."""
     m = x.shape[1]
-    jacobian, ok = c.rate_jacobian(rows, x, r, side, evaluate)
+    if surface.jacobian is not None:
+        jacobian, ok = surface.jacobian, np.isfinite(surface.jacobian).all(axis=(1, 2))
+    else:
+        jacobian, ok = c.rate_jacobian(rows, x, r, side, evaluate)
     matrix = np.eye(m) / (h * RODAS3_GAMMA)[:, None, None] - jacobian
     with np.errstate(all="ignore"):
         inverse = np.linalg.inv(np.where(np.isfinite(matrix), matrix, 0.0))
@@ -163,14 +263,13 @@ def _rodas3(evaluate, c, rows, x, r, h, side):
     hh = h[:, None]
     k1 = solve(r)
     k2 = solve(r + 4.0 * k1 / hh)
-    f3, converged = evaluate(rows, x + 2.0 * k1)
+    f3, converged, _ = _solve_from(evaluate, c, rows, x, x + 2.0 * k1, surface)
     ok &= converged
     k3 = solve(f3 + (k1 - k2) / hh)
-    f4, converged = evaluate(rows, x + 2.0 * k1 + k3)
+    f4, converged, _ = _solve_from(evaluate, c, rows, x, x + 2.0 * k1 + k3, surface)
     ok &= converged
     k4 = solve(f4 + (k1 - k2 - 8.0 / 3.0 * k3) / hh)
     new = x + 2.0 * k1 + k3 + k4
-    new_r, converged = evaluate(rows, new)
+    new_r, converged, theta = _solve_from(evaluate, c, rows, x, new, surface)
     ok &= converged & np.isfinite(new).all(axis=1)
-    return new, new_r, ok, k4, np.zeros(rows.size)
-
+    return new, new_r, ok, k4, np.zeros(rows.size), theta

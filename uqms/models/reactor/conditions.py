@@ -246,4 +246,7 @@ def cycle_rates(cycles: np.ndarray, net: np.ndarray, gross: np.ndarray) -> np.nd
     relative = np.maximum(gross / np.max(gross, axis=1, keepdims=True, initial=TINY), 1e-100)
     weighted = cycles[None] / relative[:, None, :]  # (rows, reactions, steps)
     normal = weighted @ weighted.transpose(0, 2, 1)
-    return np.linalg.solve(normal, weighted @ (net / relative[:, :, None]))
+    fitted = weighted @ (net / relative[:, :, None])
+    if len(cycles) == 1:  # one reaction: a division (a stack of 1 x 1 solves costs LAPACK calls)
+        return fitted / normal
+    return np.linalg.solve(normal, fitted)

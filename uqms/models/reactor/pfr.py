@@ -11,15 +11,21 @@ its own position and step size and all samples still on the bed advancing togeth
   far from equilibrium;
 - the linearly implicit Rosenbrock method RODAS3 (Sandu et al., Atmos. Environ. 31
   (1997) 3459; order 3, L-stable, stiffly accurate, embedded order 2; three new rates and
-  a forward-difference Jacobian, one rate per reaction, per step) for beds where a
-  reaction sits at its equilibrium while others still move, where an explicit step is
-  limited by stability and not by accuracy.
+  the Jacobian per step) for beds where a reaction sits at its equilibrium while others
+  still move, where an explicit step is limited by stability and not by accuracy.
 
 ``method="auto"`` starts every sample on the explicit pair and moves a sample to the
 Rosenbrock method once the pair's stiffness estimate (Hairer & Wanner, Solving ODEs II,
 IV.2: ``h |k7 - k6| / |y7 - y6|`` near the stability boundary) fires on
-:data:`STIFF_DETECTIONS` accepted steps. Each surface solve is warm-started from the
-coverages of the sample's last solved point.
+:data:`STIFF_DETECTIONS` accepted steps.
+
+At every accepted point the steady surface's derivatives along the bed follow from the
+implicit function theorem (:meth:`ReactorConditions.surface_derivatives`: one batched
+linear solve, no surface solve): the rate Jacobian serves RODAS3 and sizes the first
+step (no rejected steps at the inlet, where the product's inhibition makes the rate fall
+by orders of magnitude), and the coverage tangent predicts the coverages at every stage,
+so each stage's surface solve starts a Newton step or two from its solution. With a
+surrogate rate (no coverages) the Jacobian is taken by forward differences.
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from uqms.chemistry.mechanism import Mechanism
-from uqms.models.microkinetics.kinetics import TINY, RateEquations, pressure_weighted
+from uqms.models.microkinetics.kinetics import TINY, RateEquations
 from uqms.models.microkinetics.rate_constants import RateConstants
 from uqms.models.microkinetics.steady_state import solve_steady_state, uniform_guess
 from uqms.models.reactor.equilibrium import equilibrium_extents
@@ -163,7 +163,10 @@ class ReactorConditions:
         pressures = self.partial_pressures(rows, extents)
         start = self.theta[rows] if guess is None else guess
         fresh = np.isnan(start).all(axis=1)  # never solved: from solved neighbours in the batch (all fresh)
-        start = None if fresh.all() else np.where(fresh[:, None], uniform_guess(self.mechanism, len(rows)), start)
+        if fresh.all():
+            start = None
+        elif fresh.any():
+            start = np.where(fresh[:, None], uniform_guess(self.mechanism, len(rows)), start)
         state = solve_steady_state(self.mechanism, k, pressures, start, tolerance=self.tolerance)
         forward, reverse, theta, ok = state.forward, state.reverse, state.theta, state.status == 0
         if not ok.all():  # a warm start can sit in the basin of no solution (a surface near a switch of regime)
@@ -199,23 +202,14 @@ def surface_derivatives(equations: RateEquations, reactions: OverallReactions, k
     with np.errstate(divide="ignore", invalid="ignore"):
         y = np.log(theta)
     coverage = k.coverage
-    kf, kr = pressure_weighted(mechanism, k, pressures)
+    factors, slopes_f, slopes_r = _pressure_factors(mechanism, pressures)
+    kf, kr = k.forward * factors[0], k.reverse * factors[1]
     forward, reverse = equations.rates(kf, kr, y, coverage)
     ones = np.ones_like(kf)
     coverage_f, coverage_r = equations.rates(ones, ones, y, coverage)  # rates per unit rate constant
-    direct = np.zeros(forward.shape + (slopes.shape[2],))  # d net rates / dx at fixed coverages
-    for g in range(len(mechanism.gas)):  # the few gas species
-        orders_f, orders_r = mechanism.reactant_gas[:, g], mechanism.product_gas[:, g]
-        if not (orders_f.any() or orders_r.any()):
-            continue
-        unit = pressures.copy()
-        unit[:, g] = 1.0
-        without_f, without_r = pressure_weighted(mechanism, k, unit)  # the constants without p_g's factor
-        p = pressures[:, g : g + 1]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            d_f = np.where(orders_f > 0, orders_f * p ** (orders_f - 1), 0.0) * without_f * coverage_f
-            d_r = np.where(orders_r > 0, orders_r * p ** (orders_r - 1), 0.0) * without_r * coverage_r
-        direct += (d_f - d_r)[:, :, None] * slopes[:, g, None, :]
+    # d net rates / dx at fixed coverages: the rate constants' pressure factors move along the slopes
+    direct = (np.einsum("nj,njg,ngm->njm", k.forward * coverage_f, slopes_f, slopes)
+              - np.einsum("nj,njg,ngm->njm", k.reverse * coverage_r, slopes_r, slopes))
     scale = (forward + reverse) @ equations.gross.T + TINY
     balance = np.einsum("aj,njm->nam", equations.net, direct) / scale[:, :, None]
     rhs = -np.concatenate([balance, np.zeros((len(y), len(mechanism.sites), balance.shape[2]))], axis=1)
@@ -250,3 +244,22 @@ def cycle_rates(cycles: np.ndarray, net: np.ndarray, gross: np.ndarray) -> np.nd
     if len(cycles) == 1:  # one reaction: a division (a stack of 1 x 1 solves costs LAPACK calls)
         return fitted / normal
     return np.linalg.solve(normal, fitted)
+
+
+def _pressure_factors(mechanism: Mechanism, pressures: np.ndarray):
+    """The pressure factors prod_g p_g^nu_jg of every step's forward and reverse rate constant
+    (2, rows, steps) and their derivatives d/dp_g (rows, steps, gas) for each direction;
+    finite where a pressure is zero (a product absent at the inlet), which the logarithmic
+    derivative nu / p is not. The products leaving out one gas come from prefix and suffix
+    products over the few gas species."""
+    factors, derivatives = [], []
+    for orders in (mechanism.reactant_gas, mechanism.product_gas):  # steps x gas
+        powers = pressures[:, None, :] ** orders[None]  # (rows, steps, gas); 0 ** 0 = 1
+        ones = np.ones(powers.shape[:2] + (1,))
+        before = np.cumprod(np.concatenate([ones, powers[:, :, :-1]], axis=2), axis=2)
+        after = np.cumprod(np.concatenate([ones, powers[:, :, :0:-1]], axis=2), axis=2)[:, :, ::-1]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            own = np.where(orders > 0, orders * pressures[:, None, :] ** (orders - 1), 0.0)
+        factors.append(before[:, :, -1] * powers[:, :, -1])
+        derivatives.append(own * before * after)
+    return np.stack(factors), derivatives[0], derivatives[1]

@@ -187,26 +187,30 @@ class _SurfaceState:
 
     def guess(self, x, point, anchor=None) -> np.ndarray | None:
         """Coverages predicted at ``point`` from the tangent at ``x`` (None: no prediction at all;
-        NaN rows: the accepted point's coverages unknown), and through ``anchor`` = (a point,
-        its solved coverages) of the same step where given.
+        NaN rows: the accepted point's coverages unknown), or along the chord through
+        ``anchor`` = (a point, its solved log-coverages) of the same step where given.
 
         The tangent is taken in log-coverages where they fall (they stay positive) and in the
         coverages where they rise (a coverage growing from near zero with the pressure of a
-        product rises linearly, far slower than its log-slope there foretells). Through an
-        anchor the prediction becomes quadratic along the anchor's direction, its curvature
-        the tangent's miss at the anchor.
+        product rises linearly, far slower than its log-slope there foretells). A chord through
+        a solved stage of the step predicts the next stages better than the tangent (fewer
+        Newton steps; a quadratic through both extrapolates worse).
         """
         if self.log_theta is None:
             return None
-        change = np.einsum("nsm,nm->ns", self.slopes, point - x)
-        predicted = self.log_theta + np.where(change > 0, np.log1p(np.maximum(change, 0.0)), change)
         if anchor is not None:
-            where, theta = anchor
+            where, log_theta = anchor
             reach = where - x
             with np.errstate(divide="ignore", invalid="ignore"):
                 along = np.einsum("nm,nm->n", point - x, reach) / np.einsum("nm,nm->n", reach, reach)
-                chord = self.log_theta + (np.log(theta) - self.log_theta) * along[:, None]
-            predicted = np.where(np.isfinite(chord).all(axis=1)[:, None], chord, predicted)
+            chord = self.log_theta + (log_theta - self.log_theta) * along[:, None]
+            usable = np.isfinite(along) & ~np.isnan(log_theta[:, 0])
+            if usable.all():
+                return np.exp(np.clip(chord, LOG_FLOOR, 0.0))
+        change = np.einsum("nsm,nm->ns", self.slopes, point - x)
+        predicted = self.log_theta + np.where(change > 0, np.log1p(np.maximum(change, 0.0)), change)
+        if anchor is not None:
+            predicted = np.where(usable[:, None], chord, predicted)
         return np.exp(np.clip(predicted, LOG_FLOOR, 0.0))
 
 
@@ -243,7 +247,8 @@ def _dormand_prince(evaluate, c, rows, x, r, h, side, surface):
         stages.append(k)
         ok &= converged
         if theta is not None:  # the next stage's prediction passes through this one
-            anchor = (points[-1], np.where(converged[:, None], theta, np.nan))
+            with np.errstate(divide="ignore", invalid="ignore"):
+                anchor = (points[-1], np.where(converged[:, None], np.log(theta), np.nan))
     error = h[:, None] * sum(e * k for e, k in zip(_E, stages, strict=True))
     with np.errstate(invalid="ignore", divide="ignore"):
         rho = np.linalg.norm(stages[6] - stages[5], axis=1) / np.linalg.norm(points[5] - points[4], axis=1)

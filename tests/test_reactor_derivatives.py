@@ -1,16 +1,13 @@
-"""Derivatives of the steady surface along the reactor (implicit function theorem) and the rates of
-the overall reactions from the steps' net rates, against closed forms, finite differences and the
-steady-state solver's own net rates; the integrator's warm starts and first step use them."""
+"""Derivatives of the steady surface along the reactor (implicit function theorem) against closed
+forms and finite differences; the integrator's warm starts use them."""
 
 import numpy as np
 import pytest
 
-from tests.test_reactor_ammonia import MECHANISM as AMMONIA
 from tests.test_reactor_ammonia import ammonia
 from tests.test_reactor_site_resolved import OPTIONS, TWO_SITES, batch
 from tests.test_reactor_stiff import BETA, DG, FREE, K_FAST, K_SLOW, P, conditions
 from uqms.models.microkinetics import steady_state
-from uqms.models.microkinetics.steady_state import solve_steady_state
 from uqms.models.reactor import conditions as reactor_conditions
 from uqms.models.reactor.pfr import integrate_pfr
 from uqms.models.reactor.site_resolved import SiteResolvedPFRStage
@@ -60,18 +57,6 @@ def test_ammonia_rate_jacobian_and_coverage_slopes_match_central_differences(fra
     visible = theta > 1e-12  # coverages resolved beyond the solver's tolerance
     np.testing.assert_allclose((theta * slopes[:, :, 0])[visible], coverage_slopes[visible],
                                rtol=1e-2 if one_sided else 1e-4, atol=1e-6 / c.equilibrium[0, 0])
-
-
-@pytest.mark.parametrize("fraction", [0.0, 0.5, 1 - 1e-6])
-def test_overall_rates_from_the_step_rates_equal_the_production_of_the_resolved_net_rates(fraction):
-    c = ammonia(1e4)
-    rows = np.arange(len(c.inlet))
-    extents = fraction * c.equilibrium
-    state = solve_steady_state(AMMONIA, c.rate_constants, c.partial_pressures(rows, extents))
-    assert (state.status == 0).all()
-    production = c.reactions.rates(state.production)  # net rates resolved from the adsorbate balances
-    weighted = c.steady_rates(state.forward, state.reverse, state.status == 0)
-    np.testing.assert_allclose(weighted, production, rtol=1e-6 if fraction > 0.9 else 1e-10)
 
 
 def test_site_resolved_jacobian_is_the_weighted_mean_of_the_site_types():

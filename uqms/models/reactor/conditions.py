@@ -168,22 +168,15 @@ class ReactorConditions:
         elif fresh.any():
             start = np.where(fresh[:, None], uniform_guess(self.mechanism, len(rows)), start)
         state = solve_steady_state(self.mechanism, k, pressures, start, tolerance=self.tolerance)
-        forward, reverse, theta, ok = state.forward, state.reverse, state.theta, state.status == 0
+        production, theta, ok = state.production, state.theta, state.status == 0
         if not ok.all():  # a warm start can sit in the basin of no solution (a surface near a switch of regime)
             again = np.flatnonzero(~ok)
             cold = solve_steady_state(self.mechanism, k[again],
                                       pressures[again], uniform_guess(self.mechanism, again.size),
                                       tolerance=self.tolerance)
-            forward, reverse, theta, ok = forward.copy(), reverse.copy(), theta.copy(), ok.copy()
-            forward[again], reverse[again], theta[again], ok[again] = cold.forward, cold.reverse, cold.theta, \
-                cold.status == 0
-        return self.steady_rates(forward, reverse, ok), ok, theta
-
-    def steady_rates(self, forward: np.ndarray, reverse: np.ndarray, ok: np.ndarray) -> np.ndarray:
-        """Rates of the overall reactions (rows, reactions) of steady surfaces with step rates
-        ``forward``, ``reverse`` (rows, steps); 0 where not ``ok``."""
-        forward, reverse = np.where(ok[:, None], forward, 0.0), np.where(ok[:, None], reverse, 0.0)
-        return cycle_rates(self.reactions.cycles, (forward - reverse)[:, :, None], forward + reverse)[:, :, 0]
+            production, theta, ok = production.copy(), theta.copy(), ok.copy()
+            production[again], theta[again], ok[again] = cold.production, cold.theta, cold.status == 0
+        return self.reactions.rates(np.where(ok[:, None], production, 0.0)), ok, theta
 
 
 def surface_derivatives(equations: RateEquations, reactions: OverallReactions, k: RateConstants,
@@ -228,22 +221,28 @@ def surface_derivatives(equations: RateEquations, reactions: OverallReactions, k
 
 def cycle_rates(cycles: np.ndarray, net: np.ndarray, gross: np.ndarray) -> np.ndarray:
     """Rates of the overall reactions (rows, reactions, columns) whose cycles (reactions x steps)
-    best make the steps' ``net`` rates (rows, steps, columns; or their derivatives), each step
-    weighted by 1 / its ``gross`` rate (rows, steps).
+    best make the steps' ``net`` rates (rows, steps, columns): here their derivatives, each
+    step weighted by 1 / its ``gross`` rate (rows, steps).
 
-    At steady state the net rates are ``rates @ cycles``; each step's net rate (a difference
-    of its forward and reverse rates) carries the solver's residual and round-off in
-    proportion to its gross rate, so a quasi-equilibrated step, whose net rate is the
-    difference of two huge terms, counts for little and the slow steps fix the rates (the
-    weighted least squares of the balances; rows without any flux get 0).
+    At steady state the net rates are ``rates @ cycles``; a quasi-equilibrated step's net
+    rate (derivative) is the difference of two huge terms and carries round-off in
+    proportion to its gross rate, so it counts for little and the slow steps fix the result
+    (weighted least squares; rows without any flux get 0). The rates themselves come from
+    the steady state's resolved net rates (:attr:`SteadyState.production`): the solver's
+    residual errs in proportion to each adsorbate's gross flux, not each step's, which this
+    weighting misjudges (PROX's rates came out noisy enough to double its steps).
     """
     relative = np.maximum(gross / np.max(gross, axis=1, keepdims=True, initial=TINY), 1e-100)
-    weighted = cycles[None] / relative[:, None, :]  # (rows, reactions, steps)
-    normal = weighted @ weighted.transpose(0, 2, 1)
-    fitted = weighted @ (net / relative[:, :, None])
-    if len(cycles) == 1:  # one reaction: a division (a stack of 1 x 1 solves costs LAPACK calls)
-        return fitted / normal
-    return np.linalg.solve(normal, fitted)
+    if len(cycles) == 1:  # one reaction: a weighted mean
+        weighted = cycles[None] / relative[:, None, :]  # (rows, 1, steps)
+        return (weighted @ (net / relative[:, :, None])) / (weighted @ weighted.transpose(0, 2, 1))
+    # the weights span many decades, so not the normal equations (their condition is squared) but
+    # Householder QR of the weighted system, its rows sorted from the heaviest (Cox & Higham,
+    # BIT 39 (1999) 34: then stable whatever the spread of the weights)
+    order = np.argsort(relative, axis=1)[:, :, None]
+    system = np.take_along_axis(cycles.T[None] / relative[:, :, None], order, axis=1)  # (rows, steps, reactions)
+    q, r = np.linalg.qr(system)
+    return np.linalg.solve(r, q.transpose(0, 2, 1) @ np.take_along_axis(net / relative[:, :, None], order, axis=1))
 
 
 def _pressure_factors(mechanism: Mechanism, pressures: np.ndarray):

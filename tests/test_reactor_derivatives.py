@@ -1,5 +1,6 @@
 """Derivatives of the steady surface along the reactor (implicit function theorem) against closed
-forms and finite differences; the integrator's warm starts use them."""
+forms and finite differences, one reaction's rate against the resolved net rates; the
+integrator's warm starts use them."""
 
 import numpy as np
 import pytest
@@ -57,6 +58,15 @@ def test_ammonia_rate_jacobian_and_coverage_slopes_match_central_differences(fra
     visible = theta > 1e-12  # coverages resolved beyond the solver's tolerance
     np.testing.assert_allclose((theta * slopes[:, :, 0])[visible], coverage_slopes[visible],
                                rtol=1e-2 if one_sided else 1e-4, atol=1e-6 / c.equilibrium[0, 0])
+
+
+@pytest.mark.parametrize("fraction", [0.0, 0.5, 1 - 1e-7])
+def test_one_reactions_rate_is_the_production_of_the_resolved_net_rates(fraction):
+    c = ammonia(1e4)
+    rows = np.arange(len(c.inlet))
+    state = steady_state.solve_steady_state(c.mechanism, c.rate_constants, c.partial_pressures(rows, fraction * c.equilibrium))
+    assert (state.status == 0).all()
+    np.testing.assert_allclose(c.steady_rates(state), c.reactions.rates(state.production), rtol=1e-13)
 
 
 def test_site_resolved_jacobian_is_the_weighted_mean_of_the_site_types():

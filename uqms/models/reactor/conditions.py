@@ -168,15 +168,35 @@ class ReactorConditions:
         elif fresh.any():
             start = np.where(fresh[:, None], uniform_guess(self.mechanism, len(rows)), start)
         state = solve_steady_state(self.mechanism, k, pressures, start, tolerance=self.tolerance)
-        production, theta, ok = state.production, state.theta, state.status == 0
+        rates, theta, ok = self.steady_rates(state), state.theta, state.status == 0
         if not ok.all():  # a warm start can sit in the basin of no solution (a surface near a switch of regime)
             again = np.flatnonzero(~ok)
             cold = solve_steady_state(self.mechanism, k[again],
                                       pressures[again], uniform_guess(self.mechanism, again.size),
                                       tolerance=self.tolerance)
-            production, theta, ok = production.copy(), theta.copy(), ok.copy()
-            production[again], theta[again], ok[again] = cold.production, cold.theta, cold.status == 0
-        return self.reactions.rates(np.where(ok[:, None], production, 0.0)), ok, theta
+            rates, theta, ok = rates.copy(), theta.copy(), ok.copy()
+            rates[again], theta[again], ok[again] = self.steady_rates(cold), cold.theta, cold.status == 0
+        return np.where(ok[:, None], rates, 0.0), ok, theta
+
+    def steady_rates(self, state) -> np.ndarray:
+        """Rates of the overall reactions (rows, reactions) of a solved :class:`SteadyState`: the
+        coordinates of its production (:attr:`SteadyState.production`, from the resolved net rates).
+
+        For one reaction the resolved net rates are the cycle times the net rate of the most
+        irreversible step in it (the one step the balances do not fix), so the rate is that
+        step's net rate over its share of the cycle: the same numbers without the general
+        resolution (a Gram-Schmidt over the steps per sample, the dearest part of a solve).
+        """
+        if len(self.reactions) > 1:
+            return self.reactions.rates(state.production)
+        cycle = self.reactions.cycles[0]
+        net, gross = state.forward - state.reverse, state.forward + state.reverse
+        with np.errstate(invalid="ignore", divide="ignore"):
+            irreversibility = np.where(gross > 0, np.abs(net) / gross, np.inf)
+        irreversibility = np.where(cycle != 0, np.nan_to_num(irreversibility, nan=np.inf), -1.0)
+        trusted = np.argmax(irreversibility, axis=1)
+        rows = np.arange(len(net))
+        return (net[rows, trusted] / cycle[trusted])[:, None]
 
 
 def surface_derivatives(equations: RateEquations, reactions: OverallReactions, k: RateConstants,

@@ -61,7 +61,7 @@ class SiteResolvedConditions(ReactorConditions):
         state = solve_steady_state(self.mechanism, k, pressures, start.reshape(-1, self._species),
                                    tolerance=self.tolerance)
         ok = state.status == 0
-        per_site = self.reactions.rates(np.where(ok[:, None], state.production, 0.0)).reshape(len(rows), m, -1)
+        per_site = np.where(ok[:, None], self.steady_rates(state), 0.0).reshape(len(rows), m, -1)
         return (np.einsum("nsr,s->nr", per_site, self.weights), ok.reshape(-1, m).all(axis=1),
                 state.theta.reshape(len(rows), -1))
 

@@ -8,7 +8,10 @@ with the Jacobian in log-coverages, backtracking line search, pseudo-transient
 continuation by linearly implicit Euler steps) runs sample by sample in compiled loops,
 step for step as the numpy path, so both give the same coverages to round-off (the
 iteration carries the coverages where the numpy path carries their logarithms: mass-action
-rates are then products, with no exp or log inside the loop). The
+rates are then products, with no exp or log inside the loop). The constant operators
+(powers of the rates, stoichiometry, the derivatives of the balances) are passed as lists
+of their few non-zero entries, and the rates and balances of a line-search trial point
+are kept as those of the next iteration. The
 small systems are solved by Gaussian elimination with partial pivoting written out:
 LAPACK's per-call cost exceeds the work on a 5x5 matrix; a system with an exactly zero
 pivot (where LAPACK reports it singular) gets the minimum-norm least-squares solution,
@@ -282,8 +285,8 @@ def _linearised_step(rates, theta, linear, linear_species, diagonal, scale, resi
     overwrote it), else False.
 
     ``careful`` is a constant at every call, so the compiler drops the branch it rules out:
-    Newton calls without, then with it on the rare zero pivot (the fallback's code in the
-    common path slowed every Newton iteration by a third)."""
+    the iterations call without, then with it on the rare zero pivot (the fallback's code in
+    the common path slowed every iteration by a third)."""
     adsorbates = scale.shape[0]
     if not careful:
         _linearisation(rates, theta, linear, linear_species, diagonal, scale, derivative_row, derivative_column,
@@ -340,9 +343,12 @@ def _continuation(k, linear, linear_species, theta, max_iterations, factor_start
             return False, iteration
         for q in range(species):
             diagonal[q] = theta[q] / dt
-        _linearised_step(rates, theta, linear, linear_species, diagonal, scale, residual, derivative_row, derivative_column,
-                         derivative_rate, derivative_coefficient, net_start, net_step, net_coefficient, sites, matrix,
-                         rhs, step, True)
+        if not _linearised_step(rates, theta, linear, linear_species, diagonal, scale, residual, derivative_row,
+                                derivative_column, derivative_rate, derivative_coefficient, net_start, net_step,
+                                net_coefficient, sites, matrix, rhs, step, False):
+            _linearised_step(rates, theta, linear, linear_species, diagonal, scale, residual, derivative_row,
+                             derivative_column, derivative_rate, derivative_coefficient, net_start, net_step,
+                             net_coefficient, sites, matrix, rhs, step, True)
         accept = True
         for q in range(species):
             v = max(theta[q] + theta[q] * step[q], SMALLEST)

@@ -6,7 +6,8 @@ store (as ``uqms run`` does) synchronously and on a LocalCluster of 2 single-thr
 worker processes started once beforehand, with the batch size each run chooses itself;
 wall time, best and median of the repeats, and the driver's CPU time (deserialising
 results, writing the store, scheduling) as a share of the wall time. Prints samples/s
-and the speed-up of the 2 workers over one process.
+and the speed-up of the 2 workers over one process. (The PFR stage alone, against a
+solve_ivp loop per sample: benchmarks/reactor.py.)
 
     python benchmarks/chain.py [--repeats 3] [--ammonia 200000] [--sites 20000] [--pfr 5000] [--only NAME]
 

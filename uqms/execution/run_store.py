@@ -237,7 +237,7 @@ class RunStore:
             self._record_kept()
             group[DONE][last] = False
             done[last] = False
-        group.attrs["n_samples"] = int(n)
+        zarr.open_group(self.path, mode="r+").attrs["n_samples"] = int(n)  # anew: group would write back its attrs without the kept rows
         self.n_samples = int(n)
         return done
 

@@ -183,10 +183,15 @@ def _linearisation(rates, theta, linear, linear_species, diagonal, scale, deriva
 @_jit
 def _least_squares(matrix, rhs, out):
     """Minimum-norm least-squares solution of ``matrix @ out = rhs`` (``matrix`` overwritten),
-    as numpy's ``pinv(matrix) @ rhs`` (singular values below 1e-15 of the largest dropped),
-    by one-sided Jacobi SVD: written out because numba's ``pinv`` (LAPACK's SVD) more than
-    doubles the compile time of this module, for a case that almost never occurs."""
+    as numpy's path's ``pinv(nan_to_num(matrix)) @ rhs`` (NaN read as 0, infinities as the
+    largest floats; singular values below 1e-15 of the largest dropped), by one-sided Jacobi
+    SVD: written out because numba's ``pinv`` (LAPACK's SVD) more than doubles the compile
+    time of this module, for a case that almost never occurs."""
     n = rhs.shape[0]
+    for r in range(n):
+        for k in range(n):
+            v = matrix[r, k]
+            matrix[r, k] = 0.0 if np.isnan(v) else max(min(v, LARGEST), -LARGEST)
     v = np.eye(n)
     for sweep in range(100):
         rotated = False
@@ -300,10 +305,6 @@ def _linearised_step(rates, theta, linear, linear_species, diagonal, scale, resi
         return True
     _linearisation(rates, theta, linear, linear_species, diagonal, scale, derivative_row, derivative_column,
                    derivative_rate, derivative_coefficient, net_start, net_step, net_coefficient, sites, matrix)
-    for r in range(matrix.shape[0]):
-        for k in range(matrix.shape[1]):
-            v = matrix[r, k]
-            matrix[r, k] = 0.0 if np.isnan(v) else max(min(v, LARGEST), -LARGEST)
     _right_hand_side(residual, adsorbates, rhs)
     _least_squares(matrix, rhs, out)
     return True

@@ -106,21 +106,24 @@ def test_interpreted_kernel_fails_and_skips_samples_as_the_numpy_path(monkeypatc
 
 
 def test_interpreted_linear_solves_equal_numpy(interpreted):
-    """Elimination with partial pivoting against numpy's solve; an exactly zero pivot (and a
-    non-finite entry) against the minimum-norm least-squares solution, as numpy's path gives."""
+    """Elimination with partial pivoting against numpy's solve; an exactly zero pivot (also in
+    a matrix holding a NaN) reported, and the least-squares fallback against the minimum-norm
+    solution numpy's path gives (NaN read as 0)."""
     rng = np.random.default_rng(3)
     regular = rng.normal(size=(5, 5))
     out = np.empty(5)
-    interpreted._linear_solve(regular.copy(), np.arange(5.0), out, np.empty((5, 5)), np.empty(5))
+    assert interpreted._eliminate(regular.copy(), np.arange(5.0), out)
     np.testing.assert_allclose(out, np.linalg.solve(regular, np.arange(5.0)), rtol=1e-13)
 
     singular = np.array([[1.0, 2.0, 0.0], [2.0, 4.0, 0.0], [0.0, 0.0, 3.0]])
     rhs = np.array([1.0, 1.0, 6.0])
-    interpreted._linear_solve(singular.copy(), rhs.copy(), out := np.empty(3), np.empty((3, 3)), np.empty(3))
+    assert not interpreted._eliminate(singular.copy(), rhs.copy(), np.empty(3))
+    interpreted._least_squares(singular.copy(), rhs.copy(), out := np.empty(3))
     np.testing.assert_allclose(out, np.linalg.lstsq(singular, rhs, rcond=None)[0], atol=1e-14)
 
     with_nan = np.array([[0.0, 0.0], [np.nan, 1.0]])  # a zero pivot in a matrix holding a NaN: read as 0
-    interpreted._linear_solve(with_nan.copy(), np.array([1.0, 2.0]), out := np.empty(2), np.empty((2, 2)), np.empty(2))
+    assert not interpreted._eliminate(with_nan.copy(), np.array([1.0, 2.0]), np.empty(2))
+    interpreted._least_squares(with_nan.copy(), np.array([1.0, 2.0]), out := np.empty(2))
     np.testing.assert_allclose(out, np.linalg.pinv(np.nan_to_num(with_nan)) @ [1.0, 2.0], atol=1e-14)
 
     for rank in (1, 3, 4, 5):

@@ -379,21 +379,21 @@ def _implicit_euler_step(equations, forward, reverse, theta, dt, scale, coverage
 
 
 def _largest_magnitude(rows: np.ndarray) -> np.ndarray:
-    """Largest absolute value of each row of a (samples, few) array, NaN where one is NaN.
+    """Largest absolute value of each row of a (samples, few) array (0 if it has no columns),
+    NaN where one is NaN.
 
     Written as a loop over the few columns: numpy reduces short rows about 10x slower."""
-    magnitude = np.abs(rows)
-    largest = magnitude[:, 0].copy()
-    for column in magnitude.T[1:]:
-        np.maximum(largest, column, out=largest)
+    largest = np.zeros(len(rows))
+    for column in rows.T:
+        np.maximum(largest, np.abs(column), out=largest)
     return largest
 
 
 def _all_in_row(mask: np.ndarray) -> np.ndarray:
     """Whether every entry of each row of a (samples, few) boolean array is true (a loop
     over the few columns, as in :func:`_largest_magnitude`)."""
-    every = mask[:, 0].copy()
-    for column in mask.T[1:]:
+    every = np.ones(len(mask), dtype=bool)
+    for column in mask.T:
         every &= column
     return every
 
@@ -426,15 +426,16 @@ def _checked(mechanism, equations, forward_k, reverse_k, coverage, x, valid, con
     forward, reverse = equations.rates(forward_k, reverse_k, x, coverage)
     with np.errstate(invalid="ignore"):
         balance = ((forward - reverse) @ equations.net.T) / ((forward + reverse) @ equations.gross.T + 1e-300)
-        residual = np.abs(balance).max(axis=1, initial=0.0)
+        residual = _largest_magnitude(balance)
         site_balance = _largest_magnitude(theta @ equations.sites.T - 1.0)
-    good = (converged & valid & (residual <= check_tolerance) & (site_balance <= 1e-10)
-            & _all_in_row(np.isfinite(theta) & (theta <= 1.0)))
+        good = (converged & valid & (residual <= check_tolerance) & (site_balance <= 1e-10)
+                & _all_in_row(theta <= 1.0))  # NaN is not <= 1
     status = np.where(valid, np.where(good, OK, NOT_CONVERGED), BAD_INPUT).astype(np.int32)
-    blank = ~good[:, None]
-    forward, reverse = np.where(blank, np.nan, forward), np.where(blank, np.nan, reverse)
-    return SteadyState(mechanism, np.where(blank, np.nan, theta), forward, reverse, status, residual, site_balance,
-                       iterations, transient, coverage)
+    if not good.all():
+        blank = ~good[:, None]
+        theta, forward, reverse = (np.where(blank, np.nan, a) for a in (theta, forward, reverse))
+    return SteadyState(mechanism, theta, forward, reverse, status, residual, site_balance, iterations, transient,
+                       coverage)
 
 
 def resolved_net_rates(forward: np.ndarray, reverse: np.ndarray, balance: np.ndarray) -> np.ndarray:

@@ -30,6 +30,7 @@ numpy path runs. Functions compile on first use and are cached on disk (``cache=
 from __future__ import annotations
 
 import os
+from functools import lru_cache
 
 import numpy as np
 
@@ -505,6 +506,19 @@ def _by_row(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return starts.astype(np.int64), columns.astype(np.int64), np.ascontiguousarray(matrix[rows, columns], dtype=float)
 
 
+@lru_cache(maxsize=64)
+def _operators(equations) -> tuple[np.ndarray, ...]:
+    """The kernel's constant operators of one :class:`~uqms.models.microkinetics.kinetics.RateEquations`
+    object, listed once (a reactor solves the same equations at every integrator stage)."""
+    species = equations.forward_exponent.shape[1]
+    derivative = equations.balance_operator.T  # (adsorbates x species, directions): d(balance)/dx per rate
+    flat, rate = np.nonzero(derivative)
+    return (*_by_row(np.concatenate([equations.forward_exponent, equations.reverse_exponent])),
+            *_by_row(equations.net), flat // species, flat % species, rate,
+            np.ascontiguousarray(derivative[flat, rate], dtype=float),
+            np.ascontiguousarray(equations.sites, dtype=float), *_by_row(equations.change))
+
+
 def solve_rows(equations, forward_k, reverse_k, coverage, start, valid, newton_first, tolerance, max_newton,
                max_transient, order=None):
     """Solve every valid sample with the compiled kernel.
@@ -531,16 +545,10 @@ def solve_rows(equations, forward_k, reverse_k, coverage, start, valid, newton_f
         order = np.asarray(order, dtype=np.int64)
         k, start, valid = k[order], start[order], valid[order]
         linear = linear if coverage is None else linear[order]
-    species = start.shape[1]
-    derivative = equations.balance_operator.T  # (adsorbates x species, directions): d(balance)/dx per rate
-    flat, rate = np.nonzero(derivative)
-    operators = (*_by_row(np.concatenate([equations.forward_exponent, equations.reverse_exponent])),
-                 *_by_row(equations.net), flat // species, flat % species, rate,
-                 np.ascontiguousarray(derivative[flat, rate], dtype=float),
-                 np.ascontiguousarray(equations.sites, dtype=float), *_by_row(equations.change))
     solved = _solve_rows(np.ascontiguousarray(k, dtype=float), np.ascontiguousarray(linear, dtype=float),
                          linear_species, np.exp(start), np.ascontiguousarray(valid, dtype=np.bool_),
-                         bool(newton_first), chain, float(tolerance), int(max_newton), int(max_transient), *operators)
+                         bool(newton_first), chain, float(tolerance), int(max_newton), int(max_transient),
+                         *_operators(equations))
     theta, converged, iterations, transient = solved
     if chain:
         theta, converged, iterations, transient = (_unordered(a, order) for a in solved)

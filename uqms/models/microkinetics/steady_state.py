@@ -40,7 +40,7 @@ from uqms.chemistry.mechanism import Mechanism
 from uqms.models.microkinetics.coverage_dependence import CoverageDependence
 from uqms.models.microkinetics.kinetics import (
     TINY,
-    RateEquations,
+    equations_of,
     pressure_array,
     pressure_weighted,
     production_rates,
@@ -195,7 +195,7 @@ def solve_steady_state(
     coverage = rate_constants.coverage
     if coverage is not None:
         valid &= np.isfinite(coverage.linear).all(axis=(1, 2))
-    equations = RateEquations(mechanism)
+    equations = equations_of(mechanism)
     from uqms.models.microkinetics import kernels  # imports this module's constants
 
     if kernels.enabled():

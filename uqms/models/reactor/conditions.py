@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from uqms.chemistry.mechanism import Mechanism
-from uqms.models.microkinetics.kinetics import TINY, RateEquations
+from uqms.models.microkinetics.kinetics import TINY, RateEquations, equations_of
 from uqms.models.microkinetics.rate_constants import RateConstants
 from uqms.models.microkinetics.steady_state import solve_steady_state, uniform_guess
 from uqms.models.reactor.equilibrium import equilibrium_extents
@@ -95,7 +95,7 @@ class ReactorConditions:
 
     @functools.cached_property
     def equations(self) -> RateEquations:
-        return RateEquations(self.mechanism)
+        return equations_of(self.mechanism)
 
     def surface_derivatives(self, rows: np.ndarray, extents: np.ndarray, theta: np.ndarray):
         """Derivatives of the steady surface at ``extents`` (its coverages ``theta``, solved)

@@ -20,11 +20,12 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # one core each: Cantera's l
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import sys
-import time
+from functools import partial
 from pathlib import Path
 
 import cantera as ct
 import numpy as np
+from timing import timed  # benchmarks/timing.py, beside this script
 
 from uqms.chemistry.cantera_yaml import load_cantera_mechanism
 from uqms.models.microkinetics.from_energies import rate_constants_at
@@ -65,15 +66,6 @@ def cantera_solve(path, phase, temperatures, pressures, names, products):
     return theta, tof
 
 
-def timed(function, *args):
-    times, result = [], None
-    for _ in range(REPEATS):
-        start = time.perf_counter()
-        result = function(*args)
-        times.append(time.perf_counter() - start)
-    return np.array(times), result
-
-
 def main(n: int = 200) -> None:
     for file, (phase, pressures, products, (low, high)) in CASES.items():
         path = DATA / file
@@ -84,13 +76,13 @@ def main(n: int = 200) -> None:
         names = [cantera_name.get(s, s) for s in m.surface_species]
         cantera_products = [cantera_name.get(p, p) for p in m.products]
         temperatures = np.linspace(low, high, n)
-        uqms_times, (theta, tof, status) = timed(uqms_solve, m, temperatures, pressures)
-        cantera_times, (theta_ct, tof_ct) = timed(cantera_solve, path, phase, temperatures, pressures, names,
-                                                  cantera_products)
+        (theta, tof, status), uqms_times = timed(partial(uqms_solve, m, temperatures, pressures), REPEATS)
+        (theta_ct, tof_ct), cantera_times = timed(partial(cantera_solve, path, phase, temperatures, pressures, names,
+                                                          cantera_products), REPEATS)
         ok = status == 0
         coverage_difference = np.max(np.abs(theta[ok] / theta_ct[ok] - 1))
         tof_difference = np.max(np.abs(tof[ok] / tof_ct[ok] - 1))
-        uqms_rate, cantera_rate = n / uqms_times, n / cantera_times
+        uqms_rate, cantera_rate = n / np.array(uqms_times), n / np.array(cantera_times)
         print(f"{file} ({len(m.steps)} steps, {n} temperatures {low:g}-{high:g} K, {ok.sum()} converged)")
         print(f"  uqms batched    {np.max(uqms_rate):10.0f} solves/s best, {np.median(uqms_rate):10.0f} median")
         print(f"  Cantera loop    {np.max(cantera_rate):10.0f} solves/s best, {np.median(cantera_rate):10.0f} median")

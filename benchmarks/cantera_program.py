@@ -23,26 +23,16 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
+from timing import timed  # benchmarks/timing.py, beside this script
 
 from uqms.models.external.command import template_environment
 from uqms.models.reactor.stages import CSTRStage
 from uqms.workflow import Workflow
 
 WORKFLOWS = Path(__file__).resolve().parents[1] / "workflows"
-
-
-def times(function, repeats: int) -> tuple[float, float]:
-    """Best and median wall time of ``repeats`` calls, s."""
-    measured = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        function()
-        measured.append(time.perf_counter() - start)
-    return min(measured), statistics.median(measured)
 
 
 def main(n: int = 16, repeats: int = 3) -> None:
@@ -88,7 +78,8 @@ def main(n: int = 16, repeats: int = 3) -> None:
     print(f"  statuses of the program route: {np.bincount(out['status'])}; largest relative difference of x_NH3: "
           f"program vs in-process {np.max(np.abs(out['x_NH3'] / x - 1)):.1e}, "
           f"program vs uqms {np.max(np.abs(out['x_NH3'] / reference['mole_fraction'][:, 2] - 1)):.1e}")
-    measured = {name: times(route, repeats) for name, route in routes.items()}
+    measured = {name: timed(route, repeats)[1] for name, route in routes.items()}
+    measured = {name: (min(t), statistics.median(t)) for name, t in measured.items()}
     base = measured["in-process Cantera (same script)"]
     for name, (best, median) in measured.items():
         print(f"  {name:34s} best {1e3 * best / n:8.2f}  median {1e3 * median / n:8.2f}  "

@@ -60,7 +60,7 @@ def speedup(work_seconds: float, batches: int) -> None:
     print(f"  LocalCluster 1 worker {walls[1]:6.2f} s   overhead per task {(walls[1] - serial) / batches * 1e3:5.2f} ms")
     print(f"  LocalCluster 2 workers{walls[2]:6.2f} s   speed-up over 1 worker {walls[1] / walls[2]:.2f}x")
     print(f"  2 workers, written to a Zarr store {stored:6.2f} s   ({(stored - walls[2]) / batches * 1e3:.1f} ms more "
-          "per batch: the driver writes every batch)")
+          "per batch: each worker writes its batches into the store)")
 
 
 def peak_memory(n: int, store: bool) -> tuple[float, float]:

@@ -1,15 +1,17 @@
-"""Plug-flow reactor chains against a per-sample scipy loop; explicit against stiff integration.
+"""The plug-flow reactor stage against a per-sample scipy loop; explicit against stiff integration.
 
-1. The full chain of workflows/ammonia_pfr.toml (scaling relations -> PFR with the micro-kinetic
-   steady state at every point of the bed) on the same Sobol' rows: samples per second with the
-   surface solved at every point and with the per-sample surrogate of the surface rate, and
-   the error the surrogate adds to the NH3 outlet mole fraction.
+1. The PFR stage of workflows/ammonia_pfr.toml on the inputs its chain (scaling relations ->
+   PFR with the micro-kinetic steady state at every point of the bed) gives it for the same
+   Sobol' rows: samples per second with the surface solved at every point and with the
+   per-sample surrogate of the surface rate, and the error the surrogate adds to the NH3
+   outlet mole fraction. (The whole chain, run into a store in one process and on 2 workers,
+   is timed by benchmarks/chain.py.)
 2. The peer, made fair: scipy's solve_ivp (LSODA), one call per sample (a Python loop), each
    right-hand side one steady-state solve of that sample warm-started from the coverages of the
    previous right-hand side (as any user would write it; a cold start at every right-hand side
    costs the loop about 6x more), against the batched integration of the same rows.
-3. Several overall reactions: the PROX chain of workflows/prox.toml (2 CO + O2 -> 2 CO2 and
-   O2 + 2 H2 -> 2 H2O, two extents) against the same warm-started solve_ivp loop.
+3. Several overall reactions: the PFR stage of workflows/prox.toml (2 CO + O2 -> 2 CO2 and
+   O2 + 2 H2 -> 2 H2O, two extents) alone and against the same warm-started solve_ivp loop.
 4. Near equilibrium: the network of tests/test_reactor_stiff.py (a fast reversible reaction at
    equilibrium beside a slow one) with the explicit Dormand-Prince pair, the Rosenbrock method
    and the automatic choice: samples per second and surface solves per sample.
@@ -25,11 +27,11 @@ from __future__ import annotations
 import os
 import statistics
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
 from scipy.integrate import solve_ivp
+from timing import timed  # benchmarks/timing.py, beside this script
 
 from uqms.config import parse_workflow, read_toml
 from uqms.models.microkinetics.rate_constants import RateConstants
@@ -39,16 +41,6 @@ from uqms.workflow import Workflow
 
 ROOT = Path(__file__).resolve().parents[1]
 AMMONIA, PROX = ROOT / "workflows" / "ammonia_pfr.toml", ROOT / "workflows" / "prox.toml"
-
-
-def timed(function, repeats: int):
-    """The last result and the wall times of ``repeats`` calls."""
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        result = function()
-        times.append(time.perf_counter() - start)
-    return result, times
 
 
 def rate_line(label: str, count: int, times: list[float]) -> str:
@@ -63,20 +55,23 @@ def workflow(path: Path, **reactor_options) -> Workflow:
     return Workflow.from_config(parse_workflow(data, str(path)), str(path), "")
 
 
-def chain_rate(path: Path, n: int, repeats: int, label: str, **options):
-    """Samples per second of a whole chain in one batch of ``n``."""
-    flow = workflow(path, **options)
-    flow.run(n=min(n, 16), batch_size=min(n, 16), quiet=True)  # imports and first calls out of the timing
-    run, times = timed(lambda: flow.run(n=n, batch_size=n, quiet=True), repeats)
-    print(rate_line(label, n, times))
-    return run, flow.chain.stages[-1], times
+def reactor_inputs(path: Path, n: int) -> tuple[dict, object]:
+    """The inputs of a bundled workflow's reactor stage for its first ``n`` Sobol' rows (the chain
+    run once, untimed, and read back), and that stage."""
+    flow = workflow(path)
+    run = flow.run(n=n, batch_size=n, quiet=True)
+    stage = flow.chain.stages[-1]
+    batch = {name: (run[name].values if run[name].ndim else np.broadcast_to(run[name].values, (n,)))
+             for name in stage.inputs}
+    return batch, stage
 
 
-def reactor_batch(run, stage) -> dict:
-    """The reactor stage's inputs, read back from a run."""
-    n = run.sizes["sample"]
-    return {name: (run[name].values if run[name].ndim else np.broadcast_to(run[name].values, (n,)))
-            for name in stage.inputs}
+def stage_rate(stage, batch: dict, repeats: int, label: str) -> dict:
+    """Samples per second of a stage on one batch; its output."""
+    stage({name: value[:16] for name, value in batch.items()})  # first calls out of the timing
+    result, times = timed(lambda: stage(batch), repeats)
+    print(rate_line(label, len(next(iter(batch.values()))), times))
+    return result
 
 
 def solve_ivp_loop(conditions: ReactorConditions, count: int) -> np.ndarray:
@@ -100,9 +95,9 @@ def solve_ivp_loop(conditions: ReactorConditions, count: int) -> np.ndarray:
     return out
 
 
-def peer(run, stage, count: int, repeats: int, label: str) -> None:
+def peer(inputs: dict, stage, count: int, repeats: int, label: str) -> None:
     """The batched reactor stage against the warm-started solve_ivp loop on the first ``count`` rows."""
-    batch = {name: value[:count] for name, value in reactor_batch(run, stage).items()}
+    batch = {name: value[:count] for name, value in inputs.items()}
     batched, batched_times = timed(lambda: stage(batch), repeats)
     extents, loop_times = timed(lambda: solve_ivp_loop(stage.conditions(batch), count), repeats)
     conditions = stage.conditions(batch)
@@ -153,16 +148,19 @@ if __name__ == "__main__":
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 1024
     repeats = int(sys.argv[2]) if len(sys.argv) > 2 else 3
     print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores; one process")
-    print(f"ammonia PFR chain, {n} Sobol' samples in one batch:")
-    full, pfr, _ = chain_rate(AMMONIA, n, repeats, "surface solved at every point")
-    fast, _, _ = chain_rate(AMMONIA, n, repeats, "per-sample surrogate", surrogate=True)
+    print(f"ammonia PFR stage, {n} Sobol' samples in one batch:")
+    inputs, pfr = reactor_inputs(AMMONIA, n)
+    full = stage_rate(pfr, inputs, repeats, "surface solved at every point")
+    fast = stage_rate(workflow(AMMONIA, surrogate=True).chain.stages[-1], inputs, repeats, "per-sample surrogate")
     good = (full["status"] == 0) & (fast["status"] == 0)
-    exact, approximate = (r["mole_fraction"].sel(gas="NH3").values[good] for r in (full, fast))
+    nh3 = list(pfr.output_coords["gas"]).index("NH3")
+    exact, approximate = (r["mole_fraction"][good, nh3] for r in (full, fast))
     print(f"  surrogate: error added to the NH3 mole fraction median {np.median(np.abs(approximate / exact - 1)):.1e}, "
           f"max {np.abs(approximate / exact - 1).max():.1e}")
-    peer(full, pfr, 16, repeats, "ammonia PFR")
-    print(f"PROX PFR chain (two overall reactions), {n} Sobol' samples in one batch:")
-    prox, prox_pfr, _ = chain_rate(PROX, n, repeats, "surface solved at every point")
-    peer(prox, prox_pfr, 16, repeats, "PROX PFR")
+    peer(inputs, pfr, 16, repeats, "ammonia PFR")
+    print(f"PROX PFR stage (two overall reactions), {n} Sobol' samples in one batch:")
+    prox_inputs, prox_pfr = reactor_inputs(PROX, n)
+    stage_rate(prox_pfr, prox_inputs, repeats, "surface solved at every point")
+    peer(prox_inputs, prox_pfr, 16, repeats, "PROX PFR")
     near_equilibrium(64, repeats)
     print(f"load average {os.getloadavg()[0]:.1f} at the end")

@@ -36,8 +36,8 @@ import os
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # one core each: the loops cannot use more
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
+import argparse
 import statistics
-import sys
 import time
 from pathlib import Path
 
@@ -283,4 +283,8 @@ def main(n: int = 20_000, repeats: int = 5) -> None:
 
 
 if __name__ == "__main__":
-    main(*(int(a) for a in sys.argv[1:3]))
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("n_samples", nargs="?", type=int, default=20_000, help="samples uqms solves per repeat")
+    parser.add_argument("repeats", nargs="?", type=int, default=5, help="repeats of every timing")
+    arguments = parser.parse_args()
+    main(arguments.n_samples, arguments.repeats)

@@ -314,6 +314,14 @@ def test_cli_imports_and_exports_mechanisms(tmp_path, co_oxidation):
     np.testing.assert_allclose(rate_constants_at(back, t, {}).forward, rate_constants_at(m, t, {}).forward, rtol=1e-12)
 
 
+def test_cli_import_names_the_file_and_phase_it_cannot_read_and_writes_nothing(tmp_path, co_oxidation):
+    toml = tmp_path / "co.toml"
+    result = runner.invoke(app, ["mechanism", "import", str(co_oxidation), "--out", str(toml), "--phase", "Au_surf"],
+                           env={"COLUMNS": "300"})
+    assert result.exit_code == 2 and not toml.exists()
+    assert f"error: {co_oxidation}: phases.Au_surf: Cantera cannot load the phase" in " ".join(result.output.split())
+
+
 def test_cli_export_names_what_the_sample_lacks(tmp_path):
     import tomli_w
 

@@ -13,6 +13,8 @@ from uqms.models.microkinetics.steady_state import (
     BAD_INPUT,
     NOT_CONVERGED,
     OK,
+    _distinct_rows,
+    resolved_net_rates,
     solve_steady_state,
 )
 
@@ -219,3 +221,41 @@ def test_two_site_types_keep_both_site_balances():
     assert (np.abs(rates[:, 1] - rates[:, 0]) <= 1e-9 * gross).all()
     assert (np.abs(rates[:, 2] - rates[:, 0]) <= 1e-9 * gross).all()
     assert np.abs(rates[:, 0]).max() > 1e-3 * gross.max()  # not a trivial equilibrium
+
+
+def test_net_rates_resolved_per_ranking_equal_per_sample_least_squares():
+    """Net rates computed once per distinct ranking of the steps equal those of each sample
+    solved on its own: its least irreversible steps with independent balance columns from
+    ``numpy.linalg.lstsq`` on the balances, the others' forward - reverse kept; a failed
+    (NaN) sample stays NaN and the balances hold."""
+    m = load_mechanism(AMMONIA)
+    balance = (m.product_surface - m.reactant_surface).T[: len(m.adsorbates)]
+    rng = np.random.default_rng(7)
+    n, steps = 300, balance.shape[1]
+    forward = 10 ** rng.uniform(-3, 3, (n, steps))
+    reverse = forward * rng.uniform(0.0, 1.0, (n, steps))  # every ranking of irreversibility occurs
+    forward[17] = np.nan
+    resolved = resolved_net_rates(forward, reverse, balance)
+    assert np.isnan(resolved[17]).all()
+    for i in np.delete(np.arange(n), 17):
+        net = forward[i] - reverse[i]
+        chosen = []
+        for step in np.argsort(np.abs(net) / (forward[i] + reverse[i]), kind="stable"):
+            if np.linalg.matrix_rank(balance[:, [*chosen, step]]) > len(chosen):
+                chosen.append(step)
+        trusted = np.setdiff1d(np.arange(steps), chosen)
+        expected = net.copy()
+        expected[chosen] = np.linalg.lstsq(balance[:, chosen], -balance[:, trusted] @ net[trusted], rcond=None)[0]
+        np.testing.assert_allclose(resolved[i], expected, rtol=1e-10, atol=1e-12 * np.abs(net).max())
+    np.testing.assert_allclose(np.delete(resolved, 17, axis=0) @ balance.T, 0.0, atol=1e-9)
+
+
+def test_distinct_rows_of_many_steps_fall_back_to_row_comparison():
+    """Rankings of up to 15 steps are keyed by one integer, longer ones compared row by row:
+    both give each sample's own row back."""
+    rng = np.random.default_rng(8)
+    for steps in (5, 16):
+        ranks = np.argsort(rng.uniform(size=(50, steps)), axis=1)[rng.integers(0, 50, 400)]
+        distinct, which = _distinct_rows(ranks)
+        np.testing.assert_array_equal(distinct[which], ranks)
+        assert len(np.unique(distinct, axis=0)) == len(distinct) <= 50

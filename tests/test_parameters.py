@@ -37,3 +37,9 @@ def test_input_metadata_is_checked():
     assert UncertainInput("a", chaospy.Normal(0, 1)).group == "a"
     with pytest.raises(ValueError, match="distinct"):
         InputSet([UncertainInput("a", chaospy.Normal(0, 1)), UncertainInput("a", chaospy.Normal(0, 1))])
+
+
+def test_means_and_standard_deviations_are_those_of_each_marginal():
+    inputs = InputSet([UncertainInput("a", chaospy.Normal(1.5, 0.2)), UncertainInput("b", chaospy.Uniform(-1, 2))])
+    assert inputs.means() == pytest.approx({"a": 1.5, "b": 0.5}, rel=1e-12)
+    assert inputs.standard_deviations() == pytest.approx({"a": 0.2, "b": 3 / np.sqrt(12)}, rel=1e-12)  # (b - a)/sqrt(12)

@@ -13,7 +13,7 @@ import pytest
 from tests.conftest import REPO
 from tests.test_report import check_figures
 from uqms.analysis.descriptor import choose_versus, versus_bands, versus_map
-from uqms.analysis.plots import map_figure, versus_figure
+from uqms.analysis.plots import band_figure, map_figure, plane_figure, versus_figure
 from uqms.calibration.posterior_inputs import posterior_workflow
 from uqms.execution import open_run
 from uqms.report import build_report, render
@@ -148,6 +148,42 @@ def test_two_descriptors_give_a_map(ammonia):
     ok = np.isfinite(q[1])
     assert ok.any() and np.all(q[0][ok] <= q[1][ok]) and np.allclose(grid["width"].values[..., 0][ok], np.log10(q[2][ok] / q[0][ok]))
     check_figures([map_figure(grid)])
+
+
+def test_a_plane_over_two_descriptors_marks_the_catalyst_and_extends_its_colours_below_the_levels():
+    x, y = np.linspace(-2, 1, 31), np.linspace(-1, 0, 21)
+    values = -((x[None, :] + 0.5) ** 2) - (y[:, None] + 0.5) ** 2  # one maximum, 0 at (-0.5, -0.5)
+    values[0, 0] = np.nan  # a failed point
+    optima = np.array([[-0.5, -0.5], [-0.4, -0.6]])
+    figure = plane_figure(x, y, values, np.linspace(-1, 0, 11), ("E_A [eV]", "E_B [eV]", "v [1]"), "a plane",
+                          line_every=5, catalyst=((-1.0, 0.1), (-0.2, 0.05)), points=optima, points_label="optima")
+    check_figures([figure])
+    axes = figure.axes[0]
+    filled, lines = (c for c in axes.get_children() if hasattr(c, "levels"))
+    assert filled.extend == "min" and list(lines.levels) == pytest.approx([-1.0, -0.5, 0.0])
+    np.testing.assert_allclose(axes.collections[-1].get_offsets(), optima)
+    cross, ellipse = axes.lines
+    assert (cross.get_xdata()[0], cross.get_ydata()[0]) == (-1.0, -0.2)
+    np.testing.assert_allclose(((ellipse.get_xdata() + 1.0) / 0.2) ** 2 + ((ellipse.get_ydata() + 0.2) / 0.1) ** 2, 1.0)  # 2 sd
+    assert [t.get_text() for t in axes.get_legend().get_texts()] == ["optima", "catalyst of this study"]
+    plain = plane_figure(x, y, np.clip(values, -1, 0), np.linspace(-1, 0, 11), ("E_A [eV]", "E_B [eV]", "v [1]"), "")
+    assert next(c for c in plain.axes[0].get_children() if hasattr(c, "levels")).extend == "neither"
+    assert plain.axes[0].get_legend() is None
+
+
+def test_a_band_figure_draws_each_entry_between_its_edges_with_its_name():
+    x = np.linspace(-1, 0, 5)
+    band = np.stack([np.exp(x) * f for f in (0.5, 1.0, 2.0)])[..., None] * np.array([1.0, 10.0])  # (3, 5, 2)
+    figure = band_figure(x, band, ["CO2", "H2O"], ("E_O [eV]", "TOF [1/s]"), "a volcano", log_scale=True)
+    check_figures([figure])
+    axes = figure.axes[0]
+    assert axes.get_yscale() == "log"
+    assert [t.get_text() for t in axes.get_legend().get_texts()] == ["CO2: 5-95 % band", "CO2: median",
+                                                                      "H2O: 5-95 % band", "H2O: median"]
+    for k, (line, shaded) in enumerate(zip(axes.lines, axes.collections)):
+        np.testing.assert_allclose(line.get_ydata(), band[1, :, k])
+        y = shaded.get_paths()[0].vertices[:, 1]
+        assert y.min() == pytest.approx(band[0, :, k].min()) and y.max() == pytest.approx(band[2, :, k].max())
 
 
 def test_versus_is_asked_for_or_detected(ammonia, nested):

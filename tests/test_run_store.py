@@ -107,7 +107,7 @@ def test_damaged_batches_are_found_and_computed_again(scaled, tmp_path):
 
     store = tmp_path / "run.zarr"
     reference = Workflow.from_file(scaled).run(store=store).load()
-    assert verify_run(store) == 4
+    assert verify_run(store).written == 4
     (store / "y" / "c" / "1").unlink()  # read back as NaN
     (store / "x" / "c" / "2").write_bytes(np.random.default_rng(0).bytes(300))  # undecodable
     with pytest.raises(DamagedRunError, match=r"2 of 4 batches written are damaged \(samples 16:32, 32:48\)"):
@@ -117,7 +117,7 @@ def test_damaged_batches_are_found_and_computed_again(scaled, tmp_path):
         assert result.exit_code == 2 and "Traceback" not in result.output
         assert "2 of 4 batches written are damaged" in result.output
     assert Workflow.from_file(scaled).run(store=store).identical(reference)
-    assert verify_run(store) == 4
+    assert verify_run(store).written == 4
 
 
 def _ishigami(tmp_path, design: str):
@@ -146,7 +146,7 @@ def test_a_finished_store_extended_to_2n_equals_a_fresh_2n_run(tmp_path, design,
     assert extended.sizes["sample"] == 2 * n and extended.attrs["n_samples"] == 2 * n
     assert _bits(extended.isel(sample=slice(n))) == _bits(first)  # the first n kept bit for bit
     assert extended.identical(fresh)
-    assert verify_run(store) == -(-2 * n // batch_size)
+    assert verify_run(store).written == -(-2 * n // batch_size)
     assert open_run(store).identical(fresh)
     assert flow.run(n=2 * n, store=store).identical(fresh)  # run again: nothing left to do
 
@@ -165,7 +165,7 @@ def test_an_extension_interrupted_resumes(tmp_path):
     with pytest.raises(IncompleteRunError, match="5 of 8 batches"):
         open_run(store)
     assert flow.run(n=512, store=store).identical(extended)
-    assert verify_run(store) == 8
+    assert verify_run(store).written == 8
 
 
 def test_a_run_of_a_design_whose_samples_depend_on_n_is_not_extended(tmp_path):

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
@@ -12,6 +14,9 @@ from rich.table import Table
 
 from uqms.config import MAX_SAMPLES, MIN_STEPS
 from uqms.errors import UqmsError
+
+if TYPE_CHECKING:
+    from uqms.chemistry.mechanism import Mechanism
 
 # Each command imports what it needs when it runs: `uqms --help` and `uqms validate` stay
 # well under a second (benchmarks/startup.py), which importing numpy, chaospy, xarray and
@@ -309,15 +314,26 @@ def show(store: Path = typer.Argument(..., help="run store (.zarr or .nc)")) -> 
 
 @app.command()
 def verify(store: Path = typer.Argument(..., help="run store (.zarr)")) -> None:
-    """Check every batch of a run store against the checksum written with it."""
+    """Check every batch of a run store against the checksum written with it.
+
+    Exit status 2 for a damaged (or unreadable) store; 0 for an intact one, also when its
+    run is incomplete (interrupted: not damage), which is said with the batches and samples
+    still missing.
+    """
     from uqms.execution.store import verify_run
 
     try:
-        checked = verify_run(store)
+        check = verify_run(store)
     except (UqmsError, FileNotFoundError, OSError) as error:
         _fail(error)
-    console.print(f"{store}: ok - {checked} batches match their checksums" if checked
-                  else f"{store}: no batch checksums to verify (a NetCDF file or a store saved whole)", highlight=False)
+    if not check.batches:
+        console.print(f"{store}: no batch checksums to verify (a NetCDF file or a store saved whole)", highlight=False)
+        return
+    console.print(f"{store}: ok - {check.written} batches match their checksums", highlight=False)
+    if not check.complete:
+        console.print(f"{store}: incomplete - {check.batches - check.written} of {check.batches} batches "
+                      f"({check.missing_samples} samples) not written yet; run the same `uqms run` command again "
+                      "to resume it", highlight=False)
 
 
 def _short(value: float) -> str:
@@ -468,6 +484,19 @@ def _assignments(values: list[str], option: str, convert=float, form: str = "NAM
     return found
 
 
+def _import_mechanism(read: Callable[[], Mechanism], source: str, out: Path) -> None:
+    """Read a mechanism (``read``: from a foreign format), write it to ``out`` as a uqms mechanism
+    file and say so; a file that cannot be read, converted or written ends the command."""
+    from uqms.chemistry.mechanism import write_mechanism_toml
+
+    try:
+        mechanism = read()
+        write_mechanism_toml(mechanism, out)
+    except (UqmsError, ImportError, OSError, UnicodeDecodeError) as error:  # ImportError: Cantera missing
+        _fail(error)
+    console.print(f"{source} -> {out}: {mechanism!r}", highlight=False)
+
+
 @mechanism_app.command("import")
 def mechanism_import(
     source: Path = typer.Argument(..., help="Cantera YAML file with a surface phase"),
@@ -483,14 +512,9 @@ def mechanism_import(
 ) -> None:
     """Read a Cantera surface mechanism into a uqms mechanism file."""
     from uqms.chemistry.cantera_yaml import load_cantera_mechanism
-    from uqms.chemistry.mechanism import write_mechanism_toml
 
-    try:
-        mechanism = load_cantera_mechanism(source, phase, temperature, _names(products) or None, edge_length)
-        write_mechanism_toml(mechanism, out)
-    except (UqmsError, ImportError, OSError) as error:
-        _fail(error)
-    console.print(f"{source} -> {out}: {mechanism!r}", highlight=False)
+    _import_mechanism(lambda: load_cantera_mechanism(source, phase, temperature, _names(products) or None,
+                                                     edge_length), str(source), out)
 
 
 @mechanism_app.command("import-catmap")
@@ -509,17 +533,11 @@ def mechanism_import_catmap(
 ) -> None:
     """Read a CatMAP model (energy table and reaction expressions) into a uqms mechanism file."""
     from uqms.chemistry.catmap import read_catmap
-    from uqms.chemistry.mechanism import write_mechanism_toml
 
     pressures = _assignments(pressure, "--pressure")
     site_names = _assignments(site, "--site", str, "SYMBOL=SITE_NAME") or None
-    try:
-        mechanism = read_catmap(energies, reactions, surface, site_names=site_names, pressures=pressures,
-                                products=_names(products) or None)
-        write_mechanism_toml(mechanism, out)
-    except (UqmsError, OSError, UnicodeDecodeError) as error:
-        _fail(error)
-    console.print(f"{energies} + {reactions} -> {out}: {mechanism!r}", highlight=False)
+    _import_mechanism(lambda: read_catmap(energies, reactions, surface, site_names=site_names, pressures=pressures,
+                                          products=_names(products) or None), f"{energies} + {reactions}", out)
 
 
 @mechanism_app.command("export")

@@ -72,7 +72,12 @@ from IPython.display import display
 from matplotlib.figure import Figure
 
 from uqms.analysis import pbox, predictive, sobol, summary_table, variance_split
-from uqms.analysis.plots import pbox_figure, predictive_figure, sobol_figure
+from uqms.analysis.plots import (
+    band_figure,
+    pbox_figure,
+    predictive_figure,
+    sobol_figure,
+)
 from uqms.calibration import calibrate, summary
 from uqms.calibration.posterior_inputs import PosteriorWorkflow, posterior_draws
 from uqms.chemistry.mechanism import load_mechanism
@@ -171,18 +176,12 @@ def member_tof(e_n_nominal: np.ndarray, temperature: float = 673.0, sigma: float
 
 
 grid = np.linspace(-1.6, 0.4, N_GRID)
-volcano = np.log10(member_tof(grid))
-low, median, high = np.nanquantile(volcano, [0.05, 0.5, 0.95], axis=1)
-figure = Figure(figsize=(6.5, 4), layout="constrained")
-axes = figure.subplots()
-axes.fill_between(grid, low, high, alpha=0.3, label="5-95 % over ensemble members")
-for m in range(min(5, len(members))):
-    axes.plot(grid, volcano[:, m], lw=0.6, color="grey")
-axes.plot(grid, median, lw=2, label="median")
-axes.set_xlabel("nominal N binding energy E_N [eV]")
-axes.set_ylabel("log10 TOF of NH3 [log10(1/s)]")
-axes.set_title(f"ammonia volcano, {len(members)} ensemble members (grey: 5 of them)")
-axes.legend(fontsize="small")
+volcano = member_tof(grid)
+figure = band_figure(grid, np.nanquantile(volcano, [0.05, 0.5, 0.95], axis=1)[..., None], ["NH3"],
+                     ("nominal N binding energy E_N [eV]", "TOF of NH3 [1/s]"),
+                     f"ammonia volcano, {len(members)} ensemble members (grey: 5 of them)", log_scale=True,
+                     band_label="5-95 % over ensemble members")
+figure.axes[0].plot(grid, volcano[:, :5], lw=0.6, color="grey")
 display(figure)
 print(f"{int(np.isnan(volcano).sum())} of {volcano.size} (E_N, member) points failed to converge and are left out")
 

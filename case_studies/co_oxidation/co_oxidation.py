@@ -64,6 +64,7 @@ from uqms.analysis import (
 from uqms.analysis.plots import (
     convergence_figure,
     pbox_figure,
+    plane_figure,
     predictive_figure,
     sobol_figure,
 )
@@ -111,13 +112,6 @@ def slanted(figure):
     return figure
 
 
-def nominal(n: int) -> dict:
-    """Every input at its mean and every constant, n times (a batch for the chain)."""
-    values = {i.name: float(i.distribution.mom(1)) for i in workflow.inputs.inputs}
-    values |= {name: c.value for name, c in workflow.constants.items()}
-    return {name: np.full(n, value) for name, value in values.items()}
-
-
 # %% [markdown]
 # ## The volcano
 #
@@ -130,8 +124,9 @@ def nominal(n: int) -> dict:
 e_o = np.linspace(*E_O_RANGE, N_GRID[0])
 e_co = np.linspace(*E_CO_RANGE, N_GRID[1])
 grid_o, grid_co = np.meshgrid(e_o, e_co)
-batch = nominal(grid_o.size) | {"E_O": grid_o.ravel(), "E_CO": grid_co.ravel()}
-volcano = workflow.chain(batch)
+batch = {name: np.full(grid_o.size, mean) for name, mean in workflow.inputs.means().items()}
+batch |= {"E_O": grid_o.ravel(), "E_CO": grid_co.ravel()}
+volcano = workflow.evaluate(batch)
 log_tof_grid = np.log10(volcano["tof"][:, 0]).reshape(grid_o.shape)
 print(f"volcano: {int((volcano['status'] != 0).sum())} of {grid_o.size} grid points failed")
 top = np.unravel_index(np.nanargmax(log_tof_grid), log_tof_grid.shape)
@@ -145,27 +140,18 @@ for k in range(N_RELATION_DRAWS):
     shifted = dict(batch)
     for name in relation_names:
         shifted[name] = np.full(grid_o.size, draws[names.index(name), k])
-    values = np.log10(workflow.chain(shifted)["tof"][:, 0]).reshape(grid_o.shape)
+    values = np.log10(workflow.evaluate(shifted)["tof"][:, 0]).reshape(grid_o.shape)
     optima.append(np.unravel_index(np.nanargmax(values), values.shape))
 optima = np.array([(grid_o[o], grid_co[o]) for o in optima])
 
-figure, axes = plt.subplots(figsize=(6.5, 5), layout="constrained")
-levels = np.arange(np.ceil(np.nanmax(log_tof_grid)) - 24, np.ceil(np.nanmax(log_tof_grid)) + 1)  # top 24 decades
-filled = axes.contourf(grid_o, grid_co, log_tof_grid, levels=levels, cmap="viridis", extend="min")
-axes.contour(grid_o, grid_co, log_tof_grid, levels=levels[::4], colors="k", linewidths=0.4, linestyles="solid")
-figure.colorbar(filled, label="log10 TOF(CO2) [log10(1/s)]")
-axes.scatter(*optima.T, s=14, c="w", edgecolors="k", linewidths=0.5, label="optimum, relation draws")
-means = {i.name: (float(i.distribution.mom(1)), float(np.sqrt(i.distribution.mom(2) - i.distribution.mom(1) ** 2)))
-         for i in workflow.inputs.inputs}
-(mo, so), (mc, sc) = means["E_O"], means["E_CO"]
-axes.plot(mo, mc, "kx", ms=9, label="catalyst of this study")
-angle = np.linspace(0, 2 * np.pi, 100)
-axes.plot(mo + 2 * so * np.cos(angle), mc + 2 * sc * np.sin(angle), "k-", lw=0.8)
-axes.set_xlabel("E_O, O binding energy vs 1/2 O2(g) [eV]")
-axes.set_ylabel("E_CO, CO binding energy vs CO(g) [eV]")
-axes.set_title("CO oxidation volcano at 600 K")
-axes.legend(loc="lower right", fontsize="small")
-plt.show()
+top_decade = np.ceil(np.nanmax(log_tof_grid))
+means, sds = workflow.inputs.means(), workflow.inputs.standard_deviations()
+plane_figure(e_o, e_co, log_tof_grid, levels=np.arange(top_decade - 24, top_decade + 1),  # the top 24 decades
+             labels=("E_O, O binding energy vs 1/2 O2(g) [eV]", "E_CO, CO binding energy vs CO(g) [eV]",
+                     "log10 TOF(CO2) [log10(1/s)]"),
+             title="CO oxidation volcano at 600 K", line_every=4,
+             catalyst=((means["E_O"], sds["E_O"]), (means["E_CO"], sds["E_CO"])),
+             points=optima, points_label="optimum, relation draws")
 
 # %% [markdown]
 # ## Predictive distribution of the catalyst's turnover frequency

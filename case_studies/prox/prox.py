@@ -53,12 +53,11 @@ import os
 import time
 from pathlib import Path
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
 from uqms.analysis import predictive, sobol, summary_table
-from uqms.analysis.plots import predictive_figure, sobol_figure
+from uqms.analysis.plots import plane_figure, predictive_figure, sobol_figure
 from uqms.workflow import Workflow
 
 SMALL = os.environ.get("UQMS_CASE_STUDY_SIZE") == "small"
@@ -78,13 +77,6 @@ pfr = workflow.chain.stages[-1]
 print("overall reactions:", pfr.reactions.equations)
 
 
-def nominal(n: int) -> dict:
-    """Every input at its mean and every constant, n times (a batch for the chain)."""
-    values = {i.name: float(i.distribution.mom(1)) for i in workflow.inputs.inputs}
-    values |= {name: c.value for name, c in workflow.constants.items()}
-    return {name: np.full(n, value) for name, value in values.items()}
-
-
 # %% [markdown]
 # ## Selectivity over the binding energies
 #
@@ -97,26 +89,18 @@ def nominal(n: int) -> dict:
 e_co = np.linspace(*E_CO_RANGE, N_GRID[0])
 e_h = np.linspace(*E_H_RANGE, N_GRID[1])
 grid_co, grid_h = np.meshgrid(e_co, e_h)
-plane = workflow.chain(nominal(grid_co.size) | {"E_CO": grid_co.ravel(), "E_H": grid_h.ravel()})
+at_means = {name: np.full(grid_co.size, mean) for name, mean in workflow.inputs.means().items()}
+plane = workflow.evaluate(at_means | {"E_CO": grid_co.ravel(), "E_H": grid_h.ravel()})
 products = list(pfr.output_coords["product"])
 selectivity_grid = np.where(plane["status"] == 0, plane["selectivity"][:, products.index("CO2")], np.nan)
 print(f"map: {int((plane['status'] != 0).sum())} of {grid_co.size} points failed")
 
-figure, axes = plt.subplots(figsize=(6.5, 5), layout="constrained")
-filled = axes.contourf(grid_co, grid_h, selectivity_grid.reshape(grid_co.shape), levels=np.linspace(0, 1, 11),
-                       cmap="viridis")
-figure.colorbar(filled, label="CO2 selectivity on O2 [1]")
-means = {i.name: (float(i.distribution.mom(1)), float(np.sqrt(i.distribution.mom(2) - i.distribution.mom(1) ** 2)))
-         for i in workflow.inputs.inputs}
-(mc, sc), (mh, sh) = means["E_CO"], means["E_H"]
-angle = np.linspace(0, 2 * np.pi, 100)
-axes.plot(mc, mh, "kx", ms=9, label="catalyst of this study")
-axes.plot(mc + 2 * sc * np.cos(angle), mh + 2 * sh * np.sin(angle), "k-", lw=0.8)
-axes.set_xlabel("E_CO, CO binding energy vs CO(g) [eV]")
-axes.set_ylabel("E_H, H binding energy vs 1/2 H2(g) [eV]")
-axes.set_title("PROX: CO2 selectivity at the outlet, 520 K")
-axes.legend(loc="lower right", fontsize="small")
-plt.show()
+means, sds = workflow.inputs.means(), workflow.inputs.standard_deviations()
+plane_figure(e_co, e_h, selectivity_grid.reshape(grid_co.shape), levels=np.linspace(0, 1, 11),
+             labels=("E_CO, CO binding energy vs CO(g) [eV]", "E_H, H binding energy vs 1/2 H2(g) [eV]",
+                     "CO2 selectivity on O2 [1]"),
+             title="PROX: CO2 selectivity at the outlet, 520 K",
+             catalyst=((means["E_CO"], sds["E_CO"]), (means["E_H"], sds["E_H"])))
 
 # %% [markdown]
 # ## Predictive distributions for the catalyst of this study

@@ -215,22 +215,74 @@ def versus_figure(bands: xr.Dataset) -> Figure:
     the median (line) and the 5-95 % band (shaded) of every entry; a log axis for an output
     analysed as log10 (a volcano)."""
     name, units = bands.attrs["versus"][0], bands.attrs["versus_units"][0]
+    n_ok = int(bands["count"].sum("bin").max())
+    return band_figure(bands["x"].values, bands["quantile"].values, [readable(e) for e in bands["entry"].values],
+                       (label(name, units), label(bands.attrs["output"], bands.attrs["units"] or "1")),
+                       f"{bands.attrs['output']} against {name}: {bands.sizes['bin']} bins, {n_ok} ok values",
+                       bool(bands.attrs["log_scale"]))
+
+
+def band_figure(x: np.ndarray, band: np.ndarray, entries: list[str], labels: tuple[str, str], title: str,
+                log_scale: bool = False, band_label: str = "5-95 % band") -> Figure:
+    """Median (line) and band (shaded) of each entry of an output against a descriptor ``x``.
+
+    Args:
+        band: ``(3, len(x), entries)``: the lower edge, median and upper edge at each ``x``.
+        entries: the entries' names (their legend prefix where there are several).
+        labels: the x and y labels, each with its unit.
+        log_scale: a log y axis (a volcano of rates).
+    """
     figure = Figure(figsize=(6.4, 4.2), layout="constrained")
     axes = figure.subplots()
-    x = bands["x"].values
-    low, median, high = bands["quantile"].values
-    several = bands.sizes["entry"] > 1
-    for k, entry in enumerate(bands["entry"].values[:MAX_VERSUS_ENTRIES]):
-        prefix = f"{readable(entry)}: " if several else ""
-        axes.fill_between(x, low[:, k], high[:, k], color=f"C{k}", alpha=0.25, lw=0, label=f"{prefix}5-95 % band")
+    low, median, high = band
+    for k, entry in enumerate(entries[:MAX_VERSUS_ENTRIES]):
+        prefix = f"{entry}: " if len(entries) > 1 else ""
+        axes.fill_between(x, low[:, k], high[:, k], color=f"C{k}", alpha=0.25, lw=0, label=f"{prefix}{band_label}")
         axes.plot(x, median[:, k], color=f"C{k}", marker="o", ms=3, label=f"{prefix}median")
-    axes.set_xlabel(label(name, units))
-    axes.set_ylabel(label(bands.attrs["output"], bands.attrs["units"] or "1"))
-    if bands.attrs["log_scale"]:
+    axes.set_xlabel(labels[0])
+    axes.set_ylabel(labels[1])
+    if log_scale:
         axes.set_yscale("log")
     axes.legend(fontsize="small")
-    n_ok = int(bands["count"].sum("bin").max())
-    axes.set_title(f"{bands.attrs['output']} against {name}: {bands.sizes['bin']} bins, {n_ok} ok values", fontsize="medium")
+    axes.set_title(title, fontsize="medium")
+    return figure
+
+
+def plane_figure(x: np.ndarray, y: np.ndarray, values: np.ndarray, levels: np.ndarray,
+                 labels: tuple[str, str, str], title: str, line_every: int = 0,
+                 catalyst: tuple[tuple[float, float], tuple[float, float]] | None = None,
+                 points: np.ndarray | None = None, points_label: str = "") -> Figure:
+    """Filled contours of ``values`` (``(len(y), len(x))``, NaN where a point failed) over two
+    descriptors, such as a volcano with every other input at its mean.
+
+    Args:
+        levels: the colour levels; values beyond them take the extended end colours.
+        labels: the x, y and colour bar labels, each with its unit.
+        line_every: draw a contour line at every so many levels (0: none).
+        catalyst: ``((x mean, x sd), (y mean, y sd))`` of the catalyst of a study: a cross at
+            its mean and an ellipse at 2 sd.
+        points: ``(n, 2)`` further points drawn as white dots, with ``points_label``.
+    """
+    figure = Figure(figsize=(6.5, 5), layout="constrained")
+    axes = figure.subplots()
+    below, above = np.nanmin(values) < levels[0], np.nanmax(values) > levels[-1]
+    extend = {(False, False): "neither", (True, False): "min", (False, True): "max", (True, True): "both"}[below, above]
+    filled = axes.contourf(x, y, values, levels=levels, cmap="viridis", extend=extend)
+    if line_every:
+        axes.contour(x, y, values, levels=levels[::line_every], colors="k", linewidths=0.4, linestyles="solid")
+    figure.colorbar(filled, ax=axes, label=labels[2])
+    if points is not None:
+        axes.scatter(*np.asarray(points).T, s=14, c="w", edgecolors="k", linewidths=0.5, label=points_label)
+    if catalyst is not None:
+        (x_mean, x_sd), (y_mean, y_sd) = catalyst
+        angle = np.linspace(0, 2 * np.pi, 100)
+        axes.plot(x_mean, y_mean, "kx", ms=9, label="catalyst of this study")
+        axes.plot(x_mean + 2 * x_sd * np.cos(angle), y_mean + 2 * y_sd * np.sin(angle), "k-", lw=0.8)
+    axes.set_xlabel(labels[0])
+    axes.set_ylabel(labels[1])
+    axes.set_title(title)
+    if points is not None or catalyst is not None:
+        axes.legend(loc="lower right", fontsize="small")
     return figure
 
 

@@ -3,13 +3,16 @@
 A lock file beside the store names its owner (pid, host, start). Hand-written rather
 than ``filelock``/``fcntl.flock``: the owner must be readable for the refusal message,
 and the lock must hold across hosts sharing a file system, where advisory locks are
-unreliable; a lock left by a dead process of this host is taken over.
+unreliable; a lock left by a dead process of this host is taken over. Its text, unique
+to each holding (a random token), also tells a Dask worker whether it sees the store of
+the run it computes for (:func:`held_by`).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import secrets
 import socket
 import time
 from collections.abc import Iterator
@@ -32,23 +35,33 @@ def lock_path(store: str | Path) -> Path:
 
 
 @contextmanager
-def store_lock(store: str | Path) -> Iterator[None]:
-    """Hold the lock of ``store`` for the duration of the block.
+def store_lock(store: str | Path) -> Iterator[str]:
+    """Hold the lock of ``store`` for the duration of the block; yields the lock's text.
 
     Raises:
         StoreLockedError: a live process (or one on another host) holds it.
     """
     lock = lock_path(store)
     lock.parent.mkdir(parents=True, exist_ok=True)
-    _acquire(lock, store)
+    owner = _acquire(lock, store)
     try:
-        yield
+        yield owner
     finally:
         lock.unlink(missing_ok=True)
 
 
-def _acquire(lock: Path, store) -> None:
-    mine = json.dumps({"pid": os.getpid(), "host": socket.gethostname(), "since": time.strftime("%Y-%m-%d %H:%M:%S")})
+def held_by(store: str | Path, owner: str) -> bool:
+    """Whether this process reads ``owner`` (the text :func:`store_lock` yielded) in the lock
+    of ``store``: the same store, held by the same run (False where the path is not reachable)."""
+    try:
+        return lock_path(store).read_text() == owner
+    except OSError:
+        return False
+
+
+def _acquire(lock: Path, store) -> str:
+    mine = json.dumps({"pid": os.getpid(), "host": socket.gethostname(), "since": time.strftime("%Y-%m-%d %H:%M:%S"),
+                       "token": secrets.token_hex(8)})
     while True:
         try:
             descriptor = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
@@ -64,7 +77,7 @@ def _acquire(lock: Path, store) -> None:
             continue
         with os.fdopen(descriptor, "w") as file:
             file.write(mine)
-        return
+        return mine
 
 
 def _owner(lock: Path) -> dict | None:

@@ -27,7 +27,7 @@ from uqms.execution.forked import ChildLost, ForkedProcess
 from uqms.execution.lock import store_lock
 from uqms.execution.progress import sample_progress
 from uqms.execution.protocol import Runnable
-from uqms.execution.run_store import RunStore, fingerprint, is_half_made
+from uqms.execution.run_store import RunStore, WorkerWrites, fingerprint, is_half_made
 from uqms.execution.scheduler import (
     LOCAL,
     SYNCHRONOUS,
@@ -71,6 +71,19 @@ def evaluate_batch(workflow: Runnable, start: int, stop: int, n: int, seed: int)
     """Inputs, outputs and status of samples ``start:stop`` (a pure function of its arguments)."""
     inputs = workflow.sample_inputs(start, stop, n, seed)
     return {**inputs, **workflow.evaluate(inputs)}
+
+
+def evaluate_and_write(workflow: Runnable, start: int, stop: int, n: int, seed: int, index: int,
+                       writes: WorkerWrites) -> dict[str, np.ndarray] | None:
+    """:func:`evaluate_batch` of batch ``index`` on a Dask worker, which writes its rows into
+    the store itself (None returned) when it sees the store (:class:`WorkerWrites`) and the
+    batch took under ``writes.within`` s; else the arrays, for the driver to write. A task
+    the driver may have given up for its timeout (and written otherwise) never writes."""
+    clock = time.monotonic()
+    arrays = evaluate_batch(workflow, start, stop, n, seed)
+    if time.monotonic() - clock < writes.within and writes.write_rows(arrays, index):
+        return None
+    return arrays
 
 
 def auto_batch_size(seconds_per_sample: float, n: int, workers: int, bytes_per_sample: float = 0.0) -> int:
@@ -129,16 +142,16 @@ def execute(
         StoreLockedError: another live process is running into ``store``.
         StoreMismatchError: ``store`` holds another run.
     """
-    with store_lock(store) if store is not None else contextlib.nullcontext():
+    with store_lock(store) if store is not None else contextlib.nullcontext() as owner:
         return _execute(workflow, n, seed, batch_size, scheduler, store, quiet, task_timeout, tls,
-                        seconds_per_sample, resources)
+                        seconds_per_sample, resources, owner)
 
 
 def _execute(workflow: Runnable, n: int, seed: int, batch_size: int | None, scheduler: str | None,
              store: str | Path | None, quiet: bool, task_timeout: float | None,
              tls: Security | dict[str, str] | None = None, cost: float | None = None,
-             resources: dict[str, float] | None = None) -> xr.Dataset:
-    """The body of :func:`execute`, holding the store's lock.
+             resources: dict[str, float] | None = None, owner: str | None = None) -> xr.Dataset:
+    """The body of :func:`execute`, holding the store's lock (whose text is ``owner``).
 
     No local cluster is started for a resumed store with nothing left to compute, nor
     for a run predicted (by the probe, in this process, or the given cost) to take under
@@ -154,10 +167,11 @@ def _execute(workflow: Runnable, n: int, seed: int, batch_size: int | None, sche
         return sink.result()
     probe, probed = {}, None
     timed, size = batch_size is None and cost is None, PROBE_SAMPLES
+    probe_limit = max(task_timeout or 0.0, MIN_TASK_TIMEOUT)  # s; it also pays the first imports
     child = None  # a forked child of this process that computes a small run's batches
     if sink is None and address in (None, LOCAL) and cost is None and forked.available():
         child = ForkedProcess(workflow)  # is a local cluster worth starting? the probe says
-        probed = _probe_apart(child, n, seed, timed, size, max(task_timeout or 0.0, MIN_TASK_TIMEOUT))
+        probed = _probe_here(_in_child(child, probe_limit), probe_limit, n, seed, timed, size, True)
         if n * probed[1] < IN_PROCESS_SECONDS:
             log.info("%d samples predicted to take %.2g s: run in a child of this process (no local cluster started)",
                      n, n * probed[1])
@@ -180,7 +194,8 @@ def _execute(workflow: Runnable, n: int, seed: int, batch_size: int | None, sche
             if probed is not None:
                 probe, seconds_per_sample = probed
             elif client is None:
-                probe, seconds_per_sample = _probe_in_process(workflow, n, seed, timed, task_timeout, size, cost is None)
+                probe, seconds_per_sample = _probe_here(_in_time(workflow, probe_limit), probe_limit, n, seed, timed, size,
+                                                        cost is None)
             else:  # on a worker, so a model that crashes its process never takes this driver down
                 limit = task_timeout or (cost and max(MIN_TASK_TIMEOUT, TIMEOUT_FACTOR * cost * size))
                 probe, seconds_per_sample = _probe_on_worker(client, workflow, n, seed, timed, limit, size, cost is None)
@@ -197,7 +212,7 @@ def _execute(workflow: Runnable, n: int, seed: int, batch_size: int | None, sche
         with sample_progress(quiet) as progress:
             task = progress.add_task(workflow.describe().name, total=n, completed=n - sum(bounds[i][1] - bounds[i][0] for i in todo))
 
-            def finished(index: int, arrays: dict[str, np.ndarray]) -> None:
+            def finished(index: int, arrays: dict[str, np.ndarray] | None) -> None:
                 sink.write(index, arrays)
                 progress.advance(task, bounds[index][1] - bounds[index][0])
 
@@ -209,11 +224,11 @@ def _execute(workflow: Runnable, n: int, seed: int, batch_size: int | None, sche
                         writer(i, {name: value[bounds[i][0]:bounds[i][1]] for name, value in probe.items()})
                 todo = [i for i in todo if bounds[i][1] > covered]
                 if client is None:
+                    call = _in_child(child, timeout) if child else _in_time(workflow, timeout)
                     for i in todo:
-                        writer(i, _evaluate_apart(child, workflow, *bounds[i], n, seed, sink.template, timeout) if child
-                           else _evaluate_in_time(workflow, *bounds[i], n, seed, sink.template, timeout))
+                        writer(i, _bisected(call, workflow, *bounds[i], n, seed, sink.template))
                 else:
-                    _run_on_dask(client, workflow, bounds, todo, n, seed, writer, sink, timeout)
+                    _run_on_dask(client, workflow, bounds, todo, n, seed, writer, sink, timeout, owner)
             finally:
                 writer.close()
     return sink.result()
@@ -308,52 +323,53 @@ def _probe_on_worker(client: Client, workflow: Runnable, n: int, seed: int, time
                         f"{error}): a stage crashes its process on one of them") from None
 
 
-def _probe_apart(child: ForkedProcess, n: int, seed: int, timed: bool, size: int,
-                 limit: float) -> tuple[dict[str, np.ndarray], float]:
-    """:func:`probe_batch` in a forked ``child``, so that a stage crashing its process on one
-    of the first samples never takes this driver down.
+class _Lost(Exception):
+    """An evaluation in a forked child or in this process was lost: its process died
+    (``code`` ``BATCH_FAILED``) or it ran out of time (``TIMED_OUT``)."""
+
+    def __init__(self, code: int, error: BaseException):
+        super().__init__(str(error))
+        self.code, self.error = code, error
+
+
+def _in_child(child: ForkedProcess, limit: float) -> Callable:
+    """``call(function, *args)``: ``function(workflow, *args)`` in the forked ``child`` within
+    ``limit`` s, raising :class:`_Lost` if the child dies or runs out of time."""
+    def call(function, *args):
+        try:
+            return child.call(function, *args, limit=limit)
+        except ChildLost as error:
+            raise _Lost(TIMED_OUT if error.timed_out else BATCH_FAILED, error) from None
+    return call
+
+
+def _in_time(workflow: Runnable, limit: float) -> Callable:
+    """``call(function, *args)``: ``function(workflow, *args)`` in this process, interrupted
+    after ``limit`` s (raising :class:`_Lost`)."""
+    def call(function, *args):
+        try:
+            with time_limit(limit):
+                return function(workflow, *args)
+        except TaskTimeout as error:
+            raise _Lost(TIMED_OUT, error) from None
+    return call
+
+
+def _probe_here(call: Callable, limit: float, n: int, seed: int, timed: bool, size: int,
+                require_ok: bool) -> tuple[dict[str, np.ndarray], float]:
+    """:func:`probe_batch` through ``call`` (:func:`_in_child` or :func:`_in_time`, within ``limit`` s).
 
     Raises:
-        UqmsError: the child died or took longer than ``limit`` s (a stage crashing or hanging
+        UqmsError: the probe crashed its process or took too long (a stage crashing or hanging
             on one of the first samples), or every probed sample failed.
     """
     try:
-        return child.call(probe_batch, n, seed, timed, size, limit=limit)
-    except ChildLost as error:
-        if error.timed_out:
+        return call(probe_batch, n, seed, timed, size, require_ok)
+    except _Lost as lost:
+        if lost.code == TIMED_OUT:
             raise _probe_out_of_time(limit) from None
-        raise UqmsError(f"the timed probe of the first samples crashed its process ({error}): a stage crashes on "
+        raise UqmsError(f"the timed probe of the first samples crashed its process ({lost.error}): a stage crashes on "
                         "one of them") from None
-
-
-def _evaluate_apart(child: ForkedProcess, workflow: Runnable, start: int, stop: int, n: int, seed: int,
-                    template: xr.Dataset, task_timeout: float) -> dict[str, np.ndarray]:
-    """:func:`evaluate_batch` in a forked ``child``; a batch whose child died or ran out of
-    time is split in ``SPLIT`` parts, each in a new child, down to the samples that crash
-    (status ``BATCH_FAILED``) or hang (``TIMED_OUT``), as on Dask."""
-    try:
-        return child.call(evaluate_batch, start, stop, n, seed, limit=task_timeout)
-    except ChildLost as error:
-        if stop - start == 1:
-            return _failed_batch(workflow, start, stop, n, seed, template, TIMED_OUT if error.timed_out else BATCH_FAILED,
-                                 error)
-        return _joined([_evaluate_apart(child, workflow, a, b, n, seed, template, task_timeout)
-                        for a, b in _split(start, stop)])
-
-
-def _probe_in_process(workflow: Runnable, n: int, seed: int, timed: bool, task_timeout: float | None,
-                      size: int = PROBE_SAMPLES, require_ok: bool = True) -> tuple[dict[str, np.ndarray], float]:
-    """:func:`probe_batch` here, within ``task_timeout`` s (at least ``MIN_TASK_TIMEOUT``).
-
-    Raises:
-        UqmsError: the probe took too long (a stage hanging on one of the first samples).
-    """
-    limit = max(task_timeout or 0.0, MIN_TASK_TIMEOUT)
-    try:
-        with time_limit(limit):
-            return probe_batch(workflow, n, seed, timed, size, require_ok)
-    except TaskTimeout:
-        raise _probe_out_of_time(limit) from None
 
 
 def _probe_out_of_time(limit: float) -> UqmsError:
@@ -361,17 +377,18 @@ def _probe_out_of_time(limit: float) -> UqmsError:
                      "them (or raise execution.task_timeout)")
 
 
-def _evaluate_in_time(workflow, start, stop, n, seed, template, task_timeout: float) -> dict[str, np.ndarray]:
-    """:func:`evaluate_batch` in this process, interrupted after ``task_timeout`` s; a batch
-    out of time is split in ``SPLIT`` parts, each given the timeout again, down to the
-    samples that hang, whose rows get status ``TIMED_OUT`` (as on Dask)."""
+def _bisected(call: Callable, workflow: Runnable, start: int, stop: int, n: int, seed: int,
+              template: xr.Dataset) -> dict[str, np.ndarray]:
+    """:func:`evaluate_batch` of ``start:stop`` through ``call`` (:func:`_in_child` or
+    :func:`_in_time`); a batch lost is split in ``SPLIT`` parts, each evaluated again, down
+    to the samples lost alone, whose rows get the status of the loss (``BATCH_FAILED`` for
+    a crash, ``TIMED_OUT`` for a hang), as on Dask."""
     try:
-        with time_limit(task_timeout):
-            return evaluate_batch(workflow, start, stop, n, seed)
-    except TaskTimeout as error:
+        return call(evaluate_batch, start, stop, n, seed)
+    except _Lost as lost:
         if stop - start == 1:
-            return _failed_batch(workflow, start, stop, n, seed, template, TIMED_OUT, error)
-        return _joined([_evaluate_in_time(workflow, a, b, n, seed, template, task_timeout) for a, b in _split(start, stop)])
+            return _failed_batch(workflow, start, stop, n, seed, template, lost.code, lost.error)
+        return _joined([_bisected(call, workflow, a, b, n, seed, template) for a, b in _split(start, stop)])
 
 
 def _split(start: int, stop: int) -> list[tuple[int, int]]:
@@ -415,8 +432,14 @@ def probe_batch(workflow: Runnable, n: int, seed: int, timed: bool, size: int = 
 
 
 def _run_on_dask(client: Client, workflow: Runnable, bounds: list[tuple[int, int]], todo: list[int], n: int, seed: int,
-                 finished: Callable[[int, dict[str, np.ndarray]], None], sink: _Sink, task_timeout: float) -> None:
+                 finished: Callable[[int, dict[str, np.ndarray] | None], None], sink: _Sink, task_timeout: float,
+                 owner: str | None = None) -> None:
     """Submit the batches as tasks, a bounded number in flight, and sink each as it completes.
+
+    Into a store whose lock reads ``owner``, a task of a whole batch writes the batch's rows
+    itself where its worker sees the store (:func:`evaluate_and_write`), and is then only
+    marked done (``finished(index, None)``): the driver's serial work per batch no longer
+    grows with its size. Other results (parts of a split batch) come back here to be written.
 
     Every worker gets one copy of the workflow (scattered) rather than one per task. A
     task that fails outside the chain (its worker died: a crash, its memory limit) or
@@ -438,12 +461,16 @@ def _run_on_dask(client: Client, workflow: Runnable, bounds: list[tuple[int, int
     flight: dict[str, list] = {}  # key -> [future, part, time first seen executing, suspect]
     watch = _Watch(client, task_timeout)
     shared = _scatter(client, workflow, watch)
+    writes = sink.worker_writes(owner, task_timeout) if owner is not None else None
     # with_results: the event loop fetches each result as its task finishes, overlapping
     # the transfers, instead of one blocking round trip per batch from this thread.
     running = as_completed(with_results=True, raise_errors=False)
 
     def done(part, arrays):
         i, start = part[:2]
+        if arrays is None:  # the whole batch, written by its worker
+            finished(i, None)
+            return
         got = parts.setdefault(i, {})
         got[start] = arrays
         if sum(len(a["status"]) for a in got.values()) == bounds[i][1] - bounds[i][0]:
@@ -462,7 +489,11 @@ def _run_on_dask(client: Client, workflow: Runnable, bounds: list[tuple[int, int
         nonlocal shared
         if shared.status != "finished":  # every worker holding it died
             shared = _scatter(client, workflow, watch)
-        future = client.submit(evaluate_batch, shared, *part[1:], n, seed, retries=RETRIES, pure=False)
+        if writes is not None and part[1:] == bounds[part[0]]:
+            future = client.submit(evaluate_and_write, shared, *part[1:], n, seed, part[0], writes, retries=RETRIES,
+                                   pure=False)
+        else:
+            future = client.submit(evaluate_batch, shared, *part[1:], n, seed, retries=RETRIES, pure=False)
         flight[future.key] = [future, part, None, suspect]
         running.add(future)
 
@@ -652,9 +683,14 @@ class _Sink:
 
     def is_done(self, index: int) -> bool: ...
 
-    def write(self, index: int, arrays: dict[str, np.ndarray]) -> None: ...
+    def write(self, index: int, arrays: dict[str, np.ndarray] | None) -> None:
+        """Keep batch ``index``; ``arrays`` None: its rows were written by its worker (:meth:`worker_writes`)."""
 
     def result(self) -> xr.Dataset: ...
+
+    def worker_writes(self, owner: str, task_timeout: float) -> WorkerWrites | None:
+        """What lets Dask workers write batches themselves (None: they cannot, results come back)."""
+        return None
 
 
 class _MemorySink(_Sink):
@@ -709,7 +745,16 @@ class _StoreSink(_Sink):
         return bool(self.done[index])
 
     def write(self, index, arrays):
-        self.store.write(arrays, index)
+        if arrays is None:
+            self.store.mark_done(index)
+        else:
+            self.store.write(arrays, index)
 
     def result(self):
         return open_run(self.store.path)
+
+    def worker_writes(self, owner, task_timeout):
+        """Workers write batches that took under half the task timeout: the driver gives a task
+        up only after the whole of it, so one it gave up (and wrote otherwise) never writes too."""
+        store = self.store
+        return WorkerWrites(str(store.path.absolute()), store.batch_size, owner, dict(store.kept), task_timeout / 2)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import xarray as xr
 import zarr
 
@@ -85,9 +87,22 @@ def _refuse_interrupted_resize(path: Path) -> None:
         )
 
 
-def verify_run(path: str | Path) -> int:
-    """Check every written batch of a run store against its checksum; the number checked
-    (0 for a NetCDF file or a store saved whole, which have no batch checksums).
+@dataclass(frozen=True)
+class BatchCheck:
+    """What :func:`verify_run` found in a run store."""
+
+    written: int  # batches written, each matching its checksum
+    batches: int  # batches of the whole run (0: a NetCDF file or a store saved whole, without checksums)
+    missing_samples: int  # samples of the batches not written yet
+
+    @property
+    def complete(self) -> bool:
+        return self.written == self.batches
+
+
+def verify_run(path: str | Path) -> BatchCheck:
+    """Check every written batch of a run store against its checksum, and count the batches
+    not written yet (a run interrupted, to be resumed).
 
     Raises:
         FileNotFoundError: no such store.
@@ -98,10 +113,10 @@ def verify_run(path: str | Path) -> int:
     if not path.exists():
         raise FileNotFoundError(f"{path}: no such run store")
     if is_netcdf(path):
-        return 0
+        return BatchCheck(0, 0, 0)
     attrs = zarr.open_group(path, mode="r").attrs
     if BATCH_SIZE not in attrs:
-        return 0
+        return BatchCheck(0, 0, 0)
     size, n = int(attrs[BATCH_SIZE]), int(attrs["n_samples"])
     _refuse_interrupted_resize(path)
     try:
@@ -115,7 +130,8 @@ def verify_run(path: str | Path) -> int:
             f"{path}: {len(damaged)} of {int(done.sum())} batches written are damaged (samples {samples}): "
             "run the same `uqms run` command again to compute them again"
         )
-    return int(done.sum())
+    lengths = np.minimum(size, n - size * np.arange(done.size))
+    return BatchCheck(int(done.sum()), int(done.size), int(lengths[~done].sum()))
 
 
 def load_run(path: str | Path) -> xr.Dataset:

@@ -141,6 +141,18 @@ class InputSet:
     def __getitem__(self, name: str) -> UncertainInput:
         return self.inputs[self.names.index(name)]
 
+    def means(self) -> dict[str, float]:
+        """Each input's mean, in its own unit."""
+        from uqms._chaospy import chaospy
+
+        return {i.name: float(chaospy.E(i.distribution)) for i in self.inputs}
+
+    def standard_deviations(self) -> dict[str, float]:
+        """Each input's standard deviation, in its own unit."""
+        from uqms._chaospy import chaospy
+
+        return {i.name: float(chaospy.Std(i.distribution)) for i in self.inputs}
+
     def from_unit_cube(self, u: np.ndarray) -> dict[str, np.ndarray]:
         """Map points of the unit hypercube, shape (samples, inputs), to input values."""
         if not self.inputs:

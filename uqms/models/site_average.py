@@ -27,6 +27,10 @@ class SiteAverage(DeclaresOutputs):
     ``descriptor`` input shifted per site; other inputs are repeated over sites. A sample
     whose evaluation failed at any site gets that site's status code (the wrapped stage is
     run as a :class:`Chain`, which isolates exceptions and flags non-finite values).
+    Seeing all nodes at once, a solver that starts each sample from a solved neighbour
+    (``microkinetics.steady_state``, continuation along the batch) starts every node from a
+    converged node nearby in rate-constant space, of any sample: closer than the same
+    sample's next node, whose binding energy differs by about a site spread.
 
     Inputs: the wrapped stage's inputs plus the site distribution's scale input, if any.
     Outputs: every name in ``outputs`` (same dims and units as the wrapped stage), and for

@@ -8,7 +8,10 @@ with the Jacobian in log-coverages, backtracking line search, pseudo-transient
 continuation by linearly implicit Euler steps) runs sample by sample in compiled loops,
 step for step as the numpy path, so both give the same coverages to round-off (the
 iteration carries the coverages where the numpy path carries their logarithms: mass-action
-rates are then products, with no exp or log inside the loop). The
+rates are then products, with no exp or log inside the loop). The constant operators
+(powers of the rates, stoichiometry, the derivatives of the balances) are passed as lists
+of their few non-zero entries, and the rates and balances of a line-search trial point
+are kept as those of the next iteration. The
 small systems are solved by Gaussian elimination with partial pivoting written out:
 LAPACK's per-call cost exceeds the work on a 5x5 matrix; a system with an exactly zero
 pivot (where LAPACK reports it singular) gets the minimum-norm least-squares solution,
@@ -27,6 +30,7 @@ numpy path runs. Functions compile on first use and are cached on disk (``cache=
 from __future__ import annotations
 
 import os
+from functools import lru_cache
 
 import numpy as np
 
@@ -79,51 +83,47 @@ def _power(theta, order):
 
 
 @_jit(inline=True)
-def _rates(kf, kr, theta, forward_exponent, reverse_exponent, linear, forward, reverse):
-    """Forward and reverse rates of one sample (coverages ``theta``) into ``forward``, ``reverse``:
-    k theta^F exp(L theta), ``linear`` holding L of the forward rows then the reverse ones
-    (an empty array: no linear coverage terms)."""
-    steps = forward_exponent.shape[0]
-    for j in range(steps):
-        a = kf[j]
-        b = kr[j]
-        for k in range(forward_exponent.shape[1]):
-            if forward_exponent[j, k] != 0.0:
-                a *= _power(theta[k], forward_exponent[j, k])
-            if reverse_exponent[j, k] != 0.0:
-                b *= _power(theta[k], reverse_exponent[j, k])
+def _rates(k, linear, linear_species, theta, factor_start, factor_species, factor_order, rates):
+    """Rates of one sample (coverages ``theta``) into ``rates``, forward directions then reverse:
+    k theta^F exp(L theta) with the powers F listed by direction (``factor_*``, row starts,
+    species, orders) and L (species with a term, 2 steps) the linear coverage terms of the
+    ``linear_species`` (an empty array: none)."""
+    for j in range(rates.shape[0]):
+        r = k[j]
+        for e in range(factor_start[j], factor_start[j + 1]):
+            r *= _power(theta[factor_species[e]], factor_order[e])
         if linear.shape[0]:
             u = 0.0
-            v = 0.0
-            for k in range(forward_exponent.shape[1]):
-                u += linear[j, k] * theta[k]
-                v += linear[steps + j, k] * theta[k]
-            a *= np.exp(u)
-            b *= np.exp(v)
-        forward[j] = a
-        reverse[j] = b
+            for m in range(linear.shape[0]):
+                u += linear[m, j] * theta[linear_species[m]]
+            r *= np.exp(u)
+        rates[j] = r
 
 
 @_jit(inline=True)
-def _gross_fluxes(forward, reverse, gross, scale):
-    """Gross flux through each row of ``gross`` (rows x steps) plus TINY, into ``scale``."""
+def _fluxes(rates, row_start, row_step, row_coefficient, net, gross):
+    """Net production sum_j M_aj (r+_j - r-_j) into ``net`` and gross flux sum_j |M_aj| (r+_j + r-_j)
+    plus TINY into ``gross`` for every row a of a (rows x steps) matrix M listed by row."""
+    steps = rates.shape[0] // 2
     for a in range(gross.shape[0]):
-        s = 0.0
-        for j in range(gross.shape[1]):
-            s += gross[a, j] * (forward[j] + reverse[j])
-        scale[a] = s + TINY
+        n = 0.0
+        g = 0.0
+        for e in range(row_start[a], row_start[a + 1]):
+            j = row_step[e]
+            c = row_coefficient[e]
+            n += c * (rates[j] - rates[steps + j])
+            g += abs(c) * (rates[j] + rates[steps + j])
+        net[a] = n
+        gross[a] = g + TINY
 
 
 @_jit(inline=True)
-def _residual(forward, reverse, theta, net, sites, scale, out):
-    """Scaled residual of one sample (adsorbate balances / gross flux, then site sums - 1) into ``out``;
+def _residual(balance, scale, theta, sites, out):
+    """Scaled residual of one sample (adsorbate balances / ``scale``, then site sums - 1) into ``out``;
     returns its largest magnitude (NaN if any entry is NaN) and its squared norm."""
-    adsorbates = net.shape[0]
+    adsorbates = balance.shape[0]
     for a in range(adsorbates):
-        s = 0.0
-        for j in range(net.shape[1]):
-            s += net[a, j] * (forward[j] - reverse[j])
-        out[a] = s / scale[a]
+        out[a] = balance[a] / scale[a]
     for t in range(sites.shape[0]):
         s = 0.0
         for k in range(sites.shape[1]):
@@ -142,33 +142,57 @@ def _residual(forward, reverse, theta, net, sites, scale, out):
 
 
 @_jit(inline=True)
-def _balance_derivatives(forward, reverse, theta, net, forward_exponent, reverse_exponent, linear, scale, diagonal,
-                         matrix):
-    """Rows of the adsorbates: (diagonal_k [a == k] - d(net balance_a)/dx_k) / scale_a, into
-    ``matrix``; d r+_j / dx_k = r+_j (F_jk + L+_jk theta_k), likewise r-_j."""
-    steps = net.shape[1]
-    for a in range(net.shape[0]):
-        for k in range(forward_exponent.shape[1]):
+def _linearisation(rates, theta, linear, linear_species, diagonal, scale, derivative_row, derivative_column,
+                   derivative_rate, derivative_coefficient, net_start, net_step, net_coefficient, sites, matrix):
+    """The matrix of one linearised step into ``matrix``: adsorbate rows
+    (diagonal_k [a == k] - d(net balance_a)/dx_k) / scale_a, then the site rows sites_tk theta_k.
+
+    d(balance_a)/dx_k = sum_q D_akq rates_q, D's non-zero entries listed in order of (a, k)
+    (``derivative_*``: row a, column k, rate q, value), plus from the linear coverage terms
+    sum_j N_aj (r+_j L+_jk - r-_j L-_jk) theta_k."""
+    adsorbates = scale.shape[0]
+    species = theta.shape[0]
+    steps = rates.shape[0] // 2
+    for a in range(adsorbates):
+        for k in range(species):
+            matrix[a, k] = 0.0
+    entries = derivative_rate.shape[0]
+    s = 0.0
+    for e in range(entries):  # summed in a register while (a, k) stays, stored once
+        s += derivative_coefficient[e] * rates[derivative_rate[e]]
+        if e + 1 == entries or derivative_row[e + 1] != derivative_row[e] or \
+                derivative_column[e + 1] != derivative_column[e]:
+            matrix[derivative_row[e], derivative_column[e]] = s
             s = 0.0
-            for j in range(steps):
-                if net[a, j] != 0.0:
-                    f = forward_exponent[j, k]
-                    r = reverse_exponent[j, k]
-                    if linear.shape[0]:
-                        f += linear[j, k] * theta[k]
-                        r += linear[steps + j, k] * theta[k]
-                    s += net[a, j] * (forward[j] * f - reverse[j] * r)
-            d = diagonal[k] if a == k else 0.0
-            matrix[a, k] = (d - s) / scale[a]
+    for a in range(adsorbates):
+        for m in range(linear.shape[0]):
+            k = linear_species[m]
+            u = 0.0
+            for e in range(net_start[a], net_start[a + 1]):
+                j = net_step[e]
+                u += net_coefficient[e] * (rates[j] * linear[m, j] - rates[steps + j] * linear[m, steps + j])
+            matrix[a, k] += u * theta[k]
+        inverse = 1.0 / scale[a]
+        for k in range(species):
+            matrix[a, k] = -matrix[a, k] * inverse
+        matrix[a, a] += diagonal[a] * inverse
+    for t in range(sites.shape[0]):
+        for k in range(species):
+            matrix[adsorbates + t, k] = sites[t, k] * theta[k]
 
 
 @_jit
 def _least_squares(matrix, rhs, out):
     """Minimum-norm least-squares solution of ``matrix @ out = rhs`` (``matrix`` overwritten),
-    as numpy's ``pinv(matrix) @ rhs`` (singular values below 1e-15 of the largest dropped),
-    by one-sided Jacobi SVD: written out because numba's ``pinv`` (LAPACK's SVD) more than
-    doubles the compile time of this module, for a case that almost never occurs."""
+    as numpy's path's ``pinv(nan_to_num(matrix)) @ rhs`` (NaN read as 0, infinities as the
+    largest floats; singular values below 1e-15 of the largest dropped), by one-sided Jacobi
+    SVD: written out because numba's ``pinv`` (LAPACK's SVD) more than doubles the compile
+    time of this module, for a case that almost never occurs."""
     n = rhs.shape[0]
+    for r in range(n):
+        for k in range(n):
+            v = matrix[r, k]
+            matrix[r, k] = 0.0 if np.isnan(v) else max(min(v, LARGEST), -LARGEST)
     v = np.eye(n)
     for sweep in range(100):
         rotated = False
@@ -213,13 +237,11 @@ def _least_squares(matrix, rhs, out):
 
 
 @_jit(inline=True)
-def _linear_solve(original, original_rhs, out, matrix, rhs):
-    """Solve ``original @ out = original_rhs`` by elimination with partial pivoting (in
-    the scratch arrays ``matrix``, ``rhs``); least squares through the pseudo-inverse, as
-    numpy's path does, where a pivot is exactly zero (where LAPACK reports it singular)."""
+def _eliminate(matrix, rhs, out):
+    """Solve ``matrix @ out = rhs`` by elimination with partial pivoting, ``matrix`` and ``rhs``
+    overwritten (the diagonal by the pivots' reciprocals); False (``out`` untouched) where a
+    pivot is exactly zero (where LAPACK reports the matrix singular)."""
     n = rhs.shape[0]
-    matrix[:, :] = original
-    rhs[:] = original_rhs
     for c in range(n):
         p = c
         best = abs(matrix[c, c])
@@ -229,18 +251,15 @@ def _linear_solve(original, original_rhs, out, matrix, rhs):
                 best = v
                 p = r
         if matrix[p, c] == 0.0:
-            for r in range(n):
-                for k in range(n):
-                    v = original[r, k]
-                    original[r, k] = 0.0 if np.isnan(v) else max(min(v, LARGEST), -LARGEST)
-            _least_squares(original, original_rhs, out)
-            return
+            return False
         if p != c:
-            for k in range(n):
+            for k in range(c, n):
                 matrix[c, k], matrix[p, k] = matrix[p, k], matrix[c, k]
             rhs[c], rhs[p] = rhs[p], rhs[c]
+        inverse = 1.0 / matrix[c, c]
+        matrix[c, c] = inverse
         for r in range(c + 1, n):
-            factor = matrix[r, c] / matrix[c, c]
+            factor = matrix[r, c] * inverse
             if factor != 0.0:
                 for k in range(c + 1, n):
                     matrix[r, k] -= factor * matrix[c, k]
@@ -249,7 +268,47 @@ def _linear_solve(original, original_rhs, out, matrix, rhs):
         s = rhs[r]
         for k in range(r + 1, n):
             s -= matrix[r, k] * out[k]
-        out[r] = s / matrix[r, r]
+        out[r] = s * matrix[r, r]
+    return True
+
+
+@_jit(inline=True)
+def _right_hand_side(residual, adsorbates, rhs):
+    """The right-hand side of a linearised step: the adsorbate rows of the residual, the site rows negated."""
+    for i in range(residual.shape[0]):
+        rhs[i] = residual[i] if i < adsorbates else -residual[i]
+
+
+@_jit(inline=True)
+def _linearised_step(rates, theta, linear, linear_species, diagonal, scale, residual, derivative_row, derivative_column,
+                     derivative_rate, derivative_coefficient, net_start, net_step, net_coefficient, sites, matrix, rhs,
+                     out, careful):
+    """Relative change of the coverages ``out`` in one Newton (``diagonal`` zero) or linearly
+    implicit Euler step (``diagonal`` theta / dt): the :func:`_linearisation` matrix times ``out``
+    equals the balance rows of ``residual`` and minus its site rows; returns whether solved.
+    Where elimination meets an exactly zero pivot: least squares through the pseudo-inverse,
+    as numpy's path does, if ``careful`` (the matrix is then built again: elimination
+    overwrote it), else False.
+
+    ``careful`` is a constant at every call, so the compiler drops the branch it rules out:
+    the iterations call without, then with it on the rare zero pivot (the fallback's code in
+    the common path slowed every iteration by a third)."""
+    adsorbates = scale.shape[0]
+    if not careful:
+        _linearisation(rates, theta, linear, linear_species, diagonal, scale, derivative_row, derivative_column,
+                       derivative_rate, derivative_coefficient, net_start, net_step, net_coefficient, sites, matrix)
+        _right_hand_side(residual, adsorbates, rhs)
+        return _eliminate(matrix, rhs, out)
+    _linearisation(rates, theta, linear, linear_species, diagonal, scale, derivative_row, derivative_column,
+                   derivative_rate, derivative_coefficient, net_start, net_step, net_coefficient, sites, matrix)
+    _right_hand_side(residual, adsorbates, rhs)
+    if _eliminate(matrix, rhs, out):
+        return True
+    _linearisation(rates, theta, linear, linear_species, diagonal, scale, derivative_row, derivative_column,
+                   derivative_rate, derivative_coefficient, net_start, net_step, net_coefficient, sites, matrix)
+    _right_hand_side(residual, adsorbates, rhs)
+    _least_squares(matrix, rhs, out)
+    return True
 
 
 @_jit(inline=True)
@@ -261,110 +320,57 @@ def _advance(theta, step, alpha, out):
 
 
 @_jit
-def _newton(kf, kr, linear, theta, max_iterations, tolerance, reactant, product, net, gross, sites, work):
-    """Damped Newton on one sample's coverages ``theta`` (updated in place), as
-    ``steady_state._newton``; returns (converged, iterations used)."""
-    forward, reverse, trial_forward, trial_reverse, scale, residual, step, trial, diagonal, matrix, lu, rhs = work
-    adsorbates = net.shape[0]
-    _rates(kf, kr, theta, reactant, product, linear, forward, reverse)
-    used = 0
-    for iteration in range(max_iterations + 1):
-        _gross_fluxes(forward, reverse, gross, scale)
-        norm, merit = _residual(forward, reverse, theta, net, sites, scale, residual)
-        if norm <= tolerance:
-            return True, used
-        if not np.isfinite(norm) or iteration == max_iterations:
-            return False, used
-        diagonal[:] = 0.0
-        _balance_derivatives(forward, reverse, theta, net, reactant, product, linear, scale, diagonal, matrix)
-        for t in range(sites.shape[0]):
-            for k in range(sites.shape[1]):
-                matrix[adsorbates + t, k] = sites[t, k] * theta[k]
-        for t in range(sites.shape[0]):  # the balance rows of matrix hold -dF/dx: J step = -residual
-            residual[adsorbates + t] = -residual[adsorbates + t]
-        _linear_solve(matrix, residual, step, lu, rhs)
-        largest = 0.0
-        for i in range(step.shape[0]):
-            v = abs(step[i])
-            if np.isnan(v):
-                largest = np.nan
-                break
-            largest = max(largest, v)
-        cap = min(1.0, NEWTON_STEP / largest) if not np.isnan(largest) else np.nan
-        for i in range(step.shape[0]):
-            step[i] *= cap
-        used += 1
-        alpha = 1.0
-        moved = False
-        for halving in range(HALVINGS):
-            _advance(theta, step, alpha, trial)
-            _rates(kf, kr, trial, reactant, product, linear, trial_forward, trial_reverse)
-            _, trial_merit = _residual(trial_forward, trial_reverse, trial, net, sites, scale, residual)
-            if trial_merit <= (1 - 1e-4 * alpha) * merit:  # NaN is never better
-                moved = True
-                break
-            alpha /= 2
-        if not moved:
-            return False, used
-        theta[:] = trial
-        forward[:] = trial_forward
-        reverse[:] = trial_reverse
-    return False, used
-
-
-@_jit
-def _continuation(kf, kr, linear, theta, max_iterations, reactant, product, net, gross, sites, change_gross,
-                  work):
+def _continuation(k, linear, linear_species, theta, max_iterations, factor_start, factor_species, factor_order,
+                  net_start, net_step, net_coefficient, derivative_row, derivative_column, derivative_rate, derivative_coefficient, sites,
+                  change_start, change_step, change_coefficient, work):
     """Pseudo-transient continuation of one sample's coverages ``theta`` (updated in place),
-    as ``steady_state._continuation``; returns (came within HANDOVER, iterations used)."""
-    forward, reverse, total, new, scale, residual, step, all_gross, diagonal, matrix, lu, rhs = work
-    adsorbates = net.shape[0]
+    as ``steady_state._continuation``; returns (came within HANDOVER, iterations used).
+    ``change_*``: the change of every species (species x steps) listed by row."""
+    rates, balance, scale, change, change_gross, residual, step, new, total, diagonal, matrix, rhs = work
     species = theta.shape[0]
     dt = np.nan
     for iteration in range(max_iterations):
-        _rates(kf, kr, theta, reactant, product, linear, forward, reverse)
-        _gross_fluxes(forward, reverse, gross, scale)
-        norm, _ = _residual(forward, reverse, theta, net, sites, scale, residual)
+        _rates(k, linear, linear_species, theta, factor_start, factor_species, factor_order, rates)
+        _fluxes(rates, net_start, net_step, net_coefficient, balance, scale)
+        norm, _ = _residual(balance, scale, theta, sites, residual)
         if norm <= HANDOVER:
             return True, iteration
-        _gross_fluxes(forward, reverse, change_gross, all_gross)
         if iteration == 0:
+            _fluxes(rates, change_start, change_step, change_coefficient, change, change_gross)
             dt = np.inf
-            for k in range(species):
-                dt = min(dt, theta[k] / all_gross[k])
+            for q in range(species):
+                dt = min(dt, theta[q] / change_gross[q])
             dt *= TRANSIENT_START
         if not np.isfinite(norm):
             return False, iteration
-        for k in range(species):
-            diagonal[k] = theta[k] / dt
-        _balance_derivatives(forward, reverse, theta, net, reactant, product, linear, scale, diagonal, matrix)
-        for t in range(sites.shape[0]):
-            s = 0.0
-            for k in range(species):
-                matrix[adsorbates + t, k] = sites[t, k] * theta[k]
-                s += sites[t, k] * theta[k]
-            residual[adsorbates + t] = 1.0 - s  # the balance rows of residual already hold F / gross
-        _linear_solve(matrix, residual, step, lu, rhs)
+        for q in range(species):
+            diagonal[q] = theta[q] / dt
+        if not _linearised_step(rates, theta, linear, linear_species, diagonal, scale, residual, derivative_row,
+                                derivative_column, derivative_rate, derivative_coefficient, net_start, net_step,
+                                net_coefficient, sites, matrix, rhs, step, False):
+            _linearised_step(rates, theta, linear, linear_species, diagonal, scale, residual, derivative_row,
+                             derivative_column, derivative_rate, derivative_coefficient, net_start, net_step,
+                             net_coefficient, sites, matrix, rhs, step, True)
         accept = True
-        for k in range(species):
-            v = max(theta[k] + theta[k] * step[k], SMALLEST)
-            new[k] = v
-            if not (np.isfinite(v) and v >= TRANSIENT_FLOOR * theta[k]):
+        for q in range(species):
+            v = max(theta[q] + theta[q] * step[q], SMALLEST)
+            new[q] = v
+            if not (np.isfinite(v) and v >= TRANSIENT_FLOOR * theta[q]):
                 accept = False
         if accept:
-            for k in range(species):
-                new[k] = min(new[k], 1.0)
-            for k in range(species):  # site sums back to one
+            for q in range(species):
+                new[q] = min(new[q], 1.0)
+            for q in range(species):  # site sums back to one
                 s = 0.0
                 for t in range(sites.shape[0]):
-                    if sites[t, k] != 0.0:
+                    if sites[t, q] != 0.0:
                         u = 0.0
-                        for q in range(species):
-                            u += new[q] * sites[t, q]
-                        s += u * sites[t, k]
-                total[k] = s
-            for k in range(species):
-                theta[k] = max(new[k] / total[k], SMALLEST)
+                        for p in range(species):
+                            u += new[p] * sites[t, p]
+                        s += u * sites[t, q]
+                total[q] = s
+            for q in range(species):
+                theta[q] = max(new[q] / total[q], SMALLEST)
             dt = min(dt * TRANSIENT_GROWTH, 1e250)
         else:
             dt /= 4
@@ -372,58 +378,145 @@ def _continuation(kf, kr, linear, theta, max_iterations, reactant, product, net,
 
 
 @_jit
-def _solve_rows(kf_all, kr_all, linear_all, start, valid, newton_first, chain, tolerance, max_newton, max_transient,
-                reactant, product, net, gross, sites, change_gross):
-    """Every valid sample in turn; with ``chain``, each one's Newton from the last solved
-    one (continuation along the batch), continuation from it, then from ``start``.
-    ``reactant``, ``product``: the exponents of the rates; ``linear_all``: L per sample
-    (samples, 2 steps, species), or shaped (1, 0, 0): none."""
+def _solve_rows(k_all, linear_all, linear_species, start, valid, newton_first, chain, tolerance, max_newton,
+                max_transient, factor_start, factor_species, factor_order, net_start, net_step, net_coefficient,
+                derivative_row, derivative_column, derivative_rate, derivative_coefficient, sites, change_start,
+                change_step, change_coefficient):
+    """Every valid sample in turn: Newton from ``start`` (``newton_first``) or, with
+    ``chain``, from the last solved sample (continuation along the batch); where that fails,
+    continuation from the last solved sample (``chain``), then from ``start``, each followed
+    by Newton. ``k_all``: rate constants (samples, forward then reverse directions);
+    ``linear_all``: L per sample (samples, species with a term, 2 steps), or shaped (1, 0, 0):
+    none. The rest: the constant operators listed by row (see :func:`solve_rows`).
+
+    Newton (damped, as ``steady_state._newton``) is written out in the loop over the samples,
+    not called: binding its two dozen arrays anew for every sample (a function of its own,
+    even inlined, does) cost numba's reference counting more than two Newton iterations."""
     n, species = start.shape
-    steps = reactant.shape[0]
+    directions = k_all.shape[1]
+    adsorbates = net_start.shape[0] - 1
     theta = np.empty_like(start)
     for i in range(n):
-        for k in range(species):
-            theta[i, k] = max(start[i, k], SMALLEST)
+        for q in range(species):
+            theta[i, q] = max(start[i, q], SMALLEST)
     begin = theta.copy()
     converged = np.zeros(n, dtype=np.bool_)
     iterations = np.zeros(n, dtype=np.int64)
     transient = np.zeros(n, dtype=np.bool_)
-    newton_work = (np.empty(steps), np.empty(steps), np.empty(steps), np.empty(steps), np.empty(net.shape[0]),
-                   np.empty(species), np.empty(species), np.empty(species), np.empty(species),
-                   np.empty((species, species)), np.empty((species, species)), np.empty(species))
-    transient_work = (np.empty(steps), np.empty(steps), np.empty(species), np.empty(species), np.empty(net.shape[0]),
-                      np.empty(species), np.empty(species), np.empty(species), np.empty(species),
-                      np.empty((species, species)), np.empty((species, species)), np.empty(species))
+    rates, trial_rates = np.empty(directions), np.empty(directions)
+    balance, trial_balance, scale, trial_scale = (np.empty(adsorbates), np.empty(adsorbates), np.empty(adsorbates),
+                                                  np.empty(adsorbates))
+    residual, step, trial, zero, rhs = (np.empty(species), np.empty(species), np.empty(species), np.zeros(species),
+                                        np.empty(species))
+    matrix = np.empty((species, species))
+    transient_work = (np.empty(directions), np.empty(adsorbates), np.empty(adsorbates), np.empty(species),
+                      np.empty(species), np.empty(species), np.empty(species), np.empty(species), np.empty(species),
+                      np.empty(species), np.empty((species, species)), np.empty(species))
     previous = -1
     first_newton = min(NEWTON_START, max_newton)
     for i in range(n):
         if not valid[i]:
             continue
         current = theta[i]
+        k = k_all[i]
         linear = linear_all[i] if linear_all.shape[1] else linear_all[0]
         done = False
-        if newton_first or (chain and previous >= 0):
-            if not newton_first:
-                current[:] = theta[previous]
-            done, used = _newton(kf_all[i], kr_all[i], linear, current, first_newton, tolerance, reactant, product, net, gross,
-                                 sites, newton_work)
-            iterations[i] += used
-        for attempt in range(2):  # continuation from the neighbour's steady state, else from the start
-            if done or (attempt == 0 and (newton_first or not chain or previous < 0)):
-                continue
-            current[:] = theta[previous] if attempt == 0 else begin[i]
-            transient[i] = True
-            close, used = _continuation(kf_all[i], kr_all[i], linear, current, max_transient, reactant, product, net, gross,
-                                        sites, change_gross, transient_work)
-            iterations[i] += used
-            if close:
-                done, used = _newton(kf_all[i], kr_all[i], linear, current, max_newton, tolerance, reactant, product, net,
-                                     gross, sites, newton_work)
+        for attempt in range(3):  # Newton from the guess or the neighbour, then continuation from either
+            if attempt == 0:
+                if not (newton_first or (chain and previous >= 0)):
+                    continue
+                if not newton_first:
+                    current[:] = theta[previous]
+                limit = first_newton
+            else:
+                if attempt == 1 and (newton_first or not chain or previous < 0):
+                    continue
+                current[:] = theta[previous] if attempt == 1 else begin[i]
+                transient[i] = True
+                close, used = _continuation(k, linear, linear_species, current, max_transient, factor_start,
+                                            factor_species, factor_order, net_start, net_step, net_coefficient,
+                                            derivative_row, derivative_column, derivative_rate, derivative_coefficient,
+                                            sites, change_start, change_step, change_coefficient, transient_work)
                 iterations[i] += used
+                if not close:
+                    continue
+                limit = max_newton
+            # Newton; the trial point's rates and balances are those of the next iteration
+            _rates(k, linear, linear_species, current, factor_start, factor_species, factor_order, rates)
+            _fluxes(rates, net_start, net_step, net_coefficient, balance, scale)
+            used = 0
+            for iteration in range(limit + 1):
+                norm, merit = _residual(balance, scale, current, sites, residual)
+                if norm <= tolerance:
+                    done = True
+                    break
+                if not np.isfinite(norm) or iteration == limit:
+                    break
+                if not _linearised_step(rates, current, linear, linear_species, zero, scale, residual,
+                                        derivative_row, derivative_column, derivative_rate, derivative_coefficient,
+                                        net_start, net_step, net_coefficient, sites, matrix, rhs, step, False):
+                    _linearised_step(rates, current, linear, linear_species, zero, scale, residual, derivative_row,
+                                     derivative_column, derivative_rate, derivative_coefficient, net_start, net_step,
+                                     net_coefficient, sites, matrix, rhs, step, True)
+                largest = 0.0
+                for q in range(species):
+                    v = abs(step[q])
+                    if np.isnan(v):
+                        largest = np.nan
+                        break
+                    largest = max(largest, v)
+                cap = min(1.0, NEWTON_STEP / largest) if not np.isnan(largest) else np.nan
+                for q in range(species):
+                    step[q] *= cap
+                used += 1
+                alpha = 1.0
+                moved = False
+                for halving in range(HALVINGS):
+                    _advance(current, step, alpha, trial)
+                    _rates(k, linear, linear_species, trial, factor_start, factor_species, factor_order, trial_rates)
+                    _fluxes(trial_rates, net_start, net_step, net_coefficient, trial_balance, trial_scale)
+                    _, trial_merit = _residual(trial_balance, scale, trial, sites, residual)  # scaled as at current
+                    if trial_merit <= (1 - 1e-4 * alpha) * merit:  # NaN is never better
+                        moved = True
+                        break
+                    alpha /= 2
+                if not moved:
+                    break
+                for q in range(species):
+                    current[q] = trial[q]
+                for q in range(directions):
+                    rates[q] = trial_rates[q]
+                for q in range(adsorbates):
+                    balance[q] = trial_balance[q]
+                    scale[q] = trial_scale[q]
+            iterations[i] += used
+            if done:
+                break
         converged[i] = done
         if done:
             previous = i
     return theta, converged, iterations, transient
+
+
+def _by_row(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The non-zero entries of a (rows x columns) matrix listed by row: row starts (rows + 1),
+    columns, values (the kernel's loops then skip the zeros of these mostly empty operators)."""
+    rows, columns = np.nonzero(matrix)
+    starts = np.searchsorted(rows, np.arange(matrix.shape[0] + 1))
+    return starts.astype(np.int64), columns.astype(np.int64), np.ascontiguousarray(matrix[rows, columns], dtype=float)
+
+
+@lru_cache(maxsize=64)
+def _operators(equations) -> tuple[np.ndarray, ...]:
+    """The kernel's constant operators of one :class:`~uqms.models.microkinetics.kinetics.RateEquations`
+    object, listed once (a reactor solves the same equations at every integrator stage)."""
+    species = equations.forward_exponent.shape[1]
+    derivative = equations.balance_operator.T  # (adsorbates x species, directions): d(balance)/dx per rate
+    flat, rate = np.nonzero(derivative)
+    return (*_by_row(np.concatenate([equations.forward_exponent, equations.reverse_exponent])),
+            *_by_row(equations.net), flat // species, flat % species, rate,
+            np.ascontiguousarray(derivative[flat, rate], dtype=float),
+            np.ascontiguousarray(equations.sites, dtype=float), *_by_row(equations.change))
 
 
 def solve_rows(equations, forward_k, reverse_k, coverage, start, valid, newton_first, tolerance, max_newton,
@@ -444,19 +537,18 @@ def solve_rows(equations, forward_k, reverse_k, coverage, start, valid, newton_f
     Returns:
         Log-coverages, converged mask, iterations per sample, whether continuation ran.
     """
-    linear = np.zeros((1, 0, 0)) if coverage is None else np.concatenate(
-        [coverage.forward_linear, coverage.reverse_linear], axis=1)  # (samples, 2 steps, species)
+    k = np.concatenate([forward_k, reverse_k], axis=1)  # (samples, forward then reverse directions)
+    linear = np.zeros((1, 0, 0)) if coverage is None else coverage.linear  # (samples, species with a term, 2 steps)
+    linear_species = np.zeros(0, dtype=np.int64) if coverage is None else np.asarray(coverage.species, dtype=np.int64)
     chain = order is not None
     if chain:  # the kernel walks the samples in memory order: rearranged once, not fetched at random
         order = np.asarray(order, dtype=np.int64)
-        forward_k, reverse_k, start, valid = forward_k[order], reverse_k[order], start[order], valid[order]
+        k, start, valid = k[order], start[order], valid[order]
         linear = linear if coverage is None else linear[order]
-    as_float = [np.ascontiguousarray(a, dtype=float) for a in (forward_k, reverse_k, linear, np.exp(start))]
-    operators = [np.ascontiguousarray(a, dtype=float) for a in
-                 (equations.forward_exponent, equations.reverse_exponent, equations.net, equations.gross,
-                  equations.sites, np.abs(equations.change))]
-    solved = _solve_rows(*as_float, np.ascontiguousarray(valid, dtype=np.bool_), bool(newton_first), chain,
-                         float(tolerance), int(max_newton), int(max_transient), *operators)
+    solved = _solve_rows(np.ascontiguousarray(k, dtype=float), np.ascontiguousarray(linear, dtype=float),
+                         linear_species, np.exp(start), np.ascontiguousarray(valid, dtype=np.bool_),
+                         bool(newton_first), chain, float(tolerance), int(max_newton), int(max_transient),
+                         *_operators(equations))
     theta, converged, iterations, transient = solved
     if chain:
         theta, converged, iterations, transient = (_unordered(a, order) for a in solved)

@@ -9,6 +9,7 @@ are shaped (samples, gas) in bar. The steady-state solver works in log-coverages
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import lru_cache
 
 import numpy as np
 
@@ -159,3 +160,11 @@ class RateEquations:
         """d(net rate_j)/dx_k from the linear coverage terms: (r+_j L+_jk - r-_j L-_jk) theta_k."""
         return (forward[:, :, None] * coverage.forward_linear
                 - reverse[:, :, None] * coverage.reverse_linear) * np.exp(x)[:, None, :]
+
+
+@lru_cache(maxsize=64)
+def equations_of(mechanism: Mechanism) -> RateEquations:
+    """The :class:`RateEquations` of a mechanism object, built once: a reactor asks for them at
+    every integrator stage, where building them again cost as much as the compiled solve itself
+    (a mechanism hashes by identity and is not changed after it is checked)."""
+    return RateEquations(mechanism)

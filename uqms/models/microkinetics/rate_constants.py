@@ -7,6 +7,7 @@ fractions of sites, so every rate is a turnover per site and second.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -25,6 +26,7 @@ from uqms.models.microkinetics.coverage_dependence import (
 BOLTZMANN = constants.k / constants.e  # eV/K
 PLANCK = constants.h / constants.e  # eV s
 BAR = 1e5  # Pa
+log = logging.getLogger("uqms")
 
 
 def thermal_prefactor(temperature: np.ndarray) -> np.ndarray:
@@ -171,7 +173,7 @@ def rate_constants(
             step, entry = mechanism.steps[j], mechanism.steps[j].entry
             if step.uses_collision_theory:
                 gas = next(g for g in step.reactants if g in mechanism.gas)
-                k = collision_rate_constant(resolve(entry.sticking, batch, n),
+                k = collision_rate_constant(_sticking(entry.sticking, batch, n, step.name),
                                             mechanism.config.sites[step.site].site_area,
                                             mechanism.config.gas[gas].mass, temperature,
                                             clip_barrier(barrier[:, e], reaction_energy[:, e]))
@@ -198,6 +200,19 @@ def rate_constants(
     share = np.log(mechanism.site_fractions(batch, n))[:, mechanism.step_site]  # per site of the whole surface
     return RateConstants(np.exp(log_forward + share), np.exp(log_reverse + share),
                          coverage_dependence(mechanism, kt, batch))
+
+
+def _sticking(value: float | str, batch: Mapping[str, np.ndarray], n: int, step: str) -> np.ndarray:
+    """A step's sticking coefficients (samples,); NaN where one given as a batch name is no
+    probability (outside [0, 1]): the rate constant of such a sample is NaN, so the sample
+    fails with a status and the others go on (a number is checked when the mechanism is read)."""
+    sticking = resolve(value, batch, n)
+    outside = (sticking < 0.0) | (sticking > 1.0)
+    if outside.any():
+        log.warning("step %r: sticking coefficient %r outside [0, 1] in %d of %d samples (the first %g); "
+                    "their rate constants are NaN", step, value, int(outside.sum()), n, sticking[outside][0])
+        sticking = np.where(outside, np.nan, sticking)
+    return sticking
 
 
 def _given(k, a, ea, b, temperature: np.ndarray, batch: Mapping[str, np.ndarray]) -> np.ndarray:

@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from uqms.models.microkinetics.kinetics import TINY, RateEquations
+from uqms.models.microkinetics.kinetics import TINY, equations_of
 from uqms.models.microkinetics.rate_constants import BOLTZMANN
 from uqms.models.microkinetics.steady_state import SteadyState, _solve
 
@@ -26,7 +26,7 @@ def _tof_sensitivities(state: SteadyState, direct: np.ndarray, products) -> np.n
         (samples, products, parameters).
     """
     mechanism = state.mechanism
-    equations = RateEquations(mechanism)
+    equations = equations_of(mechanism)
     x = np.log(np.where(np.isfinite(state.theta), state.theta, 1.0))
     forward = np.nan_to_num(state.forward)
     reverse = np.nan_to_num(state.reverse)

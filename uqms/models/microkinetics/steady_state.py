@@ -40,7 +40,7 @@ from uqms.chemistry.mechanism import Mechanism
 from uqms.models.microkinetics.coverage_dependence import CoverageDependence
 from uqms.models.microkinetics.kinetics import (
     TINY,
-    RateEquations,
+    equations_of,
     pressure_array,
     pressure_weighted,
     production_rates,
@@ -190,12 +190,12 @@ def solve_steady_state(
         guess = np.where(np.isfinite(guess.theta), guess.theta, uniform_guess(mechanism, n))
     with np.errstate(divide="ignore"):
         start = np.clip(np.log(np.asarray(guess, dtype=float)), LOG_FLOOR, 0.0)
-    valid = (np.isfinite(forward_k).all(1) & np.isfinite(reverse_k).all(1) & (forward_k >= 0).all(1)
-             & (reverse_k >= 0).all(1) & np.isfinite(p).all(1) & (p >= 0).all(1) & np.isfinite(start).all(1))
+    valid = (_all_in_row(np.isfinite(forward_k) & (forward_k >= 0)) & _all_in_row(np.isfinite(reverse_k) & (reverse_k >= 0))
+             & _all_in_row(np.isfinite(p) & (p >= 0)) & _all_in_row(np.isfinite(start)))
     coverage = rate_constants.coverage
     if coverage is not None:
         valid &= np.isfinite(coverage.linear).all(axis=(1, 2))
-    equations = RateEquations(mechanism)
+    equations = equations_of(mechanism)
     from uqms.models.microkinetics import kernels  # imports this module's constants
 
     if kernels.enabled():
@@ -379,21 +379,21 @@ def _implicit_euler_step(equations, forward, reverse, theta, dt, scale, coverage
 
 
 def _largest_magnitude(rows: np.ndarray) -> np.ndarray:
-    """Largest absolute value of each row of a (samples, few) array, NaN where one is NaN.
+    """Largest absolute value of each row of a (samples, few) array (0 if it has no columns),
+    NaN where one is NaN.
 
     Written as a loop over the few columns: numpy reduces short rows about 10x slower."""
-    magnitude = np.abs(rows)
-    largest = magnitude[:, 0].copy()
-    for column in magnitude.T[1:]:
-        np.maximum(largest, column, out=largest)
+    largest = np.zeros(len(rows))
+    for column in rows.T:
+        np.maximum(largest, np.abs(column), out=largest)
     return largest
 
 
 def _all_in_row(mask: np.ndarray) -> np.ndarray:
     """Whether every entry of each row of a (samples, few) boolean array is true (a loop
     over the few columns, as in :func:`_largest_magnitude`)."""
-    every = mask[:, 0].copy()
-    for column in mask.T[1:]:
+    every = np.ones(len(mask), dtype=bool)
+    for column in mask.T:
         every &= column
     return every
 
@@ -426,15 +426,16 @@ def _checked(mechanism, equations, forward_k, reverse_k, coverage, x, valid, con
     forward, reverse = equations.rates(forward_k, reverse_k, x, coverage)
     with np.errstate(invalid="ignore"):
         balance = ((forward - reverse) @ equations.net.T) / ((forward + reverse) @ equations.gross.T + 1e-300)
-        residual = np.abs(balance).max(axis=1, initial=0.0)
-        site_balance = np.abs(theta @ equations.sites.T - 1.0).max(axis=1)
-    good = (converged & valid & (residual <= check_tolerance) & (site_balance <= 1e-10)
-            & np.isfinite(theta).all(axis=1) & (theta <= 1.0).all(axis=1))
+        residual = _largest_magnitude(balance)
+        site_balance = _largest_magnitude(theta @ equations.sites.T - 1.0)
+        good = (converged & valid & (residual <= check_tolerance) & (site_balance <= 1e-10)
+                & _all_in_row(theta <= 1.0))  # NaN is not <= 1
     status = np.where(valid, np.where(good, OK, NOT_CONVERGED), BAD_INPUT).astype(np.int32)
-    blank = ~good[:, None]
-    forward, reverse = np.where(blank, np.nan, forward), np.where(blank, np.nan, reverse)
-    return SteadyState(mechanism, np.where(blank, np.nan, theta), forward, reverse, status, residual, site_balance,
-                       iterations, transient, coverage)
+    if not good.all():
+        blank = ~good[:, None]
+        theta, forward, reverse = (np.where(blank, np.nan, a) for a in (theta, forward, reverse))
+    return SteadyState(mechanism, theta, forward, reverse, status, residual, site_balance, iterations, transient,
+                       coverage)
 
 
 def resolved_net_rates(forward: np.ndarray, reverse: np.ndarray, balance: np.ndarray) -> np.ndarray:
@@ -446,20 +447,21 @@ def resolved_net_rates(forward: np.ndarray, reverse: np.ndarray, balance: np.nda
     itself (the sign is then round-off). The balances fix ``rank(balance)`` net rates
     from the others, so per sample the least irreversible steps (smallest |net| / gross)
     whose balance columns are independent are solved from the balances, given the
-    forward - reverse of the rest (least squares through the normal equations, batched).
+    forward - reverse of the rest (least squares). Which steps those are, and the linear
+    map from the others' net rates to theirs, depend on the ranking of the steps alone:
+    both are computed once per distinct ranking (samples share a few) and applied to all.
     """
     net = forward - reverse
     gross = forward + reverse
     with np.errstate(invalid="ignore", divide="ignore"):
         irreversibility = np.where(gross > 0, np.abs(net) / gross, np.inf)
-    derived = _least_irreversible_basis(balance, np.nan_to_num(irreversibility, nan=np.inf))
-    columns = balance[None] * derived[:, None, :]  # (samples, adsorbates, steps): the derived steps' columns
-    known = np.where(derived, 0.0, net) @ balance.T  # balance terms of the trusted steps (samples, adsorbates)
-    normal = columns.transpose(0, 2, 1) @ columns
+    rankings, which = _distinct_rows(_ranks(np.nan_to_num(irreversibility, nan=np.inf)))
+    derived = _least_irreversible_basis(balance, rankings)  # (rankings, steps)
+    columns, others = balance[None] * derived[:, None, :], balance[None] * ~derived[:, None, :]
+    maps = -np.linalg.pinv(columns) @ others  # (rankings, steps, steps): derived from trusted net rates
     diagonal = np.arange(net.shape[1])
-    normal[:, diagonal, diagonal] += ~derived  # the trusted steps' unknowns are pinned at zero
-    solved = _solve(normal, -(columns.transpose(0, 2, 1) @ known[:, :, None])[:, :, 0])
-    return np.where(derived, solved, net)
+    maps[:, diagonal, diagonal] += ~derived  # the trusted steps keep their own
+    return np.einsum("nij,nj->ni", maps[which], np.where(derived[which], 0.0, net))  # failed samples' NaN stays
 
 
 def _least_irreversible_basis(balance: np.ndarray, irreversibility: np.ndarray) -> np.ndarray:
@@ -486,6 +488,19 @@ def _least_irreversible_basis(balance: np.ndarray, irreversibility: np.ndarray) 
         size += new
         chosen[np.arange(n), step] |= new
     return chosen
+
+
+def _distinct_rows(ranks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct rows of ``ranks`` (samples, steps; entries in 0..steps-1) and the index
+    of each sample's row among them: by one integer per row where it fits in 64 bits
+    (``numpy.unique`` along an axis compares rows as byte strings, 30x slower)."""
+    steps = ranks.shape[1]
+    if steps**steps >= 2**63:
+        distinct, inverse = np.unique(ranks, axis=0, return_inverse=True)
+        return distinct, inverse.ravel()
+    _, first, inverse = np.unique(ranks @ steps ** np.arange(steps, dtype=np.int64), return_index=True,
+                                  return_inverse=True)
+    return ranks[first], inverse
 
 
 def _ranks(values: np.ndarray) -> np.ndarray:

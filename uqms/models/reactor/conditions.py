@@ -11,11 +11,13 @@ reactions' stoichiometry, so the outlet keeps the elements exactly.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from uqms.chemistry.mechanism import Mechanism
+from uqms.models.microkinetics.kinetics import TINY, RateEquations, equations_of
 from uqms.models.microkinetics.rate_constants import RateConstants
 from uqms.models.microkinetics.steady_state import solve_steady_state, uniform_guess
 from uqms.models.reactor.equilibrium import equilibrium_extents
@@ -38,7 +40,7 @@ class ReactorConditions:
         tolerance: steady-state tolerance of the surface solves.
         log_k: ln K of each overall reaction (samples, reactions); +-inf through an irreversible step.
         equilibrium: equilibrium extents at the inlet, T and p (samples, reactions), mol/s.
-        theta: coverages of the last surface solve of each sample (the warm start).
+        theta: coverages of the last surface solve of each sample (the warm start; NaN: none yet).
         valid: samples whose inputs are finite and physical (others get ``BAD_INPUT``).
     """
 
@@ -67,7 +69,7 @@ class ReactorConditions:
         self.equilibrium = np.where(ok, equilibrium_extents(
             self.reactions, np.where(ok, self.inlet, 1.0), np.where(self.valid, self.pressure, 1.0),
             np.where(ok, self.log_k, 0.0)), np.nan)
-        self.theta = uniform_guess(self.mechanism, n)
+        self.theta = np.full((n, len(self.mechanism.surface_species)), np.nan)
 
     @property
     def total_inlet(self) -> np.ndarray:
@@ -81,6 +83,29 @@ class ReactorConditions:
         """Partial pressures (rows, gas), bar, after ``extents`` (negative flows read as zero)."""
         flows = np.maximum(self.flows(rows, extents), 0.0)
         return self.pressure[rows, None] * flows / flows.sum(axis=1, keepdims=True)
+
+    def pressure_slopes(self, rows: np.ndarray, extents: np.ndarray) -> np.ndarray:
+        """d(partial pressures)/d(extents) (rows, gas, reactions), bar per mol/s."""
+        flows = np.maximum(self.flows(rows, extents), 0.0)
+        total = flows.sum(axis=1)
+        nu = self.reactions.stoichiometry  # reactions x gas
+        pressure = self.pressure[rows, None, None]
+        return (pressure * nu.T[None] - pressure * flows[:, :, None] * nu.sum(axis=1)[None, None, :]
+                / total[:, None, None]) / total[:, None, None]
+
+    @functools.cached_property
+    def equations(self) -> RateEquations:
+        return equations_of(self.mechanism)
+
+    def surface_derivatives(self, rows: np.ndarray, extents: np.ndarray, theta: np.ndarray):
+        """Derivatives of the steady surface at ``extents`` (its coverages ``theta``, solved)
+        with respect to the extents: d ln(theta)/d extents (rows, surface species, reactions)
+        and d rates/d extents (rows, reactions, reactions), 1/s per site and mol/s.
+
+        By the implicit function theorem, no surface solve: see :func:`surface_derivatives`.
+        """
+        return surface_derivatives(self.equations, self.reactions, self.rate_constants[rows],
+                                   self.partial_pressures(rows, extents), self.pressure_slopes(rows, extents), theta)
 
     def side(self, rows: np.ndarray, extents: np.ndarray) -> np.ndarray:
         """Sign of ln Q - ln K of each reaction (rows, reactions): -1 short of equilibrium, +1 past it,
@@ -128,20 +153,132 @@ class ReactorConditions:
 
         Solved at the composition after ``extents``, warm-started from ``guess`` (default: the
         coverages stored in ``theta`` for those rows; samples that fail from there are solved
-        again from the uniform guess). Returns the rates (0 where the solve
+        again from the uniform guess). Samples never solved start from solved neighbours in
+        the batch when the whole batch is new (continuation along the batch of
+        :func:`solve_steady_state`), else from the uniform guess. Returns the rates (0 where the solve
         failed), whether the solve converged, and the coverages (the caller decides whether
         to keep them as the next warm start).
         """
         k = self.rate_constants[rows]
         pressures = self.partial_pressures(rows, extents)
-        state = solve_steady_state(self.mechanism, k, pressures, self.theta[rows] if guess is None else guess,
-                                   tolerance=self.tolerance)
-        production, theta, ok = state.production, state.theta, state.status == 0
+        start = self.theta[rows] if guess is None else guess
+        fresh = np.isnan(start).all(axis=1)  # never solved: from solved neighbours in the batch (all fresh)
+        if fresh.all():
+            start = None
+        elif fresh.any():
+            start = np.where(fresh[:, None], uniform_guess(self.mechanism, len(rows)), start)
+        state = solve_steady_state(self.mechanism, k, pressures, start, tolerance=self.tolerance)
+        rates, theta, ok = self.steady_rates(state), state.theta, state.status == 0
         if not ok.all():  # a warm start can sit in the basin of no solution (a surface near a switch of regime)
             again = np.flatnonzero(~ok)
             cold = solve_steady_state(self.mechanism, k[again],
                                       pressures[again], uniform_guess(self.mechanism, again.size),
                                       tolerance=self.tolerance)
-            production, theta, ok = production.copy(), theta.copy(), ok.copy()
-            production[again], theta[again], ok[again] = cold.production, cold.theta, cold.status == 0
-        return self.reactions.rates(np.where(ok[:, None], production, 0.0)), ok, theta
+            rates, theta, ok = rates.copy(), theta.copy(), ok.copy()
+            rates[again], theta[again], ok[again] = self.steady_rates(cold), cold.theta, cold.status == 0
+        return np.where(ok[:, None], rates, 0.0), ok, theta
+
+    def steady_rates(self, state) -> np.ndarray:
+        """Rates of the overall reactions (rows, reactions) of a solved :class:`SteadyState`: the
+        coordinates of its production (:attr:`SteadyState.production`, from the resolved net rates).
+
+        For one reaction the resolved net rates are the cycle times the net rate of the most
+        irreversible step in it (the one step the balances do not fix), so the rate is that
+        step's net rate over its share of the cycle: the same numbers without the general
+        resolution (a Gram-Schmidt over the steps per sample, the dearest part of a solve).
+        """
+        if len(self.reactions) > 1:
+            return self.reactions.rates(state.production)
+        cycle = self.reactions.cycles[0]
+        net, gross = state.forward - state.reverse, state.forward + state.reverse
+        with np.errstate(invalid="ignore", divide="ignore"):
+            irreversibility = np.where(gross > 0, np.abs(net) / gross, np.inf)
+        irreversibility = np.where(cycle != 0, np.nan_to_num(irreversibility, nan=np.inf), -1.0)
+        trusted = np.argmax(irreversibility, axis=1)
+        rows = np.arange(len(net))
+        return (net[rows, trusted] / cycle[trusted])[:, None]
+
+
+def surface_derivatives(equations: RateEquations, reactions: OverallReactions, k: RateConstants,
+                        pressures: np.ndarray, slopes: np.ndarray, theta: np.ndarray):
+    """d ln(theta)/dx (rows, species, reactions) and d rates/dx (rows, reactions, reactions) of
+    steady surfaces (coverages ``theta``, rate constants ``k``, partial ``pressures``) as the
+    gas moves along ``slopes`` = d pressures/dx (rows, gas, reactions).
+
+    The steady state G(ln theta, p) = 0 (the scaled balances of :class:`RateEquations`)
+    moves by d ln(theta)/dx = -G_theta^-1 G_p dp/dx (implicit function theorem), G_theta
+    being the Jacobian Newton uses; the rates then change through the coverages and
+    directly through the pressures. One batched linear solve replaces the surface solves
+    of a finite-difference Jacobian. Rows whose coverages are not finite get NaN.
+    """
+    mechanism = equations.mechanism
+    with np.errstate(divide="ignore", invalid="ignore"):
+        y = np.log(theta)
+    coverage = k.coverage
+    factors, slopes_f, slopes_r = _pressure_factors(mechanism, pressures)
+    kf, kr = k.forward * factors[0], k.reverse * factors[1]
+    forward, reverse = equations.rates(kf, kr, y, coverage)
+    ones = np.ones_like(kf)
+    coverage_f, coverage_r = equations.rates(ones, ones, y, coverage)  # rates per unit rate constant
+    # d net rates / dx at fixed coverages: the rate constants' pressure factors move along the slopes
+    direct = (np.einsum("nj,njg,ngm->njm", k.forward * coverage_f, slopes_f, slopes)
+              - np.einsum("nj,njg,ngm->njm", k.reverse * coverage_r, slopes_r, slopes))
+    scale = (forward + reverse) @ equations.gross.T + TINY
+    balance = np.einsum("aj,njm->nam", equations.net, direct) / scale[:, :, None]
+    rhs = -np.concatenate([balance, np.zeros((len(y), len(mechanism.sites), balance.shape[2]))], axis=1)
+    matrix = equations.jacobian(forward, reverse, y, scale, coverage)
+    finite = np.isfinite(matrix).all(axis=(1, 2)) & np.isfinite(rhs).all(axis=(1, 2))
+    matrix, rhs = np.where(finite[:, None, None], matrix, np.eye(matrix.shape[1])), np.where(finite[:, None, None], rhs, 0.0)
+    try:
+        log_theta = np.linalg.solve(matrix, rhs)
+    except np.linalg.LinAlgError:  # a singular member (rare): least squares for all
+        log_theta = np.linalg.pinv(matrix) @ rhs
+    net = np.einsum("njk,nkm->njm", equations.rate_derivatives(forward, reverse, y, coverage), log_theta) + direct
+    rates = cycle_rates(reactions.cycles, np.where(finite[:, None, None], net, 0.0), forward + reverse)
+    blank = ~finite[:, None, None]
+    return np.where(blank, np.nan, log_theta), np.where(blank, np.nan, rates)
+
+
+def cycle_rates(cycles: np.ndarray, net: np.ndarray, gross: np.ndarray) -> np.ndarray:
+    """Rates of the overall reactions (rows, reactions, columns) whose cycles (reactions x steps)
+    best make the steps' ``net`` rates (rows, steps, columns): here their derivatives, each
+    step weighted by 1 / its ``gross`` rate (rows, steps).
+
+    At steady state the net rates are ``rates @ cycles``; a quasi-equilibrated step's net
+    rate (derivative) is the difference of two huge terms and carries round-off in
+    proportion to its gross rate, so it counts for little and the slow steps fix the result
+    (weighted least squares; rows without any flux get 0). The rates themselves come from
+    the steady state's resolved net rates (:attr:`SteadyState.production`): the solver's
+    residual errs in proportion to each adsorbate's gross flux, not each step's, which this
+    weighting misjudges (PROX's rates came out noisy enough to double its steps).
+    """
+    relative = np.maximum(gross / np.max(gross, axis=1, keepdims=True, initial=TINY), 1e-100)
+    if len(cycles) == 1:  # one reaction: a weighted mean
+        weighted = cycles[None] / relative[:, None, :]  # (rows, 1, steps)
+        return (weighted @ (net / relative[:, :, None])) / (weighted @ weighted.transpose(0, 2, 1))
+    # the weights span many decades, so not the normal equations (their condition is squared) but
+    # Householder QR of the weighted system, its rows sorted from the heaviest (Cox & Higham,
+    # BIT 39 (1999) 34: then stable whatever the spread of the weights)
+    order = np.argsort(relative, axis=1)[:, :, None]
+    system = np.take_along_axis(cycles.T[None] / relative[:, :, None], order, axis=1)  # (rows, steps, reactions)
+    q, r = np.linalg.qr(system)
+    return np.linalg.solve(r, q.transpose(0, 2, 1) @ np.take_along_axis(net / relative[:, :, None], order, axis=1))
+
+
+def _pressure_factors(mechanism: Mechanism, pressures: np.ndarray):
+    """The pressure factors prod_g p_g^nu_jg of every step's forward and reverse rate constant
+    (2, rows, steps) and their derivatives d/dp_g (rows, steps, gas) for each direction;
+    finite where a pressure is zero (a product absent at the inlet), which the logarithmic
+    derivative nu / p is not. The products leaving out one gas come from prefix and suffix
+    products over the few gas species."""
+    factors, derivatives = [], []
+    for orders in (mechanism.reactant_gas, mechanism.product_gas):  # steps x gas
+        powers = pressures[:, None, :] ** orders[None]  # (rows, steps, gas); 0 ** 0 = 1
+        ones = np.ones(powers.shape[:2] + (1,))
+        before = np.cumprod(np.concatenate([ones, powers[:, :, :-1]], axis=2), axis=2)
+        after = np.cumprod(np.concatenate([ones, powers[:, :, :0:-1]], axis=2), axis=2)[:, :, ::-1]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            own = np.where(orders > 0, orders * pressures[:, None, :] ** (orders - 1), 0.0)
+        factors.append(before[:, :, -1] * powers[:, :, -1])
+        derivatives.append(own * before * after)
+    return np.stack(factors), derivatives[0], derivatives[1]

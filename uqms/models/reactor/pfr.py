@@ -11,23 +11,31 @@ its own position and step size and all samples still on the bed advancing togeth
   far from equilibrium;
 - the linearly implicit Rosenbrock method RODAS3 (Sandu et al., Atmos. Environ. 31
   (1997) 3459; order 3, L-stable, stiffly accurate, embedded order 2; three new rates and
-  a forward-difference Jacobian, one rate per reaction, per step) for beds where a
-  reaction sits at its equilibrium while others still move, where an explicit step is
-  limited by stability and not by accuracy.
+  the Jacobian per step) for beds where a reaction sits at its equilibrium while others
+  still move, where an explicit step is limited by stability and not by accuracy.
 
 ``method="auto"`` starts every sample on the explicit pair and moves a sample to the
 Rosenbrock method once the pair's stiffness estimate (Hairer & Wanner, Solving ODEs II,
 IV.2: ``h |k7 - k6| / |y7 - y6|`` near the stability boundary) fires on
-:data:`STIFF_DETECTIONS` accepted steps. Each surface solve is warm-started from the
-coverages of the sample's last solved point.
+:data:`STIFF_DETECTIONS` accepted steps.
+
+At every accepted point the steady surface's derivatives along the bed follow from the
+implicit function theorem (:meth:`ReactorConditions.surface_derivatives`: one batched
+linear solve, no surface solve): the rate Jacobian serves RODAS3 and sizes the first
+step (no rejected steps at the inlet, where the product's inhibition makes the rate fall
+by orders of magnitude), and the coverage tangent predicts the coverages at every stage,
+so each stage's surface solve starts a Newton step or two from its solution. With a
+surrogate rate (no coverages) the Jacobian is taken by forward differences.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 
+from uqms.models.microkinetics.steady_state import LOG_FLOOR
 from uqms.models.reactor.conditions import ReactorConditions
 from uqms.models.reactor.outlet import NOT_CONVERGED, OK, SURFACE_FAILED, ReactorOutlet
 
@@ -79,12 +87,13 @@ def integrate_pfr(
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
     c = conditions
     surface = c.rates if rate is None else rate
+    derivatives = c.surface_derivatives if rate is None else None
 
-    def evaluate(rows, points):
-        values, converged, theta = surface(rows, points)
-        if theta is not None:  # the next solve of these samples starts here
+    def evaluate(rows, points, guess=None):
+        values, converged, theta = surface(rows, points) if guess is None else surface(rows, points, guess)
+        if theta is not None:  # the fallback start of these samples' next solve, and the outlet's coverages
             c.theta[rows[converged]] = theta[converged]
-        return values, converged
+        return values, converged, theta
 
     n, m = len(c.inlet), len(c.reactions)
     extents, status = np.zeros((n, m)), np.full(n, NOT_CONVERGED)
@@ -92,9 +101,10 @@ def integrate_pfr(
     absolute, length = atol * c.total_inlet[rows], c.sites[rows]
     x, w = np.zeros((rows.size, m)), np.zeros(rows.size)
     side = c.side(rows, x)
-    r, ok = evaluate(rows, x)
+    r, ok, theta = evaluate(rows, x)
     status[rows[~ok]] = SURFACE_FAILED
-    h = np.minimum(length, 0.01 * c.total_inlet[rows] / np.maximum(np.abs(r).max(axis=1), 1e-300))
+    surface_state = _SurfaceState.at(derivatives, rows, x, theta)
+    h = _first_step(c, rows, r, surface_state.jacobian, length, rtol)
     stiff = np.full(rows.size, method == "stiff")
     detections = np.zeros(rows.size, dtype=int)
     for _ in range(max_steps + 1):
@@ -104,19 +114,26 @@ def integrate_pfr(
         go = ok & ~done
         rows, x, w, h, r, absolute, length, side, stiff, detections = (
             a[go] for a in (rows, x, w, h, r, absolute, length, side, stiff, detections))
+        surface_state = surface_state[go]
         if rows.size == 0:
             break
         h = np.minimum(h, length - w)
         new, new_r, ok, error, rho = np.empty_like(x), np.empty_like(r), np.ones(rows.size, dtype=bool), \
             np.empty_like(x), np.zeros(rows.size)
+        new_theta = None
         for chosen, step in ((~stiff, _dormand_prince), (stiff, _rodas3)):
             if chosen.any():
                 i = np.flatnonzero(chosen)
-                new[i], new_r[i], ok[i], error[i], rho[i] = step(evaluate, c, rows[i], x[i], r[i], h[i], side[i])
+                new[i], new_r[i], ok[i], error[i], rho[i], theta = step(evaluate, c, rows[i], x[i], r[i], h[i], side[i],
+                                                                        surface_state[i])
+                if theta is not None:
+                    new_theta = np.empty((rows.size, theta.shape[1])) if new_theta is None else new_theta
+                    new_theta[i] = theta
         ratio = (np.abs(error) / (absolute[:, None] + rtol * np.maximum(np.abs(x), np.abs(new)))).max(axis=1)
         ratio = np.where(c.admissible(rows, new, side), ratio, np.inf)
         accept = ok & (ratio <= 1.0)
         x, w, r = np.where(accept[:, None], new, x), np.where(accept, w + h, w), np.where(accept[:, None], new_r, r)
+        surface_state = surface_state.moved(derivatives, rows, x, new_theta, accept)
         if method == "auto":  # a step at the stability boundary counts up, one inside it counts down
             detections = np.where(accept & ~stiff, np.maximum(detections + np.where(h * rho > STABILITY, 1, -1), 0),
                                   detections)
@@ -133,26 +150,132 @@ def integrate_pfr(
     return ReactorOutlet.checked(c, extents, status)
 
 
-def _dormand_prince(evaluate, c, rows, x, r, h, side):
-    """One Dormand-Prince step: new extents, their rates, converged, error estimate, stiffness estimate rho."""
+@dataclass(frozen=True)
+class _SurfaceState:
+    """The surface at each active sample's last accepted point: its coverages, their
+    derivatives d ln(theta)/dx and the rate Jacobian dr/dx (implicit function theorem,
+    :meth:`ReactorConditions.surface_derivatives`); all None for a surrogate rate, the
+    coverages and their derivatives None for several reactions (see :meth:`guess`)."""
+
+    log_theta: np.ndarray | None = None
+    slopes: np.ndarray | None = None
+    jacobian: np.ndarray | None = None
+
+    @classmethod
+    def at(cls, derivatives, rows, x, theta) -> _SurfaceState:
+        if derivatives is None or theta is None:
+            return cls()
+        slopes, jacobian = derivatives(rows, x, theta)
+        if slopes.shape[2] > 1:  # several reactions: the Jacobian only (see guess)
+            return cls(jacobian=jacobian)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            log_theta = np.log(theta)
+        good = np.isfinite(log_theta).all(axis=1) & np.isfinite(slopes).all(axis=(1, 2))
+        return cls(np.where(good[:, None], log_theta, np.nan), np.where(good[:, None, None], slopes, 0.0), jacobian)
+
+    def __getitem__(self, rows) -> _SurfaceState:
+        return _SurfaceState(*(None if a is None else a[rows] for a in (self.log_theta, self.slopes, self.jacobian)))
+
+    def moved(self, derivatives, rows, x, theta, accept) -> _SurfaceState:
+        """The state after a step: the new point where ``accept``, the old one elsewhere."""
+        if self.jacobian is None or not accept.any():
+            return self
+        i = np.flatnonzero(accept)
+        fresh = _SurfaceState.at(derivatives, rows[i], x[i], theta[i])
+        arrays = []
+        for old, new in zip((self.log_theta, self.slopes, self.jacobian), (fresh.log_theta, fresh.slopes, fresh.jacobian),
+                            strict=True):
+            if old is not None:
+                old = old.copy()
+                old[i] = new
+            arrays.append(old)
+        return _SurfaceState(*arrays)
+
+    def guess(self, x, point, anchor=None) -> np.ndarray | None:
+        """Coverages predicted at ``point`` from the tangent at ``x`` (None: no prediction at all;
+        NaN rows: the accepted point's coverages unknown), or along the chord through
+        ``anchor`` = (a point, its solved log-coverages) of the same step where given.
+
+        The tangent is taken in log-coverages where they fall (they stay positive) and in the
+        coverages where they rise (a coverage growing from near zero with the pressure of a
+        product rises linearly, far slower than its log-slope there foretells). A chord through
+        a solved stage of the step predicts the next stages better than the tangent (fewer
+        Newton steps; a quadratic through both extrapolates worse).
+
+        Only for one overall reaction: with several (PROX, workflows/prox.toml) predicted
+        coverages often left the basin of the steady state (about 8 failed solves per sample,
+        7 Newton steps per solve against 3 from the last solved point), so there the last
+        solved coverages serve.
+        """
+        if self.log_theta is None:
+            return None
+        if anchor is not None:
+            where, log_theta = anchor
+            reach = where - x
+            with np.errstate(divide="ignore", invalid="ignore"):
+                along = np.einsum("nm,nm->n", point - x, reach) / np.einsum("nm,nm->n", reach, reach)
+            chord = self.log_theta + (log_theta - self.log_theta) * along[:, None]
+            usable = np.isfinite(along) & ~np.isnan(log_theta[:, 0])
+            if usable.all():
+                return np.exp(np.clip(chord, LOG_FLOOR, 0.0))
+        change = np.einsum("nsm,nm->ns", self.slopes, point - x)
+        predicted = self.log_theta + np.where(change > 0, np.log1p(np.maximum(change, 0.0)), change)
+        if anchor is not None:
+            predicted = np.where(usable[:, None], chord, predicted)
+        return np.exp(np.clip(predicted, LOG_FLOOR, 0.0))
+
+
+def _first_step(c, rows, r, jacobian, length, rtol) -> np.ndarray:
+    """First step of each sample, mol of sites: the Dormand-Prince pair's error on x' = J x is
+    about (0.4 h |J|)^5 of the step (from its coefficients), so h = 0.8 rtol^(1/5) / (0.4 |J|)
+    (|J| the largest row sum of |dr/dx|), up to the whole bed. Without a Jacobian (a surrogate
+    rate) and for several reactions: the step that moves an extent by 1% of the total inlet
+    flow (PROX's Jacobian steps landed 3 of 256 samples on surfaces that failed to solve)."""
+    if jacobian is not None and jacobian.shape[1] == 1:
+        norm = np.abs(jacobian).sum(axis=2).max(axis=1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            h = np.where(np.isfinite(norm) & (norm > 0), 2.0 * rtol ** 0.2 / norm, np.inf)
+        return np.minimum(length, h)
+    return np.minimum(length, 0.01 * c.total_inlet[rows] / np.maximum(np.abs(r).max(axis=1), 1e-300))
+
+
+def _solve_from(evaluate, c, rows, x, point, surface, anchor=None):
+    """The rates at ``point``, the surface solve warm-started from the prediction of
+    :meth:`_SurfaceState.guess` (from the sample's last solved coverages where there is none)."""
+    guess = surface.guess(x, point, anchor)
+    if guess is None:
+        return evaluate(rows, point)
+    return evaluate(rows, point, np.where(np.isnan(guess), c.theta[rows], guess))
+
+
+def _dormand_prince(evaluate, c, rows, x, r, h, side, surface):
+    """One Dormand-Prince step: new extents, their rates, converged, error estimate, stiffness
+    estimate rho, and the coverages at the new point (None for a surrogate)."""
     stages, ok = [r], np.ones(rows.size, dtype=bool)
-    points = []
+    points, anchor = [], None
     for a in _A[1:]:
         points.append(x + h[:, None] * sum(coefficient * k for coefficient, k in zip(a, stages, strict=False)))
-        k, converged = evaluate(rows, points[-1])
+        k, converged, theta = _solve_from(evaluate, c, rows, x, points[-1], surface, anchor)
         stages.append(k)
         ok &= converged
+        if theta is not None:  # the next stage's prediction passes through this one
+            with np.errstate(divide="ignore", invalid="ignore"):
+                anchor = (points[-1], np.where(converged[:, None], np.log(theta), np.nan))
     error = h[:, None] * sum(e * k for e, k in zip(_E, stages, strict=True))
     with np.errstate(invalid="ignore", divide="ignore"):
         rho = np.linalg.norm(stages[6] - stages[5], axis=1) / np.linalg.norm(points[5] - points[4], axis=1)
-    return points[-1], stages[-1], ok, error, np.nan_to_num(rho)
+    return points[-1], stages[-1], ok, error, np.nan_to_num(rho), theta
 
 
-def _rodas3(evaluate, c, rows, x, r, h, side):
+def _rodas3(evaluate, c, rows, x, r, h, side, surface):
     """One RODAS3 step (the coefficients of Sandu et al. 1997 in the form of KPP's Rosenbrock
-    integrator: ``(I / (h gamma) - J) K_i = f(x + sum A_ij K_j) + sum C_ij K_j / h``)."""
+    integrator: ``(I / (h gamma) - J) K_i = f(x + sum A_ij K_j) + sum C_ij K_j / h``), with the
+    analytic Jacobian at ``x`` where the surface gives one, else forward differences."""
     m = x.shape[1]
-    jacobian, ok = c.rate_jacobian(rows, x, r, side, evaluate)
+    if surface.jacobian is not None:
+        jacobian, ok = surface.jacobian, np.isfinite(surface.jacobian).all(axis=(1, 2))
+    else:
+        jacobian, ok = c.rate_jacobian(rows, x, r, side, evaluate)
     matrix = np.eye(m) / (h * RODAS3_GAMMA)[:, None, None] - jacobian
     with np.errstate(all="ignore"):
         inverse = np.linalg.inv(np.where(np.isfinite(matrix), matrix, 0.0))
@@ -163,14 +286,13 @@ def _rodas3(evaluate, c, rows, x, r, h, side):
     hh = h[:, None]
     k1 = solve(r)
     k2 = solve(r + 4.0 * k1 / hh)
-    f3, converged = evaluate(rows, x + 2.0 * k1)
+    f3, converged, _ = _solve_from(evaluate, c, rows, x, x + 2.0 * k1, surface)
     ok &= converged
     k3 = solve(f3 + (k1 - k2) / hh)
-    f4, converged = evaluate(rows, x + 2.0 * k1 + k3)
+    f4, converged, _ = _solve_from(evaluate, c, rows, x, x + 2.0 * k1 + k3, surface)
     ok &= converged
     k4 = solve(f4 + (k1 - k2 - 8.0 / 3.0 * k3) / hh)
     new = x + 2.0 * k1 + k3 + k4
-    new_r, converged = evaluate(rows, new)
+    new_r, converged, theta = _solve_from(evaluate, c, rows, x, new, surface)
     ok &= converged & np.isfinite(new).all(axis=1)
-    return new, new_r, ok, k4, np.zeros(rows.size)
-
+    return new, new_r, ok, k4, np.zeros(rows.size), theta

@@ -21,7 +21,7 @@ from uqms.inputs.sites import SiteDistribution
 from uqms.models.microkinetics.from_energies import rate_constants_at
 from uqms.models.microkinetics.rate_constants import RateConstants
 from uqms.models.microkinetics.steady_state import solve_steady_state, uniform_guess
-from uqms.models.reactor.conditions import ReactorConditions
+from uqms.models.reactor.conditions import ReactorConditions, surface_derivatives
 from uqms.models.reactor.pfr import integrate_pfr
 from uqms.models.reactor.stages import PFRStage
 from uqms.models.stage import Batch
@@ -61,9 +61,21 @@ class SiteResolvedConditions(ReactorConditions):
         state = solve_steady_state(self.mechanism, k, pressures, start.reshape(-1, self._species),
                                    tolerance=self.tolerance)
         ok = state.status == 0
-        per_site = self.reactions.rates(np.where(ok[:, None], state.production, 0.0)).reshape(len(rows), m, -1)
+        per_site = np.where(ok[:, None], self.steady_rates(state), 0.0).reshape(len(rows), m, -1)
         return (np.einsum("nsr,s->nr", per_site, self.weights), ok.reshape(-1, m).all(axis=1),
                 state.theta.reshape(len(rows), -1))
+
+    def surface_derivatives(self, rows: np.ndarray, extents: np.ndarray, theta: np.ndarray):
+        """As :meth:`ReactorConditions.surface_derivatives`, for every site type: d ln(theta)/dx
+        (rows, sites x surface species, reactions) and the site-averaged d rates/dx."""
+        m = len(self.weights)
+        flat = (rows[:, None] * m + np.arange(m)).ravel()
+        pressures = np.repeat(self.partial_pressures(rows, extents), m, axis=0)
+        slopes = np.repeat(self.pressure_slopes(rows, extents), m, axis=0)
+        log_theta, rates = surface_derivatives(self.equations, self.reactions, self.site_rate_constants[flat], pressures,
+                                               slopes, theta.reshape(-1, self._species))
+        return (log_theta.reshape(len(rows), m * self._species, -1),
+                np.einsum("nsab,s->nab", rates.reshape(len(rows), m, *rates.shape[1:]), self.weights))
 
 
 class SiteResolvedPFRStage(PFRStage):

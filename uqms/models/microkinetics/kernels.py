@@ -559,7 +559,7 @@ def descriptors(forward_k: np.ndarray, reverse_k: np.ndarray, coverage) -> np.nd
     """What :func:`batch_order` orders the samples by (samples, few): the logs of the
     rate constants and, if any, the linear coverage terms L (the change of a log rate
     constant per unit coverage: on the scale of the logs)."""
-    with np.errstate(divide="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore"):
         columns = [np.log(forward_k), np.log(reverse_k)]
     if coverage is not None:
         columns.append(coverage.linear.reshape(len(forward_k), -1))

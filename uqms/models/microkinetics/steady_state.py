@@ -452,16 +452,21 @@ def resolved_net_rates(forward: np.ndarray, reverse: np.ndarray, balance: np.nda
     both are computed once per distinct ranking (samples share a few) and applied to all.
     """
     net = forward - reverse
-    gross = forward + reverse
-    with np.errstate(invalid="ignore", divide="ignore"):
-        irreversibility = np.where(gross > 0, np.abs(net) / gross, np.inf)
-    rankings, which = _distinct_rows(_ranks(np.nan_to_num(irreversibility, nan=np.inf)))
+    rankings, which = _distinct_rows(_ranks(step_irreversibility(forward, reverse)))
     derived = _least_irreversible_basis(balance, rankings)  # (rankings, steps)
     columns, others = balance[None] * derived[:, None, :], balance[None] * ~derived[:, None, :]
     maps = -np.linalg.pinv(columns) @ others  # (rankings, steps, steps): derived from trusted net rates
     diagonal = np.arange(net.shape[1])
     maps[:, diagonal, diagonal] += ~derived  # the trusted steps keep their own
     return np.einsum("nij,nj->ni", maps[which], np.where(derived[which], 0.0, net))  # failed samples' NaN stays
+
+
+def step_irreversibility(forward: np.ndarray, reverse: np.ndarray) -> np.ndarray:
+    """|net| / gross rate of each step (samples, steps): 0 at equilibrium, 1 irreversible;
+    the largest float where a step carries no flux or its rates are NaN (nothing to trust)."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        irreversibility = np.where(forward + reverse > 0, np.abs(forward - reverse) / (forward + reverse), np.inf)
+    return np.nan_to_num(irreversibility, nan=np.inf)
 
 
 def _least_irreversible_basis(balance: np.ndarray, irreversibility: np.ndarray) -> np.ndarray:

@@ -19,7 +19,11 @@ import numpy as np
 from uqms.chemistry.mechanism import Mechanism
 from uqms.models.microkinetics.kinetics import TINY, RateEquations, equations_of
 from uqms.models.microkinetics.rate_constants import RateConstants
-from uqms.models.microkinetics.steady_state import solve_steady_state, uniform_guess
+from uqms.models.microkinetics.steady_state import (
+    solve_steady_state,
+    step_irreversibility,
+    uniform_guess,
+)
 from uqms.models.reactor.equilibrium import equilibrium_extents
 from uqms.models.reactor.reactions import OverallReactions
 
@@ -190,11 +194,8 @@ class ReactorConditions:
         if len(self.reactions) > 1:
             return self.reactions.rates(state.production)
         cycle = self.reactions.cycles[0]
-        net, gross = state.forward - state.reverse, state.forward + state.reverse
-        with np.errstate(invalid="ignore", divide="ignore"):
-            irreversibility = np.where(gross > 0, np.abs(net) / gross, np.inf)
-        irreversibility = np.where(cycle != 0, np.nan_to_num(irreversibility, nan=np.inf), -1.0)
-        trusted = np.argmax(irreversibility, axis=1)
+        net = state.forward - state.reverse
+        trusted = np.argmax(np.where(cycle != 0, step_irreversibility(state.forward, state.reverse), -1.0), axis=1)
         rows = np.arange(len(net))
         return (net[rows, trusted] / cycle[trusted])[:, None]
 

@@ -106,15 +106,19 @@ def resize_interrupted(path: str | Path) -> bool:
     arrays: one of them is not the length its ``n_samples`` says."""
     group = zarr.open_group(path, mode="r")
     n, size = int(group.attrs.get("n_samples", 0)), int(group.attrs.get(BATCH_SIZE, 0))
-    if not size:
-        return False
-    lengths = {"sample": n, "batch": -(-n // size)}
-    for name in group.array_keys():
+    return bool(size) and next(_off_length(group, n, size), None) is not None
+
+
+def _off_length(group: zarr.Group, n: int, batch_size: int):
+    """The arrays of ``group`` whose leading dimension, ``sample`` or ``batch``, is not as long
+    as ``n`` samples in batches of ``batch_size`` make it: (array, its dimension, its length,
+    the length it should have)."""
+    expected = {"sample": n, "batch": -(-n // batch_size)}
+    for name in sorted(group.array_keys()):
         array = group[name]
         dim = (array.metadata.dimension_names or ("",))[0]
-        if dim in lengths and array.shape[0] != lengths[dim]:
-            return True
-    return False
+        if dim in expected and array.shape[0] != expected[dim]:
+            yield array, dim, array.shape[0], expected[dim]
 
 
 def _checksum(rows: dict[str, np.ndarray]) -> int:
@@ -216,16 +220,10 @@ class RunStore:
     def _resize(self, n: int) -> None:
         """Resize every sample array to ``n`` rows and the batch arrays to its batches (new
         entries not done); idempotent, so a resize killed half-way is made again."""
-        group, batches = zarr.open_group(self.path, mode="r+"), -(-n // self.batch_size)
-        for name in sorted(group.array_keys()):
-            array = group[name]
-            dim, length = (array.metadata.dimension_names or ("",))[0], array.shape[0] if array.shape else 0
-            if dim == "sample" and length != n:
-                array.resize((n, *array.shape[1:]))
-            elif dim == "batch" and length != batches:
-                array.resize((batches,))
-                if batches > length:
-                    array[length:] = 0
+        for array, dim, length, wanted in list(_off_length(zarr.open_group(self.path, mode="r+"), n, self.batch_size)):
+            array.resize((wanted, *array.shape[1:]))
+            if dim == "batch" and wanted > length:
+                array[length:] = 0
         self._arrays = None
 
     def extend(self, n: int, done: np.ndarray) -> np.ndarray:

@@ -198,6 +198,8 @@ class _SurfaceState:
         """The state after a step: the new point where ``accept``, the old one elsewhere."""
         if self.jacobian is None or not accept.any():
             return self
+        if accept.all():  # as most steps: no copies of the old state
+            return _SurfaceState.at(derivatives, rows, x, theta)
         i = np.flatnonzero(accept)
         fresh = _SurfaceState.at(derivatives, rows[i], x[i], theta[i])
         arrays = []

@@ -40,10 +40,9 @@ def pressure_array(mechanism: Mechanism, pressures: Mapping[str, object] | np.nd
 def pressure_weighted(mechanism: Mechanism, k: RateConstants, pressures: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Rate constants times the pressures of the gas molecules each direction consumes (samples, steps)."""
     forward, reverse = k.forward.copy(), k.reverse.copy()
-    for g in range(len(mechanism.gas)):  # a loop over the few gas species, not over samples
-        for constants, stoichiometry in ((forward, mechanism.reactant_gas), (reverse, mechanism.product_gas)):
-            steps = np.flatnonzero(stoichiometry[:, g])
-            constants[:, steps] *= pressures[:, g : g + 1] ** stoichiometry[steps, g]
+    for constants, stoichiometry in ((forward, mechanism.reactant_gas), (reverse, mechanism.product_gas)):
+        for step, g in zip(*np.nonzero(stoichiometry), strict=True):  # the few gas molecules of the steps
+            constants[:, step] *= pressures[:, g] ** int(stoichiometry[step, g])
     return forward, reverse
 
 

@@ -19,16 +19,17 @@ a run with the store's n.
 
 from __future__ import annotations
 
+import base64
 import functools
 import hashlib
 import json
 import logging
 import shutil
+import struct
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
-import dask.array
 import numpy as np
 import xarray as xr
 import zarr
@@ -129,6 +130,36 @@ def _checksum(rows: dict[str, np.ndarray]) -> int:
     return crc
 
 
+def _create_array(group: zarr.Group, name: str, variable: xr.Variable, batch_size: int) -> None:
+    """The Zarr array of a run's ``variable`` in ``group``, encoded as xarray encodes it: a
+    sample variable chunked by batch, compressed at ``SAMPLE_COMPRESSION``, metadata only;
+    a constant or coordinate (small, in memory) with its values, Zarr's default chunks and
+    compression; a float one with NaN as its fill value, also named in ``_FillValue`` (xarray's
+    CF default), as little-endian float64 in base64 (xarray's encoding of it for Zarr)."""
+    attrs = _json_attributes(variable.attrs)
+    options = {}
+    if variable.dtype.kind == "f":
+        options["fill_value"] = np.nan
+        attrs["_FillValue"] = base64.standard_b64encode(struct.pack("<d", np.nan)).decode()
+    if "sample" in variable.dims:  # always the first dimension
+        group.create_array(name, shape=variable.shape, dtype=variable.dtype, attributes=attrs,
+                           dimension_names=variable.dims, chunks=(batch_size, *variable.shape[1:]),
+                           compressors=ZstdCodec(level=SAMPLE_COMPRESSION), **options)
+        return
+    values = variable.values
+    # the coordinates of output dimensions are object arrays of names: variable-length strings
+    dtype = str if values.dtype == object else values.dtype
+    array = group.create_array(name, shape=values.shape, dtype=dtype, attributes=attrs,
+                               dimension_names=variable.dims, **options)
+    array[...] = values
+
+
+def _json_attributes(attrs: dict) -> dict:
+    """``attrs`` with numpy arrays as lists and numpy scalars as Python numbers, as JSON holds them."""
+    return {str(key): value.tolist() if isinstance(value, np.ndarray | np.generic) else value
+            for key, value in attrs.items()}
+
+
 class RunStore:
     """The Zarr store of one run: made by :meth:`create`, reopened by :meth:`open`.
 
@@ -146,25 +177,31 @@ class RunStore:
     @classmethod
     def create(cls, path: str | Path, template: xr.Dataset, digest: str, batch_size: int,
                seconds_per_sample: float = 0.0) -> RunStore:
-        """Write the metadata of ``template`` (the run with lazy arrays chunked by batch),
-        the ``digest`` of the run (:func:`fingerprint`), the probed ``seconds_per_sample``
-        and an all-false ``batch_done``.
+        """Make the store of ``template`` (the run, its sample variables lazy): every variable
+        (sample variables metadata only, chunked by batch), the ``digest`` of the run
+        (:func:`fingerprint`), the probed ``seconds_per_sample``, an all-false ``batch_done``
+        and ``batch_checksum``.
 
         Built in a hidden sibling folder renamed into place when complete, so a process
         killed meanwhile never leaves a half-made store at ``path``. The caller holds the
         store's lock, so no one else uses that sibling.
+
+        Made with Zarr directly, as xarray's ``to_zarr(compute=False)`` makes it (the same
+        metadata, attributes and encodings, which a test compares), at a fifth of its cost:
+        xarray builds a Dask graph of every chunk it does not write (~0.1 s) and writes each
+        array's metadata twice, attributes apart (~0.2 s for 20 variables).
         """
         path = Path(path)
-        n_batches = -(-template.sizes["sample"] // batch_size)
-        done = dask.array.zeros(n_batches, chunks=1, dtype=bool)
-        checksums = dask.array.zeros(n_batches, chunks=1, dtype=np.uint32)
-        template = template.assign({DONE: ("batch", done), CHECKSUM: ("batch", checksums)})
-        template.attrs.update({FINGERPRINT: digest, BATCH_SIZE: int(batch_size), SAMPLE_SECONDS: float(seconds_per_sample)})
         partial = path.with_name(f".{path.name}.partial")
         shutil.rmtree(partial, ignore_errors=True)  # left by a creation killed before its rename
-        compressed = {"compressors": (ZstdCodec(level=SAMPLE_COMPRESSION),)}
-        encoding = {name: compressed for name, var in template.variables.items() if "sample" in var.dims}
-        template.to_zarr(partial, mode="w-", compute=False, consolidated=False, encoding=encoding)
+        attrs = {**template.attrs, FINGERPRINT: digest, BATCH_SIZE: int(batch_size),
+                 SAMPLE_SECONDS: float(seconds_per_sample)}
+        group = zarr.create_group(partial, attributes=_json_attributes(attrs))
+        for name, variable in template.variables.items():
+            _create_array(group, str(name), variable, batch_size)
+        n_batches = -(-template.sizes["sample"] // batch_size)
+        for name, dtype in ((DONE, np.bool_), (CHECKSUM, np.uint32)):
+            group.create_array(name, shape=(n_batches,), chunks=(1,), dtype=dtype, dimension_names=("batch",))
         partial.rename(path)
         return cls(path, batch_size, seconds_per_sample)
 

@@ -72,10 +72,13 @@ def test_ctrl_c_during_a_run_says_where_the_finished_batches_are(tmp_path, monke
                              "again to resume\n")
 
 
-def test_an_analysis_that_cannot_be_made_is_one_error(tmp_path, run_file):
-    output = _refused("analyze", run_file, "--out", tmp_path / "analysis", "--target", "nope")
-    assert "analysis.targets: ['nope'] are not analysed outputs of this run; expected some of ['y']" in output
-    assert not list((tmp_path / "analysis").glob("*"))  # refused before anything is written
+@pytest.mark.parametrize(("option", "expected"), [
+    ("--target", "analysis.targets: ['nope'] are not analysed outputs of this run; expected some of ['y']"),
+    ("--versus", "analysis.versus: ['nope'] are not per-sample variables of this run; expected some of ['x1', 'x2', 'x3']"),
+])
+def test_an_analysis_that_cannot_be_made_is_one_error(tmp_path, run_file, option, expected):
+    assert expected in _refused("analyze", run_file, "--out", tmp_path / "analysis", option, "nope")
+    assert not (tmp_path / "analysis").exists()  # refused before its folder is made
 
 
 def test_surrogate_commands_name_the_file_and_what_was_expected(tmp_path, run_file):

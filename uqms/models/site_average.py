@@ -7,6 +7,7 @@ binding energy on every (sample, site) pair in one call and returns the weighted
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -113,12 +114,12 @@ class SiteAverage(DeclaresOutputs):
             values = np.asarray(per_site[name], dtype=float)
             shape = values.shape[1:]
             # weights @ (samples, sites, quantities): 2.5x faster than the einsum over sites
-            result[name] = (weights @ values.reshape(n, m, -1)).reshape(n, *shape)
+            result[name] = (weights @ values.reshape(n, m, math.prod(shape))).reshape(n, *shape)
             result[name][failed] = np.nan
         if self.turnover is not None:
             values = np.asarray(per_site[self.turnover], dtype=float)
             shape = values.shape[1:]
-            shares, top = turnover_shares(weights, values.reshape(n, m, -1), self.top_fraction)
+            shares, top = turnover_shares(weights, values.reshape(n, m, math.prod(shape)), self.top_fraction)
             result[self.share_name] = shares.reshape(n, m, *shape)
             result[self.top_share_name] = top.reshape(n, *shape)
         return result
@@ -140,14 +141,14 @@ def turnover_shares(weights: np.ndarray, rates: np.ndarray, top_fraction: float)
     contribution = weights[None, :, None] * rates
     total = (weights @ rates)[:, None, :]
     shares = np.divide(contribution, total, out=np.zeros_like(contribution), where=total != 0)
-    # ranked along the last axis of a contiguous (samples, quantities, sites) copy: argsort of
-    # contiguous short rows, not of strided ones
-    ranked = np.ascontiguousarray(np.moveaxis(shares, 1, 2))
+    # sites ranked along the last axis of contiguous (samples, quantities, sites) copies:
+    # argsort of contiguous short rows, not of strided ones
     order = np.argsort(-np.ascontiguousarray(np.moveaxis(rates, 1, 2)), axis=2, kind="stable")
+    ranked_shares = np.take_along_axis(np.ascontiguousarray(np.moveaxis(shares, 1, 2)), order, axis=2)
     ranked_weights = weights[order]
     before = np.cumsum(ranked_weights, axis=2) - ranked_weights
     taken = np.clip(top_fraction - before, 0.0, ranked_weights) / ranked_weights
-    top = (np.take_along_axis(ranked, order, axis=2) * taken).sum(axis=2)
+    top = (ranked_shares * taken).sum(axis=2)
     return shares, top
 
 

@@ -22,6 +22,7 @@ import xarray as xr
 
 from uqms.errors import UqmsError
 from uqms.execution import forked
+from uqms.execution.blas import one_blas_thread
 from uqms.execution.dataset import BATCH_FAILED, TIMED_OUT, build_dataset
 from uqms.execution.forked import ChildLost, ForkedProcess
 from uqms.execution.lock import store_lock
@@ -68,9 +69,11 @@ def batch_bounds(n: int, batch_size: int) -> list[tuple[int, int]]:
 
 
 def evaluate_batch(workflow: Runnable, start: int, stop: int, n: int, seed: int) -> dict[str, np.ndarray]:
-    """Inputs, outputs and status of samples ``start:stop`` (a pure function of its arguments)."""
-    inputs = workflow.sample_inputs(start, stop, n, seed)
-    return {**inputs, **workflow.evaluate(inputs)}
+    """Inputs, outputs and status of samples ``start:stop`` (a pure function of its arguments),
+    computed with BLAS on one thread (:mod:`uqms.execution.blas`), wherever it runs."""
+    with one_blas_thread():
+        inputs = workflow.sample_inputs(start, stop, n, seed)
+        return {**inputs, **workflow.evaluate(inputs)}
 
 
 def evaluate_and_write(workflow: Runnable, start: int, stop: int, n: int, seed: int, index: int,

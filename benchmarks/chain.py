@@ -2,14 +2,15 @@
 
 Chains: ammonia (scaling -> steady state with degree of rate control), the site-averaged
 ammonia ensemble (12 site nodes per sample) and the ammonia PFR. Each is run into a Zarr
-store (as ``uqms run`` does) synchronously and on a LocalCluster of 2 single-threaded
-worker processes started once beforehand (each worker's imports and compiled code loaded
-before timing), with the batch size each run chooses itself; wall time, best and median of
-the repeats, and the CPU time per sample of the driver (this process: scheduling, the
-in-process scheduler and nannies, receiving results, writing the store or marking batches
-written by the workers) and of the workers (computing, writing their batches). Prints
-samples/s and the speed-up of the 2 workers over one process. (The PFR stage alone, against a
-solve_ivp loop per sample: benchmarks/reactor.py.)
+store (as ``uqms run`` does) synchronously and on a local cluster of 2 single-threaded
+worker processes set up as uqms sets up its own (``uqms.execution.scheduler.local_cluster``),
+started once beforehand (each worker's imports and compiled code loaded before timing), with
+the batch size each run chooses itself; wall time, best and median of the repeats, and the
+CPU time per sample of the driver (this process: scheduling, the in-process scheduler and
+nannies, receiving results, writing the store or marking batches written by the workers)
+and of the workers (computing, writing their batches). Prints samples/s and the speed-up of
+the 2 workers over one process. (The PFR stage alone, against a solve_ivp loop per sample:
+benchmarks/reactor.py.)
 
     python benchmarks/chain.py [--repeats 3] [--ammonia 200000] [--sites 20000] [--pfr 5000] [--only NAME]
 
@@ -66,14 +67,13 @@ def main() -> None:
     parser.add_argument("--pfr", type=int, default=5_000)
     parser.add_argument("--only", choices=sorted(CHAINS))
     args = parser.parse_args()
-    import dask
-    from distributed import Client, LocalCluster
+    from distributed import Client
+
+    from uqms.execution.scheduler import local_cluster
 
     print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores; wall time, best / median of "
           f"{args.repeats} runs into a Zarr store")
-    with dask.config.set({"distributed.worker.preload": ["uqms.execution.worker_setup"]}), LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
-            Client(cluster) as client, tempfile.TemporaryDirectory() as folder:
+    with local_cluster(2) as cluster, Client(cluster) as client, tempfile.TemporaryDirectory() as folder:
         for name, file in CHAINS.items():
             if args.only and name != args.only:
                 continue

@@ -1,21 +1,23 @@
-"""Samples per second of the bundled ammonia chains, in this process and on 2 local workers.
+"""Samples per second of the bundled ammonia chains, in this process and on 1 and 2 local workers.
 
 Chains: ammonia (scaling -> steady state with degree of rate control), the site-averaged
 ammonia ensemble (12 site nodes per sample) and the ammonia PFR. Each is run into a Zarr
-store (as ``uqms run`` does) synchronously and on a local cluster of 2 single-threaded
-worker processes set up as uqms sets up its own (``uqms.execution.scheduler.local_cluster``),
-started once beforehand (each worker's imports and compiled code loaded before timing), with
-the batch size each run chooses itself; wall time, best and median of the repeats, and the
-CPU time per sample of the driver (this process: scheduling, the in-process scheduler and
-nannies, receiving results, writing the store or marking batches written by the workers)
-and of the workers (computing, writing their batches). Prints samples/s and the speed-up of
-the 2 workers over one process. (The PFR stage alone, against a solve_ivp loop per sample:
+store (as ``uqms run`` does) synchronously, then on a local cluster of 1 and of 2
+single-threaded worker processes set up as uqms sets up its own
+(``uqms.execution.scheduler.local_cluster``), each cluster started once beforehand (each
+worker's imports and compiled code loaded before timing), with the batch layout each run
+chooses itself; wall time, best and median of the repeats, and the CPU time per sample of
+the driver (this process: in a synchronous run its main thread, which evaluates, and its
+other threads, which write the store; on a cluster, scheduling, the in-process scheduler
+and nannies, receiving results, marking batches written by the workers) and of the workers
+(computing, writing their batches). Prints samples/s and the speed-up of 2 workers over one
+process and over 1 worker. (The PFR stage alone, against a solve_ivp loop per sample:
 benchmarks/reactor.py.)
 
     python benchmarks/chain.py [--repeats 3] [--ammonia 200000] [--sites 20000] [--pfr 5000] [--only NAME]
 
-Goals (issue 18): site-averaged >= 20k samples/s; 2-worker speed-up >= 1.7x on the
-ammonia chain at 1e6 samples (``--ammonia 1000000``).
+Goals (issue 18): site-averaged >= 20k samples/s, PFR >= 5k samples/s; 2-worker speed-up
+>= 1.7x on the ammonia chain at 1e6 samples (``--ammonia 1000000``).
 """
 
 from __future__ import annotations
@@ -32,31 +34,45 @@ from uqms.workflow import Workflow
 
 WORKFLOWS = Path(__file__).resolve().parents[1] / "workflows"
 CHAINS = {"ammonia": "ammonia.toml", "sites": "ammonia_sites_ensemble.toml", "pfr": "ammonia_pfr.toml"}
+SYNCHRONOUS = "synchronous"
 
 
-def timed_runs(flow, n, scheduler, repeats, folder, client=None):
-    """Wall seconds, driver CPU seconds and workers' CPU seconds (0 without ``client``) of
-    each of ``repeats`` runs into a fresh store."""
-    walls, cpus, worker_cpus = [], [], []
+def timed_runs(flow, n, scheduler, repeats, folder, client=None) -> dict[str, list[float]]:
+    """Of each of ``repeats`` runs into a fresh store, seconds of: wall time, CPU of this
+    process, of its main thread, and of the workers (0 without ``client``)."""
+    times = {"wall": [], "driver": [], "main": [], "workers": []}
     for repeat in range(repeats):
         store = Path(folder) / f"{flow.name}-{scheduler[:5]}-{repeat}.zarr"
         before = client.run(time.process_time) if client else {}
-        wall, cpu = time.perf_counter(), time.process_time()
+        wall, cpu, main = time.perf_counter(), time.process_time(), time.thread_time()
         flow.run(n=n, scheduler=scheduler, store=store, batch_size=None)
-        walls.append(time.perf_counter() - wall)
-        cpus.append(time.process_time() - cpu)
+        times["wall"].append(time.perf_counter() - wall)
+        times["driver"].append(time.process_time() - cpu)
+        times["main"].append(time.thread_time() - main)
         after = client.run(time.process_time) if client else {}
-        worker_cpus.append(sum(after[w] - before[w] for w in after.keys() & before.keys()))
+        times["workers"].append(sum(after[w] - before[w] for w in after.keys() & before.keys()))
         shutil.rmtree(store)
-    return walls, cpus, worker_cpus
+    return times
 
 
 def warm(flow, client) -> None:
     """Imports and compiled code loaded in this process and in every worker."""
     from uqms.execution.runner import evaluate_batch
 
-    flow.run(n=64, scheduler="synchronous")
-    client.run(evaluate_batch, flow, 0, 64, 64, flow.seed)
+    flow.run(n=64, scheduler=SYNCHRONOUS)
+    if client is not None:
+        client.run(evaluate_batch, flow, 0, 64, 64, flow.seed)
+
+
+def report(name: str, n: int, label: str, times: dict[str, list[float]]) -> None:
+    """One line: samples/s best and median, CPU per sample (median) of the driver and workers."""
+    per_sample = {key: statistics.median(values) / n * 1e6 for key, values in times.items()}
+    split = (f" (main thread {per_sample['main']:5.1f}, other threads {per_sample['driver'] - per_sample['main']:5.1f})"
+             if label == SYNCHRONOUS else "")
+    print(f"{name:8s} n={n:<8d} {label:12s}: {n / min(times['wall']):9.0f} samples/s best, "
+          f"{n / statistics.median(times['wall']):9.0f} median; CPU per sample (median), us: driver "
+          f"{per_sample['driver']:5.1f}{split}, workers {per_sample['workers']:5.1f}; "
+          f"{statistics.median(times['wall']):6.1f} s wall", flush=True)
 
 
 def main() -> None:
@@ -73,25 +89,29 @@ def main() -> None:
 
     print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores; wall time, best / median of "
           f"{args.repeats} runs into a Zarr store")
-    with local_cluster(2) as cluster, Client(cluster) as client, tempfile.TemporaryDirectory() as folder:
-        for name, file in CHAINS.items():
-            if args.only and name != args.only:
-                continue
-            flow = Workflow.from_file(WORKFLOWS / file)
-            n = getattr(args, name)
-            warm(flow, client)
-            results = {}
-            for label, scheduler in (("synchronous", "synchronous"), ("2 workers", cluster.scheduler_address)):
-                walls, cpus, worker_cpus = timed_runs(flow, n, scheduler, args.repeats, folder,
-                                                      client if scheduler != "synchronous" else None)
-                results[label] = walls
-                print(f"{name:8s} n={n:<8d} {label:12s}: {n / min(walls):9.0f} samples/s best, "
-                      f"{n / statistics.median(walls):9.0f} median; CPU per sample (median): driver "
-                      f"{statistics.median(cpus) / n * 1e6:5.1f} us, workers {statistics.median(worker_cpus) / n * 1e6:5.1f} us; "
-                      f"{statistics.median(walls):6.1f} s wall", flush=True)
-            print(f"{name:8s} speed-up of 2 workers: {min(results['synchronous']) / min(results['2 workers']):.2f}x "
-                  f"best, {statistics.median(results['synchronous']) / statistics.median(results['2 workers']):.2f}x "
-                  f"median; load average now {os.getloadavg()[0]:.1f}", flush=True)
+    chains = {name: (Workflow.from_file(WORKFLOWS / file), getattr(args, name))
+              for name, file in CHAINS.items() if not args.only or name == args.only}
+    walls: dict[str, dict[str, list[float]]] = {name: {} for name in chains}
+    with tempfile.TemporaryDirectory() as folder:
+        for name, (flow, n) in chains.items():
+            warm(flow, None)
+            times = timed_runs(flow, n, SYNCHRONOUS, args.repeats, folder)
+            walls[name][SYNCHRONOUS] = times["wall"]
+            report(name, n, SYNCHRONOUS, times)
+        for workers in (1, 2):
+            label = f"{workers} worker" + "s" * (workers > 1)
+            with local_cluster(workers) as cluster, Client(cluster) as client:
+                for name, (flow, n) in chains.items():
+                    warm(flow, client)
+                    times = timed_runs(flow, n, cluster.scheduler_address, args.repeats, folder, client)
+                    walls[name][label] = times["wall"]
+                    report(name, n, label, times)
+    for name, runs in walls.items():
+        ratios = [f"{min(runs[base]) / min(runs['2 workers']):.2f}x best, "
+                  f"{statistics.median(runs[base]) / statistics.median(runs['2 workers']):.2f}x median over {base}"
+                  for base in (SYNCHRONOUS, "1 worker")]
+        print(f"{name:8s} speed-up of 2 workers: {'; '.join(ratios)}")
+    print(f"load average now {os.getloadavg()[0]:.1f}")
 
 
 if __name__ == "__main__":

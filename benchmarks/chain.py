@@ -2,17 +2,17 @@
 
 Chains: ammonia (scaling -> steady state with degree of rate control), the site-averaged
 ammonia ensemble (12 site nodes per sample) and the ammonia PFR. Each is run into a Zarr
-store (as ``uqms run`` does) synchronously, then on a local cluster of 1 and of 2
+store (as ``uqms run`` does) synchronously, on a local cluster of 1 and on one of 2
 single-threaded worker processes set up as uqms sets up its own
-(``uqms.execution.scheduler.local_cluster``), each cluster started once beforehand (each
-worker's imports and compiled code loaded before timing), with the batch layout each run
-chooses itself; wall time, best and median of the repeats, and the CPU time per sample of
-the driver (this process: in a synchronous run its main thread, which evaluates, and its
-other threads, which write the store; on a cluster, scheduling, the in-process scheduler
-and nannies, receiving results, marking batches written by the workers) and of the workers
-(computing, writing their batches). Prints samples/s and the speed-up of 2 workers over one
-process and over 1 worker. (The PFR stage alone, against a solve_ivp loop per sample:
-benchmarks/reactor.py.)
+(``uqms.execution.scheduler.local_cluster``), the three in turn at each repeat, both
+clusters started once beforehand (each worker's imports and compiled code loaded before
+timing), with the batch layout each run chooses itself. Reported: wall time, best and
+median of the repeats, and the CPU time per sample of the driver (this process: in a
+synchronous run its main thread, which evaluates, and its other threads, which write the
+store; on a cluster, scheduling, the in-process scheduler and nannies, receiving results,
+marking batches written by the workers) and of the workers (computing, writing their
+batches); samples/s and the speed-up of 2 workers over one process and over 1 worker.
+(The PFR stage alone, against a solve_ivp loop per sample: benchmarks/reactor.py.)
 
     python benchmarks/chain.py [--repeats 3] [--ammonia 200000] [--sites 20000] [--pfr 5000] [--only NAME]
 
@@ -37,21 +37,16 @@ CHAINS = {"ammonia": "ammonia.toml", "sites": "ammonia_sites_ensemble.toml", "pf
 SYNCHRONOUS = "synchronous"
 
 
-def timed_runs(flow, n, scheduler, repeats, folder, client=None) -> dict[str, list[float]]:
-    """Of each of ``repeats`` runs into a fresh store, seconds of: wall time, CPU of this
-    process, of its main thread, and of the workers (0 without ``client``)."""
-    times = {"wall": [], "driver": [], "main": [], "workers": []}
-    for repeat in range(repeats):
-        store = Path(folder) / f"{flow.name}-{scheduler[:5]}-{repeat}.zarr"
-        before = client.run(time.process_time) if client else {}
-        wall, cpu, main = time.perf_counter(), time.process_time(), time.thread_time()
-        flow.run(n=n, scheduler=scheduler, store=store, batch_size=None)
-        times["wall"].append(time.perf_counter() - wall)
-        times["driver"].append(time.process_time() - cpu)
-        times["main"].append(time.thread_time() - main)
-        after = client.run(time.process_time) if client else {}
-        times["workers"].append(sum(after[w] - before[w] for w in after.keys() & before.keys()))
-        shutil.rmtree(store)
+def timed_run(flow, n, scheduler, store, client=None) -> dict[str, float]:
+    """Seconds of a run into a fresh ``store``: wall time, CPU of this process, of its main
+    thread, and of the workers of ``client`` (0 without one)."""
+    before = client.run(time.process_time) if client else {}
+    wall, cpu, main = time.perf_counter(), time.process_time(), time.thread_time()
+    flow.run(n=n, scheduler=scheduler, store=store, batch_size=None)
+    times = {"wall": time.perf_counter() - wall, "driver": time.process_time() - cpu, "main": time.thread_time() - main}
+    after = client.run(time.process_time) if client else {}
+    times["workers"] = sum(after[w] - before[w] for w in after.keys() & before.keys())
+    shutil.rmtree(store)
     return times
 
 
@@ -59,8 +54,9 @@ def warm(flow, client) -> None:
     """Imports and compiled code loaded in this process and in every worker."""
     from uqms.execution.runner import evaluate_batch
 
-    flow.run(n=64, scheduler=SYNCHRONOUS)
-    if client is not None:
+    if client is None:
+        flow.run(n=64, scheduler=SYNCHRONOUS)
+    else:
         client.run(evaluate_batch, flow, 0, 64, 64, flow.seed)
 
 
@@ -92,20 +88,24 @@ def main() -> None:
     chains = {name: (Workflow.from_file(WORKFLOWS / file), getattr(args, name))
               for name, file in CHAINS.items() if not args.only or name == args.only}
     walls: dict[str, dict[str, list[float]]] = {name: {} for name in chains}
-    with tempfile.TemporaryDirectory() as folder:
+    # Both clusters up at once, and the three ways of running taken in turn at each repeat:
+    # on a shared machine whose load drifts, each ratio compares runs made side by side.
+    with local_cluster(1) as one, local_cluster(2) as two, Client(one) as client_one, Client(two) as client_two, \
+            tempfile.TemporaryDirectory() as folder:
+        ways = {SYNCHRONOUS: (SYNCHRONOUS, None), "1 worker": (one.scheduler_address, client_one),
+                "2 workers": (two.scheduler_address, client_two)}
         for name, (flow, n) in chains.items():
-            warm(flow, None)
-            times = timed_runs(flow, n, SYNCHRONOUS, args.repeats, folder)
-            walls[name][SYNCHRONOUS] = times["wall"]
-            report(name, n, SYNCHRONOUS, times)
-        for workers in (1, 2):
-            label = f"{workers} worker" + "s" * (workers > 1)
-            with local_cluster(workers) as cluster, Client(cluster) as client:
-                for name, (flow, n) in chains.items():
-                    warm(flow, client)
-                    times = timed_runs(flow, n, cluster.scheduler_address, args.repeats, folder, client)
-                    walls[name][label] = times["wall"]
-                    report(name, n, label, times)
+            for _, client in ways.values():
+                warm(flow, client)
+            times = {label: {} for label in ways}
+            for repeat in range(args.repeats):
+                for label, (scheduler, client) in ways.items():
+                    store = Path(folder) / f"{name}-{label[0]}-{repeat}.zarr"
+                    for key, value in timed_run(flow, n, scheduler, store, client).items():
+                        times[label].setdefault(key, []).append(value)
+            for label in ways:
+                walls[name][label] = times[label]["wall"]
+                report(name, n, label, times[label])
     for name, runs in walls.items():
         ratios = [f"{min(runs[base]) / min(runs['2 workers']):.2f}x best, "
                   f"{statistics.median(runs[base]) / statistics.median(runs['2 workers']):.2f}x median over {base}"

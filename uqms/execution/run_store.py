@@ -20,6 +20,7 @@ a run with the store's n.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import functools
 import hashlib
@@ -35,6 +36,7 @@ import numpy as np
 import xarray as xr
 import zarr
 from zarr.codecs import ZstdCodec
+from zarr.core.sync import sync as zarr_sync
 
 from uqms.errors import UqmsError
 from uqms.execution.lock import held_by
@@ -334,15 +336,21 @@ class RunStore:
         leading ``keep`` rows stay as they are (written before the run was extended).
 
         Straight into the Zarr arrays, opened once, rather than through xarray's region
-        writes: about 1 ms an array instead of 15 ms a batch.
+        writes, and every array's chunk at once on Zarr's event loop rather than one call
+        (one round trip to that loop) an array: the site-averaged chain's batches of 1024
+        samples, 12 arrays, took 11 us of CPU a sample to write one by one, 9 so.
         """
         stored = self._zarr_arrays()
         start = index * self.batch_size
         rows = {name: np.asarray(values, dtype=stored[name].dtype) for name, values in arrays.items()}
         if keep:
             rows = {name: np.concatenate([stored[name][start : start + keep], values[keep:]]) for name, values in rows.items()}
-        for name, values in rows.items():
-            stored[name][start : start + len(values)] = values
+
+        async def write_all() -> None:
+            await asyncio.gather(*(stored[name].async_array.setitem(slice(start, start + len(values)), values)
+                                   for name, values in rows.items()))
+
+        zarr_sync(write_all())
         stored[CHECKSUM][index] = _checksum(rows)
 
     def mark_done(self, index: int) -> None:

@@ -424,8 +424,8 @@ def _solve_rows(k_all, linear_all, linear_species, start, valid, newton_first, c
     continuation from the last solved sample (``chain``), then from ``start``, each followed
     by Newton. ``k_all``: rate constants (samples, forward then reverse directions);
     ``linear_all``: L per sample (samples, species with a term, 2 steps), or shaped (1, 0, 0):
-    none; ``start``: coverages. The rest: the constant operators listed by row (see
-    :func:`solve_rows`).
+    none; ``start``: coverages (clipped to [exp(LOG_FLOOR), 1]). The rest: the constant
+    operators listed by row (see :func:`solve_rows`).
 
     Returns coverages, converged mask, iterations, whether continuation ran, and at the
     returned coverages of every sample the forward and reverse rates (samples, steps) and
@@ -442,8 +442,7 @@ def _solve_rows(k_all, linear_all, linear_species, start, valid, newton_first, c
     theta = np.empty_like(start)
     for i in range(n):
         for q in range(species):
-            theta[i, q] = max(start[i, q], SMALLEST)
-    begin = theta.copy()
+            theta[i, q] = min(max(start[i, q], SMALLEST), 1.0)
     converged = np.zeros(n, dtype=np.bool_)
     iterations = np.zeros(n, dtype=np.int64)
     transient = np.zeros(n, dtype=np.bool_)
@@ -475,7 +474,8 @@ def _solve_rows(k_all, linear_all, linear_species, start, valid, newton_first, c
             else:
                 if attempt == 1 and (newton_first or not chain or previous < 0):
                     continue
-                current[:] = theta[previous] if attempt == 1 else begin[i]
+                for q in range(species):  # from the neighbour, or from the start again
+                    current[q] = theta[previous, q] if attempt == 1 else min(max(start[i, q], SMALLEST), 1.0)
                 transient[i] = True
                 close, used = _continuation(k, linear, linear_species, current, max_transient, factor_start,
                                             factor_species, factor_order, net_start, net_step, net_coefficient,
@@ -593,7 +593,7 @@ def solve_rows(equations, forward_k, reverse_k, coverage, start, valid, newton_f
         equations: the :class:`~uqms.models.microkinetics.kinetics.RateEquations`.
         forward_k, reverse_k: pressure-weighted rate constants (samples, steps).
         coverage: the rate constants' :class:`~uqms.models.microkinetics.coverage_dependence.CoverageDependence`, or None.
-        start: starting coverages (samples, species), at most 1.
+        start: starting coverages (samples, species).
         valid: samples to solve.
         newton_first: Newton from ``start`` first (a given guess), else continuation from it.
         order: sample order for continuation along the batch (each sample's Newton starts

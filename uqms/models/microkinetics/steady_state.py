@@ -188,7 +188,9 @@ def solve_steady_state(
     if guess is None:
         guess = uniform_guess(mechanism, n)
     elif isinstance(guess, SteadyState):
-        guess = np.where(np.isfinite(guess.theta), guess.theta, uniform_guess(mechanism, n))
+        guess = guess.theta
+        if not np.isfinite(guess).all():  # failed samples start from the uniform guess
+            guess = np.where(np.isfinite(guess), guess, uniform_guess(mechanism, n))
     guess = np.asarray(guess, dtype=float)
     valid = (every(np.isfinite(forward_k) & (forward_k >= 0)) & every(np.isfinite(reverse_k) & (reverse_k >= 0))
              & every(np.isfinite(p) & (p >= 0)) & every(guess >= 0))  # NaN is not >= 0
@@ -202,7 +204,7 @@ def solve_steady_state(
         order = None
         if along_batch and not newton_first:
             order = kernels.batch_order(kernels.descriptors(forward_k, reverse_k, coverage))
-        solved = kernels.solve_rows(equations, forward_k, reverse_k, coverage, np.minimum(guess, 1.0), valid,
+        solved = kernels.solve_rows(equations, forward_k, reverse_k, coverage, guess, valid,
                                     newton_first, tolerance, max_newton, max_transient, order)
         return _accepted(mechanism, coverage, solved.theta, solved.forward, solved.reverse, solved.residual,
                          solved.site_balance, valid, solved.converged, 100 * tolerance, solved.iterations,

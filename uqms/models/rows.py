@@ -12,7 +12,7 @@ import numpy as np
 def every(mask: np.ndarray) -> np.ndarray:
     """Whether every entry of each sample's row is true (samples,), for (samples, ...) arrays:
     reduced in column-major layout (a copy as large as a boolean of the array)."""
-    return np.asfortranarray(mask.reshape(len(mask), -1)).all(axis=1)
+    return np.asfortranarray(mask.reshape(len(mask), int(np.prod(mask.shape[1:])))).all(axis=1)  # 0 samples too
 
 
 def largest_magnitude(values: np.ndarray) -> np.ndarray:

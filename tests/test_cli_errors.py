@@ -72,11 +72,30 @@ def test_ctrl_c_during_a_run_says_where_the_finished_batches_are(tmp_path, monke
                              "again to resume\n")
 
 
-def test_an_analysis_that_cannot_be_made_is_one_error(tmp_path, run_file):
-    output = _refused("analyze", run_file, "--out", tmp_path / "analysis", "--target", "nope")
-    assert "analysis.targets: ['nope'] are not analysed outputs of this run; expected some of ['y']" in output
-    assert not list((tmp_path / "analysis").glob("*"))  # refused before anything is written
+@pytest.mark.parametrize(("option", "expected"), [
+    ("--target", "analysis.targets: ['nope'] are not analysed outputs of this run; expected some of ['y']"),
+    ("--versus", "analysis.versus: ['nope'] are not per-sample variables of this run; expected some of ['x1', 'x2', 'x3']"),
+])
+def test_an_analysis_that_cannot_be_made_is_one_error(tmp_path, run_file, option, expected):
+    assert expected in _refused("analyze", run_file, "--out", tmp_path / "analysis", option, "nope")
+    assert not (tmp_path / "analysis").exists()  # refused before its folder is made
 
+
+
+@pytest.mark.parametrize("scheduler", ["synchronous", "tcp://127.0.0.1:1", None])
+def test_tls_options_for_a_scheduler_that_would_ignore_them_are_refused(tmp_path, scheduler, monkeypatch):
+    """Refused before anything runs, whether the scheduler was given or is the workflow file's (synchronous)."""
+    monkeypatch.delenv("DASK_SCHEDULER_ADDRESS", raising=False)
+    (tmp_path / "ca.pem").write_text("")
+    chosen = ["--scheduler", scheduler] if scheduler else []
+    output = _refused("run", ISHIGAMI, "--n", 64, "--out", tmp_path / "run.zarr", *chosen,
+                      "--tls-ca-file", tmp_path / "ca.pem", "--tls-key", tmp_path / "ca.pem")
+    assert (f"--tls-ca-file, --tls-key: only a tls:// scheduler uses them, and this run's scheduler is "
+            f"{scheduler or 'synchronous'!r}") in output
+    assert not (tmp_path / "run.zarr").exists()
+    # a tls:// scheduler takes them, and says what is missing
+    assert "execution.tls.cert_file: missing" in _refused("run", ISHIGAMI, "--n", 64, "--scheduler", "tls://127.0.0.1:1",
+                                                          "--tls-ca-file", tmp_path / "ca.pem", "--tls-key", tmp_path / "ca.pem")
 
 def test_surrogate_commands_name_the_file_and_what_was_expected(tmp_path, run_file):
     output = _refused("surrogate", "show", run_file)

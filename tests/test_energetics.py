@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 
 from uqms.chemistry.gas import free_energy_correction, shomate_entropy
-from uqms.chemistry.mechanism import Shomate, load_mechanism
-from uqms.models.energetics.mechanism_energies import step_energies
+from uqms.chemistry.mechanism import Mechanism, Shomate, load_mechanism
+from uqms.config import read_toml
+from uqms.models.energetics.mechanism_energies import gas_corrections, step_energies
 from uqms.models.energetics.relations import clip_barrier, linear_scaling
 from uqms.models.energetics.stage import MechanismEnergies
 
@@ -65,3 +66,20 @@ def test_energetics_stage_reads_named_parameters_and_labels_steps():
     out = stage({"E_N": np.array([-0.5, 0.0]), "n2_ts_intercept": np.array([1.56, 1.66])})
     assert out["reaction_energy"].shape == (2, 5) and stage.output_coords["step"][0] == "N2_dissociation"
     np.testing.assert_allclose(out["barrier"][:, 0], [1.57 * -0.5 + 1.56, 1.66])
+
+
+def test_gas_corrections_of_one_temperature_equal_each_sample_on_its_own():
+    """A batch at one temperature (its Shomate terms evaluated once) gets, sample by sample, the
+    corrections each sample has alone, a per-sample ``free_energy_correction`` included; so does
+    a batch of several temperatures."""
+    data, _ = read_toml(AMMONIA)
+    data["gas"]["NH3"]["free_energy_correction"] = "dG_NH3"
+    m = Mechanism.from_dict(data)
+    extra = np.array([0.0, 0.05, -0.1, 0.2])
+    for temperature in (np.full(4, 673.0), np.array([673.0, 673.0, 700.0, 500.0])):
+        together = gas_corrections(m, temperature, {"dG_NH3": extra})
+        for i in range(4):
+            alone = gas_corrections(m, temperature[i : i + 1], {"dG_NH3": extra[i : i + 1]})[0]
+            np.testing.assert_array_equal(together[i], alone)
+        np.testing.assert_allclose(together[:, 2], free_energy_correction(temperature, 0.903, m.config.gas["NH3"].shomate)
+                                   + extra, rtol=1e-14)

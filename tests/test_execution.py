@@ -25,7 +25,13 @@ from uqms.execution import open_run, status_messages
 from uqms.execution.dataset import BATCH_FAILED_MESSAGE, TIMED_OUT_MESSAGE
 from uqms.execution.progress import sample_progress
 from uqms.execution.run_store import StoreMismatchError
-from uqms.execution.runner import WINDOW_BYTES, auto_batch_size, tasks_in_flight
+from uqms.execution.runner import (
+    WINDOW_BYTES,
+    auto_batch_size,
+    batch_bounds,
+    spread_batch_size,
+    tasks_in_flight,
+)
 from uqms.execution.store import IncompleteRunError
 from uqms.models.stage import StageError
 
@@ -246,6 +252,27 @@ def test_automatic_batch_size():
     assert auto_batch_size(1e-6, 10**5, 2) == 2**14  # at least two batches per worker
     assert auto_batch_size(1.0, 10**7, 2) == 2**10  # at most 10 000 tasks
     assert auto_batch_size(1.0, 100, 2) == 1
+
+
+def test_few_batches_are_spread_equally_over_the_workers():
+    assert spread_batch_size(5000, 2048, 2) == 1250  # 4 batches, 2 a worker, instead of 2048 + 904 against 2048
+    assert spread_batch_size(5000, 2048, 1) == 2048  # one worker: the batch size given
+    assert spread_batch_size(10**6, 32768, 2) == 31250  # 32 batches instead of 31
+    assert spread_batch_size(20000, 1000, 2) == 1000  # 20 already
+    assert spread_batch_size(3, 2048, 4) == 1  # fewer samples than workers
+    for n, size, workers in [(5000, 2048, 2), (99_999, 1000, 3), (12_345, 64, 8)]:
+        spread = spread_batch_size(n, size, workers)
+        lengths = [stop - start for start, stop in batch_bounds(n, spread)]
+        assert spread <= size and len(lengths) % workers == 0 and max(lengths) - min(lengths) < len(lengths)
+
+
+def test_a_run_on_two_workers_stores_the_spread_batches_with_the_synchronous_values(cluster, ishigami, tmp_path):
+    store = tmp_path / "run.zarr"
+    ishigami.run(n=5000, scheduler=cluster, batch_size=2048, store=store)
+    with open_run(store) as run:
+        assert run["y"].encoding["chunks"] == (1250,)
+        reference = ishigami.run(n=5000, scheduler="synchronous", batch_size=2048)
+        np.testing.assert_array_equal(run["y"].values, reference["y"].values)
 
 
 def test_results_waiting_in_the_driver_stay_bounded():

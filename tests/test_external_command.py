@@ -15,7 +15,7 @@ import pytest
 
 from tests.conftest import REPO
 from uqms.errors import WorkflowError
-from uqms.models.external.cache import ResultCache
+from uqms.models.external.cache import Outcome, ResultCache, sample_key
 from uqms.models.external.command import (
     FAILED,
     MISSING,
@@ -24,6 +24,7 @@ from uqms.models.external.command import (
     UNPARSABLE,
     CommandStage,
 )
+from uqms.models.external.per_sample import evaluate_samples
 from uqms.models.stage import Chain
 from uqms.workflow import Workflow
 
@@ -183,6 +184,56 @@ def test_a_killed_run_resumes_without_running_a_finished_sample_again(tmp_path):
     assert len(set(invoked)) == 200
     assert len(invoked) - 200 <= 1  # only a sample killed between its program's end and its cache write runs twice
 
+
+
+class SlowCache(ResultCache):
+    """A cache whose writes take a while, as on a loaded machine."""
+
+    def put(self, *args, **kwargs):
+        time.sleep(0.05)
+        super().put(*args, **kwargs)
+
+
+def _counting(cache: ResultCache, seconds: float = 0.0):
+    """``compute`` of evaluate_samples that records, for each sample it starts, the samples it
+    ran before whose outcomes were not in ``cache`` yet."""
+    started, uncached = [], []
+
+    def compute(sample):
+        uncached.extend(k for k, done in enumerate(started) if not cache.get([_key(done)]))
+        started.append(sample)
+        time.sleep(seconds)
+        return Outcome(0, {"y": 3 * sample["x"]})
+    return compute, started, uncached
+
+
+def _key(sample):
+    return sample_key("counting", {}, sample)
+
+
+def test_each_sample_is_cached_before_the_next_starts(tmp_path):
+    """A run killed at any moment loses at most the sample being computed (concurrency 1)."""
+    cache = SlowCache(tmp_path / "cache.sqlite")
+    compute, started, uncached = _counting(cache)
+    samples = [{"x": float(x)} for x in range(8)]
+    outcomes = evaluate_samples("counting", {}, samples, compute, cache)
+    assert [o.values["y"] for o in outcomes] == [3.0 * x for x in range(8)]
+    assert len(started) == 8 and uncached == []
+    assert evaluate_samples("counting", {}, samples, compute, cache) == outcomes and len(started) == 8  # all cached
+
+
+def test_a_batch_out_of_time_runs_no_further_sample_and_keeps_those_it_ran(tmp_path):
+    from uqms.execution.time_limit import TaskTimeout, can_limit_time, time_limit
+
+    if not can_limit_time():
+        pytest.skip("no SIGALRM time limit here (not the main thread of a POSIX process)")
+    cache = ResultCache(tmp_path / "cache.sqlite")
+    compute, started, _ = _counting(cache, seconds=0.1)
+    samples = [{"x": float(x)} for x in range(40)]
+    with pytest.raises(TaskTimeout), time_limit(0.35):  # ~4 samples' time
+        evaluate_samples("counting", {}, samples, compute, cache)
+    assert len(started) < 20  # none started once time ran out
+    assert set(cache.get([_key(s) for s in samples])) == {_key(s) for s in started}  # the one running then finished
 
 VECTOR = r'''
 import json, sys

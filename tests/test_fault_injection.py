@@ -51,7 +51,7 @@ batch_size = 32
 scheduler = "synchronous"
 '''
 N = 464  # 14.5 batches: an extension recomputes a last batch cut short
-CREATION_WRITES = 12  # Zarr keys written to make the store (metadata of the group and its 5 arrays, twice)
+CREATION_WRITES = 6  # Zarr keys written to make the store (metadata of the group and of its 5 arrays)
 RUN_WRITES = 4 * 15  # x, y, checksum and done of each batch (status is all zeros: not written)
 RESIZES = 5  # x, y, status, batch_checksum, batch_done
 # Run the CLI with a zarr function that kills this process (SIGKILL) at its k-th call.

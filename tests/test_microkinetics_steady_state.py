@@ -14,6 +14,7 @@ from uqms.models.microkinetics.steady_state import (
     NOT_CONVERGED,
     OK,
     _distinct_rows,
+    _ranks,
     resolved_net_rates,
     solve_steady_state,
 )
@@ -251,11 +252,21 @@ def test_net_rates_resolved_per_ranking_equal_per_sample_least_squares():
 
 
 def test_distinct_rows_of_many_steps_fall_back_to_row_comparison():
-    """Rankings of up to 15 steps are keyed by one integer, longer ones compared row by row:
-    both give each sample's own row back."""
+    """Rankings of up to 6 steps are looked up in a table, up to 15 keyed by one sorted integer,
+    longer ones compared row by row: each gives each sample's own row back."""
     rng = np.random.default_rng(8)
-    for steps in (5, 16):
+    for steps in (5, 8, 16):
         ranks = np.argsort(rng.uniform(size=(50, steps)), axis=1)[rng.integers(0, 50, 400)]
         distinct, which = _distinct_rows(ranks)
         np.testing.assert_array_equal(distinct[which], ranks)
         assert len(np.unique(distinct, axis=0)) == len(distinct) <= 50
+
+
+def test_ranks_within_rows_equal_a_stable_argsort():
+    """Ranks of each entry in its row, ties broken by column, infinities last: as from a stable
+    ``numpy.argsort`` of each row."""
+    rng = np.random.default_rng(9)
+    values = rng.integers(0, 4, (500, 6)).astype(float)  # many ties
+    values[rng.uniform(size=values.shape) < 0.1] = np.inf
+    expected = np.argsort(np.argsort(values, axis=1, kind="stable"), axis=1, kind="stable")
+    np.testing.assert_array_equal(_ranks(values), expected)

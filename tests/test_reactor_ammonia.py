@@ -82,6 +82,27 @@ def test_pfr_matches_solve_ivp_on_one_sample():
     assert outlet.extents[j, 0] == pytest.approx(reference, rel=1e-6)
 
 
+def test_pfr_error_stays_near_rtol_where_the_extent_grows_as_a_power_of_the_sites():
+    """At the workflow's sites (1e6 mol) product inhibition makes the extent grow as w^(1/3)
+    over ten decades of w near the volcano's top; the steps in ln x over ln w keep the outlet's
+    relative error within a few rtol of an independent integration (LSODA per sample, its
+    right-hand side one surface solve warm-started from the previous one)."""
+    rows = [2, 5, 6, 9]
+    c = ammonia(1e6)
+    outlet = integrate_pfr(c, rtol=1e-5)
+    for j in rows:
+        one = ReactorConditions(MECHANISM, RateConstants(c.rate_constants.forward[[j]], c.rate_constants.reverse[[j]]),
+                                c.inlet[[j]], 100.0, 1e6)
+
+        def rate(w, x, one=one):
+            rates, _, theta = one.rates(np.array([0]), x[None])
+            one.theta[0] = theta[0]
+            return rates[0]
+
+        reference = solve_ivp(rate, (0.0, 1e6), [0.0], method="LSODA", rtol=1e-10, atol=1e-20).y[0, -1]
+        assert outlet.extents[j, 0] == pytest.approx(reference, rel=3e-5)
+
+
 def test_element_imbalance_flags_a_broken_outlet_and_bad_inputs_get_a_status():
     c = ammonia(1e4)
     outlet = integrate_pfr(c)

@@ -120,6 +120,37 @@ def test_damaged_batches_are_found_and_computed_again(scaled, tmp_path):
     assert verify_run(store).written == 4
 
 
+def _files(store) -> dict[str, object]:
+    """Every file of a Zarr store: metadata parsed (JSON), chunks as bytes."""
+    return {str(f.relative_to(store)): json.loads(f.read_text()) if f.name == "zarr.json" else f.read_bytes()
+            for f in sorted(store.rglob("*")) if f.is_file()}
+
+
+@pytest.mark.parametrize("file", ["ishigami.toml", "ammonia_sites_ensemble.toml", "ammonia_pfr.toml"])
+def test_a_store_is_made_as_xarray_makes_it(file, tmp_path):
+    """The store RunStore.create makes with Zarr directly equals, file for file, the one xarray's
+    to_zarr(compute=False) makes of the same template (sample variables, constants, output
+    coordinates, attributes, fill values, chunks, compression), and opens to the same Dataset."""
+    import xarray as xr
+
+    from benchmarks.store_create import through_xarray
+    from tests.conftest import REPO
+    from uqms.execution.run_store import RunStore, fingerprint
+    from uqms.execution.runner import _template, evaluate_batch
+
+    flow = Workflow.from_file(REPO / "workflows" / file)
+    n, batch_size = 1000, 96  # a last batch cut short
+    probe = evaluate_batch(flow, 0, 4, n, flow.seed)
+    made = {}
+    for label, make in (("xarray", through_xarray), ("uqms", RunStore.create)):
+        made[label] = tmp_path / f"{label}.zarr"
+        make(made[label], _template(flow, probe, n, flow.seed, batch_size), fingerprint(flow, n, flow.seed), batch_size, 1e-4)
+    assert _files(made["uqms"]) == _files(made["xarray"])
+    assert any(name.endswith("/c/0") for name in _files(made["uqms"])) == (file != "ishigami.toml")  # coordinates written
+    with xr.open_zarr(made["uqms"], consolidated=False) as ours, xr.open_zarr(made["xarray"], consolidated=False) as peer:
+        assert ours.identical(peer) and ours.sizes["sample"] == n
+
+
 def _ishigami(tmp_path, design: str):
     """The bundled Ishigami workflow with another design, written beside the store."""
     from tests.conftest import REPO

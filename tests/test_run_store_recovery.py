@@ -4,6 +4,7 @@ whole (its old rows kept), a store of another run, a half-made store whose metad
 unreadable, an unreadable record of the batches written, a store made before batches had
 checksums."""
 
+import json
 import logging
 import shutil
 
@@ -111,6 +112,31 @@ def test_a_store_made_before_batches_had_checksums_verifies_and_opens(flow, tmp_
     assert verify_run(store) == BatchCheck(written=4, batches=4, missing_samples=0)
     assert open_run(store).identical(first.drop_vars("batch_checksum", errors="ignore"))
 
+
+
+@pytest.mark.parametrize("n_again", [N, 2 * N], ids=["resumed", "extended"])
+def test_a_store_made_before_batches_had_checksums_resumes_and_is_checked_from_then_on(flow, tmp_path, caplog, n_again):
+    """Resumed (or extended), it gets the checksums of its batches written, equal to those a run
+    records; a batch unreadable gets none and is computed again; later damage is found."""
+    store = tmp_path / "run.zarr"
+    flow.run(n=N, batch_size=BATCH, store=store)
+    recorded = zarr.open_array(store / "batch_checksum", mode="r")[:]
+    metadata = json.loads((store / "batch_checksum" / "zarr.json").read_text())
+    shutil.rmtree(store / "batch_checksum")
+    zarr.open_array(store / "batch_done", mode="r+")[3] = False  # interrupted before its last batch
+    (store / "x1" / "c" / "1").write_bytes(np.random.default_rng(0).bytes(300))  # undecodable
+    with caplog.at_level(logging.WARNING, logger="uqms"):
+        resumed = flow.run(n=n_again, batch_size=BATCH, store=store).load()
+    assert "made before batches had checksums" in caplog.text
+    assert "1 damaged batches computed again: [1]" in caplog.text
+    assert resumed.identical(flow.run(n=n_again, batch_size=BATCH))
+    checksums = zarr.open_array(store / "batch_checksum", mode="r")
+    np.testing.assert_array_equal(checksums[:3], recorded[:3])
+    assert json.loads((store / "batch_checksum" / "zarr.json").read_text()) == {**metadata, "shape": [-(-n_again // BATCH)]}
+    assert not list(tmp_path.glob(".*partial"))
+    (store / "y" / "c" / "2").unlink()  # read back as NaN
+    with pytest.raises(DamagedRunError, match=r"1 of \d batches written are damaged \(samples 128:192\)"):
+        verify_run(store)
 
 def test_rows_kept_by_an_extension_stay_as_they_were_when_it_resumes(flow, tmp_path):
     """An extension killed after it recorded the new n, before the batch cut short by the

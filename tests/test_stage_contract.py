@@ -23,7 +23,7 @@ REPO = Path(__file__).resolve().parents[1]
 WORKFLOWS = sorted([*REPO.glob("workflows/*.toml"), *REPO.glob("case_studies/*/*.toml")])
 N = 8
 # stages no bundled workflow uses: (workflow file, stage there replaced by this one)
-STAND_INS = {"reactor.cstr": ("workflows/ammonia_pfr.toml", "reactor.pfr")}
+STAND_INS = {"reactor.cstr": ("workflows/prox.toml", "reactor.pfr")}  # one without options only the PFR takes
 
 
 def uqms_stages() -> list[str]:

@@ -6,6 +6,7 @@ import pytest
 
 from uqms import UncertainInput, Workflow, load_run, save_run
 from uqms.execution import input_names, output_names, status_messages
+from uqms.execution.store import verify_run
 
 
 class Profile:
@@ -40,6 +41,7 @@ def test_round_trip_is_exact(run, tmp_path, suffix):
     assert "did not converge" in status_messages(back)[int(back.status.max())]
 
 
-def test_missing_store_is_named(tmp_path):
+@pytest.mark.parametrize("reader", [load_run, verify_run])
+def test_missing_store_is_named(tmp_path, reader):
     with pytest.raises(FileNotFoundError, match="nothing.zarr: no such run store"):
-        load_run(tmp_path / "nothing.zarr")
+        reader(tmp_path / "nothing.zarr")

@@ -35,3 +35,26 @@ def test_no_limit_off_the_main_thread():
     worker.start()
     worker.join()
     assert seen == [False] and can_limit_time()
+
+
+def _swallowing_once():
+    """A timeout lost once, as where Python drops an exception raised in a finaliser."""
+    try:
+        time.sleep(3600)
+    except BaseException:  # noqa: BLE001, S110 - the lost raise
+        pass
+
+
+def test_a_timeout_lost_once_comes_again_while_the_block_runs():
+    clock = time.monotonic()
+    with pytest.raises(TaskTimeout), time_limit(0.1):
+        _swallowing_once()
+        time.sleep(3600)
+    assert time.monotonic() - clock < 60
+    assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+
+
+def test_a_block_that_ends_after_a_lost_timeout_raises_it_on_the_way_out():
+    with pytest.raises(TaskTimeout, match="still running after 0.1 s"), time_limit(0.1):
+        _swallowing_once()
+    assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)

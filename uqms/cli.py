@@ -118,6 +118,8 @@ def run(
         options = {"n": n, "seed": seed, "batch_size": batch_size, "scheduler": scheduler or flow.scheduler, "quiet": quiet}
         given = {"ca_file": tls_ca_file, "cert_file": tls_cert, "key_file": tls_key}
         if any(given.values()):
+            _refuse_unused_tls([option for option, value in zip(TLS_OPTIONS, given.values(), strict=True) if value],
+                               options["scheduler"])
             options["tls"] = {key: str(value) if value else "" for key, value in given.items()}
         with _uqms_info_shown():
             if is_netcdf(target):
@@ -139,6 +141,23 @@ def run(
     from uqms.analysis.command import analyze_if_requested
 
     _report_analysis(lambda: analyze_if_requested(result, target))
+
+
+TLS_OPTIONS = ("--tls-ca-file", "--tls-cert", "--tls-key")
+
+
+def _refuse_unused_tls(given: list[str], scheduler: str | None) -> None:
+    """Refuse TLS options for a scheduler other than a ``tls://`` address, which would ignore them:
+    typed on the command line, they say the user means a secured connection (the workflow file's
+    ``[execution] tls``, a default for whichever scheduler a run uses, is not refused)."""
+    from uqms.execution.scheduler import LOCAL, scheduler_address
+
+    address = scheduler_address(scheduler) or LOCAL
+    if not address.startswith("tls://"):
+        raise UqmsError(f"{', '.join(given)}: only a tls:// scheduler uses {'it' if len(given) == 1 else 'them'}, and "
+                        f"this run's scheduler is {address!r} "
+                        "(--scheduler, DASK_SCHEDULER_ADDRESS or [execution] scheduler): give --scheduler "
+                        "tls://HOST:PORT, or leave the --tls-* options out")
 
 
 @app.command()

@@ -93,9 +93,10 @@ def analyze_run(run: xr.Dataset, directory: str | Path, settings: AnalysisSectio
     Returns the paths written.
     """
     settings = settings or run.uqms.settings
+    results = reduce_run(run, settings)  # refuses unknown names before the folder is made
     writer = _Writer(Path(directory), settings)
     done = []
-    for result in reduce_run(run, settings):
+    for result in results:
         write_output(writer, result)
         done.append(result)
     plan_frame(done).to_csv(writer.directory / "plan.csv", index=False)

@@ -85,12 +85,14 @@ def check_outputs(run: xr.Dataset, outputs) -> list[str]:
 
 
 def reduce_run(run: xr.Dataset, settings=None) -> Iterator[OutputReductions]:
-    """The reductions of every output ``settings`` (default: the run's ``[analysis]``) ask for, in order."""
+    """The reductions of every output ``settings`` (default: the run's ``[analysis]``) ask for, in order,
+    each computed when it is reached; unknown outputs, targets or descriptors asked for raise here,
+    before any is."""
     settings = settings or run.uqms.settings
     outputs = check_outputs(run, settings.outputs)
     targets, why = choose_targets(run, settings, outputs)
-    for name in outputs:
-        yield reduce_output(run, name, settings, why if name in targets else "")
+    choose_versus(run, settings.versus)
+    return (reduce_output(run, name, settings, why if name in targets else "") for name in outputs)
 
 
 def reduce_output(run: xr.Dataset, name: str, settings, target: str = "") -> OutputReductions:

@@ -35,7 +35,7 @@ def free_energy_correction(
     """G(T, 1 bar) - E_electronic of one gas species (eV).
 
     Args:
-        temperature: K, one value per sample.
+        temperature: K, one value per sample (or a single one, broadcast against ``extra``).
         zero_point_energy: eV.
         shomate: a :class:`~uqms.chemistry.mechanism.Shomate` entry (coefficients,
             temperature range, H(298.15) - H(0) in kJ/mol), or ``None`` for no thermal terms.

@@ -22,6 +22,7 @@ import xarray as xr
 
 from uqms.errors import UqmsError
 from uqms.execution import forked
+from uqms.execution.blas import one_blas_thread
 from uqms.execution.dataset import BATCH_FAILED, TIMED_OUT, build_dataset
 from uqms.execution.forked import ChildLost, ForkedProcess
 from uqms.execution.lock import store_lock
@@ -68,9 +69,11 @@ def batch_bounds(n: int, batch_size: int) -> list[tuple[int, int]]:
 
 
 def evaluate_batch(workflow: Runnable, start: int, stop: int, n: int, seed: int) -> dict[str, np.ndarray]:
-    """Inputs, outputs and status of samples ``start:stop`` (a pure function of its arguments)."""
-    inputs = workflow.sample_inputs(start, stop, n, seed)
-    return {**inputs, **workflow.evaluate(inputs)}
+    """Inputs, outputs and status of samples ``start:stop`` (a pure function of its arguments),
+    computed with BLAS on one thread (:mod:`uqms.execution.blas`), wherever it runs."""
+    with one_blas_thread():
+        inputs = workflow.sample_inputs(start, stop, n, seed)
+        return {**inputs, **workflow.evaluate(inputs)}
 
 
 def evaluate_and_write(workflow: Runnable, start: int, stop: int, n: int, seed: int, index: int,
@@ -96,6 +99,23 @@ def auto_batch_size(seconds_per_sample: float, n: int, workers: int, bytes_per_s
     size = 2 ** int(np.floor(np.log2(max(size, 1))))
     fewest = 2 ** int(np.ceil(np.log2(n / MAX_TASKS))) if n > MAX_TASKS else 1
     return max(size, fewest)
+
+
+def spread_batch_size(n: int, batch_size: int, workers: int) -> int:
+    """The size of equal batches of ``n`` samples, at most ``batch_size``, whose count is a
+    multiple of ``workers``, so that each worker runs as many and they finish together
+    (5000 samples in batches of 2048 on 2 workers: 2048 + 904 samples on one, 2048 on the
+    other; in 4 batches of 1250: 2500 on each). ``batch_size`` itself on one worker.
+
+    The values stored for a sample can depend on its batch at the solver's tolerance
+    (a steady state warm-started from its neighbours in the batch), so a run on several
+    workers may differ from one in this process at that level, not beyond.
+    """
+    if workers <= 1:
+        return batch_size
+    count = -(-n // batch_size)
+    count = -(-count // workers) * workers
+    return max(1, -(-n // count))
 
 
 def execute(
@@ -190,7 +210,7 @@ def _execute(workflow: Runnable, n: int, seed: int, batch_size: int | None, sche
             if cost is not None:  # no timing: the first batch is the probe
                 log.info("batches sized from the given cost, %g s per sample", cost)
                 workers = 1 if client is None else max(1, sum(client.nthreads().values()))
-                batch_size = size = batch_size or auto_batch_size(cost, n, workers)
+                batch_size = size = spread_batch_size(n, batch_size or auto_batch_size(cost, n, workers), workers)
             if probed is not None:
                 probe, seconds_per_sample = probed
             elif client is None:
@@ -199,10 +219,12 @@ def _execute(workflow: Runnable, n: int, seed: int, batch_size: int | None, sche
             else:  # on a worker, so a model that crashes its process never takes this driver down
                 limit = task_timeout or (cost and max(MIN_TASK_TIMEOUT, TIMEOUT_FACTOR * cost * size))
                 probe, seconds_per_sample = _probe_on_worker(client, workflow, n, seed, timed, limit, size, cost is None)
+            if cost is None:  # workers counted once the probe found one
+                workers = 1 if client is None else max(1, sum(client.nthreads().values()))
+                bytes_per_sample = sum(a.nbytes for a in probe.values()) / len(probe["status"])
+                batch_size = spread_batch_size(
+                    n, batch_size or auto_batch_size(seconds_per_sample, n, workers, bytes_per_sample), workers)
             seconds_per_sample = cost or seconds_per_sample
-            workers = 1 if client is None else max(1, sum(client.nthreads().values()))
-            bytes_per_sample = sum(a.nbytes for a in probe.values()) / len(probe["status"])
-            batch_size = batch_size or auto_batch_size(seconds_per_sample, n, workers, bytes_per_sample)
             template = _template(workflow, probe, n, seed, batch_size)
             sink = (_StoreSink.create(workflow, n, seed, store, template, batch_size, seconds_per_sample) if store
                     else _MemorySink(workflow, n, seed, template))

@@ -103,8 +103,7 @@ def connect(scheduler: str | None, tls=None, resources: dict[str, float] | None 
     if address == SYNCHRONOUS:
         yield None
         return
-    import dask
-    from distributed import Client, LocalCluster
+    from distributed import Client
 
     if address and address != LOCAL:
         try:
@@ -117,24 +116,49 @@ def connect(scheduler: str | None, tls=None, resources: dict[str, float] | None 
         with client:
             yield client
         return
-    # A task whose worker dies fails at once (uqms bisects it to the samples that kill
-    # workers) rather than after killing ``allowed-failures`` more of them; Ctrl-C is the
-    # driver's alone (see worker_setup). Workers forked from a server that has imported
-    # distributed restart in ~0.5 s instead of ~4 s when spawned afresh (2 loaded cores):
-    # a run whose samples kill workers pays that at every death.
-    # A nanny gets LOST_WORKER_SECONDS to restart its worker before its cluster closes it
-    # (Dask's 15 s is short on loaded machines, and the close races with a late restart,
-    # killing the task just given to it); LostWorkerReplacer starts a new one then.
+    with local_cluster(*local_workers(os.cpu_count() or 1, resources)) as cluster, Client(cluster) as client:
+        yield client
+
+
+# Environment of the worker processes of uqms's local cluster, set by their nannies before
+# they start. Dask's own (distributed.nanny.pre-spawn-environ) sets MALLOC_TRIM_THRESHOLD_ to
+# 64 KiB, which also fixes glibc's mmap threshold at 128 KiB: every numpy temporary above it
+# is mapped afresh and its pages faulted in, which cost the chains' batches 1.3-1.8x the CPU
+# they take in the driver (ammonia 7.6 against 4.2 us a sample, site-averaged 47 against 31,
+# PFR 316 against 243). These thresholds are the ones glibc's own adaptive threshold grows to
+# in the driver (up to 32 MiB mapped from the heap, twice that kept before trimming), set
+# whatever the driver's environment holds (a nanny started earlier in it leaves Dask's there).
+WORKER_ENVIRON = {"OMP_NUM_THREADS": 1, "MKL_NUM_THREADS": 1, "OPENBLAS_NUM_THREADS": 1,
+                  "MALLOC_MMAP_THRESHOLD_": 32 * 2**20, "MALLOC_TRIM_THRESHOLD_": 64 * 2**20}
+
+
+@contextmanager
+def local_cluster(workers: int, resources: dict[str, float] | None = None) -> Iterator[distributed.LocalCluster]:  # noqa: F821
+    """A ``LocalCluster`` of ``workers`` single-threaded worker processes (each advertising
+    ``resources``), set up as uqms runs its batches on it.
+
+    A task whose worker dies fails at once (uqms bisects it to the samples that kill
+    workers) rather than after killing ``allowed-failures`` more of them; Ctrl-C is the
+    driver's alone (see worker_setup); workers run with ``WORKER_ENVIRON``. Workers forked
+    from a server that has imported distributed restart in ~0.5 s instead of ~4 s when
+    spawned afresh (2 loaded cores): a run whose samples kill workers pays that at every death.
+    A nanny gets ``LOST_WORKER_SECONDS`` to restart its worker before its cluster closes it
+    (Dask's 15 s is short on loaded machines, and the close races with a late restart,
+    killing the task just given to it); :class:`LostWorkerReplacer` starts a new one then.
+    """
+    import dask
+    from distributed import LocalCluster
+
     settings = {"distributed.scheduler.allowed-failures": 0, "distributed.worker.preload": ["uqms.execution.worker_setup"],
-                "distributed.deploy.lost-worker-timeout": f"{LOST_WORKER_SECONDS}s"}
+                "distributed.deploy.lost-worker-timeout": f"{LOST_WORKER_SECONDS}s",
+                "distributed.nanny.pre-spawn-environ": WORKER_ENVIRON}
     if "forkserver" in multiprocessing.get_all_start_methods():
         settings["distributed.worker.multiprocessing-method"] = "forkserver"
-    workers, advertised = local_workers(os.cpu_count() or 1, resources)
     with dask.config.set(settings), LocalCluster(
-        n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None, resources=advertised or None,
+        n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None, resources=resources or None,
         silence_logs=logging.ERROR,  # uqms logs the samples a lost worker or timeout cost
-    ) as cluster, Client(cluster) as client:
-        yield client
+    ) as cluster:
+        yield cluster
 
 
 class LostWorkerReplacer:

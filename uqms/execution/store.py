@@ -46,6 +46,14 @@ def save_run(run: xr.Dataset, path: str | Path) -> Path:
     return path
 
 
+def _existing(path: str | Path) -> Path:
+    """``path`` as a Path, raising FileNotFoundError naming it if nothing is there."""
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: no such run store")
+    return path
+
+
 def open_run(path: str | Path, allow_incomplete: bool = False) -> xr.Dataset:
     """Open a run lazily (dask-backed for Zarr stores).
 
@@ -54,9 +62,7 @@ def open_run(path: str | Path, allow_incomplete: bool = False) -> xr.Dataset:
         IncompleteRunError: a store written batch by batch whose run was interrupted
             (unless ``allow_incomplete``).
     """
-    path = Path(path)
-    if not path.exists():
-        raise FileNotFoundError(f"{path}: no such run store")
+    path = _existing(path)
     if is_netcdf(path):
         return xr.open_dataset(path, engine="h5netcdf")
     try:
@@ -109,9 +115,7 @@ def verify_run(path: str | Path) -> BatchCheck:
         IncompleteRunError: an extension of the run was killed while resizing its arrays.
         DamagedRunError: naming the samples of the damaged batches.
     """
-    path = Path(path)
-    if not path.exists():
-        raise FileNotFoundError(f"{path}: no such run store")
+    path = _existing(path)
     if is_netcdf(path):
         return BatchCheck(0, 0, 0)
     attrs = zarr.open_group(path, mode="r").attrs

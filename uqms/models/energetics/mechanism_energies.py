@@ -71,6 +71,9 @@ def gas_corrections(mechanism: Mechanism, temperature: np.ndarray, batch: Mappin
     ideal-gas thermal terms, plus any ``free_energy_correction``."""
     temperature = np.asarray(temperature, dtype=float)
     n = len(temperature)
+    # Shomate terms, a function of the temperature alone, evaluated once where the batch has one
+    # temperature (a constant, the nodes of a site average) and broadcast
+    shomate_at = temperature[:1] if n > 1 and temperature.min() == temperature.max() else temperature
     columns = []
     for name, entry in mechanism.config.gas.items():
         extra = resolve(entry.free_energy_correction, batch, n)
@@ -78,7 +81,7 @@ def gas_corrections(mechanism: Mechanism, temperature: np.ndarray, batch: Mappin
             frequencies = frequency_matrix(entry.ideal_gas.frequencies, batch, n)
             columns.append(mechanism.ideal_gases[name].free_energy(frequencies, temperature) + extra)
         else:
-            columns.append(free_energy_correction(temperature, entry.zero_point_energy, entry.shomate, extra))
+            columns.append(free_energy_correction(shomate_at, entry.zero_point_energy, entry.shomate, extra))
     return np.stack(columns, axis=1) if columns else np.zeros((n, 0))
 
 

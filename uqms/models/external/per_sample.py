@@ -3,13 +3,14 @@
 External programs take one sample each, so a stage wrapping them loops over samples; the loop
 costs microseconds against the milliseconds to hours of a process, and threads suffice to run
 several at once because the work happens outside Python (the threads only wait). Each outcome
-is written to the cache as its sample finishes, so a run killed mid-batch loses no finished sample.
+is written to the cache as its sample finishes, by the thread that ran it, so a run killed
+mid-batch loses no finished sample (only those whose programs were running: at most ``concurrency``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -38,14 +39,23 @@ def evaluate_samples(
     keys = [sample_key(stage, settings, sample) for sample in samples]
     known = cache.get(keys) if cache is not None else {}
     outcomes: list[Outcome | None] = [known.get(key) for key in keys]
-    todo = [i for i, outcome in enumerate(outcomes) if outcome is None]
-    with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
-        running = {pool.submit(compute, samples[i]): i for i in todo}
-        for future in as_completed(running):
-            i = running[future]
+
+    def computed(i: int) -> Outcome:
+        """Sample ``i``'s outcome, cached by the thread that computed it before it takes another:
+        written by the caller instead, as it collects them, a loaded machine let the threads run
+        samples ahead of their caching, and a run killed then lost several finished samples."""
+        outcome = compute(samples[i])
+        if cache is not None:
+            cache.put(keys[i], stage, samples[i], outcome)
+        return outcome
+
+    pool = ThreadPoolExecutor(max_workers=max(1, concurrency))
+    try:
+        running = {i: pool.submit(computed, i) for i, outcome in enumerate(outcomes) if outcome is None}
+        for i, future in running.items():
             outcomes[i] = future.result()
-            if cache is not None:
-                cache.put(keys[i], stage, samples[i], outcomes[i])
+    finally:  # a batch given up (its time limit, Ctrl-C): the samples not started are not run
+        pool.shutdown(cancel_futures=True)
     return outcomes
 
 

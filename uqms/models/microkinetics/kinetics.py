@@ -42,8 +42,8 @@ def pressure_weighted(mechanism: Mechanism, k: RateConstants, pressures: np.ndar
     """Rate constants times the pressures of the gas molecules each direction consumes (samples, steps)."""
     forward, reverse = k.forward.copy(), k.reverse.copy()
     for constants, stoichiometry in ((forward, mechanism.reactant_gas), (reverse, mechanism.product_gas)):
-        for j, g in zip(*np.nonzero(stoichiometry)):  # a loop over the few gas molecules steps consume
-            constants[:, j] *= pressures[:, g] ** stoichiometry[j, g]
+        for step, g in zip(*np.nonzero(stoichiometry), strict=True):  # the few gas molecules of the steps
+            constants[:, step] *= pressures[:, g] ** int(stoichiometry[step, g])
     return forward, reverse
 
 

@@ -168,6 +168,7 @@ def rate_constants(
     free_barrier = free_energy_barrier(mechanism, barrier, free, consumed)
     log_forward = np.empty((n, len(mechanism.steps)))
     log_reverse = np.empty((n, len(mechanism.steps)))
+    thermal = thermal_prefactor(temperature)  # the default TST prefactor, once for all its steps
     with np.errstate(divide="ignore"):
         for e, j in enumerate(energy_steps):
             step, entry = mechanism.steps[j], mechanism.steps[j].entry
@@ -178,7 +179,7 @@ def rate_constants(
                                             mechanism.config.gas[gas].mass, temperature,
                                             clip_barrier(barrier[:, e], reaction_energy[:, e]))
             else:
-                prefactor = None if entry.prefactor is None else resolve(entry.prefactor, batch, n)
+                prefactor = thermal if entry.prefactor is None else resolve(entry.prefactor, batch, n)
                 k = tst_rate_constant(free_barrier[:, e], temperature, prefactor)
             log_forward[:, j] = np.log(k)
             log_reverse[:, j] = log_forward[:, j] + free[:, e] / kt
@@ -197,9 +198,11 @@ def rate_constants(
         for j, step in enumerate(mechanism.steps):
             if not step.entry.reversible:
                 log_reverse[:, j] = -np.inf
-    share = np.log(mechanism.site_fractions(batch, n))[:, mechanism.step_site]  # per site of the whole surface
-    return RateConstants(np.exp(log_forward + share), np.exp(log_reverse + share),
-                         coverage_dependence(mechanism, kt, batch))
+    if len(mechanism.sites) > 1:  # per site of the whole surface (one site type: all of it)
+        share = np.log(mechanism.site_fractions(batch, n))[:, mechanism.step_site]
+        log_forward += share
+        log_reverse += share
+    return RateConstants(np.exp(log_forward), np.exp(log_reverse), coverage_dependence(mechanism, kt, batch))
 
 
 def _sticking(value: float | str, batch: Mapping[str, np.ndarray], n: int, step: str) -> np.ndarray:

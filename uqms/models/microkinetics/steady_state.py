@@ -485,23 +485,36 @@ def _least_irreversible_basis(balance: np.ndarray, irreversibility: np.ndarray) 
 
 def _distinct_rows(ranks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The distinct rows of ``ranks`` (samples, steps; entries in 0..steps-1) and the index
-    of each sample's row among them: by one integer per row where it fits in 64 bits
-    (``numpy.unique`` along an axis compares rows as byte strings, 30x slower)."""
+    of each sample's row among them: by one integer per row, ``sum_i ranks_i steps^i``, where
+    it fits in 64 bits (``numpy.unique`` along an axis compares rows as byte strings, 30x
+    slower), looked up in a table of every possible integer where that is small (no sort: 5x
+    faster than ``numpy.unique`` of the integers); the distinct rows ordered by their integer."""
     steps = ranks.shape[1]
     if steps**steps >= 2**63:
         distinct, inverse = np.unique(ranks, axis=0, return_inverse=True)
         return distinct, inverse.ravel()
-    _, first, inverse = np.unique(ranks @ steps ** np.arange(steps, dtype=np.int64), return_index=True,
-                                  return_inverse=True)
-    return ranks[first], inverse
+    powers = steps ** np.arange(steps, dtype=np.int64)
+    keys = ranks @ powers
+    if steps**steps > 2**16:  # a table of every integer only up to 6 steps
+        _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+        return ranks[first], inverse
+    present = np.zeros(steps**steps, dtype=bool)
+    present[keys] = True
+    distinct = np.flatnonzero(present)
+    index = np.empty(steps**steps, dtype=np.int64)
+    index[distinct] = np.arange(len(distinct))
+    return distinct[:, None] // powers % steps, index[keys]
 
 
 def _ranks(values: np.ndarray) -> np.ndarray:
     """Rank of each entry within its row, ties by column (samples, few): ``argsort`` of
-    short rows is slow, comparisons column by column are not."""
-    columns = np.arange(values.shape[1])
-    ranks = np.zeros(values.shape, dtype=np.int64)
-    for i in columns:
-        column = values[:, i : i + 1]
-        ranks += (column < values) | ((column == values) & (i < columns))
-    return ranks
+    short rows is slow; each pair of columns is compared once, on contiguous columns
+    (4x faster than comparing each column with the whole rows)."""
+    steps = values.shape[1]
+    columns = [np.ascontiguousarray(values[:, i]) for i in range(steps)]
+    ranks = np.zeros((steps, len(values)), dtype=np.int64)
+    for i in range(steps):
+        for j in range(i + 1, steps):
+            ranks[j] += columns[i] <= columns[j]  # i before j: smaller, or equal and to its left
+            ranks[i] += columns[j] < columns[i]  # (a NaN is before nothing, nothing before it)
+    return ranks.T

@@ -216,14 +216,13 @@ def surface_derivatives(equations: RateEquations, reactions: OverallReactions, k
     with np.errstate(divide="ignore", invalid="ignore"):
         y = np.log(theta)
     coverage = k.coverage
-    factors, slopes_f, slopes_r = _pressure_factors(mechanism, pressures)
-    kf, kr = k.forward * factors[0], k.reverse * factors[1]
-    forward, reverse = equations.rates(kf, kr, y, coverage)
-    ones = np.ones_like(kf)
+    factors, factor_slopes = _pressure_factors(mechanism, pressures, slopes)
+    ones = np.ones_like(factors[0])
     coverage_f, coverage_r = equations.rates(ones, ones, y, coverage)  # rates per unit rate constant
+    forward, reverse = k.forward * factors[0] * coverage_f, k.reverse * factors[1] * coverage_r
     # d net rates / dx at fixed coverages: the rate constants' pressure factors move along the slopes
-    direct = (np.einsum("nj,njg,ngm->njm", k.forward * coverage_f, slopes_f, slopes)
-              - np.einsum("nj,njg,ngm->njm", k.reverse * coverage_r, slopes_r, slopes))
+    direct = ((k.forward * coverage_f)[:, :, None] * factor_slopes[0]
+              - (k.reverse * coverage_r)[:, :, None] * factor_slopes[1])
     scale = (forward + reverse) @ equations.gross.T + TINY
     balance = np.einsum("aj,njm->nam", equations.net, direct) / scale[:, :, None]
     rhs = -np.concatenate([balance, np.zeros((len(y), len(mechanism.sites), balance.shape[2]))], axis=1)
@@ -266,20 +265,26 @@ def cycle_rates(cycles: np.ndarray, net: np.ndarray, gross: np.ndarray) -> np.nd
     return np.linalg.solve(r, q.transpose(0, 2, 1) @ np.take_along_axis(net / relative[:, :, None], order, axis=1))
 
 
-def _pressure_factors(mechanism: Mechanism, pressures: np.ndarray):
+def _pressure_factors(mechanism: Mechanism, pressures: np.ndarray, slopes: np.ndarray):
     """The pressure factors prod_g p_g^nu_jg of every step's forward and reverse rate constant
-    (2, rows, steps) and their derivatives d/dp_g (rows, steps, gas) for each direction;
-    finite where a pressure is zero (a product absent at the inlet), which the logarithmic
-    derivative nu / p is not. The products leaving out one gas come from prefix and suffix
-    products over the few gas species."""
-    factors, derivatives = [], []
-    for orders in (mechanism.reactant_gas, mechanism.product_gas):  # steps x gas
-        powers = pressures[:, None, :] ** orders[None]  # (rows, steps, gas); 0 ** 0 = 1
-        ones = np.ones(powers.shape[:2] + (1,))
-        before = np.cumprod(np.concatenate([ones, powers[:, :, :-1]], axis=2), axis=2)
-        after = np.cumprod(np.concatenate([ones, powers[:, :, :0:-1]], axis=2), axis=2)[:, :, ::-1]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            own = np.where(orders > 0, orders * pressures[:, None, :] ** (orders - 1), 0.0)
-        factors.append(before[:, :, -1] * powers[:, :, -1])
-        derivatives.append(own * before * after)
-    return np.stack(factors), derivatives[0], derivatives[1]
+    (2, rows, steps) and their derivatives along the extents (2, rows, steps, reactions), given
+    ``slopes`` = d pressures/dx (rows, gas, reactions); finite where a pressure is zero (a
+    product absent at the inlet), which the logarithmic derivative nu / p is not.
+
+    Written over the few non-zero orders of each step (a gas or two), in products of
+    integer powers: whole (rows, steps, gas) arrays of powers cost ``pow`` on every entry,
+    most of them 0 ** 0, and were the dearest part of the derivatives."""
+    n, steps = pressures.shape[0], mechanism.reactant_gas.shape[0]
+    factors, derivatives = np.ones((2, n, steps)), np.zeros((2, n, steps, slopes.shape[2]))
+    for direction, orders in enumerate((mechanism.reactant_gas, mechanism.product_gas)):  # steps x gas
+        for j in range(steps):
+            gases = np.flatnonzero(orders[j])
+            powers = [pressures[:, g] ** int(orders[j, g]) for g in gases]
+            for i, g in enumerate(gases):
+                factors[direction, :, j] *= powers[i]
+                own = orders[j, g] * pressures[:, g] ** int(orders[j, g] - 1)  # d p_g^nu / d p_g
+                for other, power in enumerate(powers):
+                    if other != i:
+                        own = own * power
+                derivatives[direction, :, j] += own[:, None] * slopes[:, g]
+    return factors, derivatives

@@ -34,6 +34,7 @@ from typing import (
 import numpy as np
 
 from uqms.errors import UqmsError, WiringError
+from uqms.models.rows import every
 
 Batch = dict[str, np.ndarray]
 log = logging.getLogger("uqms")
@@ -285,13 +286,6 @@ def _sample_count(batch: Batch, names: Sequence[str]) -> int:
     raise StageError("cannot tell the number of samples of an empty batch")
 
 
-def _finite_rows(value: np.ndarray) -> np.ndarray:
-    """Whether every entry of each sample's value is finite (samples,). Reduced in column-major
-    layout: along the few entries of each row of a row-major array, ``all(axis=1)`` runs
-    about 7x slower."""
-    return np.asfortranarray(np.isfinite(value.reshape(len(value), -1))).all(axis=1)
-
-
 def _evaluate_isolating(member, sub: Batch, rows, n, results, status, codes, raised: list[str]) -> None:
     """Evaluate ``member`` on ``sub`` (rows ``rows`` of the batch), bisecting on exceptions;
     the error of each sample that raised on its own is appended to ``raised``."""
@@ -332,5 +326,5 @@ def _evaluate_isolating(member, sub: Batch, rows, n, results, status, codes, rai
                 results[name] = np.full((n,) + value.shape[1:], fill, dtype=value.dtype)
             results[name][rows] = value
         if np.issubdtype(value.dtype, np.inexact):
-            bad = ~_finite_rows(value) & (status[rows] == 0)
+            bad = ~every(np.isfinite(value)) & (status[rows] == 0)
             status[rows[bad]] = codes["nonfinite"]

@@ -30,6 +30,7 @@ numpy path runs. Functions compile on first use and are cached on disk (``cache=
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
@@ -377,6 +378,42 @@ def _continuation(k, linear, linear_species, theta, max_iterations, factor_start
     return False, max_iterations
 
 
+@_jit(inline=True)
+def _largest(values, begin, end):
+    """Largest magnitude of ``values[begin:end]`` (0 if empty), NaN where one is NaN."""
+    largest = 0.0
+    for r in range(begin, end):
+        v = abs(values[r])
+        if np.isnan(v):
+            return np.nan
+        largest = max(largest, v)
+    return largest
+
+
+@_jit(inline=True)
+def _record(i, rates, residual, adsorbates, forward, reverse, balance_error, site_error):
+    """Sample ``i``'s rates into its rows of ``forward`` and ``reverse`` (samples, steps), and the
+    largest magnitudes of its ``residual``'s balance rows and site rows into ``balance_error[i]``
+    and ``site_error[i]``: what the acceptance check of the solution reads."""
+    steps = forward.shape[1]
+    for j in range(steps):
+        forward[i, j] = rates[j]
+        reverse[i, j] = rates[steps + j]
+    balance_error[i] = _largest(residual, 0, adsorbates)
+    site_error[i] = _largest(residual, adsorbates, residual.shape[0])
+
+
+@_jit
+def _evaluate(k, linear, linear_species, theta, factor_start, factor_species, factor_order,
+              net_start, net_step, net_coefficient, sites, rates, balance, scale, residual):
+    """Rates, balances, gross fluxes (plus TINY) and scaled residual of one sample at ``theta``
+    (into the last four): a function of its own, not inlined, for the rare sample that failed
+    (inlined, its code in the loop over the samples slowed the iterations)."""
+    _rates(k, linear, linear_species, theta, factor_start, factor_species, factor_order, rates)
+    _fluxes(rates, net_start, net_step, net_coefficient, balance, scale)
+    _residual(balance, scale, theta, sites, residual)
+
+
 @_jit
 def _solve_rows(k_all, linear_all, linear_species, start, valid, newton_first, chain, tolerance, max_newton,
                 max_transient, factor_start, factor_species, factor_order, net_start, net_step, net_coefficient,
@@ -387,7 +424,14 @@ def _solve_rows(k_all, linear_all, linear_species, start, valid, newton_first, c
     continuation from the last solved sample (``chain``), then from ``start``, each followed
     by Newton. ``k_all``: rate constants (samples, forward then reverse directions);
     ``linear_all``: L per sample (samples, species with a term, 2 steps), or shaped (1, 0, 0):
-    none. The rest: the constant operators listed by row (see :func:`solve_rows`).
+    none; ``start``: coverages (clipped to [exp(LOG_FLOOR), 1]). The rest: the constant
+    operators listed by row (see :func:`solve_rows`).
+
+    Returns coverages, converged mask, iterations, whether continuation ran, and at the
+    returned coverages of every sample the forward and reverse rates (samples, steps) and
+    the largest |balance / gross flux| of an adsorbate and |site sum - 1| of a site type:
+    where it converged, those of its last Newton iteration, so that accepting it needs no
+    second evaluation.
 
     Newton (damped, as ``steady_state._newton``) is written out in the loop over the samples,
     not called: binding its two dozen arrays anew for every sample (a function of its own,
@@ -398,11 +442,12 @@ def _solve_rows(k_all, linear_all, linear_species, start, valid, newton_first, c
     theta = np.empty_like(start)
     for i in range(n):
         for q in range(species):
-            theta[i, q] = max(start[i, q], SMALLEST)
-    begin = theta.copy()
+            theta[i, q] = min(max(start[i, q], SMALLEST), 1.0)
     converged = np.zeros(n, dtype=np.bool_)
     iterations = np.zeros(n, dtype=np.int64)
     transient = np.zeros(n, dtype=np.bool_)
+    forward, reverse = np.empty((n, directions // 2)), np.empty((n, directions // 2))
+    balance_error, site_error = np.empty(n), np.empty(n)
     rates, trial_rates = np.empty(directions), np.empty(directions)
     balance, trial_balance, scale, trial_scale = (np.empty(adsorbates), np.empty(adsorbates), np.empty(adsorbates),
                                                   np.empty(adsorbates))
@@ -415,13 +460,11 @@ def _solve_rows(k_all, linear_all, linear_species, start, valid, newton_first, c
     previous = -1
     first_newton = min(NEWTON_START, max_newton)
     for i in range(n):
-        if not valid[i]:
-            continue
         current = theta[i]
         k = k_all[i]
         linear = linear_all[i] if linear_all.shape[1] else linear_all[0]
         done = False
-        for attempt in range(3):  # Newton from the guess or the neighbour, then continuation from either
+        for attempt in range(3 if valid[i] else 0):  # Newton from the guess or neighbour, then continuation
             if attempt == 0:
                 if not (newton_first or (chain and previous >= 0)):
                     continue
@@ -431,7 +474,8 @@ def _solve_rows(k_all, linear_all, linear_species, start, valid, newton_first, c
             else:
                 if attempt == 1 and (newton_first or not chain or previous < 0):
                     continue
-                current[:] = theta[previous] if attempt == 1 else begin[i]
+                for q in range(species):  # from the neighbour, or from the start again
+                    current[q] = theta[previous, q] if attempt == 1 else min(max(start[i, q], SMALLEST), 1.0)
                 transient[i] = True
                 close, used = _continuation(k, linear, linear_species, current, max_transient, factor_start,
                                             factor_species, factor_order, net_start, net_step, net_coefficient,
@@ -495,7 +539,11 @@ def _solve_rows(k_all, linear_all, linear_species, start, valid, newton_first, c
         converged[i] = done
         if done:
             previous = i
-    return theta, converged, iterations, transient
+        else:  # the residual of the coverages returned, as of a converged sample
+            _evaluate(k, linear, linear_species, current, factor_start, factor_species, factor_order,
+                      net_start, net_step, net_coefficient, sites, rates, balance, scale, residual)
+        _record(i, rates, residual, adsorbates, forward, reverse, balance_error, site_error)
+    return theta, converged, iterations, transient, forward, reverse, balance_error, site_error
 
 
 def _by_row(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -519,23 +567,38 @@ def _operators(equations) -> tuple[np.ndarray, ...]:
             np.ascontiguousarray(equations.sites, dtype=float), *_by_row(equations.change))
 
 
+@dataclass(frozen=True)
+class Solution:
+    """What :func:`solve_rows` returns, per sample: ``theta`` coverages (samples, species),
+    ``converged``, ``iterations`` (Newton plus implicit Euler), ``transient`` (whether
+    continuation ran); at ``theta``, ``forward`` and ``reverse`` rates (samples, steps),
+    ``residual`` (largest |net / gross| production of an adsorbate) and ``site_balance``
+    (largest |sum of coverages - 1| of a site type)."""
+
+    theta: np.ndarray
+    converged: np.ndarray
+    iterations: np.ndarray
+    transient: np.ndarray
+    forward: np.ndarray
+    reverse: np.ndarray
+    residual: np.ndarray
+    site_balance: np.ndarray
+
+
 def solve_rows(equations, forward_k, reverse_k, coverage, start, valid, newton_first, tolerance, max_newton,
-               max_transient, order=None):
+               max_transient, order=None) -> Solution:
     """Solve every valid sample with the compiled kernel.
 
     Args:
         equations: the :class:`~uqms.models.microkinetics.kinetics.RateEquations`.
         forward_k, reverse_k: pressure-weighted rate constants (samples, steps).
         coverage: the rate constants' :class:`~uqms.models.microkinetics.coverage_dependence.CoverageDependence`, or None.
-        start: starting log-coverages (samples, species).
+        start: starting coverages (samples, species).
         valid: samples to solve.
         newton_first: Newton from ``start`` first (a given guess), else continuation from it.
         order: sample order for continuation along the batch (each sample's Newton starts
             from the last solved one; continuation from ``start`` where that fails), or
             None: each sample on its own.
-
-    Returns:
-        Log-coverages, converged mask, iterations per sample, whether continuation ran.
     """
     k = np.concatenate([forward_k, reverse_k], axis=1)  # (samples, forward then reverse directions)
     linear = np.zeros((1, 0, 0)) if coverage is None else coverage.linear  # (samples, species with a term, 2 steps)
@@ -545,14 +608,13 @@ def solve_rows(equations, forward_k, reverse_k, coverage, start, valid, newton_f
         order = np.asarray(order, dtype=np.int64)
         k, start, valid = k[order], start[order], valid[order]
         linear = linear if coverage is None else linear[order]
-    solved = _solve_rows(np.ascontiguousarray(k, dtype=float), np.ascontiguousarray(linear, dtype=float),
-                         linear_species, np.exp(start), np.ascontiguousarray(valid, dtype=np.bool_),
+    solved = _solve_rows(np.ascontiguousarray(k, dtype=float), np.ascontiguousarray(linear, dtype=float), linear_species,
+                         np.ascontiguousarray(start, dtype=float), np.ascontiguousarray(valid, dtype=np.bool_),
                          bool(newton_first), chain, float(tolerance), int(max_newton), int(max_transient),
                          *_operators(equations))
-    theta, converged, iterations, transient = solved
     if chain:
-        theta, converged, iterations, transient = (_unordered(a, order) for a in solved)
-    return np.log(theta), converged, iterations, transient
+        solved = (_unordered(a, order) for a in solved)
+    return Solution(*solved)
 
 
 def descriptors(forward_k: np.ndarray, reverse_k: np.ndarray, coverage) -> np.ndarray:

@@ -32,9 +32,10 @@ def pressure_array(mechanism: Mechanism, pressures: Mapping[str, object] | np.nd
     unknown = sorted(set(pressures) - set(mechanism.gas))
     if unknown:
         raise KeyError(f"pressures of {unknown} given, but the gas species are {list(mechanism.gas)}")
-    columns = [pressures.get(g, mechanism.config.gas[g].pressure) for g in mechanism.gas]
-    return np.stack([np.broadcast_to(np.asarray(c, dtype=float), (n,)) for c in columns], axis=1) if columns \
-        else np.zeros((n, 0))
+    array = np.empty((n, len(mechanism.gas)))
+    for column, g in enumerate(mechanism.gas):  # each a number or n values, broadcast
+        array[:, column] = pressures.get(g, mechanism.config.gas[g].pressure)
+    return array
 
 
 def pressure_weighted(mechanism: Mechanism, k: RateConstants, pressures: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

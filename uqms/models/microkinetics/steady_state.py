@@ -46,6 +46,7 @@ from uqms.models.microkinetics.kinetics import (
     production_rates,
 )
 from uqms.models.microkinetics.rate_constants import RateConstants
+from uqms.models.rows import every, largest_magnitude
 
 OK, NOT_CONVERGED, BAD_INPUT = 0, 1, 2
 STATUS_MESSAGES = {
@@ -187,14 +188,15 @@ def solve_steady_state(
     if guess is None:
         guess = uniform_guess(mechanism, n)
     elif isinstance(guess, SteadyState):
-        guess = np.where(np.isfinite(guess.theta), guess.theta, uniform_guess(mechanism, n))
-    with np.errstate(divide="ignore"):
-        start = np.clip(np.log(np.asarray(guess, dtype=float)), LOG_FLOOR, 0.0)
-    valid = (_all_in_row(np.isfinite(forward_k) & (forward_k >= 0)) & _all_in_row(np.isfinite(reverse_k) & (reverse_k >= 0))
-             & _all_in_row(np.isfinite(p) & (p >= 0)) & _all_in_row(np.isfinite(start)))
+        guess = guess.theta
+        if not np.isfinite(guess).all():  # failed samples start from the uniform guess
+            guess = np.where(np.isfinite(guess), guess, uniform_guess(mechanism, n))
+    guess = np.asarray(guess, dtype=float)
+    valid = (every(np.isfinite(forward_k) & (forward_k >= 0)) & every(np.isfinite(reverse_k) & (reverse_k >= 0))
+             & every(np.isfinite(p) & (p >= 0)) & every(guess >= 0))  # NaN is not >= 0
     coverage = rate_constants.coverage
     if coverage is not None:
-        valid &= np.isfinite(coverage.linear).all(axis=(1, 2))
+        valid &= every(np.isfinite(coverage.linear))
     equations = equations_of(mechanism)
     from uqms.models.microkinetics import kernels  # imports this module's constants
 
@@ -202,14 +204,23 @@ def solve_steady_state(
         order = None
         if along_batch and not newton_first:
             order = kernels.batch_order(kernels.descriptors(forward_k, reverse_k, coverage))
-        x, converged, iterations, transient = kernels.solve_rows(
-            equations, forward_k, reverse_k, coverage, start, valid, newton_first, tolerance, max_newton,
-            max_transient, order)
-    else:
-        x, converged, iterations, transient = _solve_batch(equations, forward_k, reverse_k, coverage, start, valid,
-                                                           newton_first, tolerance, max_newton, max_transient)
-    return _checked(mechanism, equations, forward_k, reverse_k, coverage, x, valid, converged, 100 * tolerance,
-                    iterations, transient)
+        solved = kernels.solve_rows(equations, forward_k, reverse_k, coverage, guess, valid,
+                                    newton_first, tolerance, max_newton, max_transient, order)
+        return _accepted(mechanism, coverage, solved.theta, solved.forward, solved.reverse, solved.residual,
+                         solved.site_balance, valid, solved.converged, 100 * tolerance, solved.iterations,
+                         solved.transient)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        start = np.clip(np.log(guess), LOG_FLOOR, 0.0)
+    x, converged, iterations, transient = _solve_batch(equations, forward_k, reverse_k, coverage, start, valid,
+                                                       newton_first, tolerance, max_newton, max_transient)
+    theta = np.exp(x)
+    forward, reverse = equations.rates(forward_k, reverse_k, x, coverage)
+    with np.errstate(invalid="ignore"):
+        residual = largest_magnitude(((forward - reverse) @ equations.net.T)
+                                     / ((forward + reverse) @ equations.gross.T + TINY))
+        site_balance = largest_magnitude(theta @ equations.sites.T - 1.0)
+    return _accepted(mechanism, coverage, theta, forward, reverse, residual, site_balance, valid, converged,
+                     100 * tolerance, iterations, transient)
 
 
 def _solve_batch(equations, forward_k, reverse_k, coverage, start, valid, newton_first, tolerance, max_newton,
@@ -248,7 +259,7 @@ def _newton(equations, forward_k, reverse_k, coverage, x, rows, tolerance, max_i
     forward, reverse = equations.rates(kf, kr, xa, ca)
     for iteration in range(max_iterations + 1):
         residual, scale = equations.residual(forward, reverse, xa)
-        norm = _largest_magnitude(residual)
+        norm = largest_magnitude(residual)
         go = (norm > tolerance) & np.isfinite(norm)
         if not go.all():  # some leave: write them back and carry on with the rest
             x[active] = xa
@@ -258,7 +269,7 @@ def _newton(equations, forward_k, reverse_k, coverage, x, rows, tolerance, max_i
         if active.size == 0 or iteration == max_iterations:
             break
         step = _solve(equations.jacobian(forward, reverse, xa, scale, ca), -residual)
-        step *= np.minimum(1.0, NEWTON_STEP / _largest_magnitude(step))[:, None]
+        step *= np.minimum(1.0, NEWTON_STEP / largest_magnitude(step))[:, None]
         merit = np.einsum("ij,ij->i", residual, residual)
         xa, forward, reverse, moved = _line_search(equations, kf, kr, ca, xa, step, scale, merit, forward, reverse)
         iterations[active] += 1
@@ -340,7 +351,7 @@ def _continuation(equations, forward_k, reverse_k, coverage, x, rows, max_iterat
         ca = _rows(coverage, rows[active])
         forward, reverse = equations.rates(kf, kr, xa, ca)
         residual, _ = equations.residual(forward, reverse, xa)
-        norm = _largest_magnitude(residual)
+        norm = largest_magnitude(residual)
         near = norm <= HANDOVER
         close[active[near]] = True
         theta = np.exp(xa)
@@ -355,7 +366,7 @@ def _continuation(equations, forward_k, reverse_k, coverage, x, rows, max_iterat
             break
         step = _implicit_euler_step(equations, forward, reverse, theta, dt, gross[:, : equations.net.shape[0]], ca)
         new = np.maximum(theta + step, np.exp(LOG_FLOOR))
-        accept = _all_in_row(np.isfinite(new) & (new >= TRANSIENT_FLOOR * theta))
+        accept = every(np.isfinite(new) & (new >= TRANSIENT_FLOOR * theta))
         new = np.minimum(new[accept], 1.0)
         new /= (new @ equations.sites.T) @ equations.sites  # site sums back to one
         x[rows[active[accept]]] = np.log(new)
@@ -376,26 +387,6 @@ def _implicit_euler_step(equations, forward, reverse, theta, dt, scale, coverage
                             axis=1)
     rhs = np.concatenate([((forward - reverse) @ equations.net.T) / scale, 1.0 - theta @ equations.sites.T], axis=1)
     return theta * _solve(matrix, rhs)
-
-
-def _largest_magnitude(rows: np.ndarray) -> np.ndarray:
-    """Largest absolute value of each row of a (samples, few) array (0 if it has no columns),
-    NaN where one is NaN.
-
-    Written as a loop over the few columns: numpy reduces short rows about 10x slower."""
-    largest = np.zeros(len(rows))
-    for column in rows.T:
-        np.maximum(largest, np.abs(column), out=largest)
-    return largest
-
-
-def _all_in_row(mask: np.ndarray) -> np.ndarray:
-    """Whether every entry of each row of a (samples, few) boolean array is true (a loop
-    over the few columns, as in :func:`_largest_magnitude`)."""
-    every = np.ones(len(mask), dtype=bool)
-    for column in mask.T:
-        every &= column
-    return every
 
 
 def _rows(coverage: CoverageDependence | None, rows) -> CoverageDependence | None:
@@ -419,17 +410,14 @@ def _solve(matrix: np.ndarray, rhs: np.ndarray) -> np.ndarray:
         return np.concatenate([_solve(matrix[:half], rhs[:half]), _solve(matrix[half:], rhs[half:])])
 
 
-def _checked(mechanism, equations, forward_k, reverse_k, coverage, x, valid, converged, check_tolerance,
-             iterations, transient) -> SteadyState:
-    """Recompute residual and site balances from the returned coverages; flag and blank failures."""
-    theta = np.exp(x)
-    forward, reverse = equations.rates(forward_k, reverse_k, x, coverage)
-    with np.errstate(invalid="ignore"):
-        balance = ((forward - reverse) @ equations.net.T) / ((forward + reverse) @ equations.gross.T + 1e-300)
-        residual = _largest_magnitude(balance)
-        site_balance = _largest_magnitude(theta @ equations.sites.T - 1.0)
-        good = (converged & valid & (residual <= check_tolerance) & (site_balance <= 1e-10)
-                & _all_in_row(theta <= 1.0))  # NaN is not <= 1
+def _accepted(mechanism, coverage, theta, forward, reverse, residual, site_balance, valid, converged,
+              check_tolerance, iterations, transient) -> SteadyState:
+    """The solution with its acceptance check: a converged valid sample passes where its
+    ``residual`` (largest |net / gross| of an adsorbate, from rates at the returned coverages)
+    is at most ``check_tolerance``, its ``site_balance`` at most 1e-10 and its coverages at
+    most 1; the others are flagged and blanked."""
+    with np.errstate(invalid="ignore"):  # NaN is not <= anything: flagged
+        good = converged & valid & (residual <= check_tolerance) & (site_balance <= 1e-10) & every(theta <= 1.0)
     status = np.where(valid, np.where(good, OK, NOT_CONVERGED), BAD_INPUT).astype(np.int32)
     if not good.all():
         blank = ~good[:, None]

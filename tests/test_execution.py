@@ -365,6 +365,36 @@ def test_a_probe_that_hangs_in_process_is_one_clear_error(monkeypatch):
         flow.run(n=128, scheduler="synchronous", batch_size=16)
 
 
+def _slow_first_call(x, calls):
+    calls.append(len(x))
+    if len(calls) == 1:  # a one-time cost: imports, compiling
+        time.sleep(1.5)
+    return x + 1
+
+
+@pytest.mark.parametrize("scheduler", ["synchronous", "local"])
+def test_the_first_sample_may_pay_one_time_costs_beyond_the_probe_limit(monkeypatch, scheduler):
+    from uqms.execution import runner
+
+    monkeypatch.delenv("DASK_SCHEDULER_ADDRESS", raising=False)
+    monkeypatch.setattr(runner, "MIN_TASK_TIMEOUT", 0.5)
+    run = _workflow(_slow_first_call, calls=[]).run(n=128, scheduler=scheduler, batch_size=16)
+    assert np.all(run["status"].values == 0)
+    assert np.allclose(run["y"].values, run["x"].values + 1)
+
+
+def test_a_first_sample_that_hangs_is_stopped_after_the_one_time_allowance(monkeypatch):
+    from uqms.errors import UqmsError
+    from uqms.execution import runner
+
+    monkeypatch.setattr(runner, "MIN_TASK_TIMEOUT", 0.5)
+    monkeypatch.setattr(runner, "FIRST_CALL_SECONDS", 1.0)
+    flow = _workflow(_sleep_forever_on, culprit=0.0)
+    flow = _workflow(_sleep_forever_on, culprit=flow.sample_inputs(0, 128, 128, 0)["x"][0])
+    with pytest.raises(UqmsError, match="the timed probe of the first samples did not finish in 1.5 s"):
+        flow.run(n=128, scheduler="synchronous", batch_size=16)
+
+
 def _abort_on(x, culprits):
     if np.any(np.isin(x, culprits)):
         faulthandler.disable()  # the abort is meant: no dump of the tracebacks (pytest enables the handler)

@@ -53,6 +53,8 @@ WATCH_SECONDS = 1.0  # between checks of the scheduler and its workers
 NO_WORKER_SECONDS = 60.0  # without any worker before a run gives up
 MIN_TASK_TIMEOUT = 60.0  # s; the default task timeout is the larger of this and
 TIMEOUT_FACTOR = 100  # times the probed time of a batch
+FIRST_CALL_SECONDS = 600.0  # s more for the first sample alone: one-time costs (imports; numba compiles the
+# steady-state kernel from an empty cache in ~40 s of CPU, several times that on a loaded machine)
 IN_PROCESS_SECONDS = 3.0  # a run predicted shorter runs in a forked child of this process: a local cluster takes 5-10 s to start
 log = logging.getLogger("uqms")
 
@@ -191,7 +193,7 @@ def _execute(workflow: Runnable, n: int, seed: int, batch_size: int | None, sche
     child = None  # a forked child of this process that computes a small run's batches
     if sink is None and address in (None, LOCAL) and cost is None and forked.available():
         child = ForkedProcess(workflow)  # is a local cluster worth starting? the probe says
-        probed = _probe_here(_in_child(child, probe_limit), probe_limit, n, seed, timed, size, True)
+        probed = _probe_here(lambda limit: _in_child(child, limit), probe_limit, n, seed, timed, size, True)
         if n * probed[1] < IN_PROCESS_SECONDS:
             log.info("%d samples predicted to take %.2g s: run in a child of this process (no local cluster started)",
                      n, n * probed[1])
@@ -214,7 +216,7 @@ def _execute(workflow: Runnable, n: int, seed: int, batch_size: int | None, sche
             if probed is not None:
                 probe, seconds_per_sample = probed
             elif client is None:
-                probe, seconds_per_sample = _probe_here(_in_time(workflow, probe_limit), probe_limit, n, seed, timed, size,
+                probe, seconds_per_sample = _probe_here(lambda limit: _in_time(workflow, limit), probe_limit, n, seed, timed, size,
                                                         cost is None)
             else:  # on a worker, so a model that crashes its process never takes this driver down
                 limit = task_timeout or (cost and max(MIN_TASK_TIMEOUT, TIMEOUT_FACTOR * cost * size))
@@ -325,15 +327,17 @@ def _probe_on_worker(client: Client, workflow: Runnable, n: int, seed: int, time
         client.wait_for_workers(1, timeout=NO_WORKER_SECONDS)
     except TimeoutError:
         raise SchedulerLostError(f"no Dask worker on {address} for {NO_WORKER_SECONDS:g} s: start workers") from None
-    future = client.submit(probe_batch, workflow, n, seed, timed, size, require_ok, pure=False)
     limit = max(task_timeout or 0.0, MIN_TASK_TIMEOUT)
     try:
-        return future.result(timeout=limit)
+        for function, args, seconds in _probe_steps(limit, n, seed, timed, size, require_ok):
+            future = client.submit(function, workflow, *args, pure=False)
+            result = future.result(timeout=seconds)
+        return result
     except UqmsError:
         raise
     except (TimeoutError, DaskTimeoutError):
         future.cancel()
-        raise _probe_out_of_time(limit) from None
+        raise _probe_out_of_time(seconds) from None
     except Exception as error:  # noqa: BLE001 - a worker lost to a crash or its memory limit
         if client.status != "running":
             raise scheduler_lost(address, client.status) from None
@@ -377,21 +381,31 @@ def _in_time(workflow: Runnable, limit: float) -> Callable:
     return call
 
 
-def _probe_here(call: Callable, limit: float, n: int, seed: int, timed: bool, size: int,
+def _probe_here(calls: Callable[[float], Callable], limit: float, n: int, seed: int, timed: bool, size: int,
                 require_ok: bool) -> tuple[dict[str, np.ndarray], float]:
-    """:func:`probe_batch` through ``call`` (:func:`_in_child` or :func:`_in_time`, within ``limit`` s).
+    """:func:`probe_batch` through ``calls(limit)`` (:func:`_in_child` or :func:`_in_time`) within
+    ``limit`` s, after the first sample alone within ``FIRST_CALL_SECONDS`` more.
 
     Raises:
         UqmsError: the probe crashed its process or took too long (a stage crashing or hanging
             on one of the first samples), or every probed sample failed.
     """
-    try:
-        return call(probe_batch, n, seed, timed, size, require_ok)
-    except _Lost as lost:
-        if lost.code == TIMED_OUT:
-            raise _probe_out_of_time(limit) from None
-        raise UqmsError(f"the timed probe of the first samples crashed its process ({lost.error}): a stage crashes on "
-                        "one of them") from None
+    for function, args, seconds in _probe_steps(limit, n, seed, timed, size, require_ok):
+        try:
+            result = calls(seconds)(function, *args)
+        except _Lost as lost:
+            if lost.code == TIMED_OUT:
+                raise _probe_out_of_time(seconds) from None
+            raise UqmsError(f"the timed probe of the first samples crashed its process ({lost.error}): a stage crashes "
+                            "on one of them") from None
+    return result
+
+
+def _probe_steps(limit: float, n: int, seed: int, timed: bool, size: int, require_ok: bool) -> list[tuple]:
+    """The probe's calls (function, its arguments after the workflow, time limit in s): the first
+    sample alone (the one-time costs: ``FIRST_CALL_SECONDS`` more), then :func:`probe_batch`."""
+    return [(evaluate_batch, (0, 1, n, seed), limit + FIRST_CALL_SECONDS),
+            (probe_batch, (n, seed, timed, size, require_ok), limit)]
 
 
 def _probe_out_of_time(limit: float) -> UqmsError:
@@ -427,15 +441,13 @@ def _joined(parts: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
 def probe_batch(workflow: Runnable, n: int, seed: int, timed: bool, size: int = PROBE_SAMPLES,
                 require_ok: bool = True) -> tuple[dict[str, np.ndarray], float]:
     """Evaluate the leading ``size`` samples: their arrays (for shapes and dtypes) and the time
-    per sample, s. When ``timed``, the batch grows until it takes ``PROBE_SECONDS``, after
-    one sample evaluated untimed.
+    per sample, s. When ``timed``, the batch grows until it takes ``PROBE_SECONDS`` (the
+    callers evaluate the first sample alone before, paying the one-time costs untimed).
 
     Raises:
         UqmsError: every probed sample failed (the chain is broken, not a sample), when ``require_ok``.
     """
     size = min(n, size)
-    if timed:  # one sample first pays the one-time costs (imports, loading compiled code) outside the timing
-        evaluate_batch(workflow, 0, 1, n, seed)
     while True:
         clock = time.perf_counter()
         arrays = evaluate_batch(workflow, 0, size, n, seed)

@@ -43,9 +43,9 @@ def test_a_given_cost_skips_the_timing_probe_and_runs_slow_samples_one_per_task(
     probes = []
     original = runner.probe_batch
 
-    def recording(workflow, n, seed, timed, size=runner.PROBE_SAMPLES, require_ok=True):
+    def recording(workflow, n, seed, timed, size=runner.PROBE_SAMPLES, require_ok=True, first=None):
         probes.append((timed, size))
-        return original(workflow, n, seed, timed, size, require_ok)
+        return original(workflow, n, seed, timed, size, require_ok, first)
 
     monkeypatch.setattr(runner, "probe_batch", recording)
     with caplog.at_level(logging.INFO, logger="uqms"):
@@ -62,7 +62,8 @@ def test_without_a_cost_the_first_samples_are_timed_and_not_computed_twice(monke
     stage.seconds_per_sample = None
     flow = Workflow([stage], [UncertainInput("x", chaospy.Normal(0, 1))], n=100, seed=1)
     run = flow.run(scheduler="synchronous", batch_size=16)
-    assert stage.batches == [64, 16, 16, 4]  # the probe's 64 samples are batches 0-3, not computed again
+    # the probe's 64 samples (the first alone: its one-time costs) are batches 0-3, not computed again
+    assert stage.batches == [1, 63, 16, 16, 4]
     assert (run["status"] == 0).all()
 
 
@@ -112,7 +113,7 @@ def test_tasks_carry_the_resources_and_run_on_workers_that_offer_them():
     np.testing.assert_array_equal(run["y"].values, reference["y"].values)
     batches = [key for key in plugin.seen if key.startswith("evaluate_batch")]
     probes = [key for key in plugin.seen if key.startswith("probe_batch")]
-    assert len(batches) == 11 and len(probes) == 1  # 0.5 s a sample: one per task, the first is the probe
+    assert len(batches) == 12 and len(probes) == 1  # 0.5 s a sample: one per task; the first alone, then the probe (of it)
     assert all(plugin.seen[key] == {"cores": 2.0} for key in batches + probes)
 
 

@@ -329,10 +329,12 @@ def _probe_on_worker(client: Client, workflow: Runnable, n: int, seed: int, time
         raise SchedulerLostError(f"no Dask worker on {address} for {NO_WORKER_SECONDS:g} s: start workers") from None
     limit = max(task_timeout or 0.0, MIN_TASK_TIMEOUT)
     try:
-        for function, args, seconds in _probe_steps(limit, n, seed, timed, size, require_ok):
-            future = client.submit(function, workflow, *args, pure=False)
-            result = future.result(timeout=seconds)
-        return result
+        seconds = limit + FIRST_CALL_SECONDS
+        future = client.submit(evaluate_batch, workflow, 0, 1, n, seed, pure=False)
+        first = future.result(timeout=seconds)
+        seconds = limit
+        future = client.submit(probe_batch, workflow, n, seed, timed, size, require_ok, first, pure=False)
+        return future.result(timeout=seconds)
     except UqmsError:
         raise
     except (TimeoutError, DaskTimeoutError):
@@ -384,28 +386,22 @@ def _in_time(workflow: Runnable, limit: float) -> Callable:
 def _probe_here(calls: Callable[[float], Callable], limit: float, n: int, seed: int, timed: bool, size: int,
                 require_ok: bool) -> tuple[dict[str, np.ndarray], float]:
     """:func:`probe_batch` through ``calls(limit)`` (:func:`_in_child` or :func:`_in_time`) within
-    ``limit`` s, after the first sample alone within ``FIRST_CALL_SECONDS`` more.
+    ``limit`` s, after the first sample alone within ``FIRST_CALL_SECONDS`` more (its one-time costs).
 
     Raises:
         UqmsError: the probe crashed its process or took too long (a stage crashing or hanging
             on one of the first samples), or every probed sample failed.
     """
-    for function, args, seconds in _probe_steps(limit, n, seed, timed, size, require_ok):
-        try:
-            result = calls(seconds)(function, *args)
-        except _Lost as lost:
-            if lost.code == TIMED_OUT:
-                raise _probe_out_of_time(seconds) from None
-            raise UqmsError(f"the timed probe of the first samples crashed its process ({lost.error}): a stage crashes "
-                            "on one of them") from None
-    return result
-
-
-def _probe_steps(limit: float, n: int, seed: int, timed: bool, size: int, require_ok: bool) -> list[tuple]:
-    """The probe's calls (function, its arguments after the workflow, time limit in s): the first
-    sample alone (the one-time costs: ``FIRST_CALL_SECONDS`` more), then :func:`probe_batch`."""
-    return [(evaluate_batch, (0, 1, n, seed), limit + FIRST_CALL_SECONDS),
-            (probe_batch, (n, seed, timed, size, require_ok), limit)]
+    seconds = limit + FIRST_CALL_SECONDS
+    try:
+        first = calls(seconds)(evaluate_batch, 0, 1, n, seed)
+        seconds = limit
+        return calls(seconds)(probe_batch, n, seed, timed, size, require_ok, first)
+    except _Lost as lost:
+        if lost.code == TIMED_OUT:
+            raise _probe_out_of_time(seconds) from None
+        raise UqmsError(f"the timed probe of the first samples crashed its process ({lost.error}): a stage crashes "
+                        "on one of them") from None
 
 
 def _probe_out_of_time(limit: float) -> UqmsError:
@@ -439,22 +435,26 @@ def _joined(parts: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
 
 
 def probe_batch(workflow: Runnable, n: int, seed: int, timed: bool, size: int = PROBE_SAMPLES,
-                require_ok: bool = True) -> tuple[dict[str, np.ndarray], float]:
+                require_ok: bool = True, first: dict[str, np.ndarray] | None = None
+                ) -> tuple[dict[str, np.ndarray], float]:
     """Evaluate the leading ``size`` samples: their arrays (for shapes and dtypes) and the time
-    per sample, s. When ``timed``, the batch grows until it takes ``PROBE_SECONDS`` (the
-    callers evaluate the first sample alone before, paying the one-time costs untimed).
+    per sample, s. When ``timed``, the batch grows until it takes ``PROBE_SECONDS``.
+    ``first``: the first sample's arrays, evaluated alone before (paying the one-time costs,
+    imports and compiling, outside the timing), not evaluated again.
 
     Raises:
         UqmsError: every probed sample failed (the chain is broken, not a sample), when ``require_ok``.
     """
     size = min(n, size)
+    start = 0 if first is None else 1
     while True:
         clock = time.perf_counter()
-        arrays = evaluate_batch(workflow, 0, size, n, seed)
+        rest = [evaluate_batch(workflow, start, size, n, seed)] if size > start else []
         elapsed = time.perf_counter() - clock
         if not timed or elapsed >= PROBE_SECONDS or size == n:
             break
         size = min(n, size * 8)
+    arrays = _joined(([first] if first is not None else []) + rest)
     if require_ok and not np.any(arrays["status"] == 0):
         codes = sorted(set(arrays["status"].tolist()))
         raise UqmsError(
@@ -462,7 +462,7 @@ def probe_batch(workflow: Runnable, n: int, seed: int, timed: bool, size: int = 
             + "; ".join(workflow.describe().status_messages.get(c, str(c)) for c in codes)
             + ". Fix the chain before running"
         )
-    return arrays, elapsed / size
+    return arrays, elapsed / max(size - start, 1)
 
 
 def _run_on_dask(client: Client, workflow: Runnable, bounds: list[tuple[int, int]], todo: list[int], n: int, seed: int,

@@ -317,9 +317,10 @@ def _explicit_step(evaluate, c, rows, x, r, surface, z, span, point_of, slope, l
             with np.errstate(divide="ignore", invalid="ignore"):
                 anchor = (points[-1], np.where(converged[:, None], np.log(theta), np.nan))
     error = span[:, None] * sum(e * k for e, k in zip(_E, stages, strict=True))
-    with np.errstate(invalid="ignore", divide="ignore"):
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):  # rho inf: the estimate the largest float or inf
         rho = np.linalg.norm(stages[6] - stages[5], axis=1) / np.linalg.norm(coordinates[5] - coordinates[4], axis=1)
-    return points[-1], rates, ok, error, span * np.nan_to_num(rho), theta
+        stiffness = span * np.nan_to_num(rho)
+    return points[-1], rates, ok, error, stiffness, theta
 
 
 def _rodas3(evaluate, c, rows, x, r, h, w, side, surface):

@@ -270,3 +270,20 @@ def test_ranks_within_rows_equal_a_stable_argsort():
     values[rng.uniform(size=values.shape) < 0.1] = np.inf
     expected = np.argsort(np.argsort(values, axis=1, kind="stable"), axis=1, kind="stable")
     np.testing.assert_array_equal(_ranks(values), expected)
+
+
+def test_stacked_solves_with_several_right_hand_sides_equal_one_column_at_a_time():
+    """One factorisation per member for all its columns (the sensitivities' solve), a singular
+    member among them isolated and given the least-squares solution, as for single columns."""
+    from uqms.models.microkinetics.steady_state import _solve
+
+    rng = np.random.default_rng(7)
+    matrix = rng.normal(size=(9, 5, 5))
+    matrix[4] = np.outer(rng.normal(size=5), rng.normal(size=5))  # rank one: LU fails for the stack
+    rhs = rng.normal(size=(9, 5, 3))
+    together = _solve(matrix, rhs)
+    apart = np.stack([_solve(matrix, rhs[:, :, c]) for c in range(3)], axis=2)
+    np.testing.assert_allclose(together, apart, rtol=1e-12, atol=1e-12)
+    regular = np.arange(9) != 4
+    np.testing.assert_allclose(np.einsum("nij,njc->nic", matrix[regular], together[regular]), rhs[regular], atol=1e-10)
+    np.testing.assert_allclose(together[4], np.linalg.pinv(matrix[4]) @ rhs[4], atol=1e-12)

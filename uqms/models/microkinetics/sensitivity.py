@@ -34,9 +34,7 @@ def _tof_sensitivities(state: SteadyState, direct: np.ndarray, products) -> np.n
     jacobian = equations.jacobian(forward, reverse, x, scale, state.coverage)
     drive = np.einsum("aj,njq->naq", equations.net, direct) / scale[:, :, None]
     drive = np.concatenate([drive, np.zeros((len(x), len(mechanism.sites), direct.shape[2]))], axis=1)
-    n, size, count = drive.shape
-    dx = -_solve(np.repeat(jacobian, count, axis=0), drive.transpose(0, 2, 1).reshape(n * count, size))
-    dx = dx.reshape(n, count, size).transpose(0, 2, 1)
+    dx = -_solve(jacobian, drive)  # (samples, species, parameters): one factorisation per sample
     total = direct + np.einsum("njk,nkq->njq", equations.rate_derivatives(forward, reverse, x, state.coverage), dx)
     columns = [mechanism.gas.index(p) for p in products]
     stoichiometry = (mechanism.product_gas - mechanism.reactant_gas)[:, columns]  # steps x products

@@ -395,19 +395,24 @@ def _rows(coverage: CoverageDependence | None, rows) -> CoverageDependence | Non
 
 
 def _solve(matrix: np.ndarray, rhs: np.ndarray) -> np.ndarray:
-    """Solve a stack of linear systems; singular members get the least-squares solution.
+    """Solve a stack of linear systems (``matrix``: stack, size, size) for right-hand sides
+    (stack, size) or several at once (stack, size, columns: one factorisation for all);
+    singular members get the least-squares solution.
 
     LU fails for the whole stack if one member is singular, so the stack is halved until
     the singular members are isolated (rare: a handful of extra calls).
     """
+    columns = rhs if rhs.ndim == matrix.ndim else rhs[..., None]
     try:
-        return np.linalg.solve(matrix, rhs[..., None])[..., 0]
+        solution = np.linalg.solve(matrix, columns)
     except np.linalg.LinAlgError:
         if len(matrix) == 1:
             with np.errstate(all="ignore"):
-                return np.einsum("nij,nj->ni", np.linalg.pinv(np.nan_to_num(matrix)), rhs)
-        half = len(matrix) // 2
-        return np.concatenate([_solve(matrix[:half], rhs[:half]), _solve(matrix[half:], rhs[half:])])
+                solution = np.linalg.pinv(np.nan_to_num(matrix)) @ columns
+        else:
+            half = len(matrix) // 2
+            solution = np.concatenate([_solve(matrix[:half], columns[:half]), _solve(matrix[half:], columns[half:])])
+    return solution if rhs.ndim == matrix.ndim else solution[..., 0]
 
 
 def _accepted(mechanism, coverage, theta, forward, reverse, residual, site_balance, valid, converged,

@@ -43,7 +43,7 @@ def test_a_given_cost_skips_the_timing_probe_and_runs_slow_samples_one_per_task(
     probes = []
     original = runner.probe_batch
 
-    def recording(workflow, n, seed, timed, size=runner.PROBE_SAMPLES, require_ok=True, first=None):
+    def recording(workflow, n, seed, timed, size, require_ok, first):
         probes.append((timed, size))
         return original(workflow, n, seed, timed, size, require_ok, first)
 

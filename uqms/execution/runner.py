@@ -120,6 +120,11 @@ def spread_batch_size(n: int, batch_size: int, workers: int) -> int:
     return max(1, -(-n // count))
 
 
+def _threads(client: Client | None) -> int:
+    """Threads the batches run on: those of ``client``'s workers (at least 1), 1 in this process."""
+    return 1 if client is None else max(1, sum(client.nthreads().values()))
+
+
 def execute(
     workflow: Runnable,
     n: int,
@@ -211,7 +216,7 @@ def _execute(workflow: Runnable, n: int, seed: int, batch_size: int | None, sche
                 _check_resources_offered(client, resources)
             if cost is not None:  # no timing: the first batch is the probe
                 log.info("batches sized from the given cost, %g s per sample", cost)
-                workers = 1 if client is None else max(1, sum(client.nthreads().values()))
+                workers = _threads(client)
                 batch_size = size = spread_batch_size(n, batch_size or auto_batch_size(cost, n, workers), workers)
             if probed is not None:
                 probe, seconds_per_sample = probed
@@ -222,7 +227,7 @@ def _execute(workflow: Runnable, n: int, seed: int, batch_size: int | None, sche
                 limit = task_timeout or (cost and max(MIN_TASK_TIMEOUT, TIMEOUT_FACTOR * cost * size))
                 probe, seconds_per_sample = _probe_on_worker(client, workflow, n, seed, timed, limit, size, cost is None)
             if cost is None:  # workers counted once the probe found one
-                workers = 1 if client is None else max(1, sum(client.nthreads().values()))
+                workers = _threads(client)
                 bytes_per_sample = sum(a.nbytes for a in probe.values()) / len(probe["status"])
                 batch_size = spread_batch_size(
                     n, batch_size or auto_batch_size(seconds_per_sample, n, workers, bytes_per_sample), workers)
@@ -434,27 +439,25 @@ def _joined(parts: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
     return parts[0] if len(parts) == 1 else {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
 
 
-def probe_batch(workflow: Runnable, n: int, seed: int, timed: bool, size: int = PROBE_SAMPLES,
-                require_ok: bool = True, first: dict[str, np.ndarray] | None = None
-                ) -> tuple[dict[str, np.ndarray], float]:
-    """Evaluate the leading ``size`` samples: their arrays (for shapes and dtypes) and the time
-    per sample, s. When ``timed``, the batch grows until it takes ``PROBE_SECONDS``.
-    ``first``: the first sample's arrays, evaluated alone before (paying the one-time costs,
-    imports and compiling, outside the timing), not evaluated again.
+def probe_batch(workflow: Runnable, n: int, seed: int, timed: bool, size: int, require_ok: bool,
+                first: dict[str, np.ndarray]) -> tuple[dict[str, np.ndarray], float]:
+    """The leading ``size`` samples' arrays (for shapes and dtypes) and the time per sample, s,
+    of the samples after the first, whose arrays ``first`` were evaluated alone before (paying
+    the one-time costs, imports and compiling, outside the timing). When ``timed``, the batch
+    grows until it takes ``PROBE_SECONDS``.
 
     Raises:
         UqmsError: every probed sample failed (the chain is broken, not a sample), when ``require_ok``.
     """
     size = min(n, size)
-    start = 0 if first is None else 1
     while True:
         clock = time.perf_counter()
-        rest = [evaluate_batch(workflow, start, size, n, seed)] if size > start else []
+        rest = [evaluate_batch(workflow, 1, size, n, seed)] if size > 1 else []
         elapsed = time.perf_counter() - clock
         if not timed or elapsed >= PROBE_SECONDS or size == n:
             break
         size = min(n, size * 8)
-    arrays = _joined(([first] if first is not None else []) + rest)
+    arrays = _joined([first, *rest])
     if require_ok and not np.any(arrays["status"] == 0):
         codes = sorted(set(arrays["status"].tolist()))
         raise UqmsError(
@@ -462,7 +465,7 @@ def probe_batch(workflow: Runnable, n: int, seed: int, timed: bool, size: int = 
             + "; ".join(workflow.describe().status_messages.get(c, str(c)) for c in codes)
             + ". Fix the chain before running"
         )
-    return arrays, elapsed / max(size - start, 1)
+    return arrays, elapsed / max(size - 1, 1)
 
 
 def _run_on_dask(client: Client, workflow: Runnable, bounds: list[tuple[int, int]], todo: list[int], n: int, seed: int,
@@ -487,7 +490,7 @@ def _run_on_dask(client: Client, workflow: Runnable, bounds: list[tuple[int, int
     """
     from distributed import as_completed
 
-    threads = max(1, sum(client.nthreads().values()))
+    threads = _threads(client)
     window = tasks_in_flight(threads, bounds[0][1] * _bytes_per_sample(sink.template))
     waiting = deque((i, *bounds[i]) for i in todo)  # parts (batch, start, stop) to submit
     suspects: deque = deque()  # single-sample parts whose worker died once: each to run alone

@@ -114,6 +114,11 @@ def resize_interrupted(path: str | Path) -> bool:
     return bool(size) and next(_off_length(group, n, size), None) is not None
 
 
+def _leading_dimension(array: zarr.Array) -> str:
+    """The name of ``array``'s first dimension ("" for a scalar or an array without names)."""
+    return (array.metadata.dimension_names or ("",))[0]
+
+
 def _off_length(group: zarr.Group, n: int, batch_size: int):
     """The arrays of ``group`` whose leading dimension, ``sample`` or ``batch``, is not as long
     as ``n`` samples in batches of ``batch_size`` make it: (array, its dimension, its length,
@@ -121,7 +126,7 @@ def _off_length(group: zarr.Group, n: int, batch_size: int):
     expected = {"sample": n, "batch": -(-n // batch_size)}
     for name in sorted(group.array_keys()):
         array = group[name]
-        dim = (array.metadata.dimension_names or ("",))[0]
+        dim = _leading_dimension(array)
         if dim in expected and array.shape[0] != expected[dim]:
             yield array, dim, array.shape[0], expected[dim]
 
@@ -375,7 +380,7 @@ class RunStore:
         stop = start + self.batch_size if self.n_samples is None else min(start + self.batch_size, self.n_samples)
         try:
             return _checksum({name: array[start:stop] for name, array in stored.items()
-                              if (array.metadata.dimension_names or ("",))[0] == "sample"})
+                              if _leading_dimension(array) == "sample"})
         except Exception:  # noqa: BLE001 - whatever a codec raises on bytes it did not write
             return None
 

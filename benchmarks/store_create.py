@@ -21,14 +21,13 @@ from pathlib import Path
 
 import dask.array
 import numpy as np
-from zarr.codecs import ZstdCodec
 
 from uqms.execution.run_store import (
     BATCH_SIZE,
     CHECKSUM,
     DONE,
     FINGERPRINT,
-    SAMPLE_COMPRESSION,
+    SAMPLE_CODEC,
     SAMPLE_SECONDS,
     RunStore,
     fingerprint,
@@ -46,7 +45,7 @@ def through_xarray(path, template, digest, batch_size, seconds_per_sample) -> No
     template = template.assign({DONE: ("batch", dask.array.zeros(n_batches, chunks=1, dtype=bool)),
                                 CHECKSUM: ("batch", dask.array.zeros(n_batches, chunks=1, dtype=np.uint32))})
     template.attrs.update({FINGERPRINT: digest, BATCH_SIZE: int(batch_size), SAMPLE_SECONDS: float(seconds_per_sample)})
-    compressed = {"compressors": (ZstdCodec(level=SAMPLE_COMPRESSION),)}
+    compressed = {"compressors": (SAMPLE_CODEC,)}
     encoding = {name: compressed for name, var in template.variables.items() if "sample" in var.dims}
     template.to_zarr(path, mode="w-", compute=False, consolidated=False, encoding=encoding)
 

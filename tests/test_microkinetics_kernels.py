@@ -13,7 +13,7 @@ import pytest
 from uqms.chemistry.mechanism import load_mechanism
 from uqms.models.microkinetics import kernels
 from uqms.models.microkinetics.from_energies import rate_constants_at
-from uqms.models.microkinetics.steady_state import solve_steady_state
+from uqms.models.microkinetics.steady_state import solve_steady_state, uniform_guess
 
 ROOT = Path(__file__).resolve().parents[1]
 AMMONIA = load_mechanism(ROOT / "workflows" / "ammonia_mechanism.toml")
@@ -113,28 +113,24 @@ def test_continuation_along_the_batch_finds_the_same_steady_states(monkeypatch, 
     assert along.transient.mean() < 0.2 * reference.transient.mean()
 
 
-def _one_at_a_time(mechanism, k, pressures, guess, valid):
-    """``kernels._solve_rows`` from ``guess``, Newton first, each sample alone: the reference of the lanes."""
+def _rows(mechanism, k, pressures, start, valid, newton_first, rows):
+    """``kernels.solve_rows`` of ``rows`` of a batch only (each sample on its own, no order)."""
     from uqms.models.microkinetics.kinetics import pressure_array, pressure_weighted
     from uqms.models.microkinetics.steady_state import equations_of
 
-    equations = equations_of(mechanism)
-    forward, reverse = pressure_weighted(mechanism, k, pressure_array(mechanism, pressures, len(guess)))
-    linear = np.zeros((1, 0, 0)) if k.coverage is None else np.ascontiguousarray(k.coverage.linear)
-    species = np.zeros(0, dtype=np.int64) if k.coverage is None else np.asarray(k.coverage.species, dtype=np.int64)
-    arguments = (equations, forward, reverse, k.coverage, guess, valid, True, 1e-12, 60, 300)
-    alone = kernels._solve_rows(np.ascontiguousarray(np.concatenate([forward, reverse], axis=1)), linear, species,
-                                np.ascontiguousarray(guess), valid, True, False, 1e-12, 60, 300,
-                                *kernels._operators(equations))
-    return kernels.solve_rows(*arguments), kernels.Solution(*alone)
+    forward, reverse = pressure_weighted(mechanism, k, pressure_array(mechanism, pressures, len(start)))
+    coverage = None if k.coverage is None else dataclasses.replace(k.coverage, linear=k.coverage.linear[rows])
+    return kernels.solve_rows(equations_of(mechanism), forward[rows], reverse[rows], coverage, start[rows], valid[rows],
+                              newton_first, 1e-12, 60, 300)
 
 
 @pytest.mark.parametrize("mechanism, inputs", MECHANISMS, ids=IDS)
-def test_newton_in_lanes_is_bitwise_newton_one_sample_at_a_time(mechanism, inputs):
-    """Newton from given guesses, LANES samples at once: bitwise the coverages, statuses,
-    iterations, continuation flags and rates of the kernel taking one sample at a time;
-    with guesses far off (Newton fails: continuation), a sample not solved (non-finite
-    rate constant) and a count of samples that is no multiple of the lanes."""
+def test_each_sample_is_solved_as_alone_whichever_samples_share_its_lanes(mechanism, inputs):
+    """Newton on LANES samples at once: every sample's coverages, status, iterations,
+    continuation flag and rates are bitwise the same when the batch is reversed or cut to
+    every third sample (other neighbours in the lanes, other lanes); from guesses, some far
+    off (Newton fails: continuation), and cold, with a sample not solved (a non-finite rate
+    constant) and counts of samples that are no multiple of the lanes."""
     n = 1001
     k, pressures = inputs(n)
     k = dataclasses.replace(k, forward=k.forward.copy())
@@ -144,11 +140,16 @@ def test_newton_in_lanes_is_bitwise_newton_one_sample_at_a_time(mechanism, input
     guess = np.where(np.isfinite(solved.theta), solved.theta, 0.5)
     guess[::97] = np.roll(guess, 1, axis=1)[::97]  # far from the steady state
     valid = np.isfinite(nearby.forward).all(axis=1)
-    lanes, alone = _one_at_a_time(mechanism, nearby, pressures, guess, valid)
-    assert lanes.transient.any() and not valid.all() and n % kernels.LANES
-    assert (lanes.converged | ~valid).mean() > 0.99
-    for field in dataclasses.fields(kernels.Solution):
-        np.testing.assert_array_equal(getattr(lanes, field.name), getattr(alone, field.name), err_msg=field.name)
+    assert n % kernels.LANES and (n // 3) % kernels.LANES and not valid.all()
+    for start, newton_first in ((guess, True), (uniform_guess(mechanism, n), False)):
+        whole = _rows(mechanism, nearby, pressures, start, valid, newton_first, np.arange(n))
+        assert whole.transient.any() and (whole.converged | ~valid).mean() > 0.99
+        assert newton_first == (whole.transient.mean() < 0.5)
+        for rows in (np.arange(n)[::-1], np.arange(5, n, 3)):
+            part = _rows(mechanism, nearby, pressures, start, valid, newton_first, rows)
+            for field in dataclasses.fields(kernels.Solution):
+                np.testing.assert_array_equal(getattr(part, field.name), getattr(whole, field.name)[rows],
+                                              err_msg=field.name)
 
 
 def test_singular_systems_get_the_least_squares_solution_as_in_numpy():

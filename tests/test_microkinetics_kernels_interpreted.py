@@ -18,11 +18,9 @@ import pytest
 from tests.test_microkinetics_kernels import IDS, MECHANISMS, _numpy_path
 from uqms.models import microkinetics
 from uqms.models.microkinetics import kernels
-from uqms.models.microkinetics.kinetics import pressure_array, pressure_weighted
 from uqms.models.microkinetics.steady_state import (
     BAD_INPUT,
     NOT_CONVERGED,
-    equations_of,
     solve_steady_state,
 )
 
@@ -42,8 +40,8 @@ def interpreted():
         spec.loader.exec_module(module)
     finally:
         numba.config.DISABLE_JIT = disabled
-    assert not isinstance(module._solve_rows, numba.core.registry.CPUDispatcher)
-    assert isinstance(kernels._solve_rows, numba.core.registry.CPUDispatcher)  # the compiled module untouched
+    assert not isinstance(module._solve_lanes, numba.core.registry.CPUDispatcher)
+    assert isinstance(kernels._solve_lanes, numba.core.registry.CPUDispatcher)  # the compiled module untouched
     return module
 
 
@@ -141,10 +139,13 @@ def test_batch_order_of_too_few_or_identical_samples_is_the_given_order():
     np.testing.assert_array_equal(kernels.batch_order(np.ones((6, 3))), np.arange(6))
 
 
-def test_interpreted_lanes_eliminate_as_each_lane_alone_and_hand_zero_pivots_back(monkeypatch, interpreted):
+def test_interpreted_lanes_eliminate_as_each_lane_alone_and_step_by_least_squares_at_a_zero_pivot(monkeypatch,
+                                                                                               plain_python):
     """Elimination in lanes: bitwise each lane's elimination alone, a zero pivot reported in
-    its own lane only. A sample whose lane meets one is solved again alone, from its start,
-    where the least-squares step serves: the result of the kernel taking one sample at a time."""
+    its own lane only. A lane whose elimination meets one takes its step by least squares,
+    as a sample alone does: on a regular system the same step to round-off, so the same
+    Newton iterations and coverages to 1e-12."""
+    interpreted = plain_python
     lanes = interpreted.LANES
     rng = np.random.default_rng(4)
     matrices, rhs = rng.normal(size=(5, 5, lanes)), rng.normal(size=(5, lanes))
@@ -159,24 +160,23 @@ def test_interpreted_lanes_eliminate_as_each_lane_alone_and_hand_zero_pivots_bac
             np.testing.assert_array_equal(out[:, lane], alone)
     assert list(solved) == [lane != 1 for lane in range(lanes)]
 
-    eliminate, calls = interpreted._lane_eliminate, []
+    mechanism, inputs = MECHANISMS[0]
+    k, pressures = inputs(SAMPLES)
+    guess = solve_steady_state(mechanism, k, pressures, along_batch=False).theta * 1.01
+    regular = solve_steady_state(mechanism, k, pressures, guess)
+    eliminate, least_squares, calls = interpreted._lane_eliminate, interpreted._lane_least_squares_step, []
 
     def first_lane_singular_once(matrix, rhs, out, solved, *scratch):
         eliminate(matrix, rhs, out, solved, *scratch)
         solved[0] &= bool(calls)
-        calls.append(True)
+
+    def counted(*arguments):
+        calls.append(arguments[0])
+        least_squares(*arguments)
 
     monkeypatch.setattr(interpreted, "_lane_eliminate", first_lane_singular_once)
-    mechanism, inputs = MECHANISMS[0]
-    k, pressures = inputs(SAMPLES)
-    equations = equations_of(mechanism)
-    forward, reverse = pressure_weighted(mechanism, k, pressure_array(mechanism, pressures, SAMPLES))
-    guess = solve_steady_state(mechanism, k, pressures, along_batch=False).theta * 1.01
-    valid = np.ones(SAMPLES, dtype=bool)
-    in_lanes = interpreted.solve_rows(equations, forward, reverse, None, guess, valid, True, 1e-12, 60, 300)
-    alone = interpreted.Solution(*interpreted._solve_rows(
-        np.concatenate([forward, reverse], axis=1), np.zeros((1, 0, 0)), np.zeros(0, dtype=np.int64), guess, valid,
-        True, False, 1e-12, 60, 300, *interpreted._operators(equations)))
-    assert len(calls) > 1 and alone.converged.all()
-    for field in dataclasses.fields(interpreted.Solution):
-        np.testing.assert_array_equal(getattr(in_lanes, field.name), getattr(alone, field.name), err_msg=field.name)
+    monkeypatch.setattr(interpreted, "_lane_least_squares_step", counted)
+    stepped = solve_steady_state(mechanism, k, pressures, guess)
+    assert calls == [0] and (stepped.status == 0).all()
+    np.testing.assert_array_equal(stepped.iterations, regular.iterations)
+    np.testing.assert_allclose(stepped.theta, regular.theta, rtol=0, atol=1e-12)

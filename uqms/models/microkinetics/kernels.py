@@ -5,8 +5,8 @@ The numpy solver in ``steady_state`` works on whole batches; with a handful of s
 per sample its time goes to per-call overhead of small array operations (stacked 5x5
 ``numpy.linalg.solve`` above all). Here the same algorithm (damped Newton in coverages
 with the Jacobian in log-coverages, backtracking line search, pseudo-transient
-continuation by linearly implicit Euler steps) runs sample by sample in compiled loops,
-step for step as the numpy path, so both give the same coverages to round-off (the
+continuation by linearly implicit Euler steps) runs in compiled loops, each sample step
+for step as in the numpy path, so both give the same coverages to round-off (the
 iteration carries the coverages where the numpy path carries their logarithms: mass-action
 rates are then products, with no exp or log inside the loop). The constant operators
 (powers of the rates, stoichiometry, the derivatives of the balances) are passed as lists
@@ -17,14 +17,15 @@ LAPACK's per-call cost exceeds the work on a 5x5 matrix; a system with an exactl
 pivot (where LAPACK reports it singular) gets the minimum-norm least-squares solution,
 as numpy's path does.
 
-Newton from given guesses (warm starts: a reactor's surface at each integrator stage, a
-perturbed state) runs on LANES samples side by side (:func:`_newton_lanes`), bitwise the
-same coverages as one at a time, in about two thirds of the time.
+Newton runs on LANES samples side by side (:func:`_solve_lanes`), the rare
+continuation on one sample at a time; each sample's result is bitwise the same
+whichever samples share its lanes.
 
 Samples may also be solved in a given order, each started by Newton from the last
-solved sample (continuation along the batch): with an order that puts neighbours in
-descriptor space next to each other (:func:`batch_order`), most cold samples then cost
-a few Newton steps instead of a pseudo-transient run.
+solved sample (continuation along the batch; each lane walks its own quarter of the
+batch): with an order that puts neighbours in descriptor space next to each other
+(:func:`batch_order`), most cold samples then cost a few Newton steps instead of a
+pseudo-transient run.
 
 numba is optional (the ``fast`` extra): without it, or with the environment variable
 ``UQMS_NO_NUMBA`` set to anything but ``0`` or empty, :func:`enabled` is false and the
@@ -33,6 +34,7 @@ numpy path runs. Functions compile on first use and are cached on disk (``cache=
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from dataclasses import dataclass
 from functools import lru_cache
@@ -316,14 +318,6 @@ def _linearised_step(rates, theta, linear, linear_species, diagonal, scale, resi
     return True
 
 
-@_jit(inline=True)
-def _advance(theta, step, alpha, out):
-    """Coverages after the coverages take ``alpha * step``, shrinking by at most STEP_FLOOR,
-    between exp(LOG_FLOOR) and 1."""
-    for k in range(theta.shape[0]):
-        out[k] = min(max(theta[k] * max(1.0 + alpha * step[k], STEP_FLOOR), SMALLEST), 1.0)
-
-
 @_jit
 def _continuation(k, linear, linear_species, theta, max_iterations, factor_start, factor_species, factor_order,
                   net_start, net_step, net_coefficient, derivative_row, derivative_column, derivative_rate, derivative_coefficient, sites,
@@ -418,148 +412,16 @@ def _evaluate(k, linear, linear_species, theta, factor_start, factor_species, fa
     _residual(balance, scale, theta, sites, residual)
 
 
-@_jit
-def _solve_rows(k_all, linear_all, linear_species, start, valid, newton_first, chain, tolerance, max_newton,
-                max_transient, factor_start, factor_species, factor_order, net_start, net_step, net_coefficient,
-                derivative_row, derivative_column, derivative_rate, derivative_coefficient, sites, change_start,
-                change_step, change_coefficient):
-    """Every valid sample in turn: Newton from ``start`` (``newton_first``) or, with
-    ``chain``, from the last solved sample (continuation along the batch); where that fails,
-    continuation from the last solved sample (``chain``), then from ``start``, each followed
-    by Newton. ``k_all``: rate constants (samples, forward then reverse directions);
-    ``linear_all``: L per sample (samples, species with a term, 2 steps), or shaped (1, 0, 0):
-    none; ``start``: coverages (clipped to [exp(LOG_FLOOR), 1]). The rest: the constant
-    operators listed by row (see :func:`solve_rows`).
-
-    Returns coverages, converged mask, iterations, whether continuation ran, and at the
-    returned coverages of every sample the forward and reverse rates (samples, steps) and
-    the largest |balance / gross flux| of an adsorbate and |site sum - 1| of a site type:
-    where it converged, those of its last Newton iteration, so that accepting it needs no
-    second evaluation.
-
-    Newton (damped, as ``steady_state._newton``) is written out in the loop over the samples,
-    not called: binding its two dozen arrays anew for every sample (a function of its own,
-    even inlined, does) cost numba's reference counting more than two Newton iterations."""
-    n, species = start.shape
-    directions = k_all.shape[1]
-    adsorbates = net_start.shape[0] - 1
-    theta = np.empty_like(start)
-    for i in range(n):
-        for q in range(species):
-            theta[i, q] = min(max(start[i, q], SMALLEST), 1.0)
-    converged = np.zeros(n, dtype=np.bool_)
-    iterations = np.zeros(n, dtype=np.int64)
-    transient = np.zeros(n, dtype=np.bool_)
-    forward, reverse = np.empty((n, directions // 2)), np.empty((n, directions // 2))
-    balance_error, site_error = np.empty(n), np.empty(n)
-    rates, trial_rates = np.empty(directions), np.empty(directions)
-    balance, trial_balance, scale, trial_scale = (np.empty(adsorbates), np.empty(adsorbates), np.empty(adsorbates),
-                                                  np.empty(adsorbates))
-    residual, step, trial, zero, rhs = (np.empty(species), np.empty(species), np.empty(species), np.zeros(species),
-                                        np.empty(species))
-    matrix = np.empty((species, species))
-    transient_work = (np.empty(directions), np.empty(adsorbates), np.empty(adsorbates), np.empty(species),
-                      np.empty(species), np.empty(species), np.empty(species), np.empty(species), np.empty(species),
-                      np.empty(species), np.empty((species, species)), np.empty(species))
-    previous = -1
-    first_newton = min(NEWTON_START, max_newton)
-    for i in range(n):
-        current = theta[i]
-        k = k_all[i]
-        linear = linear_all[i] if linear_all.shape[1] else linear_all[0]
-        done = False
-        for attempt in range(3 if valid[i] else 0):  # Newton from the guess or neighbour, then continuation
-            if attempt == 0:
-                if not (newton_first or (chain and previous >= 0)):
-                    continue
-                if not newton_first:
-                    current[:] = theta[previous]
-                limit = first_newton
-            else:
-                if attempt == 1 and (newton_first or not chain or previous < 0):
-                    continue
-                for q in range(species):  # from the neighbour, or from the start again
-                    current[q] = theta[previous, q] if attempt == 1 else min(max(start[i, q], SMALLEST), 1.0)
-                transient[i] = True
-                close, used = _continuation(k, linear, linear_species, current, max_transient, factor_start,
-                                            factor_species, factor_order, net_start, net_step, net_coefficient,
-                                            derivative_row, derivative_column, derivative_rate, derivative_coefficient,
-                                            sites, change_start, change_step, change_coefficient, transient_work)
-                iterations[i] += used
-                if not close:
-                    continue
-                limit = max_newton
-            # Newton; the trial point's rates and balances are those of the next iteration
-            _rates(k, linear, linear_species, current, factor_start, factor_species, factor_order, rates)
-            _fluxes(rates, net_start, net_step, net_coefficient, balance, scale)
-            used = 0
-            for iteration in range(limit + 1):
-                norm, merit = _residual(balance, scale, current, sites, residual)
-                if norm <= tolerance:
-                    done = True
-                    break
-                if not np.isfinite(norm) or iteration == limit:
-                    break
-                if not _linearised_step(rates, current, linear, linear_species, zero, scale, residual,
-                                        derivative_row, derivative_column, derivative_rate, derivative_coefficient,
-                                        net_start, net_step, net_coefficient, sites, matrix, rhs, step, False):
-                    _linearised_step(rates, current, linear, linear_species, zero, scale, residual, derivative_row,
-                                     derivative_column, derivative_rate, derivative_coefficient, net_start, net_step,
-                                     net_coefficient, sites, matrix, rhs, step, True)
-                largest = 0.0
-                for q in range(species):
-                    v = abs(step[q])
-                    if np.isnan(v):
-                        largest = np.nan
-                        break
-                    largest = max(largest, v)
-                cap = min(1.0, NEWTON_STEP / largest) if not np.isnan(largest) else np.nan
-                for q in range(species):
-                    step[q] *= cap
-                used += 1
-                alpha = 1.0
-                moved = False
-                for halving in range(HALVINGS):
-                    _advance(current, step, alpha, trial)
-                    _rates(k, linear, linear_species, trial, factor_start, factor_species, factor_order, trial_rates)
-                    _fluxes(trial_rates, net_start, net_step, net_coefficient, trial_balance, trial_scale)
-                    _, trial_merit = _residual(trial_balance, scale, trial, sites, residual)  # scaled as at current
-                    if trial_merit <= (1 - 1e-4 * alpha) * merit:  # NaN is never better
-                        moved = True
-                        break
-                    alpha /= 2
-                if not moved:
-                    break
-                for q in range(species):
-                    current[q] = trial[q]
-                for q in range(directions):
-                    rates[q] = trial_rates[q]
-                for q in range(adsorbates):
-                    balance[q] = trial_balance[q]
-                    scale[q] = trial_scale[q]
-            iterations[i] += used
-            if done:
-                break
-        converged[i] = done
-        if done:
-            previous = i
-        else:  # the residual of the coverages returned, as of a converged sample
-            _evaluate(k, linear, linear_species, current, factor_start, factor_species, factor_order,
-                      net_start, net_step, net_coefficient, sites, rates, balance, scale, residual)
-        _record(i, rates, residual, adsorbates, forward, reverse, balance_error, site_error)
-    return theta, converged, iterations, transient, forward, reverse, balance_error, site_error
-
-
-# --- Newton from given guesses, LANES samples at once -----------------------------------
-# The same damped Newton as in _solve_rows, on LANES samples side by side: every array
-# carries the samples in its last axis and every loop over them is innermost, with selects
-# rather than branches where the lanes may differ, so that the chains of dependent
-# operations of the lanes (the small eliminations above all) overlap in the processor
-# instead of running one after another. Each sample takes the same floating-point
-# operations in the same order as alone: the results are bitwise those of _solve_rows. A
-# lane whose sample converged or failed takes the next sample before the next step. On the
-# ammonia mechanism, warm: 0.82-0.86 us a solve against 1.40-1.50 one at a time; 2 lanes
-# gain half as much, 8 no more than 4.
+# --- LANES samples at once ----------------------------------------------------------------
+# Newton on LANES samples side by side: every array carries the samples in its last axis
+# and every loop over them is innermost, with selects rather than branches where the
+# lanes may differ, so that the chains of dependent operations of the lanes (the small
+# eliminations above all) overlap in the processor instead of running one after another.
+# Each sample takes the same floating-point operations in the same order as it would
+# alone. A lane whose sample converged, or failed, takes its next sample, or next attempt,
+# before the next step. On the ammonia mechanism, warm: 0.82-0.93 us a solve against
+# 1.40-1.50 for the same Newton one sample at a time; 2 lanes gain half as much, 8 no
+# more than 4.
 
 LANES = 4
 
@@ -724,17 +586,59 @@ def _lane_eliminate(matrix, rhs, out, solved, inverse, factor):
             out[r, lane] = s * matrix[r, r, lane]
 
 
+@_jit(inline=True)
+def _lane_column(values, lane, out):
+    """Lane ``lane`` of ``values`` (rows, lanes) into ``out`` (rows)."""
+    for r in range(out.shape[0]):
+        out[r] = values[r, lane]
+
+
 @_jit
-def _newton_lanes(k_all, linear_all, linear_species, start, valid, tolerance, limit, factor_start, factor_species,
-                  factor_order, net_start, net_step, net_coefficient, derivative_row, derivative_column,
-                  derivative_rate, derivative_coefficient, sites):
-    """Damped Newton from ``start`` (coverages, clipped to [exp(LOG_FLOOR), 1]) of every
-    valid sample, at most ``limit`` steps, as the first attempt of :func:`_solve_rows` with
-    ``newton_first``, LANES samples at once. Returns coverages, converged mask, Newton
-    steps, ``redo`` (an exactly zero pivot met: the sample is to be solved alone, where the
-    least-squares step serves) and, of the converged samples, what :func:`_solve_rows`
-    returns (forward and reverse rates, largest balance and site residuals); the rest is
-    left to :func:`_solve_rows`."""
+def _lane_least_squares_step(lane, rates, theta, linear, linear_species, scale, residual, derivative_row,
+                             derivative_column, derivative_rate, derivative_coefficient, net_start, net_step,
+                             net_coefficient, sites, step):
+    """The Newton step of lane ``lane`` (where elimination met an exactly zero pivot) into
+    ``step``, as :func:`_linearised_step` takes it alone: least squares. A function of its
+    own, not inlined: its code in the loop over the lanes would slow every step."""
+    species, adsorbates = theta.shape[0], scale.shape[0]
+    linear_one = np.empty(linear.shape[:2])
+    for m in range(linear.shape[0]):
+        for j in range(linear.shape[1]):
+            linear_one[m, j] = linear[m, j, lane]
+    rates_one, theta_one, scale_one, residual_one = (np.empty(rates.shape[0]), np.empty(species), np.empty(adsorbates),
+                                                     np.empty(species))
+    _lane_column(rates, lane, rates_one)
+    _lane_column(theta, lane, theta_one)
+    _lane_column(scale, lane, scale_one)
+    _lane_column(residual, lane, residual_one)
+    out = np.empty(species)
+    _linearised_step(rates_one, theta_one, linear_one, linear_species, np.zeros(species), scale_one, residual_one,
+                     derivative_row, derivative_column, derivative_rate, derivative_coefficient, net_start, net_step,
+                     net_coefficient, sites, np.empty((species, species)), np.empty(species), out, True)
+    for q in range(species):
+        step[q, lane] = out[q]
+
+
+@_jit
+def _solve_lanes(k_all, linear_all, linear_species, start, valid, newton_first, chain, cursor, end, tolerance, max_newton,
+                 max_transient, factor_start, factor_species, factor_order, net_start, net_step, net_coefficient,
+                 derivative_row, derivative_column, derivative_rate, derivative_coefficient, sites, change_start,
+                 change_step, change_coefficient):
+    """Every valid sample, LANES at once: Newton (damped, as ``steady_state._newton``)
+    from ``start`` (``newton_first``; coverages, clipped to [exp(LOG_FLOOR), 1]) or, with
+    ``chain``, from the last sample its lane solved (continuation along the batch), lane l
+    walking the samples ``cursor[l]:end[l]``; where Newton fails or cannot start,
+    continuation (from that last solved sample, then from ``start``) for the lane's sample
+    alone, each followed by Newton in the lane. ``k_all``: rate constants (samples, forward
+    then reverse directions); ``linear_all``: L per sample (samples, species with a term,
+    2 steps), or shaped (1, 0, 0): none. The rest: the constant operators listed by row
+    (see :func:`solve_rows`).
+
+    Returns coverages, converged mask, iterations, whether continuation ran, and at the
+    returned coverages of every sample the forward and reverse rates (samples, steps) and
+    the largest |balance / gross flux| of an adsorbate and |site sum - 1| of a site type:
+    where it converged, those of its last Newton iteration, so that accepting it needs no
+    second evaluation."""
     n, species = start.shape
     directions = k_all.shape[1]
     steps = directions // 2
@@ -745,10 +649,11 @@ def _newton_lanes(k_all, linear_all, linear_species, start, valid, tolerance, li
         for q in range(species):
             theta[i, q] = min(max(start[i, q], SMALLEST), 1.0)
     converged = np.zeros(n, dtype=np.bool_)
-    redo = np.zeros(n, dtype=np.bool_)
     iterations = np.zeros(n, dtype=np.int64)
+    transient = np.zeros(n, dtype=np.bool_)
     forward, reverse = np.full((n, steps), np.nan), np.full((n, steps), np.nan)
     balance_error, site_error = np.full(n, np.nan), np.full(n, np.nan)
+    cursor = cursor.copy()
     k = np.zeros((directions, LANES))
     linear = np.zeros((terms, directions, LANES))
     current, trial, step, residual, rhs = (np.ones((species, LANES)), np.ones((species, LANES)), np.zeros((species, LANES)),
@@ -759,31 +664,98 @@ def _newton_lanes(k_all, linear_all, linear_species, start, valid, tolerance, li
     matrix = np.zeros((species, species, LANES))
     norm, merit, trial_norm, trial_merit = np.zeros(LANES), np.zeros(LANES), np.zeros(LANES), np.zeros(LANES)
     alpha, column, inverse, factor = np.ones(LANES), np.zeros(LANES), np.zeros(LANES), np.zeros(LANES)
-    solved, searching = np.zeros(LANES, dtype=np.bool_), np.zeros(LANES, dtype=np.bool_)
+    solved, searching, failed = (np.zeros(LANES, dtype=np.bool_), np.zeros(LANES, dtype=np.bool_),
+                                 np.zeros(LANES, dtype=np.bool_))
     sample = np.full(LANES, -1, dtype=np.int64)  # the sample in each lane, -1: none
-    used = np.zeros(LANES, dtype=np.int64)
-    following = 0  # the next sample to take
+    previous = np.full(LANES, -1, dtype=np.int64)  # along the batch: the last sample each lane solved
+    used, attempt, limit = np.zeros(LANES, dtype=np.int64), np.zeros(LANES, dtype=np.int64), np.zeros(LANES, dtype=np.int64)
+    # one sample's arrays, for the steps taken by a lane alone (continuation, a least-squares step, a failure)
+    k_one, linear_one = np.empty(directions), np.empty((terms, directions))
+    theta_one, rates_one, scale_one, residual_one = (np.empty(species), np.empty(directions), np.empty(adsorbates),
+                                                     np.empty(species))
+    balance_one = np.empty(adsorbates)
+    work = (np.empty(directions), np.empty(adsorbates), np.empty(adsorbates), np.empty(species), np.empty(species),
+            np.empty(species), np.empty(species), np.empty(species), np.empty(species), np.empty(species),
+            np.empty((species, species)), np.empty(species))
+    first_newton = min(NEWTON_START, max_newton)
+    following = 0  # without chain: the next sample to take
     while True:
-        for lane in range(LANES):  # empty lanes take the next valid samples
-            if sample[lane] >= 0:
-                continue
-            while following < n and not valid[following]:
-                following += 1
-            if following == n:
-                continue
-            i = following
-            following += 1
-            sample[lane] = i
-            used[lane] = 0
-            for q in range(species):
-                current[q, lane] = theta[i, q]
-            for j in range(directions):
-                k[j, lane] = k_all[i, j]
-                for m in range(terms):
-                    linear[m, j, lane] = linear_all[i, m, j]
-            _lane_rates(k, linear, linear_species, current, factor_start, factor_species, factor_order, rates,
-                        lane, lane + 1)
-            _lane_fluxes(rates, net_start, net_step, net_coefficient, balance, scale, lane, lane + 1)
+        for lane in range(LANES):
+            # an empty lane takes its next valid sample; a lane whose Newton failed goes on to the next attempt
+            while sample[lane] < 0 or failed[lane]:
+                if sample[lane] < 0:
+                    if chain:
+                        if cursor[lane] == end[lane]:
+                            break
+                        i = cursor[lane]
+                        cursor[lane] += 1
+                    elif following < n:
+                        i = following
+                        following += 1
+                    else:
+                        break
+                    sample[lane] = i
+                    used[lane] = 0
+                    for j in range(directions):
+                        k[j, lane] = k_all[i, j]
+                        for m in range(terms):
+                            linear[m, j, lane] = linear_all[i, m, j]
+                    if not valid[i]:  # not solved: its rates at the start recorded, as of a failed sample
+                        attempt[lane] = 2
+                        for q in range(species):
+                            current[q, lane] = theta[i, q]
+                        failed[lane] = True
+                        continue
+                    if newton_first or (chain and previous[lane] >= 0):  # Newton from the guess or the last solved sample
+                        attempt[lane] = 0
+                        limit[lane] = first_newton
+                        for q in range(species):
+                            current[q, lane] = theta[i if newton_first else previous[lane], q]
+                    else:  # continuation first
+                        attempt[lane] = 0
+                        failed[lane] = True
+                        continue
+                else:  # the next attempt: continuation from the last solved sample (along the batch), then from the start
+                    i = sample[lane]
+                    failed[lane] = False
+                    iterations[i] += used[lane]
+                    attempt[lane] += 1
+                    if attempt[lane] == 1 and (newton_first or not chain or previous[lane] < 0):
+                        attempt[lane] = 2
+                    _lane_column(k, lane, k_one)
+                    for m in range(terms):
+                        for j in range(directions):
+                            linear_one[m, j] = linear[m, j, lane]
+                    if attempt[lane] > 2:  # failed: the residual of the coverages returned, as of a converged sample
+                        _lane_column(current, lane, theta_one)
+                        _evaluate(k_one, linear_one, linear_species, theta_one, factor_start, factor_species,
+                                  factor_order, net_start, net_step, net_coefficient, sites, rates_one, balance_one,
+                                  scale_one, residual_one)
+                        for q in range(species):
+                            theta[i, q] = theta_one[q]
+                        _record(i, rates_one, residual_one, adsorbates, forward, reverse, balance_error, site_error)
+                        sample[lane] = -1
+                        continue
+                    for q in range(species):
+                        theta_one[q] = theta[previous[lane], q] if attempt[lane] == 1 else min(max(start[i, q], SMALLEST), 1.0)
+                    transient[i] = True
+                    close, spent = _continuation(k_one, linear_one, linear_species, theta_one, max_transient,
+                                                 factor_start, factor_species, factor_order, net_start, net_step,
+                                                 net_coefficient, derivative_row, derivative_column, derivative_rate,
+                                                 derivative_coefficient, sites, change_start, change_step,
+                                                 change_coefficient, work)
+                    iterations[i] += spent
+                    for q in range(species):
+                        current[q, lane] = theta_one[q]
+                    if not close:
+                        used[lane] = 0
+                        failed[lane] = True
+                        continue
+                    limit[lane] = max_newton
+                used[lane] = 0
+                _lane_rates(k, linear, linear_species, current, factor_start, factor_species, factor_order, rates,
+                            lane, lane + 1)
+                _lane_fluxes(rates, net_start, net_step, net_coefficient, balance, scale, lane, lane + 1)
         busy = False
         for lane in range(LANES):
             busy |= sample[lane] >= 0
@@ -794,7 +766,7 @@ def _newton_lanes(k_all, linear_all, linear_species, start, valid, tolerance, li
             i = sample[lane]
             if i < 0:
                 continue
-            if norm[lane] <= tolerance:  # converged: recorded as _solve_rows records it
+            if norm[lane] <= tolerance:  # converged: its rates and residuals recorded
                 converged[i] = True
                 largest_balance = 0.0
                 largest_site = 0.0
@@ -802,25 +774,24 @@ def _newton_lanes(k_all, linear_all, linear_species, start, valid, tolerance, li
                     theta[i, q] = current[q, lane]
                     v = abs(residual[q, lane])
                     if q < adsorbates:
-                        largest_balance = np.nan if np.isnan(v) or np.isnan(largest_balance) else max(largest_balance, v)
+                        largest_balance = max(largest_balance, v)  # no NaN: within the tolerance
                     else:
-                        largest_site = np.nan if np.isnan(v) or np.isnan(largest_site) else max(largest_site, v)
+                        largest_site = max(largest_site, v)
                 for j in range(steps):
                     forward[i, j] = rates[j, lane]
                     reverse[i, j] = rates[steps + j, lane]
                 balance_error[i] = largest_balance
                 site_error[i] = largest_site
-                iterations[i] = used[lane]
+                iterations[i] += used[lane]
                 sample[lane] = -1
-            elif not np.isfinite(norm[lane]) or used[lane] == limit:  # failed: left to _solve_rows
-                iterations[i] = used[lane]
-                sample[lane] = -1
-        if following < n:  # lanes just emptied take the next samples before the step
-            emptied = False
-            for lane in range(LANES):
-                emptied |= sample[lane] < 0
-            if emptied:
-                continue
+                previous[lane] = i
+            elif not np.isfinite(norm[lane]) or used[lane] == limit[lane]:
+                failed[lane] = True
+        emptied = False  # lanes just emptied, or whose Newton failed, go on before the step
+        for lane in range(LANES):
+            emptied |= failed[lane] or (sample[lane] < 0 and (cursor[lane] < end[lane] if chain else following < n))
+        if emptied:
+            continue
         _lane_newton_system(rates, current, linear, linear_species, scale, residual, derivative_row, derivative_column,
                             derivative_rate, derivative_coefficient, net_start, net_step, net_coefficient, sites, matrix,
                             rhs, column)
@@ -830,10 +801,10 @@ def _newton_lanes(k_all, linear_all, linear_species, start, valid, tolerance, li
             searching[lane] = False
             if i < 0:
                 continue
-            if not solved[lane]:  # a zero pivot: solved alone, from its start
-                redo[i] = True
-                sample[lane] = -1
-                continue
+            if not solved[lane]:  # an exactly zero pivot: this lane's step by least squares, as alone
+                _lane_least_squares_step(lane, rates, current, linear, linear_species, scale, residual, derivative_row,
+                                         derivative_column, derivative_rate, derivative_coefficient, net_start, net_step,
+                                         net_coefficient, sites, step)
             largest = 0.0
             for q in range(species):
                 v = abs(step[q, lane])
@@ -876,11 +847,8 @@ def _newton_lanes(k_all, linear_all, linear_species, start, valid, tolerance, li
                 else:
                     alpha[lane] /= 2
         for lane in range(LANES):
-            if searching[lane]:  # no step length lowered the residual: left to _solve_rows
-                iterations[sample[lane]] = used[lane]
-                sample[lane] = -1
-    return theta, converged, iterations, redo, forward, reverse, balance_error, site_error
-
+            failed[lane] = searching[lane]  # no step length lowered the residual
+    return theta, converged, iterations, transient, forward, reverse, balance_error, site_error
 
 def _by_row(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The non-zero entries of a (rows x columns) matrix listed by row: row starts (rows + 1),
@@ -933,8 +901,9 @@ def solve_rows(equations, forward_k, reverse_k, coverage, start, valid, newton_f
         valid: samples to solve.
         newton_first: Newton from ``start`` first (a given guess), else continuation from it.
         order: sample order for continuation along the batch (each sample's Newton starts
-            from the last solved one; continuation from ``start`` where that fails), or
-            None: each sample on its own.
+            from the last solved one; continuation from ``start`` where that fails; each of
+            the LANES lanes walks its own quarter of the batch, whose first sample starts by
+            continuation), or None: each sample on its own.
     """
     k = np.concatenate([forward_k, reverse_k], axis=1)  # (samples, forward then reverse directions)
     linear = np.zeros((1, 0, 0)) if coverage is None else coverage.linear  # (samples, species with a term, 2 steps)
@@ -947,34 +916,12 @@ def solve_rows(equations, forward_k, reverse_k, coverage, start, valid, newton_f
     k, linear, start = (np.ascontiguousarray(a, dtype=float) for a in (k, linear, start))
     valid = np.ascontiguousarray(valid, dtype=np.bool_)
     operators = _operators(equations)
-    if newton_first and not chain:
-        return _newton_then_rest(k, linear, linear_species, start, valid, tolerance, max_newton, max_transient,
-                                 operators)
-    solved = _solve_rows(k, linear, linear_species, start, valid, bool(newton_first), chain, float(tolerance),
-                         int(max_newton), int(max_transient), *operators)
+    bounds = np.linspace(0, len(k), LANES + 1).astype(np.int64)  # along the batch: each lane a quarter
+    solved = Solution(*_solve_lanes(k, linear, linear_species, start, valid, bool(newton_first), chain, bounds[:-1],
+                                    bounds[1:], float(tolerance), int(max_newton), int(max_transient), *operators))
     if chain:
-        solved = (_unordered(a, order) for a in solved)
-    return Solution(*solved)
-
-
-def _newton_then_rest(k, linear, linear_species, start, valid, tolerance, max_newton, max_transient,
-                      operators) -> Solution:
-    """:func:`_solve_rows` with ``newton_first`` (and no chain), its first attempt, Newton from
-    ``start``, taken by :func:`_newton_lanes`: the samples it does not converge are then solved
-    by :func:`_solve_rows` from their start (by continuation, their Newton steps counted), or
-    from the beginning where a zero pivot stopped them; the same coverages, bitwise."""
-    theta, converged, iterations, redo, forward, reverse, residual, site_balance = _newton_lanes(
-        k, linear, linear_species, start, valid, float(tolerance), min(NEWTON_START, int(max_newton)), *operators[:-3])
-    transient = np.zeros(len(k), dtype=np.bool_)
-    for rows, newton_first in ((np.flatnonzero(~converged & ~redo), False), (np.flatnonzero(redo), True)):
-        if len(rows) == 0:
-            continue
-        rest = _solve_rows(k[rows], linear[rows] if linear.shape[1] else linear, linear_species, start[rows], valid[rows],
-                           newton_first, False, float(tolerance), int(max_newton), int(max_transient), *operators)
-        theta[rows], converged[rows], transient[rows] = rest[0], rest[1], rest[3]
-        iterations[rows] += rest[2]
-        forward[rows], reverse[rows], residual[rows], site_balance[rows] = rest[4:]
-    return Solution(theta, converged, iterations, transient, forward, reverse, residual, site_balance)
+        solved = Solution(*(_unordered(getattr(solved, f.name), order) for f in dataclasses.fields(Solution)))
+    return solved
 
 
 def descriptors(forward_k: np.ndarray, reverse_k: np.ndarray, coverage) -> np.ndarray:

@@ -113,6 +113,44 @@ def test_continuation_along_the_batch_finds_the_same_steady_states(monkeypatch, 
     assert along.transient.mean() < 0.2 * reference.transient.mean()
 
 
+def _one_at_a_time(mechanism, k, pressures, guess, valid):
+    """``kernels._solve_rows`` from ``guess``, Newton first, each sample alone: the reference of the lanes."""
+    from uqms.models.microkinetics.kinetics import pressure_array, pressure_weighted
+    from uqms.models.microkinetics.steady_state import equations_of
+
+    equations = equations_of(mechanism)
+    forward, reverse = pressure_weighted(mechanism, k, pressure_array(mechanism, pressures, len(guess)))
+    linear = np.zeros((1, 0, 0)) if k.coverage is None else np.ascontiguousarray(k.coverage.linear)
+    species = np.zeros(0, dtype=np.int64) if k.coverage is None else np.asarray(k.coverage.species, dtype=np.int64)
+    arguments = (equations, forward, reverse, k.coverage, guess, valid, True, 1e-12, 60, 300)
+    alone = kernels._solve_rows(np.ascontiguousarray(np.concatenate([forward, reverse], axis=1)), linear, species,
+                                np.ascontiguousarray(guess), valid, True, False, 1e-12, 60, 300,
+                                *kernels._operators(equations))
+    return kernels.solve_rows(*arguments), kernels.Solution(*alone)
+
+
+@pytest.mark.parametrize("mechanism, inputs", MECHANISMS, ids=IDS)
+def test_newton_in_lanes_is_bitwise_newton_one_sample_at_a_time(mechanism, inputs):
+    """Newton from given guesses, LANES samples at once: bitwise the coverages, statuses,
+    iterations, continuation flags and rates of the kernel taking one sample at a time;
+    with guesses far off (Newton fails: continuation), a sample not solved (non-finite
+    rate constant) and a count of samples that is no multiple of the lanes."""
+    n = 1001
+    k, pressures = inputs(n)
+    k = dataclasses.replace(k, forward=k.forward.copy())
+    k.forward[5, 0] = np.nan
+    solved = solve_steady_state(mechanism, k, pressures, along_batch=False)
+    nearby = dataclasses.replace(k, forward=k.forward * 1.05, reverse=k.reverse * 0.97)
+    guess = np.where(np.isfinite(solved.theta), solved.theta, 0.5)
+    guess[::97] = np.roll(guess, 1, axis=1)[::97]  # far from the steady state
+    valid = np.isfinite(nearby.forward).all(axis=1)
+    lanes, alone = _one_at_a_time(mechanism, nearby, pressures, guess, valid)
+    assert lanes.transient.any() and not valid.all() and n % kernels.LANES
+    assert (lanes.converged | ~valid).mean() > 0.99
+    for field in dataclasses.fields(kernels.Solution):
+        np.testing.assert_array_equal(getattr(lanes, field.name), getattr(alone, field.name), err_msg=field.name)
+
+
 def test_singular_systems_get_the_least_squares_solution_as_in_numpy():
     """An exactly zero pivot: numpy's path falls back to the pseudo-inverse; elimination
     reports it, and the kernel's least squares gives numpy's solution."""

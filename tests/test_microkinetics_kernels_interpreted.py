@@ -18,9 +18,11 @@ import pytest
 from tests.test_microkinetics_kernels import IDS, MECHANISMS, _numpy_path
 from uqms.models import microkinetics
 from uqms.models.microkinetics import kernels
+from uqms.models.microkinetics.kinetics import pressure_array, pressure_weighted
 from uqms.models.microkinetics.steady_state import (
     BAD_INPUT,
     NOT_CONVERGED,
+    equations_of,
     solve_steady_state,
 )
 
@@ -137,3 +139,44 @@ def test_batch_order_of_too_few_or_identical_samples_is_the_given_order():
     """Fewer than three samples, or samples without spread: nothing to order by."""
     np.testing.assert_array_equal(kernels.batch_order(np.array([[2.0, 1.0], [0.0, 5.0]])), [0, 1])
     np.testing.assert_array_equal(kernels.batch_order(np.ones((6, 3))), np.arange(6))
+
+
+def test_interpreted_lanes_eliminate_as_each_lane_alone_and_hand_zero_pivots_back(monkeypatch, interpreted):
+    """Elimination in lanes: bitwise each lane's elimination alone, a zero pivot reported in
+    its own lane only. A sample whose lane meets one is solved again alone, from its start,
+    where the least-squares step serves: the result of the kernel taking one sample at a time."""
+    lanes = interpreted.LANES
+    rng = np.random.default_rng(4)
+    matrices, rhs = rng.normal(size=(5, 5, lanes)), rng.normal(size=(5, lanes))
+    matrices[:, 2, 1] = 0.0  # lane 1 singular: an exactly zero pivot
+    out, solved = np.empty((5, lanes)), np.empty(lanes, dtype=bool)
+    with np.errstate(divide="ignore", invalid="ignore"):  # the singular lane's values: discarded
+        interpreted._lane_eliminate(matrices.copy(), rhs.copy(), out, solved, *(np.empty(lanes) for _ in range(2)))
+    for lane in range(lanes):
+        alone = np.empty(5)
+        assert interpreted._eliminate(matrices[:, :, lane].copy(), rhs[:, lane].copy(), alone) == solved[lane]
+        if solved[lane]:
+            np.testing.assert_array_equal(out[:, lane], alone)
+    assert list(solved) == [lane != 1 for lane in range(lanes)]
+
+    eliminate, calls = interpreted._lane_eliminate, []
+
+    def first_lane_singular_once(matrix, rhs, out, solved, *scratch):
+        eliminate(matrix, rhs, out, solved, *scratch)
+        solved[0] &= bool(calls)
+        calls.append(True)
+
+    monkeypatch.setattr(interpreted, "_lane_eliminate", first_lane_singular_once)
+    mechanism, inputs = MECHANISMS[0]
+    k, pressures = inputs(SAMPLES)
+    equations = equations_of(mechanism)
+    forward, reverse = pressure_weighted(mechanism, k, pressure_array(mechanism, pressures, SAMPLES))
+    guess = solve_steady_state(mechanism, k, pressures, along_batch=False).theta * 1.01
+    valid = np.ones(SAMPLES, dtype=bool)
+    in_lanes = interpreted.solve_rows(equations, forward, reverse, None, guess, valid, True, 1e-12, 60, 300)
+    alone = interpreted.Solution(*interpreted._solve_rows(
+        np.concatenate([forward, reverse], axis=1), np.zeros((1, 0, 0)), np.zeros(0, dtype=np.int64), guess, valid,
+        True, False, 1e-12, 60, 300, *interpreted._operators(equations)))
+    assert len(calls) > 1 and alone.converged.all()
+    for field in dataclasses.fields(interpreted.Solution):
+        np.testing.assert_array_equal(getattr(in_lanes, field.name), getattr(alone, field.name), err_msg=field.name)

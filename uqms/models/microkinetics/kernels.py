@@ -17,6 +17,10 @@ LAPACK's per-call cost exceeds the work on a 5x5 matrix; a system with an exactl
 pivot (where LAPACK reports it singular) gets the minimum-norm least-squares solution,
 as numpy's path does.
 
+Newton from given guesses (warm starts: a reactor's surface at each integrator stage, a
+perturbed state) runs on LANES samples side by side (:func:`_newton_lanes`), bitwise the
+same coverages as one at a time, in about two thirds of the time.
+
 Samples may also be solved in a given order, each started by Newton from the last
 solved sample (continuation along the batch): with an order that puts neighbours in
 descriptor space next to each other (:func:`batch_order`), most cold samples then cost
@@ -547,6 +551,338 @@ def _solve_rows(k_all, linear_all, linear_species, start, valid, newton_first, c
     return theta, converged, iterations, transient, forward, reverse, balance_error, site_error
 
 
+# --- Newton from given guesses, LANES samples at once -----------------------------------
+# The same damped Newton as in _solve_rows, on LANES samples side by side: every array
+# carries the samples in its last axis and every loop over them is innermost, with selects
+# rather than branches where the lanes may differ, so that the chains of dependent
+# operations of the lanes (the small eliminations above all) overlap in the processor
+# instead of running one after another. Each sample takes the same floating-point
+# operations in the same order as alone: the results are bitwise those of _solve_rows. A
+# lane whose sample converged or failed takes the next sample before the next step. On the
+# ammonia mechanism, warm: 0.82-0.86 us a solve against 1.40-1.50 one at a time; 2 lanes
+# gain half as much, 8 no more than 4.
+
+LANES = 4
+
+
+@_jit(inline=True)
+def _lane_rates(k, linear, linear_species, theta, factor_start, factor_species, factor_order, rates, first, last):
+    """:func:`_rates` of lanes ``first:last`` (arrays ending in the lane axis)."""
+    for j in range(rates.shape[0]):
+        for lane in range(first, last):
+            rates[j, lane] = k[j, lane]
+        for e in range(factor_start[j], factor_start[j + 1]):
+            s = factor_species[e]
+            order = factor_order[e]
+            if order == 1.0:
+                for lane in range(first, last):
+                    rates[j, lane] *= theta[s, lane]
+            elif order == 2.0:
+                for lane in range(first, last):
+                    rates[j, lane] *= theta[s, lane] * theta[s, lane]
+            else:
+                for lane in range(first, last):
+                    rates[j, lane] *= theta[s, lane] ** order
+        if linear.shape[0]:
+            for lane in range(first, last):
+                u = 0.0
+                for m in range(linear.shape[0]):
+                    u += linear[m, j, lane] * theta[linear_species[m], lane]
+                rates[j, lane] *= np.exp(u)
+
+
+@_jit(inline=True)
+def _lane_fluxes(rates, row_start, row_step, row_coefficient, net, gross, first, last):
+    """:func:`_fluxes` of lanes ``first:last``."""
+    steps = rates.shape[0] // 2
+    for a in range(gross.shape[0]):
+        for lane in range(first, last):
+            net[a, lane] = 0.0
+            gross[a, lane] = 0.0
+        for e in range(row_start[a], row_start[a + 1]):
+            j = row_step[e]
+            c = row_coefficient[e]
+            for lane in range(first, last):
+                net[a, lane] += c * (rates[j, lane] - rates[steps + j, lane])
+                gross[a, lane] += abs(c) * (rates[j, lane] + rates[steps + j, lane])
+        for lane in range(first, last):
+            gross[a, lane] += TINY
+
+
+@_jit(inline=True)
+def _lane_residual(balance, scale, theta, sites, out, largest, merit):
+    """:func:`_residual` of every lane; its largest magnitudes and squared norms into ``largest`` and ``merit``."""
+    adsorbates = balance.shape[0]
+    for a in range(adsorbates):
+        for lane in range(LANES):
+            out[a, lane] = balance[a, lane] / scale[a, lane]
+    for t in range(sites.shape[0]):
+        for lane in range(LANES):
+            out[adsorbates + t, lane] = 0.0
+        for k in range(sites.shape[1]):
+            for lane in range(LANES):
+                out[adsorbates + t, lane] += sites[t, k] * theta[k, lane]
+        for lane in range(LANES):
+            out[adsorbates + t, lane] -= 1.0
+    for lane in range(LANES):
+        largest[lane] = 0.0
+        merit[lane] = 0.0
+    for i in range(out.shape[0]):
+        for lane in range(LANES):  # NaN once a NaN is met (v > NaN is false), as in _residual
+            v = abs(out[i, lane])
+            largest[lane] = v if v > largest[lane] or np.isnan(v) else largest[lane]
+            merit[lane] += out[i, lane] * out[i, lane]
+
+
+@_jit(inline=True)
+def _lane_newton_system(rates, theta, linear, linear_species, scale, residual, derivative_row, derivative_column,
+                        derivative_rate, derivative_coefficient, net_start, net_step, net_coefficient, sites, matrix,
+                        rhs, column):
+    """The Newton step's :func:`_linearisation` matrix (``diagonal`` zero) and right-hand side of every lane."""
+    adsorbates = scale.shape[0]
+    species = theta.shape[0]
+    steps = rates.shape[0] // 2
+    for a in range(adsorbates):
+        for k in range(species):
+            for lane in range(LANES):
+                matrix[a, k, lane] = 0.0
+    entries = derivative_rate.shape[0]
+    for lane in range(LANES):
+        column[lane] = 0.0
+    for e in range(entries):  # summed while (a, k) stays, stored once
+        c = derivative_coefficient[e]
+        q = derivative_rate[e]
+        for lane in range(LANES):
+            column[lane] += c * rates[q, lane]
+        if e + 1 == entries or derivative_row[e + 1] != derivative_row[e] or \
+                derivative_column[e + 1] != derivative_column[e]:
+            for lane in range(LANES):
+                matrix[derivative_row[e], derivative_column[e], lane] = column[lane]
+                column[lane] = 0.0
+    for a in range(adsorbates):
+        for m in range(linear.shape[0]):
+            k = linear_species[m]
+            for lane in range(LANES):
+                u = 0.0
+                for e in range(net_start[a], net_start[a + 1]):
+                    j = net_step[e]
+                    u += net_coefficient[e] * (rates[j, lane] * linear[m, j, lane]
+                                               - rates[steps + j, lane] * linear[m, steps + j, lane])
+                matrix[a, k, lane] += u * theta[k, lane]
+        for lane in range(LANES):
+            inverse = 1.0 / scale[a, lane]
+            for k in range(species):
+                matrix[a, k, lane] = -matrix[a, k, lane] * inverse
+            matrix[a, a, lane] += 0.0 * inverse
+    for t in range(sites.shape[0]):
+        for k in range(species):
+            for lane in range(LANES):
+                matrix[adsorbates + t, k, lane] = sites[t, k] * theta[k, lane]
+    for i in range(species):
+        for lane in range(LANES):
+            rhs[i, lane] = residual[i, lane] if i < adsorbates else -residual[i, lane]
+
+
+@_jit(inline=True)
+def _lane_eliminate(matrix, rhs, out, solved, inverse, factor):
+    """:func:`_eliminate` of every lane; ``solved[lane]`` False where a pivot is exactly zero."""
+    n = rhs.shape[0]
+    for lane in range(LANES):
+        solved[lane] = True
+    for c in range(n):
+        for lane in range(LANES):
+            p = c
+            best = abs(matrix[c, c, lane])
+            for r in range(c + 1, n):
+                v = abs(matrix[r, c, lane])
+                if v > best:
+                    best = v
+                    p = r
+            if matrix[p, c, lane] == 0.0:
+                solved[lane] = False
+            if p != c:
+                for k in range(c, n):
+                    matrix[c, k, lane], matrix[p, k, lane] = matrix[p, k, lane], matrix[c, k, lane]
+                rhs[c, lane], rhs[p, lane] = rhs[p, lane], rhs[c, lane]
+        for lane in range(LANES):
+            inverse[lane] = 1.0 / matrix[c, c, lane]
+            matrix[c, c, lane] = inverse[lane]
+        for r in range(c + 1, n):
+            for lane in range(LANES):
+                factor[lane] = matrix[r, c, lane] * inverse[lane]
+            for k in range(c + 1, n):
+                for lane in range(LANES):
+                    reduced = matrix[r, k, lane] - factor[lane] * matrix[c, k, lane]
+                    matrix[r, k, lane] = reduced if factor[lane] != 0.0 else matrix[r, k, lane]
+            for lane in range(LANES):
+                reduced = rhs[r, lane] - factor[lane] * rhs[c, lane]
+                rhs[r, lane] = reduced if factor[lane] != 0.0 else rhs[r, lane]
+    for r in range(n - 1, -1, -1):
+        for lane in range(LANES):
+            s = rhs[r, lane]
+            for k in range(r + 1, n):
+                s -= matrix[r, k, lane] * out[k, lane]
+            out[r, lane] = s * matrix[r, r, lane]
+
+
+@_jit
+def _newton_lanes(k_all, linear_all, linear_species, start, valid, tolerance, limit, factor_start, factor_species,
+                  factor_order, net_start, net_step, net_coefficient, derivative_row, derivative_column,
+                  derivative_rate, derivative_coefficient, sites):
+    """Damped Newton from ``start`` (coverages, clipped to [exp(LOG_FLOOR), 1]) of every
+    valid sample, at most ``limit`` steps, as the first attempt of :func:`_solve_rows` with
+    ``newton_first``, LANES samples at once. Returns coverages, converged mask, Newton
+    steps, ``redo`` (an exactly zero pivot met: the sample is to be solved alone, where the
+    least-squares step serves) and, of the converged samples, what :func:`_solve_rows`
+    returns (forward and reverse rates, largest balance and site residuals); the rest is
+    left to :func:`_solve_rows`."""
+    n, species = start.shape
+    directions = k_all.shape[1]
+    steps = directions // 2
+    adsorbates = net_start.shape[0] - 1
+    terms = linear_all.shape[1]
+    theta = np.empty_like(start)
+    for i in range(n):
+        for q in range(species):
+            theta[i, q] = min(max(start[i, q], SMALLEST), 1.0)
+    converged = np.zeros(n, dtype=np.bool_)
+    redo = np.zeros(n, dtype=np.bool_)
+    iterations = np.zeros(n, dtype=np.int64)
+    forward, reverse = np.full((n, steps), np.nan), np.full((n, steps), np.nan)
+    balance_error, site_error = np.full(n, np.nan), np.full(n, np.nan)
+    k = np.zeros((directions, LANES))
+    linear = np.zeros((terms, directions, LANES))
+    current, trial, step, residual, rhs = (np.ones((species, LANES)), np.ones((species, LANES)), np.zeros((species, LANES)),
+                                           np.zeros((species, LANES)), np.zeros((species, LANES)))
+    rates, trial_rates = np.zeros((directions, LANES)), np.zeros((directions, LANES))
+    balance, scale, trial_balance, trial_scale = (np.zeros((adsorbates, LANES)), np.ones((adsorbates, LANES)),
+                                                  np.zeros((adsorbates, LANES)), np.ones((adsorbates, LANES)))
+    matrix = np.zeros((species, species, LANES))
+    norm, merit, trial_norm, trial_merit = np.zeros(LANES), np.zeros(LANES), np.zeros(LANES), np.zeros(LANES)
+    alpha, column, inverse, factor = np.ones(LANES), np.zeros(LANES), np.zeros(LANES), np.zeros(LANES)
+    solved, searching = np.zeros(LANES, dtype=np.bool_), np.zeros(LANES, dtype=np.bool_)
+    sample = np.full(LANES, -1, dtype=np.int64)  # the sample in each lane, -1: none
+    used = np.zeros(LANES, dtype=np.int64)
+    following = 0  # the next sample to take
+    while True:
+        for lane in range(LANES):  # empty lanes take the next valid samples
+            if sample[lane] >= 0:
+                continue
+            while following < n and not valid[following]:
+                following += 1
+            if following == n:
+                continue
+            i = following
+            following += 1
+            sample[lane] = i
+            used[lane] = 0
+            for q in range(species):
+                current[q, lane] = theta[i, q]
+            for j in range(directions):
+                k[j, lane] = k_all[i, j]
+                for m in range(terms):
+                    linear[m, j, lane] = linear_all[i, m, j]
+            _lane_rates(k, linear, linear_species, current, factor_start, factor_species, factor_order, rates,
+                        lane, lane + 1)
+            _lane_fluxes(rates, net_start, net_step, net_coefficient, balance, scale, lane, lane + 1)
+        busy = False
+        for lane in range(LANES):
+            busy |= sample[lane] >= 0
+        if not busy:
+            break
+        _lane_residual(balance, scale, current, sites, residual, norm, merit)
+        for lane in range(LANES):
+            i = sample[lane]
+            if i < 0:
+                continue
+            if norm[lane] <= tolerance:  # converged: recorded as _solve_rows records it
+                converged[i] = True
+                largest_balance = 0.0
+                largest_site = 0.0
+                for q in range(species):
+                    theta[i, q] = current[q, lane]
+                    v = abs(residual[q, lane])
+                    if q < adsorbates:
+                        largest_balance = np.nan if np.isnan(v) or np.isnan(largest_balance) else max(largest_balance, v)
+                    else:
+                        largest_site = np.nan if np.isnan(v) or np.isnan(largest_site) else max(largest_site, v)
+                for j in range(steps):
+                    forward[i, j] = rates[j, lane]
+                    reverse[i, j] = rates[steps + j, lane]
+                balance_error[i] = largest_balance
+                site_error[i] = largest_site
+                iterations[i] = used[lane]
+                sample[lane] = -1
+            elif not np.isfinite(norm[lane]) or used[lane] == limit:  # failed: left to _solve_rows
+                iterations[i] = used[lane]
+                sample[lane] = -1
+        if following < n:  # lanes just emptied take the next samples before the step
+            emptied = False
+            for lane in range(LANES):
+                emptied |= sample[lane] < 0
+            if emptied:
+                continue
+        _lane_newton_system(rates, current, linear, linear_species, scale, residual, derivative_row, derivative_column,
+                            derivative_rate, derivative_coefficient, net_start, net_step, net_coefficient, sites, matrix,
+                            rhs, column)
+        _lane_eliminate(matrix, rhs, step, solved, inverse, factor)
+        for lane in range(LANES):
+            i = sample[lane]
+            searching[lane] = False
+            if i < 0:
+                continue
+            if not solved[lane]:  # a zero pivot: solved alone, from its start
+                redo[i] = True
+                sample[lane] = -1
+                continue
+            largest = 0.0
+            for q in range(species):
+                v = abs(step[q, lane])
+                if np.isnan(v):
+                    largest = np.nan
+                    break
+                largest = max(largest, v)
+            cap = min(1.0, NEWTON_STEP / largest) if not np.isnan(largest) else np.nan
+            for q in range(species):
+                step[q, lane] *= cap
+            used[lane] += 1
+            alpha[lane] = 1.0
+            searching[lane] = True
+        for halving in range(HALVINGS):
+            left = False
+            for lane in range(LANES):
+                left |= searching[lane]
+            if not left:
+                break
+            for q in range(species):
+                for lane in range(LANES):
+                    trial[q, lane] = min(max(current[q, lane] * max(1.0 + alpha[lane] * step[q, lane], STEP_FLOOR),
+                                             SMALLEST), 1.0)
+            _lane_rates(k, linear, linear_species, trial, factor_start, factor_species, factor_order, trial_rates,
+                        0, LANES)
+            _lane_fluxes(trial_rates, net_start, net_step, net_coefficient, trial_balance, trial_scale, 0, LANES)
+            _lane_residual(trial_balance, scale, trial, sites, residual, trial_norm, trial_merit)  # scaled as at current
+            for lane in range(LANES):
+                if not searching[lane]:
+                    continue
+                if trial_merit[lane] <= (1 - 1e-4 * alpha[lane]) * merit[lane]:  # NaN is never better
+                    searching[lane] = False
+                    for q in range(species):
+                        current[q, lane] = trial[q, lane]
+                    for q in range(directions):
+                        rates[q, lane] = trial_rates[q, lane]
+                    for q in range(adsorbates):
+                        balance[q, lane] = trial_balance[q, lane]
+                        scale[q, lane] = trial_scale[q, lane]
+                else:
+                    alpha[lane] /= 2
+        for lane in range(LANES):
+            if searching[lane]:  # no step length lowered the residual: left to _solve_rows
+                iterations[sample[lane]] = used[lane]
+                sample[lane] = -1
+    return theta, converged, iterations, redo, forward, reverse, balance_error, site_error
+
+
 def _by_row(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The non-zero entries of a (rows x columns) matrix listed by row: row starts (rows + 1),
     columns, values (the kernel's loops then skip the zeros of these mostly empty operators)."""
@@ -561,7 +897,7 @@ def _operators(equations) -> tuple[np.ndarray, ...]:
     object, listed once (a reactor solves the same equations at every integrator stage)."""
     species = equations.forward_exponent.shape[1]
     derivative = equations.balance_operator.T  # (adsorbates x species, directions): d(balance)/dx per rate
-    flat, rate = np.nonzero(derivative)
+    flat, rate = (np.ascontiguousarray(a) for a in np.nonzero(derivative))
     return (*_by_row(np.concatenate([equations.forward_exponent, equations.reverse_exponent])),
             *_by_row(equations.net), flat // species, flat % species, rate,
             np.ascontiguousarray(derivative[flat, rate], dtype=float),
@@ -609,13 +945,37 @@ def solve_rows(equations, forward_k, reverse_k, coverage, start, valid, newton_f
         order = np.asarray(order, dtype=np.int64)
         k, start, valid = k[order], start[order], valid[order]
         linear = linear if coverage is None else linear[order]
-    solved = _solve_rows(np.ascontiguousarray(k, dtype=float), np.ascontiguousarray(linear, dtype=float), linear_species,
-                         np.ascontiguousarray(start, dtype=float), np.ascontiguousarray(valid, dtype=np.bool_),
-                         bool(newton_first), chain, float(tolerance), int(max_newton), int(max_transient),
-                         *_operators(equations))
+    k, linear, start = (np.ascontiguousarray(a, dtype=float) for a in (k, linear, start))
+    valid = np.ascontiguousarray(valid, dtype=np.bool_)
+    operators = _operators(equations)
+    if newton_first and not chain:
+        return _newton_then_rest(k, linear, linear_species, start, valid, tolerance, max_newton, max_transient,
+                                 operators)
+    solved = _solve_rows(k, linear, linear_species, start, valid, bool(newton_first), chain, float(tolerance),
+                         int(max_newton), int(max_transient), *operators)
     if chain:
         solved = (_unordered(a, order) for a in solved)
     return Solution(*solved)
+
+
+def _newton_then_rest(k, linear, linear_species, start, valid, tolerance, max_newton, max_transient,
+                      operators) -> Solution:
+    """:func:`_solve_rows` with ``newton_first`` (and no chain), its first attempt, Newton from
+    ``start``, taken by :func:`_newton_lanes`: the samples it does not converge are then solved
+    by :func:`_solve_rows` from their start (by continuation, their Newton steps counted), or
+    from the beginning where a zero pivot stopped them; the same coverages, bitwise."""
+    theta, converged, iterations, redo, forward, reverse, residual, site_balance = _newton_lanes(
+        k, linear, linear_species, start, valid, float(tolerance), min(NEWTON_START, int(max_newton)), *operators[:-3])
+    transient = np.zeros(len(k), dtype=np.bool_)
+    for rows, newton_first in ((np.flatnonzero(~converged & ~redo), False), (np.flatnonzero(redo), True)):
+        if len(rows) == 0:
+            continue
+        rest = _solve_rows(k[rows], linear[rows] if linear.shape[1] else linear, linear_species, start[rows], valid[rows],
+                           newton_first, False, float(tolerance), int(max_newton), int(max_transient), *operators)
+        theta[rows], converged[rows], transient[rows] = rest[0], rest[1], rest[3]
+        iterations[rows] += rest[2]
+        forward[rows], reverse[rows], residual[rows], site_balance[rows] = rest[4:]
+    return Solution(theta, converged, iterations, transient, forward, reverse, residual, site_balance)
 
 
 def _unordered(values: np.ndarray, order: np.ndarray) -> np.ndarray:

@@ -7,11 +7,13 @@ import pytest
 
 from uqms.chemistry.mechanism import Mechanism, load_mechanism
 from uqms.models.microkinetics.from_energies import rate_constants_at
+from uqms.models.microkinetics.kinetics import equations_of
 from uqms.models.microkinetics.rate_constants import BOLTZMANN, RateConstants
 from uqms.models.microkinetics.sensitivity import (
     apparent_activation_energy,
     degree_of_rate_control,
     reaction_orders,
+    steady_derivatives,
 )
 from uqms.models.microkinetics.steady_state import solve_steady_state
 
@@ -51,6 +53,26 @@ def test_reaction_orders_match_finite_differences(ammonia):
         numeric = (np.log(up.tof()) - np.log(down.tof()))[:, 0] / (2 * h)
         np.testing.assert_allclose(orders[:, m.gas.index(gas)], numeric, atol=2e-5, err_msg=gas)
     np.testing.assert_allclose(orders[:, m.gas.index("NH3")], 0.0)  # no NH3 in the feed
+
+
+def test_steady_derivatives_blank_rows_not_finite_and_solve_singular_ones_alone(ammonia):
+    """A row with non-finite coverages gets NaN, a row without any flux (singular Jacobian) the
+    least-squares solution, and neither changes the others: each row as if solved alone."""
+    m, _, state = ammonia
+    equations = equations_of(m)
+    forward, reverse, x = state.forward.copy(), state.reverse.copy(), np.log(state.theta)
+    direct = state.net_rates[:, :, None] * np.eye(len(m.steps))[None]
+    x[3, 0] = np.nan
+    forward[7], reverse[7], direct[7] = 0.0, 0.0, 0.0  # no flux: the balance rows of the Jacobian vanish
+    log_theta, net = steady_derivatives(equations, forward, reverse, x, state.coverage, direct)
+    assert np.isnan(log_theta[3]).all() and np.isnan(net[3]).all()
+    assert np.isfinite(log_theta[np.arange(16) != 3]).all() and np.isfinite(net[np.arange(16) != 3]).all()
+    for row in (0, 7, 15):
+        alone = steady_derivatives(equations, forward[[row]], reverse[[row]], x[[row]], state.coverage, direct[[row]])
+        np.testing.assert_allclose(log_theta[row], alone[0][0], rtol=1e-12, atol=1e-300)
+        np.testing.assert_allclose(net[row], alone[1][0], rtol=1e-12, atol=1e-300)
+    np.testing.assert_array_equal(log_theta[7], 0.0)  # no drive: the minimum-norm solution
+    np.testing.assert_array_equal(net[7], 0.0)
 
 
 def test_apparent_activation_energy_at_low_coverage():

@@ -46,6 +46,7 @@ try:
 except ImportError:  # the numpy path serves
     numba = None
 
+from uqms.models.microkinetics.batch_order import batch_order, descriptors  # noqa: F401 (solve_steady_state calls them here)
 from uqms.models.microkinetics.kinetics import TINY
 from uqms.models.microkinetics.steady_state import (
     HALVINGS,
@@ -924,47 +925,8 @@ def solve_rows(equations, forward_k, reverse_k, coverage, start, valid, newton_f
     return solved
 
 
-def descriptors(forward_k: np.ndarray, reverse_k: np.ndarray, coverage) -> np.ndarray:
-    """What :func:`batch_order` orders the samples by (samples, few): the logs of the
-    rate constants and, if any, the linear coverage terms L (the change of a log rate
-    constant per unit coverage: on the scale of the logs)."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        columns = [np.log(forward_k), np.log(reverse_k)]
-    if coverage is not None:
-        columns.append(coverage.linear.reshape(len(forward_k), -1))
-    return np.concatenate(columns, axis=1)
-
-
 def _unordered(values: np.ndarray, order: np.ndarray) -> np.ndarray:
     """``values`` given in ``order`` back in the original order of the samples."""
     result = np.empty_like(values)
     result[order] = values
     return result
-
-
-def batch_order(features: np.ndarray, dimensions: int = 4, bits: int = 16) -> np.ndarray:
-    """An order of the samples in which neighbours are close in ``features`` (samples, few):
-    a Morton (Z-order) curve through the leading principal components.
-
-    All components share one grid, that of the widest (between its 0.1 and 99.9 %
-    quantiles, outliers clipped to its edges), so a component of little spread takes few
-    of the curve's bits and round-off spread none.
-    """
-    n = len(features)
-    if n < 3:
-        return np.arange(n)
-    finite = np.where(np.isfinite(features), features, 0.0)
-    centred = finite - finite.mean(axis=0)
-    _, axes = np.linalg.eigh(centred.T @ centred)  # principal axes from the small covariance matrix
-    components = centred @ axes[:, ::-1][:, :dimensions]
-    low, high = np.quantile(components, [0.001, 0.999], axis=0)
-    width = (high - low).max()
-    if not width > 0:
-        return np.arange(n)
-    cells = np.uint64(1) << np.uint64(bits)
-    levels = np.clip((components - low) / width * float(cells), 0, float(cells) - 1).astype(np.uint64)
-    key = np.zeros(n, dtype=np.uint64)
-    for bit in range(bits - 1, -1, -1):  # interleave from the most significant bit down
-        for level in levels.T:
-            key = (key << np.uint64(1)) | ((level >> np.uint64(bit)) & np.uint64(1))
-    return np.argsort(key, kind="stable")

@@ -2,7 +2,8 @@
 
 Derivatives of the turnover frequency come from the implicit-function theorem on the
 steady-state equations G(x, lambda) = 0 (x: log-coverages): dx/dlambda = -J^-1 dG/dlambda,
-solved for all samples and parameters at once with the analytic Jacobian; no re-solve.
+solved for all samples and parameters at once with the analytic Jacobian; no re-solve
+(:func:`steady_derivatives`, which the reactors use too, for the surface along the bed).
 """
 
 from __future__ import annotations
@@ -11,9 +12,44 @@ from collections.abc import Callable
 
 import numpy as np
 
-from uqms.models.microkinetics.kinetics import TINY, equations_of
+from uqms.models.microkinetics.coverage_dependence import CoverageDependence
+from uqms.models.microkinetics.kinetics import TINY, RateEquations, equations_of
 from uqms.models.microkinetics.rate_constants import BOLTZMANN
 from uqms.models.microkinetics.steady_state import SteadyState, _solve
+
+
+def steady_derivatives(equations: RateEquations, forward: np.ndarray, reverse: np.ndarray, x: np.ndarray,
+                       coverage: CoverageDependence | None, direct: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """How a steady state moves with parameters lambda, by the implicit-function theorem.
+
+    The scaled balances G(x, lambda) = 0 of :class:`RateEquations` (x: log-coverages) give
+    dx/dlambda = -G_x^-1 G_lambda, G_x being the Jacobian Newton uses (one factorisation per
+    sample for all parameters); the net rates then move through the coverages and directly.
+
+    Args:
+        forward, reverse: rates of the steps at the steady state (samples, steps), 1/s per site.
+        x: its log-coverages (samples, surface species); coverage: its linear coverage terms or None.
+        direct: d(net rate_j)/d(lambda_q) at fixed coverages (samples, steps, parameters),
+            1/s per site and unit of lambda_q.
+
+    Returns:
+        d ln(theta)/d lambda (samples, surface species, parameters), per unit of lambda, and
+        d(net rates)/d lambda (samples, steps, parameters), 1/s per site and unit of lambda;
+        NaN in the rows whose Jacobian or right-hand side is not finite (solved as the identity,
+        the others unharmed).
+    """
+    scale = (forward + reverse) @ equations.gross.T + TINY
+    matrix = equations.jacobian(forward, reverse, x, scale, coverage)
+    drive = (equations.net @ direct) / scale[:, :, None]  # matmul: 3x einsum's speed on these stacks
+    drive = np.concatenate([drive, np.zeros((len(x), len(equations.mechanism.sites), direct.shape[2]))], axis=1)
+    blank = np.zeros(len(x), dtype=bool)
+    if not (np.isfinite(matrix).all() and np.isfinite(drive).all()):  # whole arrays first: 7x cheaper than by rows
+        blank = ~(np.isfinite(matrix).all(axis=(1, 2)) & np.isfinite(drive).all(axis=(1, 2)))
+        matrix[blank], drive[blank] = np.eye(matrix.shape[1]), 0.0
+    log_theta = -_solve(matrix, drive)
+    net = direct + equations.rate_derivatives(forward, reverse, x, coverage) @ log_theta
+    log_theta[blank], net[blank] = np.nan, np.nan
+    return log_theta, net
 
 
 def _tof_sensitivities(state: SteadyState, direct: np.ndarray, products) -> np.ndarray:
@@ -28,14 +64,8 @@ def _tof_sensitivities(state: SteadyState, direct: np.ndarray, products) -> np.n
     mechanism = state.mechanism
     equations = equations_of(mechanism)
     x = np.log(np.where(np.isfinite(state.theta), state.theta, 1.0))
-    forward = np.nan_to_num(state.forward)
-    reverse = np.nan_to_num(state.reverse)
-    scale = (forward + reverse) @ equations.gross.T + TINY
-    jacobian = equations.jacobian(forward, reverse, x, scale, state.coverage)
-    drive = (equations.net @ direct) / scale[:, :, None]  # matmul: 3x einsum's speed on these stacks
-    drive = np.concatenate([drive, np.zeros((len(x), len(mechanism.sites), direct.shape[2]))], axis=1)
-    dx = -_solve(jacobian, drive)  # (samples, species, parameters): one factorisation per sample
-    total = direct + equations.rate_derivatives(forward, reverse, x, state.coverage) @ dx
+    _, total = steady_derivatives(equations, np.nan_to_num(state.forward), np.nan_to_num(state.reverse), x,
+                                  state.coverage, direct)
     columns = [mechanism.gas.index(p) for p in products]
     stoichiometry = (mechanism.product_gas - mechanism.reactant_gas)[:, columns]  # steps x products
     return np.einsum("jp,njq->npq", stoichiometry, total)

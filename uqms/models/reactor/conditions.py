@@ -19,6 +19,7 @@ import numpy as np
 from uqms.chemistry.mechanism import Mechanism
 from uqms.models.microkinetics.kinetics import TINY, RateEquations, equations_of
 from uqms.models.microkinetics.rate_constants import RateConstants
+from uqms.models.microkinetics.sensitivity import steady_derivatives
 from uqms.models.microkinetics.steady_state import (
     solve_steady_state,
     step_irreversibility,
@@ -208,9 +209,9 @@ def surface_derivatives(equations: RateEquations, reactions: OverallReactions, k
 
     The steady state G(ln theta, p) = 0 (the scaled balances of :class:`RateEquations`)
     moves by d ln(theta)/dx = -G_theta^-1 G_p dp/dx (implicit function theorem), G_theta
-    being the Jacobian Newton uses; the rates then change through the coverages and
-    directly through the pressures. One batched linear solve replaces the surface solves
-    of a finite-difference Jacobian. Rows whose coverages are not finite get NaN.
+    being the Jacobian Newton uses (:func:`steady_derivatives`); the rates then change through
+    the coverages and directly through the pressures. One batched linear solve replaces the
+    surface solves of a finite-difference Jacobian. Rows whose coverages are not finite get NaN.
     """
     mechanism = equations.mechanism
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -223,20 +224,12 @@ def surface_derivatives(equations: RateEquations, reactions: OverallReactions, k
     # d net rates / dx at fixed coverages: the rate constants' pressure factors move along the slopes
     direct = ((k.forward * coverage_f)[:, :, None] * factor_slopes[0]
               - (k.reverse * coverage_r)[:, :, None] * factor_slopes[1])
-    scale = (forward + reverse) @ equations.gross.T + TINY
-    balance = np.einsum("aj,njm->nam", equations.net, direct) / scale[:, :, None]
-    rhs = -np.concatenate([balance, np.zeros((len(y), len(mechanism.sites), balance.shape[2]))], axis=1)
-    matrix = equations.jacobian(forward, reverse, y, scale, coverage)
-    finite = np.isfinite(matrix).all(axis=(1, 2)) & np.isfinite(rhs).all(axis=(1, 2))
-    matrix, rhs = np.where(finite[:, None, None], matrix, np.eye(matrix.shape[1])), np.where(finite[:, None, None], rhs, 0.0)
-    try:
-        log_theta = np.linalg.solve(matrix, rhs)
-    except np.linalg.LinAlgError:  # a singular member (rare): least squares for all
-        log_theta = np.linalg.pinv(matrix) @ rhs
-    net = np.einsum("njk,nkm->njm", equations.rate_derivatives(forward, reverse, y, coverage), log_theta) + direct
-    rates = cycle_rates(reactions.cycles, np.where(finite[:, None, None], net, 0.0), forward + reverse)
-    blank = ~finite[:, None, None]
-    return np.where(blank, np.nan, log_theta), np.where(blank, np.nan, rates)
+    log_theta, net = steady_derivatives(equations, forward, reverse, y, coverage, direct)
+    blank = np.isnan(log_theta).any(axis=(1, 2))  # coverages or rates not finite (rows left out of the solve)
+    net[blank] = 0.0
+    rates = cycle_rates(reactions.cycles, net, forward + reverse)
+    rates[blank] = np.nan
+    return log_theta, rates
 
 
 def cycle_rates(cycles: np.ndarray, net: np.ndarray, gross: np.ndarray) -> np.ndarray:

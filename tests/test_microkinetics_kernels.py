@@ -12,6 +12,7 @@ import pytest
 
 from uqms.chemistry.mechanism import load_mechanism
 from uqms.models.microkinetics import kernels
+from uqms.models.microkinetics.batch_order import batch_order
 from uqms.models.microkinetics.from_energies import rate_constants_at
 from uqms.models.microkinetics.steady_state import solve_steady_state, uniform_guess
 
@@ -175,7 +176,7 @@ def test_singular_systems_get_the_least_squares_solution_as_in_numpy():
 def test_batch_order_puts_neighbours_next_to_each_other():
     """Consecutive samples along the order are far closer than in the given (random) order."""
     points = np.random.default_rng(4).uniform(size=(20000, 3)) @ np.array([[1, 0, 0, 1], [0, 1, 0, 1], [0, 0, 1, 0.0]])
-    order = kernels.batch_order(points)
+    order = batch_order(points)
     np.testing.assert_array_equal(np.sort(order), np.arange(len(points)))
     along = np.linalg.norm(np.diff(points[order], axis=0), axis=1)
     given = np.linalg.norm(np.diff(points, axis=0), axis=1)

@@ -18,6 +18,7 @@ import pytest
 from tests.test_microkinetics_kernels import IDS, MECHANISMS, _numpy_path
 from uqms.models import microkinetics
 from uqms.models.microkinetics import kernels
+from uqms.models.microkinetics.batch_order import batch_order
 from uqms.models.microkinetics.steady_state import (
     BAD_INPUT,
     NOT_CONVERGED,
@@ -135,8 +136,8 @@ def test_interpreted_linear_solves_equal_numpy(interpreted):
 
 def test_batch_order_of_too_few_or_identical_samples_is_the_given_order():
     """Fewer than three samples, or samples without spread: nothing to order by."""
-    np.testing.assert_array_equal(kernels.batch_order(np.array([[2.0, 1.0], [0.0, 5.0]])), [0, 1])
-    np.testing.assert_array_equal(kernels.batch_order(np.ones((6, 3))), np.arange(6))
+    np.testing.assert_array_equal(batch_order(np.array([[2.0, 1.0], [0.0, 5.0]])), [0, 1])
+    np.testing.assert_array_equal(batch_order(np.ones((6, 3))), np.arange(6))
 
 
 def test_interpreted_lanes_eliminate_as_each_lane_alone_and_step_by_least_squares_at_a_zero_pivot(monkeypatch,

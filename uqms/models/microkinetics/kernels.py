@@ -24,8 +24,8 @@ whichever samples share its lanes.
 Samples may also be solved in a given order, each started by Newton from the last
 solved sample (continuation along the batch; each lane walks its own quarter of the
 batch): with an order that puts neighbours in descriptor space next to each other
-(:func:`batch_order`), most cold samples then cost a few Newton steps instead of a
-pseudo-transient run.
+(:func:`~uqms.models.microkinetics.batch_order.batch_order`), most cold samples then cost
+a few Newton steps instead of a pseudo-transient run.
 
 numba is optional (the ``fast`` extra): without it, or with the environment variable
 ``UQMS_NO_NUMBA`` set to anything but ``0`` or empty, :func:`enabled` is false and the
@@ -46,7 +46,6 @@ try:
 except ImportError:  # the numpy path serves
     numba = None
 
-from uqms.models.microkinetics.batch_order import batch_order, descriptors  # noqa: F401 (solve_steady_state calls them here)
 from uqms.models.microkinetics.kinetics import TINY
 from uqms.models.microkinetics.steady_state import (
     HALVINGS,

@@ -37,6 +37,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from uqms.chemistry.mechanism import Mechanism
+from uqms.models.microkinetics.batch_order import batch_order, descriptors
 from uqms.models.microkinetics.coverage_dependence import CoverageDependence
 from uqms.models.microkinetics.kinetics import (
     TINY,
@@ -174,7 +175,7 @@ def solve_steady_state(
         max_newton, max_transient: iteration limits of Newton (after continuation) and of continuation.
         along_batch: without a guess, start each sample's Newton from a solved neighbour
             in rate-constant space (continuation along the batch, compiled path only;
-            :func:`~uqms.models.microkinetics.kernels.batch_order`), pseudo-transient
+            :func:`~uqms.models.microkinetics.batch_order.batch_order`), pseudo-transient
             continuation from the uniform guess where that fails. Where a mechanism has
             several stable steady states a sample may then land on its neighbour's branch.
 
@@ -203,7 +204,7 @@ def solve_steady_state(
     if kernels.enabled():
         order = None
         if along_batch and not newton_first:
-            order = kernels.batch_order(kernels.descriptors(forward_k, reverse_k, coverage))
+            order = batch_order(descriptors(forward_k, reverse_k, coverage))
         solved = kernels.solve_rows(equations, forward_k, reverse_k, coverage, guess, valid,
                                     newton_first, tolerance, max_newton, max_transient, order)
         return _accepted(mechanism, coverage, solved.theta, solved.forward, solved.reverse, solved.residual,

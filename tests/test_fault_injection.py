@@ -52,12 +52,14 @@ scheduler = "synchronous"
 '''
 N = 464  # 14.5 batches: an extension recomputes a last batch cut short
 CREATION_WRITES = 6  # Zarr keys written to make the store (metadata of the group and of its 5 arrays)
-RUN_WRITES = 4 * 15  # x, y, checksum and done of each batch (status is all zeros: not written)
+RUN_WRITES = 5 * 15  # x, y, status, checksum and done of each batch
 RESIZES = 5  # x, y, status, batch_checksum, batch_done
-# Run the CLI with a zarr function that kills this process (SIGKILL) at its k-th call.
+# Run the CLI with a function writing the store (Zarr's, or the run store's own writes of
+# chunk files) that kills this process (SIGKILL) at the k-th such call.
 KILLER = '''
 import os, signal, sys
 import zarr, zarr.storage
+import uqms.execution.run_store as run_store
 target, count = sys.argv[1], int(sys.argv[2])
 owner, name = {"write": (zarr.storage.LocalStore, "set"), "resize": (zarr.Array, "resize")}[target]
 original, calls = getattr(owner, name), [0]
@@ -75,7 +77,14 @@ def resize(self, *args, **kwargs):
     due()
     return original(self, *args, **kwargs)
 
+def write_file(path, data):
+    due()
+    return original_file(path, data)
+
+original_file = run_store._write_file
 setattr(owner, name, write if target == "write" else resize)
+if target == "write":
+    run_store._write_file = write_file
 from uqms.cli import app
 app(sys.argv[3:], prog_name="uqms")
 '''
@@ -97,7 +106,7 @@ def _reference(flow_file, n=N):
 
 
 def _uqms(*arguments, kill_at: tuple[str, int] | None = None) -> subprocess.CompletedProcess:
-    """Run ``uqms ARGUMENTS`` (killed at the k-th zarr write or resize if ``kill_at``)."""
+    """Run ``uqms ARGUMENTS`` (killed at the k-th store write or resize if ``kill_at``)."""
     prefix = ["-c", KILLER, *map(str, kill_at)] if kill_at else ["-m", "uqms.cli"]
     return subprocess.run([sys.executable, *prefix, *map(str, arguments)], check=False, capture_output=True, text=True,
                           timeout=SECONDS, env={**os.environ, "COLUMNS": "300"})

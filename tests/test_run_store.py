@@ -221,3 +221,58 @@ def test_a_store_fingerprinted_before_runs_could_be_extended_still_resumes_and_e
     flow.run(n=256, batch_size=64, store=store)
     zarr.open_group(store, mode="r+").attrs[FINGERPRINT] = fingerprint(flow, 256, flow.seed, legacy=True)
     assert flow.run(n=512, batch_size=64, store=store).identical(flow.run(n=512, batch_size=64))
+
+
+@pytest.mark.parametrize("file", ["ammonia.toml", "ammonia_sites_ensemble.toml"])
+def test_batches_written_straight_to_their_chunk_files_are_byte_for_byte_zarrs(file, tmp_path):
+    """RunStore writes a batch's chunks, its checksum and done mark to their files itself
+    (Zarr's own write costs more than encoding them): the files are byte for byte those Zarr
+    writes of the same rows into a twin store, the last batch cut short included, and read
+    back through xarray as written. A store whose arrays use a codec it does not write
+    (here: none at all) is written by Zarr, to the same values."""
+    import shutil
+
+    import xarray as xr
+    import zarr
+
+    from tests.conftest import REPO
+    from uqms.execution.run_store import (
+        WRITE_CONFIG,
+        RunStore,
+        _chunk_writer,
+        _leading_dimension,
+        fingerprint,
+    )
+    from uqms.execution.runner import _template, evaluate_batch
+
+    flow = Workflow.from_file(REPO / "workflows" / file)
+    n, batch_size = 200, 96
+    template = _template(flow, evaluate_batch(flow, 0, 4, n, flow.seed), n, flow.seed, batch_size)
+    paths = {label: tmp_path / f"{label}.zarr" for label in ("direct", "zarr")}
+    for path in paths.values():
+        RunStore.create(path, template, fingerprint(flow, n, flow.seed), batch_size, 1e-4)
+    batches = [evaluate_batch(flow, start, min(start + batch_size, n), n, flow.seed) for start in range(0, n, batch_size)]
+    direct = RunStore(paths["direct"], batch_size)
+    rows_of = {name for name, array in direct._zarr_arrays().items() if _leading_dimension(array) in ("sample", "batch")}
+    assert set(direct._chunk_writers()) == rows_of and len(rows_of) > len(batches[0])
+    for index, rows in enumerate(batches):
+        direct.write(rows, index)
+        twin = zarr.open_group(paths["zarr"], mode="r+")
+        for name, values in rows.items():  # every chunk written, as RunStore's arrays write them
+            twin[name].with_config(WRITE_CONFIG)[index * batch_size : index * batch_size + len(values)] = values
+    for name in ("batch_done", "batch_checksum"):
+        zarr.open_group(paths["zarr"], mode="r+")[name][:] = zarr.open_group(paths["direct"])[name][:]
+    assert _files(paths["direct"]) == _files(paths["zarr"])
+    with xr.open_zarr(paths["direct"], consolidated=False) as run:
+        for name in batches[0]:
+            np.testing.assert_array_equal(run[name].values, np.concatenate([b[name] for b in batches]))
+
+    plain = tmp_path / "plain.zarr"
+    shutil.copytree(paths["zarr"], plain)
+    uncompressed = zarr.create_array(plain / "status_copy", shape=(n,), chunks=(batch_size,), dtype="int32",
+                                     compressors=None)
+    assert _chunk_writer(uncompressed) is None
+    store = RunStore(plain, batch_size)
+    assert "status_copy" not in store._chunk_writers()
+    store.write_rows({"status_copy": batches[-1]["status"] + 7}, len(batches) - 1)
+    np.testing.assert_array_equal(uncompressed[-len(batches[-1]["status"]):], batches[-1]["status"] + 7)

@@ -115,20 +115,21 @@ def test_workers_that_cannot_see_the_store_send_the_rows_to_the_driver(cluster, 
 
 
 def _die_at_a_write(marker: str, count: int):
-    """Make this worker process exit at its ``count``-th Zarr chunk write if ``marker`` exists
-    (removed then: one death in all), in the middle of a batch's rows."""
-    import zarr.storage
+    """Make this worker process exit at its ``count``-th chunk write (the run store writes its
+    chunk files itself) if ``marker`` exists (removed then: one death in all), in the middle
+    of a batch's rows."""
+    from uqms.execution import run_store
 
-    original, calls = zarr.storage.LocalStore.set, [0]
+    original, calls = run_store._write_file, [0]
 
-    async def set_or_die(self, key, value, *args, **kwargs):
+    def write_or_die(path, data):
         calls[0] += 1
         if calls[0] == count and os.path.exists(marker):
             os.remove(marker)
             os._exit(1)
-        return await original(self, key, value, *args, **kwargs)
+        return original(path, data)
 
-    zarr.storage.LocalStore.set = set_or_die
+    run_store._write_file = write_or_die
 
 
 def test_a_worker_killed_while_writing_a_batch_leaves_a_store_that_resumes_whole(cluster, ishigami, reference, tmp_path):

@@ -26,6 +26,7 @@ from uqms.execution.blas import one_blas_thread
 from uqms.execution.dataset import BATCH_FAILED, TIMED_OUT, build_dataset
 from uqms.execution.forked import ChildLost, ForkedProcess
 from uqms.execution.lock import store_lock
+from uqms.execution.malloc import keep_freed_memory
 from uqms.execution.progress import sample_progress
 from uqms.execution.protocol import Runnable
 from uqms.execution.run_store import RunStore, WorkerWrites, fingerprint, is_half_made
@@ -72,7 +73,9 @@ def batch_bounds(n: int, batch_size: int) -> list[tuple[int, int]]:
 
 def evaluate_batch(workflow: Runnable, start: int, stop: int, n: int, seed: int) -> dict[str, np.ndarray]:
     """Inputs, outputs and status of samples ``start:stop`` (a pure function of its arguments),
-    computed with BLAS on one thread (:mod:`uqms.execution.blas`), wherever it runs."""
+    computed with BLAS on one thread (:mod:`uqms.execution.blas`) and freed memory kept for
+    the next batch (:mod:`uqms.execution.malloc`), wherever it runs."""
+    keep_freed_memory()
     with one_blas_thread():
         inputs = workflow.sample_inputs(start, stop, n, seed)
         return {**inputs, **workflow.evaluate(inputs)}

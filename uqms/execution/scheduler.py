@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from uqms.errors import UqmsError
+from uqms.execution import malloc
 
 SYNCHRONOUS = "synchronous"
 LOCAL = "local"
@@ -121,16 +122,14 @@ def connect(scheduler: str | None, tls=None, resources: dict[str, float] | None 
 
 
 # Environment of the worker processes of uqms's local cluster, set by their nannies before
-# they start. Dask's own (distributed.nanny.pre-spawn-environ) sets MALLOC_TRIM_THRESHOLD_ to
-# 64 KiB, which also fixes glibc's mmap threshold at 128 KiB: every numpy temporary above it
-# is mapped afresh and its pages faulted in, which cost the chains' batches 1.3-1.8x the CPU
-# they take in the driver (ammonia 7.6 against 4.2 us a sample, site-averaged 47 against 31,
-# PFR 316 against 243). These thresholds are the ones glibc's own adaptive threshold grows to
-# in the driver (up to 32 MiB mapped from the heap, twice that kept before trimming), set
-# whatever the driver's environment holds (a nanny started earlier in it leaves Dask's there).
-WORKER_ENVIRON = {"OMP_NUM_THREADS": 1, "MKL_NUM_THREADS": 1, "OPENBLAS_NUM_THREADS": 1,
-                  "MALLOC_MMAP_THRESHOLD_": 32 * 2**20, "MALLOC_TRIM_THRESHOLD_": 64 * 2**20}
-
+# they start: BLAS on one thread (uqms.execution.blas), and glibc's malloc thresholds of
+# uqms.execution.malloc, which replace Dask's own (distributed.nanny.pre-spawn-environ:
+# MALLOC_TRIM_THRESHOLD_ 64 KiB, which also fixes glibc's mmap threshold at 128 KiB; every
+# numpy temporary above it is then mapped afresh and its pages faulted in, which cost the
+# chains' batches 1.3-1.8x the CPU they take in the driver: ammonia 7.6 against 4.2 us a
+# sample, site-averaged 47 against 31, PFR 316 against 243), whatever the driver's
+# environment holds (a nanny started earlier in it leaves Dask's there).
+WORKER_ENVIRON = {"OMP_NUM_THREADS": 1, "MKL_NUM_THREADS": 1, "OPENBLAS_NUM_THREADS": 1, **malloc.ENVIRON}
 
 @contextmanager
 def local_cluster(workers: int, resources: dict[str, float] | None = None) -> Iterator[distributed.LocalCluster]:  # noqa: F821

@@ -638,7 +638,11 @@ def _solve_lanes(k_all, linear_all, linear_species, start, valid, newton_first, 
     returned coverages of every sample the forward and reverse rates (samples, steps) and
     the largest |balance / gross flux| of an adsorbate and |site sum - 1| of a site type:
     where it converged, those of its last Newton iteration, so that accepting it needs no
-    second evaluation."""
+    second evaluation.
+
+    Newton is written out in this loop, not called: binding its two dozen arrays anew at
+    every call (a function of its own, even inlined, does) cost numba's reference counting
+    more than two Newton iterations."""
     n, species = start.shape
     directions = k_all.shape[1]
     steps = directions // 2
@@ -669,7 +673,7 @@ def _solve_lanes(k_all, linear_all, linear_species, start, valid, newton_first, 
     sample = np.full(LANES, -1, dtype=np.int64)  # the sample in each lane, -1: none
     previous = np.full(LANES, -1, dtype=np.int64)  # along the batch: the last sample each lane solved
     used, attempt, limit = np.zeros(LANES, dtype=np.int64), np.zeros(LANES, dtype=np.int64), np.zeros(LANES, dtype=np.int64)
-    # one sample's arrays, for the steps taken by a lane alone (continuation, a least-squares step, a failure)
+    # one sample's arrays, for what a lane's sample takes alone (continuation, the rates of a failure)
     k_one, linear_one = np.empty(directions), np.empty((terms, directions))
     theta_one, rates_one, scale_one, residual_one = (np.empty(species), np.empty(directions), np.empty(adsorbates),
                                                      np.empty(species))

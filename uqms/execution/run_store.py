@@ -244,8 +244,7 @@ class RunStore:
                  n_samples: int | None = None, kept: dict[int, int] | None = None):
         self.path, self.batch_size, self.seconds_per_sample = Path(path), batch_size, seconds_per_sample
         self.n_samples, self.kept = n_samples, dict(kept or {})
-        self._arrays = None  # the store's Zarr arrays by name, opened at first use
-        self._writers = None  # their chunk writers (_chunk_writer), made at first use
+        self._forget_arrays()
 
     @classmethod
     def create(cls, path: str | Path, template: xr.Dataset, digest: str, batch_size: int,
@@ -335,7 +334,7 @@ class RunStore:
         shutil.rmtree(partial, ignore_errors=True)  # left by a process killed before its move
         zarr.create_array(partial, **_batch_array(np.uint32, done.size))[:] = checksums
         partial.rename(self.path / CHECKSUM)
-        self._arrays = None
+        self._forget_arrays()
 
     def _roll_back(self) -> None:
         """Undo an extension killed while it resized the arrays: back to ``n_samples``, a last
@@ -357,7 +356,7 @@ class RunStore:
             array.resize((wanted, *array.shape[1:]))
             if dim == "batch" and wanted > length:
                 array[length:] = 0
-        self._arrays = None
+        self._forget_arrays()
 
     def extend(self, n: int, done: np.ndarray) -> np.ndarray:
         """Grow the store to ``n`` samples; the mask of the batches done in the grown store.
@@ -410,8 +409,9 @@ class RunStore:
         if keep:
             rows = {name: np.concatenate([stored[name][start : start + keep], values[keep:]]) for name, values in rows.items()}
         writers = self._chunk_writers()
-        for name in [name for name in rows if name in writers]:
-            writers[name](index, rows[name])
+        for name, values in rows.items():
+            if name in writers:
+                writers[name](index, values)
 
         async def write_all() -> None:
             await asyncio.gather(*(stored[name].async_array.setitem(slice(start, start + len(values)), values)
@@ -467,6 +467,11 @@ class RunStore:
             self._writers = {name: writer for name, array in self._zarr_arrays().items()
                              if _leading_dimension(array) in ("sample", "batch") and (writer := _chunk_writer(array))}
         return self._writers
+
+    def _forget_arrays(self) -> None:
+        """The store's Zarr arrays by name and their chunk writers, opened again at first use
+        (after arrays were added or resized)."""
+        self._arrays = self._writers = None
 
     def _zarr_arrays(self) -> dict[str, zarr.Array]:
         if self._arrays is None:

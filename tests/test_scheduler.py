@@ -29,9 +29,15 @@ def test_the_default_is_a_local_cluster_of_one_single_threaded_process_per_core(
         workers = client.scheduler_info()["workers"].values()
         assert len(workers) == (os.cpu_count() or 1) and all(w["nthreads"] == 1 for w in workers)
         assert os.getpid() not in client.run(os.getpid).values()  # worker processes, not threads here
+        assert not any(client.run(sampling_stacks).values())  # no statistical profiler taking their CPU
     run = ishigami.run(n=96, batch_size=32, scheduler=None)
     reference = ishigami.run(n=96, batch_size=96, scheduler="synchronous")
     np.testing.assert_array_equal(run.y.values, reference.y.values)
+
+
+def sampling_stacks(dask_worker) -> bool:
+    """Whether Dask's statistical profiler samples this worker's threads."""
+    return "profile" in dask_worker.periodic_callbacks
 
 
 def page_faults_per_allocation() -> float:

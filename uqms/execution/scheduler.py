@@ -138,7 +138,9 @@ def local_cluster(workers: int, resources: dict[str, float] | None = None) -> It
 
     A task whose worker dies fails at once (uqms bisects it to the samples that kill
     workers) rather than after killing ``allowed-failures`` more of them; Ctrl-C is the
-    driver's alone (see worker_setup); workers run with ``WORKER_ENVIRON``. Workers forked
+    driver's alone (see worker_setup); workers run with ``WORKER_ENVIRON`` and without Dask's
+    statistical profiler (it walks the busy thread's stack every 10 ms, on the worker's event
+    loop, for a dashboard uqms does not serve: 3-4 % of a worker's CPU on the ammonia chain). Workers forked
     from a server that has imported distributed restart in ~0.5 s instead of ~4 s when
     spawned afresh (2 loaded cores): a run whose samples kill workers pays that at every death.
     A nanny gets ``LOST_WORKER_SECONDS`` to restart its worker before its cluster closes it
@@ -150,7 +152,7 @@ def local_cluster(workers: int, resources: dict[str, float] | None = None) -> It
 
     settings = {"distributed.scheduler.allowed-failures": 0, "distributed.worker.preload": ["uqms.execution.worker_setup"],
                 "distributed.deploy.lost-worker-timeout": f"{LOST_WORKER_SECONDS}s",
-                "distributed.nanny.pre-spawn-environ": WORKER_ENVIRON}
+                "distributed.nanny.pre-spawn-environ": WORKER_ENVIRON, "distributed.worker.profile.enabled": False}
     if "forkserver" in multiprocessing.get_all_start_methods():
         settings["distributed.worker.multiprocessing-method"] = "forkserver"
     with dask.config.set(settings), LocalCluster(

@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from uqms.models.microkinetics import kernels
 from uqms.models.microkinetics.coverage_dependence import CoverageDependence
 from uqms.models.microkinetics.kinetics import TINY, RateEquations, equations_of
 from uqms.models.microkinetics.rate_constants import BOLTZMANN
@@ -46,7 +47,7 @@ def steady_derivatives(equations: RateEquations, forward: np.ndarray, reverse: n
     if not (np.isfinite(matrix).all() and np.isfinite(drive).all()):  # whole arrays first: 7x cheaper than by rows
         blank = ~(np.isfinite(matrix).all(axis=(1, 2)) & np.isfinite(drive).all(axis=(1, 2)))
         matrix[blank], drive[blank] = np.eye(matrix.shape[1]), 0.0
-    log_theta = -_solve(matrix, drive)
+    log_theta = -(kernels.solve_stack if kernels.enabled() else _solve)(matrix, drive)
     net = direct + equations.rate_derivatives(forward, reverse, x, coverage) @ log_theta
     log_theta[blank], net[blank] = np.nan, np.nan
     return log_theta, net

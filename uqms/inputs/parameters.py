@@ -131,6 +131,15 @@ class InputSet:
         independent = chaospy.J(*(i.distribution for i in self.inputs))
         return chaospy.Nataf(independent, self.correlation_matrix) if self.correlations else independent
 
+    def __getstate__(self) -> dict:
+        """Pickled with its joint distribution built. chaospy numbers the random variables of a
+        process (the smallest number no live distribution holds), so an input given as a built
+        chaospy distribution keeps its number when unpickled on a Dask worker while the others,
+        built there, are numbered afresh: the same numbers, which chaospy's joint then refuses
+        as stochastically dependent inputs."""
+        self.joint  # noqa: B018 - a cached property: built into __dict__ before it is pickled
+        return self.__dict__
+
     @property
     def names(self) -> tuple[str, ...]:
         return tuple(i.name for i in self.inputs)

@@ -57,11 +57,19 @@ def driver_writes(monkeypatch):
     return written, marked
 
 
+def _transfers_out(dask_worker) -> int:
+    """Results this worker has sent to others (the driver's fetches included)."""
+    return dask_worker.transfer_outgoing_count_total
+
+
 def test_workers_write_the_batches_and_the_driver_marks_them_done(cluster, ishigami, reference, tmp_path, driver_writes):
     store = tmp_path / "run.zarr"
+    before = sum(cluster.run(_transfers_out).values())
     run = ishigami.run(n=N, scheduler=cluster.scheduler.address, batch_size=BATCH, store=store)
     written, marked = driver_writes
     assert written == [] and sorted(marked) == list(range(12))
+    # none of the 12 batches fetched: the scheduler told the driver their results were None
+    assert sum(cluster.run(_transfers_out).values()) - before < 12
     assert run.identical(reference)
     assert verify_run(store).written == 12
 
@@ -107,9 +115,11 @@ def test_workers_that_cannot_see_the_store_send_the_rows_to_the_driver(cluster, 
                                                                        driver_writes):
     cluster.run(_blind)
     store = tmp_path / "run.zarr"
+    before = sum(cluster.run(_transfers_out).values())
     run = ishigami.run(n=N, scheduler=cluster.scheduler.address, batch_size=BATCH, store=store)
     written, marked = driver_writes
     assert sorted(written) == list(range(12)) and sorted(marked) == list(range(12))  # write() marks them too
+    assert sum(cluster.run(_transfers_out).values()) - before >= 12  # every batch fetched
     assert run.identical(reference)
     assert verify_run(store).written == 12
 

@@ -11,7 +11,8 @@ median of the repeats, and the CPU time per sample of the driver (this process: 
 synchronous run its main thread, which evaluates, and its other threads, which write the
 store; on a cluster, scheduling, the in-process scheduler and nannies, receiving results,
 marking batches written by the workers) and of the workers (computing, writing their
-batches); samples/s and the speed-up of 2 workers over one process and over 1 worker.
+batches); samples/s, the speed-up of 2 workers over one process and over 1 worker, and the
+ceiling the CPU they need sets on the first (:func:`ceiling`).
 (The PFR stage alone, against a solve_ivp loop per sample: benchmarks/reactor.py.)
 
     python benchmarks/chain.py [--repeats 3] [--ammonia 200000] [--sites 20000] [--pfr 5000] [--only NAME]
@@ -71,6 +72,15 @@ def report(name: str, n: int, label: str, times: dict[str, list[float]]) -> None
           f"{statistics.median(times['wall']):6.1f} s wall", flush=True)
 
 
+def ceiling(synchronous: dict[str, list[float]], parallel: dict[str, list[float]]) -> float:
+    """The largest speed-up of 2 workers over a synchronous run that the CPU each needs allows
+    (medians): a synchronous run takes at least its main thread's CPU (it evaluates; its store
+    writer runs beside it on the other core), 2 workers at least half the CPU of theirs and
+    of the driver (on 2 cores)."""
+    return 2 * statistics.median(synchronous["main"]) / statistics.median(
+        [w + d for w, d in zip(parallel["workers"], parallel["driver"])])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeats", type=int, default=3)
@@ -88,6 +98,7 @@ def main() -> None:
     chains = {name: (Workflow.from_file(WORKFLOWS / file), getattr(args, name))
               for name, file in CHAINS.items() if not args.only or name == args.only}
     walls: dict[str, dict[str, list[float]]] = {name: {} for name in chains}
+    ceilings: dict[str, float] = {}
     # Both clusters up at once, and the three ways of running taken in turn at each repeat:
     # on a shared machine whose load drifts, each ratio compares runs made side by side.
     with local_cluster(1) as one, local_cluster(2) as two, Client(one) as client_one, Client(two) as client_two, \
@@ -106,11 +117,13 @@ def main() -> None:
             for label in ways:
                 walls[name][label] = times[label]["wall"]
                 report(name, n, label, times[label])
+            ceilings[name] = ceiling(times[SYNCHRONOUS], times["2 workers"])
     for name, runs in walls.items():
         ratios = [f"{min(runs[base]) / min(runs['2 workers']):.2f}x best, "
                   f"{statistics.median(runs[base]) / statistics.median(runs['2 workers']):.2f}x median over {base}"
                   for base in (SYNCHRONOUS, "1 worker")]
-        print(f"{name:8s} speed-up of 2 workers: {'; '.join(ratios)}")
+        print(f"{name:8s} speed-up of 2 workers: {'; '.join(ratios)}; ceiling over {SYNCHRONOUS} "
+              f"{ceilings[name]:.2f}x")
     print(f"load average now {os.getloadavg()[0]:.1f}")
 
 

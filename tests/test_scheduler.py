@@ -35,6 +35,16 @@ def test_the_default_is_a_local_cluster_of_one_single_threaded_process_per_core(
     np.testing.assert_array_equal(run.y.values, reference.y.values)
 
 
+def test_two_local_clusters_on_one_machine_start_without_a_port_warning(recwarn):
+    """Two runs at once on one machine: each cluster's scheduler serves its HTTP routes on a
+    free port (the default, 8787, taken by the first, made the second warn)."""
+    from uqms.execution.scheduler import local_cluster
+
+    with local_cluster(1) as first, local_cluster(1) as second:
+        assert first.scheduler.http_server.port != second.scheduler.http_server.port
+    assert not [w for w in recwarn if "port" in str(w.message).lower()], [str(w.message) for w in recwarn]
+
+
 def sampling_stacks(dask_worker) -> bool:
     """Whether Dask's statistical profiler samples this worker's threads."""
     return "profile" in dask_worker.periodic_callbacks

@@ -158,6 +158,9 @@ def local_cluster(workers: int, resources: dict[str, float] | None = None) -> It
     with dask.config.set(settings), LocalCluster(
         n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None, resources=resources or None,
         silence_logs=logging.ERROR,  # uqms logs the samples a lost worker or timeout cost
+        # no dashboard; the scheduler's HTTP server (health, metrics) on a free port, not on
+        # 8787 (a second run on this machine would warn "Port 8787 is already in use")
+        scheduler_kwargs={"dashboard_address": ":0"},
     ) as cluster:
         yield cluster
 

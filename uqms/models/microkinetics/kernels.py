@@ -859,7 +859,9 @@ def _solve_lanes(k_all, linear_all, linear_species, start, valid, newton_first, 
 def _eliminate_stack(matrix, rhs, out, solved):
     """Each member s of ``matrix @ out = rhs`` (stack, size, size) @ (stack, size, columns)
     by elimination with partial pivoting, as :func:`_eliminate` for several right-hand
-    sides; ``solved[s]`` False (``out[s]`` unset) where a pivot is exactly zero."""
+    sides; ``solved[s]`` False (``out[s]`` unset) where a pivot is exactly zero. Written
+    apart from ``_eliminate``: one elimination for any number of columns, ``_eliminate``
+    calling it with one, made each sample's continuation 12 % slower (10.4 -> 11.7 us)."""
     size, columns = rhs.shape[1], rhs.shape[2]
     a = np.empty((size, size))
     b = np.empty((size, columns))

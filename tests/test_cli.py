@@ -37,6 +37,7 @@ def test_run_then_show(tmp_path):
     out = tmp_path / "ishigami.nc"
     result = runner.invoke(app, ["run", ISHIGAMI, "--n", "512", "--seed", "3", "--out", str(out)])
     assert result.exit_code == 0, result.output
+    assert "analysis:" in result.output  # the file's [analysis], performed after the run
     run = load_run(out)
     assert run.sizes["sample"] == 512 and run.attrs["seed"] == 3
     shown = runner.invoke(app, ["show", str(out)], env={"COLUMNS": "200"})
@@ -45,6 +46,30 @@ def test_run_then_show(tmp_path):
     assert mean in shown.output
     for word in ("x1", "x3", "epistemic", "ok", "512", "5%", "95%"):
         assert word in shown.output
+
+
+RUN_WITHOUT_ANALYSIS = '''
+import sys
+from uqms.cli import app
+try:
+    app(sys.argv[1:])
+except SystemExit as end:
+    assert end.code in (0, None), end.code
+print(sorted(m for m in ("matplotlib", "uqms.analysis") if m in sys.modules))
+'''
+
+
+def test_a_run_whose_file_asks_for_no_analysis_loads_none(tmp_path):
+    """``uqms run`` imports the analysis (its figures' matplotlib, ~0.5 s) only for a file with an ``[analysis]`` table."""
+    import subprocess
+    import sys
+
+    text = Path(ISHIGAMI).read_text()
+    (tmp_path / "flow.toml").write_text(text[: text.index("[analysis]")])
+    done = subprocess.run([sys.executable, "-c", RUN_WITHOUT_ANALYSIS, "run", str(tmp_path / "flow.toml"), "--n", "64",
+                           "--scheduler", "synchronous", "--out", str(tmp_path / "run.nc"), "--quiet"],
+                          cwd=REPO, capture_output=True, text=True, check=True)
+    assert done.stdout.strip().splitlines()[-1] == "[]", done.stdout
 
 
 def test_show_names_the_groups_a_saltelli_design_swapped(tmp_path):

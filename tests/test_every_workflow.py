@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+import uqms.analysis.run_accessor  # noqa: F401  (registers run.uqms)
 from tests.conftest import REPO
 from uqms.cli import app
 from uqms.execution import open_run

@@ -138,9 +138,10 @@ def run(
               "kept: make room and run the same command again to resume")
     failed = int((result.status != 0).sum())
     console.print(f"{result.sizes['sample']} samples, {failed} failed -> {target}")
-    from uqms.analysis.command import analyze_if_requested
+    if flow.asks_for_analysis:  # the analysis modules (matplotlib for the figures: ~0.5 s) only then
+        from uqms.analysis.command import analyze_if_requested
 
-    _report_analysis(lambda: analyze_if_requested(result, target))
+        _report_analysis(lambda: analyze_if_requested(result, target))
 
 
 TLS_OPTIONS = ("--tls-ca-file", "--tls-cert", "--tls-key")

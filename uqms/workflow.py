@@ -117,6 +117,7 @@ class Workflow:
             raise WorkflowError(source, "design.inner", str(error)) from None
         self.n, self.seed, self.batch_size, self.scheduler = int(n), int(seed), batch_size, scheduler
         self.task_timeout, self.tls = task_timeout, None
+        self.asks_for_analysis = False  # an [analysis] table in its file: ``uqms run`` analyses the run
         self.seconds_per_sample = seconds_per_sample or self.chain.seconds_per_sample
         self.resources = dict(self.chain.resources)
         for key, amount in (resources or {}).items():
@@ -217,6 +218,7 @@ class Workflow:
             )
         except (WiringError, ValueError) as error:
             raise WorkflowError(source, "chain" if isinstance(error, WiringError) else "inputs", str(error)) from None
+        flow.asks_for_analysis = config.analysis is not None
         if config.execution.tls:  # paths relative to the workflow file
             flow.tls = {key: relative_to_workflow(source, value) for key, value in config.execution.tls.items()}
         _refuse_unknown_names(config, flow, source)

@@ -166,6 +166,39 @@ def test_a_small_run_stays_in_this_process_and_says_so(ishigami, monkeypatch, ca
         ishigami.run(n=500, scheduler="local")
 
 
+IMPORTED_DURING_THE_PROBE = """
+import threading, time
+THREAD = threading.current_thread().name
+time.sleep(0.2)
+"""
+
+
+def test_the_next_imports_are_made_while_the_forked_child_probes(ishigami, monkeypatch, tmp_path):
+    """The driver imports what it needs next on a thread while the child it forked computes
+    the probe: the child forked first, the thread joined before the run goes on (nothing
+    forks while it imports)."""
+    import sys
+    import threading
+
+    from uqms.execution import runner
+    from uqms.execution.forked import ForkedProcess
+
+    events = []
+    fork, start_thread = ForkedProcess.start, threading.Thread.start
+    monkeypatch.setattr(ForkedProcess, "start", lambda self: (events.append("fork") if self.child is None else None,
+                                                              fork(self)))
+    monkeypatch.setattr(threading.Thread, "start", lambda self: (events.append(self.name), start_thread(self)))
+    (tmp_path / "imported_during_the_probe.py").write_text(IMPORTED_DURING_THE_PROBE)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setattr(runner, "IMPORTED_MEANWHILE", "imported_during_the_probe")
+    monkeypatch.delenv("DASK_SCHEDULER_ADDRESS", raising=False)
+    run = ishigami.run(n=200, scheduler=None)
+    assert sys.modules["imported_during_the_probe"].THREAD == "uqms-imports"
+    assert events.index("fork") < events.index("uqms-imports")
+    assert "uqms-imports" not in [thread.name for thread in threading.enumerate()]
+    assert run.identical(ishigami.run(n=200, scheduler="synchronous"))
+
+
 def test_resuming_a_complete_store_starts_no_scheduler(ishigami, monkeypatch, tmp_path):
     """Nothing left to compute: no cluster, no probe, the stored run returned as it is."""
     import distributed

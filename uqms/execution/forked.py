@@ -46,8 +46,7 @@ class ForkedProcess:
         Raises:
             ChildLost: the child died or ran out of time (it is then killed).
         """
-        if self.child is None:
-            self._fork()
+        self.start()
         self.connection.send((function, args))
         try:
             if not self.connection.poll(limit):
@@ -61,7 +60,10 @@ class ForkedProcess:
             raise value
         return value
 
-    def _fork(self) -> None:
+    def start(self) -> None:
+        """Fork the child now, if there is none (the next call does otherwise)."""
+        if self.child is not None:
+            return
         context = multiprocessing.get_context("fork")
         self.connection, child_end = context.Pipe()
         self.child = context.Process(target=_serve, args=(child_end, self.bound), daemon=True)

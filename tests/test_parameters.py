@@ -91,3 +91,12 @@ def test_the_site_averaged_workflow_samples_alike_unpickled_in_a_fresh_process()
     assert sorted(there) == sorted(here)
     for name in here:
         np.testing.assert_array_equal(there[name], here[name])
+
+
+def test_inputs_whose_joint_cannot_be_built_still_pickle_and_fail_where_sampled():
+    """The same chaospy variable given for two inputs: pickling (to a Dask worker) does not
+    fail on the joint; sampling there raises chaospy's error, which the run reports."""
+    shared = chaospy.Normal(0.0, 1.0)
+    inputs = pickle.loads(pickle.dumps(InputSet([UncertainInput("a", shared), UncertainInput("b", shared)])))
+    with pytest.raises(chaospy.StochasticallyDependentError):
+        inputs.from_unit_cube(UNIT_POINTS)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -136,8 +137,10 @@ class InputSet:
         process (the smallest number no live distribution holds), so an input given as a built
         chaospy distribution keeps its number when unpickled on a Dask worker while the others,
         built there, are numbered afresh: the same numbers, which chaospy's joint then refuses
-        as stochastically dependent inputs."""
-        self.joint  # noqa: B018 - a cached property: built into __dict__ before it is pickled
+        as stochastically dependent inputs. A joint that cannot be built is left out: where the
+        inputs are sampled, building it raises that error again, and the run reports it."""
+        with contextlib.suppress(Exception):
+            self.joint  # noqa: B018 - a cached property: built into __dict__ before it is pickled
         return self.__dict__
 
     @property

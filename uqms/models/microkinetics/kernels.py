@@ -594,6 +594,14 @@ def _lane_column(values, lane, out):
         out[r] = values[r, lane]
 
 
+@_jit(inline=True)
+def _lane_matrix(values, lane, out):
+    """Lane ``lane`` of ``values`` (rows, columns, lanes) into ``out`` (rows, columns)."""
+    for r in range(out.shape[0]):
+        for c in range(out.shape[1]):
+            out[r, c] = values[r, c, lane]
+
+
 @_jit
 def _lane_least_squares_step(lane, rates, theta, linear, linear_species, scale, residual, derivative_row,
                              derivative_column, derivative_rate, derivative_coefficient, net_start, net_step,
@@ -603,9 +611,7 @@ def _lane_least_squares_step(lane, rates, theta, linear, linear_species, scale, 
     own, not inlined: its code in the loop over the lanes would slow every step."""
     species, adsorbates = theta.shape[0], scale.shape[0]
     linear_one = np.empty(linear.shape[:2])
-    for m in range(linear.shape[0]):
-        for j in range(linear.shape[1]):
-            linear_one[m, j] = linear[m, j, lane]
+    _lane_matrix(linear, lane, linear_one)
     rates_one, theta_one, scale_one, residual_one = (np.empty(rates.shape[0]), np.empty(species), np.empty(adsorbates),
                                                      np.empty(species))
     _lane_column(rates, lane, rates_one)
@@ -728,9 +734,7 @@ def _solve_lanes(k_all, linear_all, linear_species, start, valid, newton_first, 
                     if attempt[lane] == 1 and (newton_first or not chain or previous[lane] < 0):
                         attempt[lane] = 2
                     _lane_column(k, lane, k_one)
-                    for m in range(terms):
-                        for j in range(directions):
-                            linear_one[m, j] = linear[m, j, lane]
+                    _lane_matrix(linear, lane, linear_one)
                     if attempt[lane] > 2:  # failed: the residual of the coverages returned, as of a converged sample
                         _lane_column(current, lane, theta_one)
                         _evaluate(k_one, linear_one, linear_species, theta_one, factor_start, factor_species,
@@ -854,6 +858,7 @@ def _solve_lanes(k_all, linear_all, linear_species, start, valid, newton_first, 
         for lane in range(LANES):
             failed[lane] = searching[lane]  # no step length lowered the residual
     return theta, converged, iterations, transient, forward, reverse, balance_error, site_error
+
 
 @_jit
 def _eliminate_stack(matrix, rhs, out, solved):

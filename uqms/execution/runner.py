@@ -600,8 +600,8 @@ def _outcome(future: Future) -> tuple[Future, object]:
         return future, future.result()
     except CancelledError as error:
         return future, error
-    except Exception:  # noqa: BLE001 - the task's error, as as_completed gives it
-        return future, (type(future.exception()), future.exception(), future.traceback())
+    except Exception as error:  # noqa: BLE001 - the task's error, as as_completed gives it
+        return future, (type(error), error, error.__traceback__)
 
 
 def _scatter(client: Client, workflow: Runnable, watch: _Watch) -> Future:
